@@ -1,0 +1,35 @@
+# synthscene: two commands on a fresh machine.
+#   make demo   create .venv if missing, install, render the embedded default scene
+#   make test   same install, run the test suite
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.synthscene-installed
+PIP    := $(BIN)/python -m pip
+DEMO_OUT ?= out/demo
+
+.PHONY: install demo test test-slow clean
+
+install: $(STAMP)
+
+# Kubric is installed without its dependency list (TensorFlow, TFDS, apache-beam, google-cloud);
+# pyproject.toml lists what its scene model, simulator and our code really use.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check hatchling editables
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PIP) install -q --disable-pip-version-check --no-deps kubric-nightly==2023.12.27
+	$(BIN)/python -c "import kubric, renderer, bpy; print('installed: bpy', bpy.app.version_string, '/ kubric', kubric.__version__)"
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/synthscene demo --out $(DEMO_OUT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

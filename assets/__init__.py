@@ -1,0 +1,1 @@
+"""Asset sources: embedded procedural meshes, user mesh folders, HDRIs, textures."""

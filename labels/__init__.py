@@ -1,0 +1,1 @@
+"""Labels derived from raw render passes, dataset writers and readers. Never imports bpy."""

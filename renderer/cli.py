@@ -1,0 +1,58 @@
+"""The ``synthscene`` command line.
+
+Each sub-command lives in its own module under :mod:`renderer.commands` and exposes
+``NAME`` (the sub-command), ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Modules are discovered at start-up, so adding a command means adding a file there.
+Heavy imports (bpy, torch) belong inside ``run``, so ``synthscene --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from typing import Optional, Sequence
+
+from renderer import commands
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed without a traceback. Say what and the fix."""
+
+
+def _command_modules():
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"{commands.__name__}.{info.name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synthscene",
+        description="Render labelled synthetic scenes with Blender (via Kubric) or pyrender.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in _command_modules():
+        command_parser = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args._run(args) or 0)
+    except UserError as error:
+        print(f"synthscene {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"synthscene {args.command}: interrupted; finished work is kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
