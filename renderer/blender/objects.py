@@ -1,0 +1,141 @@
+"""Blender mesh objects for Kubric's ``Cube``, ``Sphere`` and ``FileBasedObject``.
+
+Geometry conventions: metres, +Z up. ``Cube`` is Kubric's 2 x 2 x 2 cube centred at the origin,
+``Sphere`` an ico-sphere (5 subdivisions) of radius 1, both before ``scale``. Mesh files are used
+in their own coordinates, read as +Z up, for every format — the same coordinates PyBullet uses for
+the simulation — so Blender's Y-up -> Z-up import conversion is switched off (OBJ, PLY, STL) or
+undone (glTF/GLB, like Kubric does).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import bmesh
+import bpy
+import numpy as np
+
+MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")
+
+
+def _new_object(name: str, mesh: "bpy.types.Mesh") -> "bpy.types.Object":
+    obj = bpy.data.objects.new(name, mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    return obj
+
+
+def make_cube(name: str) -> "bpy.types.Object":
+    mesh = bpy.data.meshes.new(name)
+    bm = bmesh.new()
+    bmesh.ops.create_cube(bm, size=2.0)
+    bm.to_mesh(mesh)
+    bm.free()
+    return _new_object(name, mesh)
+
+
+def make_sphere(name: str) -> "bpy.types.Object":
+    mesh = bpy.data.meshes.new(name)
+    bm = bmesh.new()
+    bmesh.ops.create_icosphere(bm, subdivisions=5, radius=1.0, calc_uvs=True)
+    bm.to_mesh(mesh)
+    bm.free()
+    mesh.shade_smooth()
+    return _new_object(name, mesh)
+
+
+def check_mesh_file(path: str | os.PathLike) -> Path:
+    """Return ``path`` as a Path if it names a readable mesh file we can import, else raise."""
+    file = Path(path)
+    if file.suffix.lower() not in MESH_EXTENSIONS:
+        raise ValueError(f"mesh file {str(file)!r} has unsupported extension {file.suffix!r}; "
+                         f"supported: {', '.join(MESH_EXTENSIONS)}")
+    if not file.is_file():
+        raise FileNotFoundError(f"mesh file {str(file)!r} does not exist; check the "
+                                "FileBasedObject's render_filename")
+    return file
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Blender importers print a lot to stdout; keep it out of ours."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def _run_importer(file: Path, import_kwargs: dict) -> None:
+    ext = file.suffix.lower()
+    with _quiet():
+        if ext == ".obj":
+            bpy.ops.wm.obj_import(filepath=str(file), forward_axis="Y", up_axis="Z",
+                                  **import_kwargs)
+        elif ext in (".glb", ".gltf"):
+            bpy.ops.import_scene.gltf(filepath=str(file), **import_kwargs)
+        elif ext == ".ply":
+            bpy.ops.wm.ply_import(filepath=str(file), forward_axis="Y", up_axis="Z",
+                                  **import_kwargs)
+        else:  # .stl
+            bpy.ops.wm.stl_import(filepath=str(file), forward_axis="Y", up_axis="Z",
+                                  **import_kwargs)
+
+
+def import_mesh_file(name: str, path: str | os.PathLike,
+                     import_kwargs: dict | None = None) -> "bpy.types.Object":
+    """Import ``path`` as one mesh object named ``name`` (parts are joined)."""
+    file = check_mesh_file(path)
+    before = set(bpy.data.objects)
+    _run_importer(file, dict(import_kwargs or {}))
+    new = [o for o in bpy.data.objects if o not in before]
+    meshes = [o for o in new if o.type == "MESH"]
+    if not meshes:
+        raise ValueError(f"mesh file {str(file)!r} contains no mesh; export it with geometry")
+    for extra in (o for o in new if o.type != "MESH"):
+        bpy.data.objects.remove(extra, do_unlink=True)
+    obj = _join(meshes)
+    if file.suffix.lower() in (".glb", ".gltf"):
+        _undo_gltf_axis_conversion(obj)
+    obj.name = name
+    obj.parent = None
+    return obj
+
+
+def _join(meshes: list) -> "bpy.types.Object":
+    """Bake each part's transform into its mesh and join them into the first part."""
+    for obj in meshes:
+        world = obj.matrix_world.copy()
+        obj.parent = None
+        obj.data.transform(world)
+        obj.matrix_world.identity()
+    if len(meshes) == 1:
+        return meshes[0]
+    with bpy.context.temp_override(active_object=meshes[0], selected_editable_objects=meshes,
+                                   object=meshes[0]):
+        bpy.ops.object.join()
+    return meshes[0]
+
+
+def _undo_gltf_axis_conversion(obj: "bpy.types.Object") -> None:
+    """Blender's glTF importer maps file (x, y, z) to (x, -z, y); map it back."""
+    from mathutils import Matrix  # pylint: disable=import-outside-toplevel
+    obj.data.transform(Matrix.Rotation(-np.pi / 2, 4, "X"))
+
+
+def world_triangles(obj: "bpy.types.Object",
+                    depsgraph: "bpy.types.Depsgraph") -> tuple[np.ndarray, np.ndarray]:
+    """Evaluated mesh of ``obj`` at the current frame: world-space vertices (N, 3) float64 in
+    metres and triangle indices (M, 3) int64."""
+    evaluated = obj.evaluated_get(depsgraph)
+    mesh = evaluated.to_mesh()
+    try:
+        mesh.calc_loop_triangles()
+        vertices = np.empty(len(mesh.vertices) * 3, np.float64)
+        mesh.vertices.foreach_get("co", vertices)
+        faces = np.empty(len(mesh.loop_triangles) * 3, np.int64)
+        mesh.loop_triangles.foreach_get("vertices", faces)
+    finally:
+        evaluated.to_mesh_clear()
+    vertices = vertices.reshape(-1, 3)
+    matrix = np.array(evaluated.matrix_world, dtype=np.float64)
+    vertices = vertices @ matrix[:3, :3].T + matrix[:3, 3]
+    return vertices, faces.reshape(-1, 3)

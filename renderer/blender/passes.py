@@ -1,0 +1,208 @@
+"""Cycles render passes: the colour pass, the pixel-centre label pass, and their conversions.
+
+The label pass EXR holds (per pixel centre, first surface hit):
+
+* ``Depth.Z``: planar z-depth in metres (Cycles writes 1e10 for the background);
+* ``IndexOB.X``: the object's ``pass_index`` = Kubric asset index + 1, 0 for background;
+* ``Normal.XYZ``: world-space shading normal;
+* ``UV.UV``: first UV map; ``Vector.XYZW``: motion to the previous / next frame in pixels;
+* ``ObjectCoordinates``: the AOV written by the override material, [0, 1] per bounding-box axis.
+
+EXR rows are stored top row first, which matches the arrays' ``[row, col]`` indexing with pixel
+(0, 0) at the top-left.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+import bpy
+import cv2
+import numpy as np
+import OpenEXR
+
+from labels.passes import CameraModel, InstanceGeometry, RawPasses
+from renderer.blender.objects import world_triangles
+
+VIEW_LAYER = "ViewLayer"
+BACKGROUND_Z = 1e9  # anything at or beyond this planar depth (metres) is background
+KUBRIC_LAYERS = ("rgba", "rgb", "segmentation", "depth", "z", "normal", "object_coordinates",
+                 "uv", "forward_flow", "backward_flow")
+
+
+@dataclasses.dataclass
+class FramePasses:
+    """One rendered frame: the colour image and the label-pass EXR layers (float32)."""
+    frame: int
+    rgba: np.ndarray
+    layers: dict
+    timings: dict
+
+
+@contextlib.contextmanager
+def _settings(scene: "bpy.types.Scene", **changes):
+    """Temporarily set nested scene attributes; ``cycles__samples=1`` sets scene.cycles.samples."""
+    saved = []
+    for dotted, value in changes.items():
+        *path, attribute = dotted.split("__")
+        target = scene
+        for part in path:
+            target = getattr(target, part)
+        saved.append((target, attribute, getattr(target, attribute)))
+        setattr(target, attribute, value)
+    try:
+        yield
+    finally:
+        for target, attribute, value in reversed(saved):
+            setattr(target, attribute, value)
+
+
+def _set_label_passes(view_layer, enabled: bool) -> None:
+    for name in ("use_pass_z", "use_pass_normal", "use_pass_object_index", "use_pass_uv",
+                 "use_pass_vector"):
+        setattr(view_layer, name, enabled)
+    has_aov = any(aov.name == "ObjectCoordinates" for aov in view_layer.aovs)
+    if enabled and not has_aov:
+        view_layer.aovs.add().name = "ObjectCoordinates"
+    elif not enabled and has_aov:
+        view_layer.aovs.remove(next(a for a in view_layer.aovs if a.name == "ObjectCoordinates"))
+
+
+def render_color(scene: "bpy.types.Scene", png_path: Path,
+                 motion_blur: Optional[float]) -> np.ndarray:
+    """Render the colour pass to ``png_path``; return it as uint8 RGBA (H, W, 4)."""
+    _set_label_passes(scene.view_layers[VIEW_LAYER], False)
+    image = scene.render.image_settings
+    with _settings(scene, render__filepath=str(png_path),
+                   render__use_motion_blur=motion_blur is not None,
+                   render__motion_blur_shutter=float(motion_blur or 0.5)):
+        image.file_format, image.color_mode, image.color_depth = "PNG", "RGBA", "8"
+        bpy.ops.render.render(write_still=True)
+    bgra = cv2.imread(str(png_path), cv2.IMREAD_UNCHANGED)
+    if bgra is None:
+        raise RuntimeError(f"Cycles did not write {png_path}; see the Blender log (verbose=True)")
+    return cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA)
+
+
+def render_labels(scene: "bpy.types.Scene", exr_path: Path, label_material) -> dict:
+    """Render the pixel-centre label pass to ``exr_path``; return its layers (see module doc)."""
+    view_layer = scene.view_layers[VIEW_LAYER]
+    _set_label_passes(view_layer, True)
+    image = scene.render.image_settings
+    saved_format = (image.file_format, image.color_mode, image.color_depth)
+    try:
+        with _settings(scene, render__filepath=str(exr_path), render__use_motion_blur=False,
+                       cycles__samples=1, cycles__use_adaptive_sampling=False,
+                       cycles__use_denoising=False, cycles__filter_width=0.01,
+                       cycles__max_bounces=0, cycles__sample_offset=0):
+            view_layer.material_override = label_material
+            image.file_format, image.color_mode, image.color_depth = (
+                "OPEN_EXR_MULTILAYER", "RGBA", "32")
+            bpy.ops.render.render(write_still=True)
+    finally:
+        view_layer.material_override = None
+        image.file_format, image.color_mode, image.color_depth = saved_format
+        _set_label_passes(view_layer, False)
+    return read_exr_layers(exr_path)
+
+
+def read_exr_layers(exr_path: Path) -> dict:
+    """Read the label-pass EXR into named float32 arrays (H, W[, C])."""
+    channels = OpenEXR.File(str(exr_path)).parts[0].channels
+    prefix = VIEW_LAYER + "."
+
+    def stack(*names):
+        return np.stack([channels[prefix + n].pixels for n in names], axis=-1).astype(np.float32)
+
+    layers = {
+        "z": channels[prefix + "Depth.Z"].pixels.astype(np.float32),
+        "object_index": channels[prefix + "IndexOB.X"].pixels.astype(np.float32),
+        "normal": stack("Normal.X", "Normal.Y", "Normal.Z"),
+        "vector": stack("Vector.X", "Vector.Y", "Vector.Z", "Vector.W"),
+        "object_coordinates": channels[prefix + "ObjectCoordinates"].pixels[..., :3].astype(
+            np.float32),
+    }
+    uv_names = [n for n in ("UV.U", "UV.V", "UV.A") if prefix + n in channels]
+    layers["uv"] = stack(*uv_names) if uv_names else np.zeros(layers["normal"].shape, np.float32)
+    return layers
+
+
+def instance_ids(layers: dict) -> np.ndarray:
+    """uint16 (H, W) instance map from the object-index pass (exact integers)."""
+    return np.rint(layers["object_index"]).astype(np.uint16)
+
+
+def planar_depth(layers: dict) -> np.ndarray:
+    """float32 (H, W) planar depth in metres, +inf for background."""
+    z = layers["z"].copy()
+    z[(z >= BACKGROUND_Z) | (instance_ids(layers) == 0)] = np.inf
+    return z
+
+
+def ray_distance(z: np.ndarray, camera: CameraModel) -> np.ndarray:
+    """Distance from the camera centre to the surface seen at each pixel centre, metres."""
+    if camera.orthographic:
+        return z.copy()
+    height, width = z.shape
+    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+    x = (cols - camera.K[0, 2]) / camera.K[0, 0]
+    y = (rows - camera.K[1, 2]) / camera.K[1, 1]
+    return (z * np.sqrt(1.0 + x * x + y * y)).astype(np.float32)
+
+
+def kubric_layer(key: str, rendered: FramePasses, camera: CameraModel) -> np.ndarray:
+    """One of Kubric's output layers, in Kubric's dtype and encoding."""
+    layers = rendered.layers
+    if key == "rgba":
+        return rendered.rgba
+    if key == "rgb":
+        return rendered.rgba[..., :3]
+    if key == "segmentation":
+        return instance_ids(layers).astype(np.uint32)[..., None]
+    if key == "z":
+        return layers["z"][..., None]
+    if key == "depth":
+        return ray_distance(layers["z"], camera)[..., None]
+    if key in ("normal",):
+        return ((np.clip(layers["normal"], -1, 1) + 1) * 65535 / 2).astype(np.uint16)
+    if key in ("object_coordinates", "uv"):
+        return (np.clip(layers[key], 0, 1) * 65535).astype(np.uint16)
+    vector = layers["vector"]  # Blender: (-d_col, d_row) to previous frame, then to next
+    if key == "backward_flow":
+        return np.stack([vector[..., 1], -vector[..., 0]], axis=-1)
+    if key == "forward_flow":
+        return np.stack([vector[..., 3], -vector[..., 2]], axis=-1)
+    raise KeyError(key)
+
+
+def category_of(asset) -> Optional[str]:
+    """Class name: ``asset.metadata["category"]`` if given (None = unlabelled distractor),
+    else the FileBasedObject's ``asset_id``, else the asset type in lower case."""
+    if "category" in asset.metadata:
+        category = asset.metadata["category"]
+        return None if category is None else str(category)
+    return getattr(asset, "asset_id", "") or type(asset).__name__.lower()
+
+
+def instance_geometry(instance_id: int, asset, blender_object,
+                      depsgraph) -> InstanceGeometry:
+    vertices, faces = world_triangles(blender_object, depsgraph)
+    return InstanceGeometry(
+        instance_id=instance_id, uid=asset.uid, category=category_of(asset),
+        vertices_world=vertices, faces=faces,
+        object_to_world=np.array(blender_object.matrix_world, dtype=np.float64),
+        metadata={k: v for k, v in asset.metadata.items() if k != "category"})
+
+
+def raw_passes(rendered: FramePasses, camera: CameraModel, instances: list,
+               render_info: dict) -> RawPasses:
+    layers = rendered.layers
+    background = instance_ids(layers) == 0
+    normals = layers["normal"].copy()
+    normals[background] = 0.0
+    return RawPasses(rgba=rendered.rgba, instance_ids=instance_ids(layers),
+                     depth=planar_depth(layers), normals=normals, camera=camera,
+                     instances=instances, object_coordinates=layers["object_coordinates"],
+                     backend="cycles", render_info=render_info)

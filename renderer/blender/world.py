@@ -1,0 +1,73 @@
+"""The Blender world: Kubric's ambient illumination and background, or an HDRI.
+
+Like Kubric, what the camera sees directly (``background``) and what lights the scene
+(``ambient_illumination``) are separate: a Light Path node picks the background shader for camera
+rays and the ambient one for all other rays. Either can be fed by an equirectangular HDRI, rotated
+about the world axes (radians, XYZ Euler; rotation about +Z spins the environment horizontally).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import bpy
+
+HDRI_EXTENSIONS = (".exr", ".hdr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+class World:
+    """Owns the world node tree of one Blender scene."""
+
+    def __init__(self, scene: "bpy.types.Scene"):
+        if scene.world is None:
+            scene.world = bpy.data.worlds.new("World")
+        self.world = scene.world
+        self.world.use_nodes = True
+        tree = self.world.node_tree
+        tree.nodes.clear()
+        output = tree.nodes.new("ShaderNodeOutputWorld")
+        mix = tree.nodes.new("ShaderNodeMixShader")
+        light_path = tree.nodes.new("ShaderNodeLightPath")
+        self.ambient = tree.nodes.new("ShaderNodeBackground")
+        self.background = tree.nodes.new("ShaderNodeBackground")
+        for node in (self.ambient, self.background):
+            node.inputs["Color"].default_value = (0.0, 0.0, 0.0, 1.0)
+        tree.links.new(light_path.outputs["Is Camera Ray"], mix.inputs["Fac"])
+        tree.links.new(self.ambient.outputs["Background"], mix.inputs[1])
+        tree.links.new(self.background.outputs["Background"], mix.inputs[2])
+        tree.links.new(mix.outputs["Shader"], output.inputs["Surface"])
+        coords = tree.nodes.new("ShaderNodeTexCoord")
+        self.mapping = tree.nodes.new("ShaderNodeMapping")
+        self.environment = tree.nodes.new("ShaderNodeTexEnvironment")
+        tree.links.new(coords.outputs["Generated"], self.mapping.inputs["Vector"])
+        tree.links.new(self.mapping.outputs["Vector"], self.environment.inputs["Vector"])
+
+    def set_color(self, which: str, rgba: Sequence[float]) -> None:
+        """Uniform colour for ``which`` in {"ambient", "background"} (disconnects any HDRI)."""
+        node = self.ambient if which == "ambient" else self.background
+        for link in list(node.inputs["Color"].links):
+            self.world.node_tree.links.remove(link)
+        node.inputs["Color"].default_value = tuple(float(c) for c in tuple(rgba)[:4])
+
+    def set_hdri(self, path: str | Path, rotation: Sequence[float] = (0.0, 0.0, 0.0),
+                 strength: float = 1.0, as_background: bool = True,
+                 as_ambient: bool = True) -> None:
+        """Use an equirectangular image for lighting and/or the visible background."""
+        file = Path(path)
+        if file.suffix.lower() not in HDRI_EXTENSIONS:
+            raise ValueError(f"HDRI {str(file)!r} has unsupported extension {file.suffix!r}; "
+                             f"supported: {', '.join(HDRI_EXTENSIONS)}")
+        if not file.is_file():
+            raise FileNotFoundError(f"HDRI {str(file)!r} does not exist; pass an existing "
+                                    "equirectangular image")
+        image = bpy.data.images.load(str(file), check_existing=True)
+        if tuple(image.size) == (0, 0):
+            raise ValueError(f"HDRI {str(file)!r} could not be read by Blender; re-export it as "
+                             "OpenEXR or Radiance .hdr")
+        self.environment.image = image
+        self.mapping.inputs["Rotation"].default_value = tuple(float(r) for r in rotation)
+        for node, wanted in ((self.ambient, as_ambient), (self.background, as_background)):
+            if wanted:
+                self.world.node_tree.links.new(self.environment.outputs["Color"],
+                                               node.inputs["Color"])
+                node.inputs["Strength"].default_value = float(strength)
