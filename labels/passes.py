@@ -69,7 +69,10 @@ class InstanceGeometry:
     Attributes:
       instance_id: id used in ``RawPasses.instance_ids`` (Kubric: asset index + 1).
       uid: the Kubric asset uid (stable name within the scene).
-      category: class name (from ``asset.metadata["category"]``, else the asset's type name).
+      category: class name (from ``asset.metadata["category"]``, else the FileBasedObject's
+        ``asset_id``, else the asset's type name in lower case). ``None`` marks an unlabelled
+        object (a distractor): its pixels carry its id in ``instance_ids`` (so it occludes
+        others correctly) but writers produce no annotation for it.
       vertices_world: (N, 3) float64 mesh vertices in the world frame, metres, for this frame.
       faces: (M, 3) int triangle indices into ``vertices_world``.
       object_to_world: 4x4 pose of the object (position, rotation, scale).
@@ -77,7 +80,7 @@ class InstanceGeometry:
     """
     instance_id: int
     uid: str
-    category: str
+    category: Optional[str]
     vertices_world: np.ndarray
     faces: np.ndarray
     object_to_world: np.ndarray
