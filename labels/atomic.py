@@ -1,0 +1,89 @@
+"""Crash-safe file writes: every file appears complete or not at all.
+
+Whole files are written to a temporary name in the same folder, flushed to disk, then renamed over
+the target with :func:`os.replace` (atomic on POSIX). Append-only logs (``manifest.jsonl``) get
+whole lines only: each line goes out in one ``write`` on an ``O_APPEND`` descriptor under an
+exclusive ``flock``, then ``fsync``; readers ignore a final line without its newline.
+"""
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary sibling file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any, indent: int | None = None) -> bytes:
+    """Write ``data`` as strict JSON (no NaN/Infinity; numpy values allowed) to ``path``
+    atomically; returns the bytes written."""
+    encoded = (to_json_text(data, indent=indent) + "\n").encode("utf-8")
+    write_bytes_atomic(path, encoded)
+    return encoded
+
+
+def to_json_text(data: Any, indent: int | None = None) -> str:
+    """Strict JSON text of ``data``; numpy scalars and arrays become numbers and lists."""
+    return json.dumps(data, indent=indent, allow_nan=False, default=_numpy_to_python)
+
+
+def _numpy_to_python(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable: {value!r}")
+
+
+def save_npz_atomic(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Save ``arrays`` as a compressed ``.npz`` atomically; returns the bytes written."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    data = buffer.getvalue()
+    write_bytes_atomic(path, data)
+    return data
+
+
+def append_line(path: str | os.PathLike, line: str) -> None:
+    """Append one text line (no newline inside) to ``path`` as a single locked, synced write."""
+    if "\n" in line:
+        raise ValueError("append_line writes exactly one line; the text contains a newline")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        data = (line + "\n").encode("utf-8")
+        written = os.write(descriptor, data)
+        if written != len(data):
+            raise OSError(f"short write appending to {path}: {written} of {len(data)} bytes")
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)  # closing releases the lock

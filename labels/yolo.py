@@ -1,0 +1,139 @@
+"""YOLO (Ultralytics) export of native batch folders: detection or segmentation labels.
+
+Layout written under ``OUT``::
+
+    OUT/data.yaml                       path, train, val, nc, names (class index -> name)
+    OUT/images/{train,val}/<stem>.png   copies of the frame images
+    OUT/labels/{train,val}/<stem>.txt   one line per visible instance
+
+Label lines, coordinates normalised by image width/height into [0, 1]:
+
+* detection: ``class x_centre y_centre width height`` of the tight pixel-edge box;
+* segmentation (``polygons=True``): ``class x1 y1 x2 y2 ...``, the outer contour through the
+  boundary pixels' centres; a mask split into several pieces becomes one polygon whose pieces are
+  joined by zero-width bridges (each piece attached at its point nearest the polygon so far).
+
+Class index = COCO category id - 1 (categories sorted by name unless a list is given), so YOLO and
+COCO exports of the same data agree. ``<stem>`` is the frame name, prefixed with the batch
+folder's name when several folders are exported together. The split is deterministic: a frame
+goes to ``val`` when the first 64 bits of sha256(stem), as a fraction of 2**64, fall below
+``val_fraction``; it does not depend on the other frames.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from labels.atomic import write_bytes_atomic, write_text_atomic
+from labels.categories import names_by_id
+from labels.coco import mask_to_polygons
+from labels.sources import (DatasetFrame, ExportSummary, PathLike, check_datasets,
+                            collect_categories, iter_frames)
+
+SPLITS = ("train", "val")
+
+
+def split_of(stem: str, val_fraction: float) -> str:
+    """``"val"`` or ``"train"`` for a frame stem, by the hash rule in the module docstring."""
+    fraction = int.from_bytes(hashlib.sha256(stem.encode("utf-8")).digest()[:8], "big") / 2 ** 64
+    return "val" if fraction < val_fraction else "train"
+
+
+def export_yolo(datasets: Sequence[PathLike], out_dir: PathLike, *, polygons: bool = False,
+                val_fraction: float = 0.2, category_order: Optional[Sequence[str]] = None,
+                verify: bool = True) -> ExportSummary:
+    """Export the readable frames of the batch folders as a YOLO dataset in ``out_dir``.
+
+    Files of an earlier export in ``images/{train,val}`` and ``labels/{train,val}`` that this
+    export does not write are removed, so re-exporting never leaves stale frames behind.
+    """
+    if not 0.0 <= val_fraction <= 1.0:
+        raise ValueError(f"val_fraction {val_fraction} must lie in [0, 1]")
+    datasets = check_datasets(datasets)
+    out_dir = Path(out_dir)
+    categories = collect_categories(datasets, category_order)
+    prefixes = _stem_prefixes(datasets)
+    summary = ExportSummary(output=str(out_dir))
+    written: set[Path] = set()
+    for frame in iter_frames(datasets, summary, verify=verify):
+        stem = prefixes[frame.dataset] + frame.name
+        split = split_of(stem, val_fraction)
+        lines = _label_lines(frame, categories, polygons)
+        image_path = out_dir / "images" / split / f"{stem}.png"
+        label_path = out_dir / "labels" / split / f"{stem}.txt"
+        write_bytes_atomic(image_path, frame.image_path.read_bytes())
+        write_text_atomic(label_path, "".join(line + "\n" for line in lines))
+        written.update((image_path, label_path))
+        summary.frames += 1
+        summary.annotations += len(lines)
+    _remove_stale(out_dir, written)
+    write_text_atomic(out_dir / "data.yaml", _data_yaml(out_dir, categories))
+    return summary
+
+
+def _stem_prefixes(datasets: Sequence[Path]) -> dict[Path, str]:
+    if len(datasets) == 1:
+        return {datasets[0]: ""}
+    names = [dataset.resolve().name for dataset in datasets]
+    if len(set(names)) == len(names):
+        return {dataset: f"{name}_" for dataset, name in zip(datasets, names)}
+    return {dataset: f"shard{index:03d}_" for index, dataset in enumerate(datasets)}
+
+
+def _label_lines(frame: DatasetFrame, categories: dict[str, int], polygons: bool) -> list[str]:
+    width, height = float(frame.labels["width"]), float(frame.labels["height"])
+    instance_map = frame.arrays["instance"]
+    lines = []
+    for item in frame.labels["instances"]:
+        if not item.get("visible_pixels") or item.get("box") is None:
+            continue
+        class_index = categories[item["category"]] - 1
+        if polygons:
+            polygon = _joined_polygon(instance_map == item["instance_id"])
+            if polygon is None:
+                continue
+            coordinates = (polygon / np.array([width, height])).ravel()
+        else:
+            x0, y0, x1, y1 = item["box"]
+            coordinates = np.array([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height,
+                                    (x1 - x0) / width, (y1 - y0) / height])
+        lines.append(" ".join([str(class_index)] + [f"{v:.6f}" for v in coordinates]))
+    return lines
+
+
+def _joined_polygon(mask: np.ndarray) -> Optional[np.ndarray]:
+    """(N, 2) pixel coordinates of one polygon covering every piece of ``mask``; None if none."""
+    pieces = sorted((np.array(p).reshape(-1, 2) for p in mask_to_polygons(mask)),
+                    key=len, reverse=True)
+    if not pieces:
+        return None
+    polygon = pieces[0]
+    for piece in pieces[1:]:
+        distances = np.linalg.norm(polygon[:, None, :] - piece[None, :, :], axis=-1)
+        at, start = np.unravel_index(np.argmin(distances), distances.shape)
+        loop = np.concatenate([np.roll(piece, -start, axis=0), piece[start:start + 1]])
+        polygon = np.concatenate([polygon[:at + 1], loop, polygon[at:]])
+    return polygon
+
+
+def _remove_stale(out_dir: Path, written: set[Path]) -> None:
+    for kind, suffix in (("images", ".png"), ("labels", ".txt")):
+        for split in SPLITS:
+            folder = out_dir / kind / split
+            if folder.is_dir():
+                for path in folder.glob(f"*{suffix}"):
+                    if path not in written:
+                        path.unlink()
+
+
+def _data_yaml(out_dir: Path, categories: dict[str, int]) -> str:
+    names = names_by_id(categories)
+    lines = ["# synthscene YOLO export (Ultralytics layout)",
+             f"path: {json.dumps(str(out_dir.resolve()))}",
+             "train: images/train", "val: images/val", f"nc: {len(names)}", "names:"]
+    lines += [f"  {index}: {json.dumps(name)}" for index, name in enumerate(names)]
+    return "\n".join(lines) + "\n"
