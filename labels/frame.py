@@ -3,8 +3,9 @@
 Conventions (see also :mod:`labels.passes` and :mod:`labels.boxes`):
 
 * maps are defined at pixel centres, one id per pixel; ``instance_map`` is uint16 (0 background,
-  Kubric asset index + 1 otherwise) and keeps only labelled instances (ids of objects absent from
-  ``RawPasses.instances`` become 0); ``semantic_map`` is uint16 holding each pixel's category id
+  Kubric asset index + 1 otherwise) and keeps only labelled instances: pixels of unlabelled
+  objects (``category`` None, or absent from ``RawPasses.instances``) become 0, after they have
+  occluded what lies behind them; ``semantic_map`` is uint16 holding each pixel's category id
   (0 background), so the two maps agree pixel for pixel by construction;
 * ``depth``: planar z-depth in metres, float32, ``+inf`` for background; ``ray_distance`` (on
   request): distance from the camera centre along the pixel-centre ray, metres, ``+inf`` background;
@@ -103,7 +104,8 @@ class FrameLabels:
       depth: float32 (H, W) planar z-depth, metres, +inf background.
       normals: float32 (H, W, 3) camera-frame unit normals, 0 background.
       camera: intrinsics K, world_to_camera and image size.
-      instances: one record per labelled object, visible or not, ordered by instance id.
+      instances: one record per labelled object (category not None), visible or not, ordered
+        by instance id.
       categories: category name -> id used in ``semantic_map``.
       ray_distance: optional float32 (H, W) distance along the pixel-centre ray, metres.
       object_coordinates: optional float32 (H, W, 3) in [0, 1], as the backend gave it.
@@ -156,12 +158,13 @@ def compute_frame_labels(raw: RawPasses, category_ids: Optional[Mapping[str, int
     """
     camera = raw.camera
     _check_shapes(raw)
+    geometries = sorted((item for item in raw.instances if item.category is not None),
+                        key=lambda item: item.instance_id)
     if category_ids is None:
-        category_ids = category_table((item.category for item in raw.instances), category_order)
-    missing = sorted({item.category for item in raw.instances} - set(category_ids))
+        category_ids = category_table((item.category for item in geometries), category_order)
+    missing = sorted({item.category for item in geometries} - set(category_ids))
     if missing:
         raise ValueError(f"categories {missing} have no id in category_ids; add them")
-    geometries = sorted(raw.instances, key=lambda item: item.instance_id)
     instance_map, semantic_map = _label_maps(raw.instance_ids, geometries, category_ids)
     depth = np.asarray(raw.depth, dtype=np.float32)
     records = [_instance_labels(geometry, instance_map, camera, category_ids, near)
