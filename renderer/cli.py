@@ -1,7 +1,8 @@
 """The ``synthscene`` command line.
 
 Each sub-command lives in its own module under :mod:`renderer.commands` and exposes
-``NAME`` (the sub-command), ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+``NAME`` (the sub-command), ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. Errors meant for the user (see :mod:`renderer.errors`) print one line, no
+traceback, and exit with status 2.
 Modules are discovered at start-up, so adding a command means adding a file there.
 Heavy imports (bpy, torch) belong inside ``run``, so ``synthscene --help`` stays fast.
 """
@@ -15,11 +16,9 @@ import sys
 from typing import Optional, Sequence
 
 from renderer import commands
+from renderer.errors import UserError, user_facing_errors
 
-
-class UserError(Exception):
-    """An error caused by the user's input; printed without a traceback. Say what and the fix."""
-
+__all__ = ["main", "build_parser", "UserError"]
 
 def _command_modules():
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
@@ -46,7 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args._run(args) or 0)
-    except UserError as error:
+    except user_facing_errors() as error:
         print(f"synthscene {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -90,6 +90,17 @@ class _StandinLoader(importlib.abc.Loader):
         finally:
             if not had_tf:
                 sys.modules.pop("tensorflow", None)
+        if module.__name__ == "kubric.file_io":
+            module.as_path = _local_only(module.as_path)
+
+
+def _local_only(as_path):
+    """Wrap ``kubric.file_io.as_path`` so remote paths fail with our message, not a gcsfs one."""
+    def local_as_path(path):
+        _local_path(path)
+        return as_path(path)
+    local_as_path.__doc__ = as_path.__doc__
+    return local_as_path
 
 
 class _KubricFinder(importlib.abc.MetaPathFinder):

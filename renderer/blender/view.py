@@ -200,6 +200,7 @@ class Blender(core.View):
         scene = self.blender_scene
         scene.render.resolution_percentage = 100
         scene.render.use_persistent_data = True
+        scene.render.dither_intensity = 0.0  # exact colours, deterministic PNGs
         scene.view_settings.view_transform = view_transform
         scene.view_settings.look = "None"
         scene.cycles.use_animated_seed = False

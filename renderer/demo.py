@@ -1,0 +1,65 @@
+"""The embedded default scene: Kubric's hello world (a ball on a floor), lit by one of
+Blender's bundled CC0 HDRIs, rendered with the Blender backend."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import kubric as kb
+import numpy as np
+
+from renderer.blender import Blender
+from assets.hdri import resolve_hdri
+
+
+def build_hello_scene(resolution: tuple[int, int] = (256, 256)) -> kb.Scene:
+    """Kubric's hello-world scene: a 10 x 10 m floor (top at z=0), a unit sphere centred at
+    z=1, a sun and a camera at (3, -1, 4) looking at the sphere's centre."""
+    scene = kb.Scene(resolution=resolution)
+    scene += kb.Cube(name="floor", scale=(10, 10, 0.1), position=(0, 0, -0.1),
+                     material=kb.PrincipledBSDFMaterial(color=kb.get_color("gray")))
+    scene += kb.Sphere(name="ball", scale=1, position=(0, 0, 1.0),
+                       material=kb.PrincipledBSDFMaterial(color=kb.Color(0.8, 0.2, 0.1),
+                                                          roughness=0.3))
+    scene += kb.DirectionalLight(name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0),
+                                 intensity=1.5)
+    scene += kb.PerspectiveCamera(name="camera", position=(3, -1, 4), look_at=(0, 0, 1))
+    return scene
+
+
+def _write_atomic(path: Path, write) -> Path:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
+    write(temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def render_demo(out: Path, resolution: tuple[int, int], samples: int,
+                device: str = "auto") -> dict[str, Path]:
+    """Render the demo scene into ``out``; return what was written, by label."""
+    out.mkdir(parents=True, exist_ok=True)
+    scene = build_hello_scene(resolution)
+    renderer = Blender(scene, scratch_dir=out / ".scratch", samples_per_pixel=samples,
+                       device=device)
+    renderer.set_hdri(resolve_hdri("sunset"), strength=0.6, as_background=True)
+    raw = renderer.render_raw()
+    palette = (np.array(kb_palette(int(raw.instance_ids.max()) + 1)) * 255).astype(np.uint8)
+    return {
+        "rgba": _write_atomic(out / "rgba.png", lambda p: cv2.imwrite(
+            str(p), cv2.cvtColor(raw.rgba, cv2.COLOR_RGBA2BGRA))),
+        "segmentation": _write_atomic(out / "segmentation.png", lambda p: cv2.imwrite(
+            str(p), cv2.cvtColor(palette[raw.instance_ids], cv2.COLOR_RGB2BGR))),
+        "instance ids": _write_atomic(out / "instance_ids.png", lambda p: cv2.imwrite(
+            str(p), raw.instance_ids)),
+        "depth": _write_atomic(out / "depth.npz", lambda p: np.savez_compressed(
+            p, depth=raw.depth, K=raw.camera.K)),
+        "blend file": renderer.save_state(out / "scene.blend"),
+    }
+
+
+def kb_palette(count: int) -> list[tuple[float, float, float]]:
+    """Distinct colours for ``count`` ids; id 0 (background) is black."""
+    rng = np.random.default_rng(0)
+    colours = [(0.0, 0.0, 0.0)] + [tuple(rng.uniform(0.2, 1.0, 3)) for _ in range(count - 1)]
+    return colours
