@@ -3,7 +3,8 @@
 Whole files are written to a temporary name in the same folder, flushed to disk, then renamed over
 the target with :func:`os.replace` (atomic on POSIX). Append-only logs (``manifest.jsonl``) get
 whole lines only: each line goes out in one ``write`` on an ``O_APPEND`` descriptor under an
-exclusive ``flock``, then ``fsync``; readers ignore a final line without its newline.
+exclusive ``flock``, then ``fsync``. A line torn by a crash is terminated before the next append,
+and readers skip it.
 """
 from __future__ import annotations
 
@@ -77,10 +78,13 @@ def append_line(path: str | os.PathLike, line: str) -> None:
         raise ValueError("append_line writes exactly one line; the text contains a newline")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         data = (line + "\n").encode("utf-8")
+        size = os.fstat(descriptor).st_size
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            data = b"\n" + data  # a crash left a torn line: end it, so ours stays whole
         written = os.write(descriptor, data)
         if written != len(data):
             raise OSError(f"short write appending to {path}: {written} of {len(data)} bytes")
