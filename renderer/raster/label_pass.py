@@ -1,0 +1,171 @@
+"""Exact label passes from a triangle-index raster.
+
+The GPU pass (shaders/segmentation.frag) writes, at every pixel centre, the global index of the
+one triangle covering it (MSAA off, flat 24-bit integer in RGB). Everything else is computed here
+in float64 from that triangle and the pixel-centre ray, so it does not depend on depth-buffer
+precision or colour quantisation:
+
+* instance id: the instance owning the triangle;
+* depth: planar z of the intersection of the pixel-centre ray with the triangle's plane
+  (camera frame, metres);
+* normal: the world-frame shading normal at that point: the face normal for flat-shaded meshes,
+  the barycentric interpolation of vertex normals (renormalised) for smooth ones (as Blender's
+  Normal pass with ``shade_smooth``). Back faces are drawn as a reversed copy of each triangle,
+  so a back face reports the normal facing the camera side it is seen from (as Cycles flips).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from labels.passes import CameraModel
+
+MAX_TRIANGLE_INDEX = (1 << 24) - 1
+
+
+@dataclasses.dataclass
+class TriangleTable:
+    """All labelled triangles of a frame, in world coordinates.
+
+    Mesh ``k`` occupies label indices ``[offsets[k], offsets[k] + 2 * face_counts[k])``: its
+    faces, then the same faces reversed (drawn so back faces are labelled too).
+
+    Attributes:
+      vertices: (V, 3) world positions of all meshes, concatenated.
+      vertex_normals: (V, 3) world shading normals at the vertices (used when smooth).
+      faces: (F, 3) indices into ``vertices`` (already offset), concatenated per mesh.
+      face_offsets: (K,) first row of mesh k in ``faces``.
+      face_counts: (K,) number of faces of mesh k.
+      instance_ids: (K,) instance id of mesh k.
+      smooth: (K,) bool, interpolate vertex normals for mesh k.
+    """
+    vertices: np.ndarray
+    vertex_normals: np.ndarray
+    faces: np.ndarray
+    face_offsets: np.ndarray
+    face_counts: np.ndarray
+    instance_ids: np.ndarray
+    smooth: np.ndarray
+
+    @property
+    def label_offsets(self) -> np.ndarray:
+        """(K,) first label index (0-based) of mesh k: each face is drawn twice."""
+        return 2 * self.face_offsets
+
+    def check_capacity(self) -> None:
+        total = 2 * int(self.face_counts.sum())
+        if total > MAX_TRIANGLE_INDEX:
+            raise ValueError(
+                f"the scene has {total // 2} triangles; the raster label pass indexes at most "
+                f"{MAX_TRIANGLE_INDEX // 2}. Decimate the meshes or use --engine cycles.")
+
+
+def offset_colour(offset: int) -> np.ndarray:
+    """The per-node 'colour' (three bytes, 0-255) that tells the shader a mesh's label offset."""
+    return np.array([offset & 255, (offset >> 8) & 255, (offset >> 16) & 255], float)
+
+
+def decode_indices(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 from the label pass -> (H, W) int64 label index + 1 (0 = nothing)."""
+    rgb = rgb.astype(np.int64)
+    return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
+
+
+def pixel_rays(camera: CameraModel, rows: np.ndarray, cols: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Ray origins and directions (camera frame, direction z = 1) through pixel centres."""
+    u, v = cols + 0.5, rows + 0.5
+    K = camera.K
+    x, y = (u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1]
+    zeros, ones = np.zeros_like(x), np.ones_like(x)
+    if camera.orthographic:
+        return np.stack([x, y, zeros], -1), np.stack([zeros, zeros, ones], -1)
+    return np.zeros((len(x), 3)), np.stack([x, y, ones], -1)
+
+
+@dataclasses.dataclass
+class LabelPasses:
+    instance_ids: np.ndarray  # uint16 (H, W)
+    depth: np.ndarray         # float32 (H, W), +inf background
+    normals: np.ndarray       # float32 (H, W, 3), world frame, 0 background
+
+
+def _locate(table: TriangleTable, label: np.ndarray):
+    """label index (0-based) -> (mesh k, face row in table.faces, flipped?)."""
+    mesh = np.searchsorted(table.label_offsets, label, side="right") - 1
+    local = label - table.label_offsets[mesh]
+    flipped = local >= table.face_counts[mesh]
+    face = np.where(flipped, local - table.face_counts[mesh], local)
+    return mesh, table.face_offsets[mesh] + face, flipped
+
+
+def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
+                 gl_depth: np.ndarray | None = None) -> LabelPasses:
+    """Instance ids, depth and normals from the decoded label pass (see module docstring).
+
+    ``gl_depth`` (planar z from the depth buffer, 0 where empty) is the fallback for the rare
+    pixels where the ray grazes its triangle's plane and the intersection is ill-conditioned.
+    """
+    height, width = indices.shape
+    instance_ids = np.zeros((height, width), np.uint16)
+    depth = np.full((height, width), np.inf, np.float32)
+    normals = np.zeros((height, width, 3), np.float32)
+    rows, cols = np.nonzero(indices)
+    if len(rows) == 0:
+        return LabelPasses(instance_ids, depth, normals)
+    label = indices[rows, cols] - 1
+    mesh, face_row, flipped = _locate(table, label)
+    instance_ids[rows, cols] = table.instance_ids[mesh]
+
+    corners = table.faces[face_row]                      # (P, 3)
+    rotation, translation = camera.world_to_camera[:3, :3], camera.world_to_camera[:3, 3]
+    points = table.vertices[corners] @ rotation.T + translation   # (P, 3, 3) camera frame
+    edge1, edge2 = points[:, 1] - points[:, 0], points[:, 2] - points[:, 0]
+    plane_normal = np.cross(edge1, edge2)
+    origins, directions = pixel_rays(camera, rows, cols)
+    denominator = np.einsum("pi,pi->p", plane_normal, directions)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = np.einsum("pi,pi->p", plane_normal, points[:, 0] - origins) / denominator
+    hits = origins + distance[:, None] * directions
+    pixel_depth = hits[:, 2]
+    if gl_depth is not None:
+        fallback = gl_depth[rows, cols].astype(np.float64)
+        bad = ~np.isfinite(pixel_depth) | (np.abs(pixel_depth - fallback) > 0.01 * fallback)
+        pixel_depth = np.where(bad, fallback, pixel_depth)
+    depth[rows, cols] = pixel_depth
+
+    world_normals = _shading_normals(table, mesh, corners, hits, points, flipped)
+    normals[rows, cols] = world_normals
+    return LabelPasses(instance_ids, depth, normals)
+
+
+def _shading_normals(table, mesh, corners, hits, points, flipped) -> np.ndarray:
+    """World shading normals at ``hits`` (camera frame points on the triangles ``points``)."""
+    world_points = table.vertices[corners]
+    face_normal = np.cross(world_points[:, 1] - world_points[:, 0],
+                           world_points[:, 2] - world_points[:, 0])
+    result = face_normal
+    smooth = table.smooth[mesh]
+    if smooth.any():
+        weights = _barycentric(hits[smooth], points[smooth])
+        interpolated = np.einsum("pk,pki->pi", weights, table.vertex_normals[corners[smooth]])
+        result = result.copy()
+        result[smooth] = interpolated
+    result = np.where(flipped[:, None], -result, result)
+    length = np.linalg.norm(result, axis=1, keepdims=True)
+    return np.divide(result, length, out=np.zeros_like(result), where=length > 0)
+
+
+def _barycentric(hits: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(P, 3) barycentric weights of ``hits`` in triangles ``points`` (P, 3, 3)."""
+    v0, v1, v2 = points[:, 1] - points[:, 0], points[:, 2] - points[:, 0], hits - points[:, 0]
+    d00, d01, d11 = (np.einsum("pi,pi->p", a, b) for a, b in ((v0, v0), (v0, v1), (v1, v1)))
+    d20, d21 = np.einsum("pi,pi->p", v2, v0), np.einsum("pi,pi->p", v2, v1)
+    denominator = d00 * d11 - d01 * d01
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w1 = (d11 * d20 - d01 * d21) / denominator
+        w2 = (d00 * d21 - d01 * d20) / denominator
+    weights = np.stack([1.0 - w1 - w2, w1, w2], axis=1)
+    weights = np.nan_to_num(weights, nan=1.0 / 3.0)
+    return np.clip(weights, 0.0, 1.0)

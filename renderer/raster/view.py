@@ -1,0 +1,396 @@
+"""``Raster``: a Kubric view that mirrors a ``kubric.Scene`` into pyrender.
+
+Drop-in next to ``renderer.blender.Blender``: ``Raster(scene)`` links to the scene like any
+Kubric view; ``render_raw(frame)`` returns :class:`labels.passes.RawPasses`; ``render_still()`` /
+``render()`` return Kubric-style dicts. The scene state (poses, materials, lights, camera) is
+read from the Kubric assets at render time (keyframed values at ``frame``), so nothing is
+pushed through trait observers and several views may share one scene.
+
+Mapping (Blender -> pyrender), each an approximation for RGB only; labels are exact:
+
+* Principled BSDF colour/metallic/roughness/emission -> MetallicRoughnessMaterial (linear colour,
+  double sided); specular, IOR, transmission are ignored. FlatMaterial -> emissive colour only;
+  ``holdout`` makes its pixels transparent in ``rgba``. No material (UndefinedMaterial): Blender's
+  default grey for primitives, the file's own materials and image textures for file meshes.
+* Sun strength S (W/m^2) -> DirectionalLight intensity S; point/spot power P (W) ->
+  intensity P / (4 pi) (Cycles' point-light radiance on a Lambertian surface). Spot cone:
+  outer = spot_size / 2, inner = outer * (1 - spot_blend). RectAreaLight -> a spot light at its
+  centre, facing its -Z, outer cone 89 deg, intensity P / pi (a Lambertian emitter's on-axis
+  intensity); soft shadows and the area's extent are not modelled.
+* ambient_illumination -> pyrender ambient light (uniform, no occlusion); background -> clear
+  colour (gamma 1/2.2 like pyrender's shading, so it matches pyrender-lit surfaces).
+* Shadows: directional and spot shadow maps (pyrender has no point-light shadows).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+import kubric as kb
+from kubric.core.assets import UndefinedAsset
+from kubric.core.view import View
+
+from labels.passes import CameraModel, InstanceGeometry, RawPasses
+from renderer.raster import camera as camera_conversion
+from renderer.raster import geometry, label_pass, platform
+
+SHADER_DIR = Path(__file__).parent / "shaders"
+BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
+BLENDER_DEFAULT_ROUGHNESS = 0.5
+DISPLAY_GAMMA = 2.2
+KUBRIC_LAYERS = ("rgba", "depth", "segmentation", "normal")
+
+
+def _value(asset: kb.Asset, name: str, frame: Optional[int]) -> Any:
+    """Trait ``name`` of ``asset`` at ``frame`` (keyframed value if animated), without setting it."""
+    if frame is not None and name in asset.keyframes:
+        return asset.get_value_at(name, frame)
+    return getattr(asset, name)
+
+
+def _pose(asset: kb.Object3D, frame: Optional[int], with_scale: bool) -> np.ndarray:
+    scale = _value(asset, "scale", frame) if with_scale else (1.0, 1.0, 1.0)
+    return camera_conversion.pose_matrix(_value(asset, "position", frame),
+                                         _value(asset, "quaternion", frame), scale)
+
+
+def _copy_light_parameters(source, target) -> None:
+    for name in ("color", "intensity", "innerConeAngle", "outerConeAngle"):
+        if hasattr(source, name):
+            setattr(target, name, getattr(source, name))
+
+
+@dataclasses.dataclass
+class _ObjectRecord:
+    """pyrender state of one Kubric object with geometry."""
+    asset: kb.PhysicalObject
+    mesh: geometry.ObjectMesh
+    colour_node: Any = None
+    label_node: Any = None
+    material_key: Any = None
+
+
+@dataclasses.dataclass
+class _LightRecord:
+    asset: kb.Light
+    node: Any = None
+
+
+class Raster(View):
+    """pyrender (OpenGL rasterizer) rendering backend for Kubric scenes, headless.
+
+    Args:
+      scene: the Kubric scene to mirror.
+      background_transparency: background alpha 0 in ``rgba`` (Blender's ``film_transparent``).
+      shadows: render directional/spot shadow maps in the RGB pass.
+      scratch_dir, samples_per_pixel, adaptive_sampling, use_denoising, verbose: accepted so the
+        class is a drop-in for the Blender view; unused (a rasterizer needs no scratch files; RGB
+        uses 4x MSAA, labels one sample at each pixel centre).
+    """
+
+    def __init__(self, scene: kb.Scene, background_transparency: bool = False,
+                 shadows: bool = True, scratch_dir=None, samples_per_pixel=None,
+                 adaptive_sampling=None, use_denoising=None, verbose: bool = False):
+        del scratch_dir, samples_per_pixel, adaptive_sampling, use_denoising, verbose
+        width, height = scene.resolution
+        self.pyrender, self._offscreen = platform.shared_offscreen_renderer(width, height)
+        self.background_transparency = background_transparency
+        self.shadows = shadows
+        self._gl_scene = self.pyrender.Scene()
+        self._objects: dict[kb.Asset, _ObjectRecord] = {}
+        self._lights: dict[kb.Asset, _LightRecord] = {}
+        self._camera_node = None
+        self._label_programs = self.pyrender.shader_program.ShaderProgramCache(
+            shader_dir=str(SHADER_DIR))
+        super().__init__(scene, scene_observers={})
+
+    # ------------------------------------------------------------------ kubric View interface
+    def add_asset(self, asset: kb.Asset) -> Any:
+        """Register ``asset``; geometry is loaded now, everything else is read at render time."""
+        if isinstance(asset, UndefinedAsset):
+            return None
+        if isinstance(asset, kb.PhysicalObject):
+            mesh = geometry.object_mesh(asset)
+            if mesh is None:
+                return None
+            record = _ObjectRecord(asset=asset, mesh=mesh)
+            record.label_node = self._gl_scene.add(self._label_mesh(mesh), name=f"{asset.uid}:label")
+            self._objects[asset] = record
+            return record
+        if isinstance(asset, kb.Light):
+            record = _LightRecord(asset=asset)
+            self._lights[asset] = record
+            return record
+        return None  # cameras, materials: read from the scene at render time
+
+    def remove_asset(self, asset: kb.Asset) -> None:
+        record = self._objects.pop(asset, None) or self._lights.pop(asset, None)
+        if record is None:
+            return
+        for node in (getattr(record, "colour_node", None), getattr(record, "label_node", None),
+                     getattr(record, "node", None)):
+            if node is not None and self._gl_scene.has_node(node):
+                self._gl_scene.remove_node(node)
+
+    # ------------------------------------------------------------------ rendering
+    def render_raw(self, frame: Optional[int] = None) -> RawPasses:
+        """Render one frame (default ``scene.frame_start``) into the labels contract."""
+        frame = self.scene.frame_start if frame is None else frame
+        started = time.perf_counter()
+        camera = self._sync_camera(frame)
+        self._sync_lights(frame)
+        table, instances = self._sync_objects(frame)
+        synced = time.perf_counter()
+        rgba = self._render_colour()
+        coloured = time.perf_counter()
+        indices, gl_depth = self._render_label_indices(table)
+        labels = label_pass.label_passes(indices, table, camera, gl_depth)
+        self._finish_alpha(rgba, labels.instance_ids)
+        done = time.perf_counter()
+        return RawPasses(
+            rgba=rgba, instance_ids=labels.instance_ids, depth=labels.depth,
+            normals=labels.normals, camera=camera, instances=instances, backend="raster",
+            render_info=self._render_info(frame, {
+                "sync_s": synced - started, "rgb_s": coloured - synced,
+                "labels_s": done - coloured, "total_s": done - started}))
+
+    def render_still(self, frame: Optional[int] = None,
+                     return_layers: Sequence[str] = KUBRIC_LAYERS, **_ignored) -> dict:
+        """Kubric-style dict for one frame: rgba (H,W,4) uint8, depth (H,W,1) float32 planar z
+        (+inf background), segmentation (H,W,1) uint16 ids, normal (H,W,3) float32 world frame."""
+        raw = self.render_raw(frame)
+        layers = {"rgba": raw.rgba, "depth": raw.depth[..., None],
+                  "segmentation": raw.instance_ids[..., None], "normal": raw.normals}
+        unknown = sorted(set(return_layers) - set(layers))
+        if unknown:
+            raise ValueError(f"the raster backend cannot produce layers {unknown}; "
+                             f"it renders {sorted(layers)}")
+        return {name: layers[name] for name in return_layers}
+
+    def render(self, frames: Optional[Sequence[int]] = None,
+               return_layers: Sequence[str] = KUBRIC_LAYERS, **_ignored) -> dict:
+        """Kubric-style dict of (F, H, W, C) arrays for ``frames`` (default: all scene frames)."""
+        if frames is None:
+            frames = range(self.scene.frame_start, self.scene.frame_end + 1)
+        stills = [self.render_still(frame, return_layers) for frame in frames]
+        return {name: np.stack([still[name] for still in stills]) for name in return_layers}
+
+    def close(self) -> None:
+        """Unlink from the scene and drop this view's meshes (the process-wide GL context stays:
+        see platform.shared_offscreen_renderer)."""
+        if self._scene is not None:
+            self._scene.unlink_view(self)
+            self._scene = None
+        self._gl_scene = self.pyrender.Scene()
+
+    # ------------------------------------------------------------------ scene synchronisation
+    def _sync_camera(self, frame: Optional[int]) -> CameraModel:
+        kb_camera = self.scene.camera
+        if kb_camera is None or isinstance(kb_camera, UndefinedAsset):
+            raise ValueError("the scene has no camera; add a kb.PerspectiveCamera or "
+                             "kb.OrthographicCamera to it before rendering")
+        width, height = self.scene.resolution
+        names = ("focal_length", "sensor_width", "shift_x", "shift_y", "orthographic_scale",
+                 "min_render_distance", "max_render_distance")
+        values = {n: _value(kb_camera, n, frame) for n in names if hasattr(kb_camera, n)}
+        blender_pose = _pose(kb_camera, frame, with_scale=False)
+        model = camera_conversion.camera_model(kb_camera, width, height, blender_pose, values)
+        gl_camera = camera_conversion.pyrender_camera(
+            self.pyrender, model, values["min_render_distance"], values["max_render_distance"])
+        if self._camera_node is not None:
+            self._gl_scene.remove_node(self._camera_node)
+        self._camera_node = self._gl_scene.add(gl_camera, pose=blender_pose)
+        self._offscreen.viewport_width, self._offscreen.viewport_height = width, height
+        return model
+
+    def _sync_lights(self, frame: Optional[int]) -> None:
+        scene = self.scene
+        ambient = np.asarray(_value(scene, "ambient_illumination", None), float)
+        background = np.asarray(_value(scene, "background", None), float)
+        self._gl_scene.ambient_light = ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0)
+        encoded = np.clip(background[:3], 0.0, None) ** (1.0 / DISPLAY_GAMMA)
+        alpha = 0.0 if self.background_transparency else 1.0
+        self._gl_scene.bg_color = np.append(np.clip(encoded, 0.0, 1.0), alpha)
+        for record in self._lights.values():
+            light = self._pyrender_light(record.asset, frame)
+            pose = _pose(record.asset, frame, False)
+            if record.node is not None and type(record.node.light) is type(light):
+                _copy_light_parameters(light, record.node.light)  # keeps its shadow map
+                self._gl_scene.set_pose(record.node, pose)
+                continue
+            if record.node is not None:
+                self._gl_scene.remove_node(record.node)
+            record.node = self._gl_scene.add(light, pose=pose)
+
+    def _pyrender_light(self, light: kb.Light, frame: Optional[int]):
+        pyrender = self.pyrender
+        colour = np.asarray(_value(light, "color", frame), float)[:3]
+        power = float(_value(light, "intensity", frame))
+        if isinstance(light, kb.DirectionalLight):
+            return pyrender.DirectionalLight(color=colour, intensity=power)
+        if isinstance(light, kb.SpotLight):
+            outer = min(float(_value(light, "spot_size", frame)) / 2.0, math.radians(89.0))
+            blend = float(np.clip(_value(light, "spot_blend", frame), 0.0, 1.0))
+            return pyrender.SpotLight(color=colour, intensity=power / (4 * math.pi),
+                                      innerConeAngle=outer * (1.0 - blend) * 0.999,
+                                      outerConeAngle=outer)
+        if isinstance(light, kb.RectAreaLight):
+            return pyrender.SpotLight(color=colour, intensity=power / math.pi,
+                                      innerConeAngle=0.0, outerConeAngle=math.radians(89.0))
+        return pyrender.PointLight(color=colour, intensity=power / (4 * math.pi))
+
+    def _sync_objects(self, frame: Optional[int]):
+        """Pose/material of every object; returns the frame's TriangleTable and instances."""
+        assets = self.scene.assets
+        vertices, normals, faces, counts, ids, smooth, instances = [], [], [], [], [], [], []
+        vertex_total = 0
+        for asset, record in self._objects.items():
+            object_to_world = _pose(asset, frame, with_scale=True)
+            self._sync_colour_mesh(record, frame)
+            self._gl_scene.set_pose(record.colour_node, object_to_world)
+            self._gl_scene.set_pose(record.label_node, object_to_world)
+            merged = record.mesh.merged
+            world_vertices = merged.vertices @ object_to_world[:3, :3].T + object_to_world[:3, 3]
+            normal_matrix = np.linalg.inv(object_to_world[:3, :3]).T
+            vertices.append(world_vertices)
+            normals.append(merged.vertex_normals @ normal_matrix.T if record.mesh.smooth
+                           else np.zeros_like(world_vertices))
+            faces.append(merged.faces + vertex_total)
+            vertex_total += len(world_vertices)
+            counts.append(len(merged.faces))
+            instance_id = assets.index(asset) + 1
+            ids.append(instance_id)
+            smooth.append(record.mesh.smooth)
+            instances.append(self._instance_geometry(asset, instance_id, world_vertices,
+                                                     merged.faces, object_to_world))
+        counts_array = np.array(counts, np.int64)
+        table = label_pass.TriangleTable(
+            vertices=np.concatenate(vertices) if vertices else np.zeros((0, 3)),
+            vertex_normals=np.concatenate(normals) if normals else np.zeros((0, 3)),
+            faces=np.concatenate(faces) if faces else np.zeros((0, 3), np.int64),
+            face_offsets=np.concatenate([[0], np.cumsum(counts_array)[:-1]]).astype(np.int64)
+            if counts else np.zeros(0, np.int64),
+            face_counts=counts_array, instance_ids=np.array(ids, np.int64),
+            smooth=np.array(smooth, bool))
+        table.check_capacity()
+        return table, instances
+
+    @staticmethod
+    def _instance_geometry(asset, instance_id, world_vertices, faces, object_to_world):
+        metadata = {"kubric_type": type(asset).__name__, "background": bool(asset.background)}
+        if isinstance(asset, kb.FileBasedObject):
+            metadata.update(asset_id=asset.asset_id, render_filename=asset.render_filename)
+        category = asset.metadata.get("category") if asset.metadata else None
+        return InstanceGeometry(instance_id=instance_id, uid=asset.uid,
+                                category=str(category or type(asset).__name__),
+                                vertices_world=world_vertices, faces=np.asarray(faces),
+                                object_to_world=object_to_world, metadata=metadata)
+
+    # ------------------------------------------------------------------ meshes and materials
+    def _label_mesh(self, mesh: geometry.ObjectMesh):
+        """Label geometry: the faces, then the same faces reversed (so back faces are seen)."""
+        merged = mesh.merged
+        both_sides = np.concatenate([merged.faces, merged.faces[:, ::-1]]).astype(np.uint32)
+        primitive = self.pyrender.Primitive(positions=np.asarray(merged.vertices, np.float32),
+                                            indices=both_sides, mode=4)  # GL_TRIANGLES
+        return self.pyrender.Mesh([primitive])
+
+    def _material_key(self, material: kb.Material, frame: Optional[int]) -> tuple:
+        if isinstance(material, kb.PrincipledBSDFMaterial):
+            names = ("color", "metallic", "roughness", "emission")
+        elif isinstance(material, kb.FlatMaterial):
+            names = ("color", "holdout")
+        else:
+            return ("undefined",)
+        return (type(material).__name__,) + tuple(
+            tuple(np.ravel(_value(material, n, frame)).astype(float).tolist()) for n in names)
+
+    def _pyrender_material(self, key: tuple):
+        pyrender = self.pyrender
+        if key[0] == "PrincipledBSDFMaterial":
+            colour, metallic, roughness, emission = key[1:]
+            return pyrender.MetallicRoughnessMaterial(
+                baseColorFactor=colour, metallicFactor=metallic[0], roughnessFactor=roughness[0],
+                emissiveFactor=emission[:3], doubleSided=True)
+        if key[0] == "FlatMaterial":
+            return pyrender.MetallicRoughnessMaterial(
+                baseColorFactor=(0.0, 0.0, 0.0, 1.0), metallicFactor=0.0, roughnessFactor=1.0,
+                emissiveFactor=key[1][:3], doubleSided=True)
+        return pyrender.MetallicRoughnessMaterial(
+            baseColorFactor=BLENDER_DEFAULT_COLOUR, metallicFactor=0.0,
+            roughnessFactor=BLENDER_DEFAULT_ROUGHNESS, doubleSided=True)
+
+    def _sync_colour_mesh(self, record: _ObjectRecord, frame: Optional[int]) -> None:
+        key = self._material_key(_value(record.asset, "material", frame), frame)
+        if record.colour_node is not None and key == record.material_key:
+            return
+        if record.colour_node is not None:
+            self._gl_scene.remove_node(record.colour_node)
+        own_visuals = key == ("undefined",) and isinstance(record.asset, kb.FileBasedObject)
+        material = None if own_visuals else self._pyrender_material(key)
+        gl_mesh = self.pyrender.Mesh.from_trimesh(list(record.mesh.parts), material=material,
+                                                  smooth=record.mesh.smooth)
+        for primitive in gl_mesh.primitives:
+            primitive.material.doubleSided = True
+        record.colour_node = self._gl_scene.add(gl_mesh, name=f"{record.asset.uid}:colour")
+        record.material_key = key
+
+    # ------------------------------------------------------------------ passes
+    def _set_visible(self, colour: bool) -> None:
+        for record in self._objects.values():
+            record.colour_node.mesh.is_visible = colour
+            record.label_node.mesh.is_visible = not colour
+
+    def _render_colour(self) -> np.ndarray:
+        flags = self.pyrender.RenderFlags.RGBA
+        if self.shadows:
+            flags |= self.pyrender.RenderFlags.SHADOWS_DIRECTIONAL
+            flags |= self.pyrender.RenderFlags.SHADOWS_SPOT
+        self._set_visible(colour=True)
+        colour, _ = self._offscreen.render(self._gl_scene, flags=flags)
+        return np.array(colour, np.uint8)
+
+    def _render_label_indices(self, table: label_pass.TriangleTable):
+        """Triangle index + 1 at each pixel centre (int64, 0 = empty) and GL planar depth."""
+        seg_map = {record.label_node: label_pass.offset_colour(int(offset))
+                   for record, offset in zip(self._objects.values(), table.label_offsets)}
+        self._set_visible(colour=False)
+        renderer = self._offscreen._renderer  # pylint: disable=protected-access
+        stock_programs = renderer._program_cache  # pylint: disable=protected-access
+        renderer._program_cache = self._label_programs  # pylint: disable=protected-access
+        try:
+            rgb, gl_depth = self._offscreen.render(
+                self._gl_scene, flags=self.pyrender.RenderFlags.SEG, seg_node_map=seg_map)
+        finally:
+            renderer._program_cache = stock_programs  # pylint: disable=protected-access
+        return label_pass.decode_indices(np.asarray(rgb)), np.asarray(gl_depth)
+
+    def _finish_alpha(self, rgba: np.ndarray, instance_ids: np.ndarray) -> None:
+        """Alpha from the exact coverage: 255 on objects, background per transparency; holdout."""
+        background_alpha = 0 if self.background_transparency else 255
+        rgba[..., 3] = np.where(instance_ids > 0, 255, background_alpha)
+        for asset, record in self._objects.items():
+            if record.material_key and record.material_key[0] == "FlatMaterial" \
+                    and record.material_key[2][0]:
+                rgba[instance_ids == self.scene.assets.index(asset) + 1, 3] = 0
+
+    def _render_info(self, frame: Optional[int], timings: dict) -> dict:
+        return {"engine": "pyrender", "frame": frame, **_gl_description(),
+                "rgb_msaa_samples": 4, "label_samples": 1, "shadows": self.shadows,
+                "timings": {k: round(v, 6) for k, v in timings.items()}}
+
+
+@functools.lru_cache(maxsize=1)
+def _gl_description() -> dict:
+    """OpenGL platform and renderer string of the shared context (call after a render)."""
+    from OpenGL import GL  # pylint: disable=import-outside-toplevel
+    return {"opengl_platform": os.environ.get(platform.PLATFORM_VARIABLE, ""),
+            "gl_renderer": GL.glGetString(GL.GL_RENDERER).decode(errors="replace"),
+            "gl_version": GL.glGetString(GL.GL_VERSION).decode(errors="replace")}
