@@ -52,7 +52,8 @@ def export_yolo(datasets: Sequence[PathLike], out_dir: PathLike, *, polygons: bo
     export does not write are removed, so re-exporting never leaves stale frames behind.
     """
     if not 0.0 <= val_fraction <= 1.0:
-        raise ValueError(f"val_fraction {val_fraction} must lie in [0, 1]")
+        raise ValueError(f"validation fraction (--val-fraction) {val_fraction} must lie in "
+                         "[0, 1], e.g. 0.2")
     datasets = check_datasets(datasets)
     out_dir = Path(out_dir)
     categories = collect_categories(datasets, category_order)
