@@ -1,0 +1,204 @@
+"""User mesh folders and the on-disk mesh cache (render OBJ + PyBullet URDF with a convex hull).
+
+User mesh folder layout (OBJ, GLB/glTF, PLY, STL)::
+
+    my_meshes/
+      manifest.json        optional
+      mug/a.obj            class "mug" (class = first sub-folder name)
+      mug/b.glb
+      bolt/x.stl           class "bolt"
+
+``manifest.json`` (all keys optional)::
+
+    {"licence": "CC-BY-4.0", "source": "my scans", "up": "Z", "units_to_metres": 1.0,
+     "files": {"mug/b.glb": {"category": "cup", "licence": "CC0-1.0", "source": "..."}}}
+
+``up`` is the file's up axis ("Z" or "Y"; glTF files are Y-up by their format) and
+``units_to_metres`` scales the file to metres. Loaded meshes follow the procedural library's
+conventions: metres, +Z up, centred on their bounding-box centre.
+
+Mesh cache: :class:`MeshCache` writes, for a mesh key (a hash of what determines the geometry),
+``<key>.obj`` (render mesh, Z-up coordinates as-is: import into Blender with
+``forward_axis="Y", up_axis="Z"``), ``<key>_hull.obj`` (its convex hull) and ``<key>.urdf``
+(PyBullet body: the hull as collision shape, inertia of the hull). Files are written atomically.
+Concave shapes (mug, bowl, torus) therefore collide as their convex hull: nothing enters them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import trimesh
+
+from assets.errors import AssetError
+from assets.procedural import centre_on_bounds
+
+MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl")
+UNKNOWN_LICENCE = "user supplied (licence not stated)"
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshAsset:
+    """One mesh file of a user folder with its class and provenance."""
+    category: str
+    path: Path
+    source: str
+    licence: str
+    up: str = "Z"
+    units_to_metres: float = 1.0
+
+
+def scan_mesh_folder(folder: str | Path) -> list[MeshAsset]:
+    """All mesh files below ``folder`` (sorted by path), classed by sub-folder or manifest."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AssetError(f"mesh folder {folder} does not exist; pass a folder with one "
+                         "sub-folder of meshes per class.")
+    manifest = _read_manifest(folder)
+    entries = manifest.get("files", {})
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MESH_SUFFIXES):
+        relative = path.relative_to(folder).as_posix()
+        entry = entries.get(relative, {})
+        default_category = path.relative_to(folder).parts[0] if len(
+            path.relative_to(folder).parts) > 1 else path.stem
+        default_up = "Y" if path.suffix.lower() in (".glb", ".gltf") else "Z"
+        found.append(MeshAsset(
+            category=str(entry.get("category", default_category)),
+            path=path,
+            source=str(entry.get("source", manifest.get("source", f"user folder {folder}"))),
+            licence=str(entry.get("licence", manifest.get("licence", UNKNOWN_LICENCE))),
+            up=str(entry.get("up", manifest.get("up", default_up))).upper(),
+            units_to_metres=float(entry.get("units_to_metres",
+                                            manifest.get("units_to_metres", 1.0)))))
+    if not found:
+        raise AssetError(f"mesh folder {folder} holds no meshes ({', '.join(MESH_SUFFIXES)}); "
+                         "put one sub-folder per class with mesh files in it.")
+    return found
+
+
+def _read_manifest(folder: Path) -> dict:
+    path = folder / "manifest.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise AssetError(f"cannot read {path}: {error}; fix the JSON or remove the file.") from None
+
+
+def load_mesh_file(path: str | Path, up: str = "Z", units_to_metres: float = 1.0) -> trimesh.Trimesh:
+    """Load a mesh file as one Trimesh in metres, +Z up, centred; AssetError when unusable."""
+    path = Path(path)
+    try:
+        mesh = trimesh.load(path, force="mesh")
+    except Exception as error:  # trimesh raises many types for broken files
+        raise AssetError(f"cannot read mesh {path}: {error}; re-export it as OBJ/GLB/PLY/STL.") from None
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise AssetError(f"mesh {path} has no triangles; re-export it with its geometry.")
+    mesh = mesh.copy()
+    if up == "Y":
+        mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+    elif up != "Z":
+        raise AssetError(f"mesh {path}: up axis {up!r} is not supported; use \"Z\" or \"Y\".")
+    mesh.apply_scale(units_to_metres)
+    return centre_on_bounds(mesh)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedMesh:
+    """Files of one cached mesh and its bounds (metres, object frame)."""
+    render_path: Path
+    hull_path: Path
+    urdf_path: Path
+    bounds: tuple[tuple[float, float, float], tuple[float, float, float]]
+
+
+class MeshCache:
+    """A folder of render meshes and URDFs keyed by a geometry hash; reused when present."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def get(self, key: str, make_mesh: Callable[[], trimesh.Trimesh], mass: float,
+            friction: float = 0.5) -> CachedMesh:
+        """Files for ``key``, building them with ``make_mesh()`` when not cached yet."""
+        render_path = self.folder / f"{key}.obj"
+        hull_path = self.folder / f"{key}_hull.obj"
+        urdf_path = self.folder / f"{key}_m{mass:.6g}.urdf"
+        bounds_path = self.folder / f"{key}.bounds.json"
+        if not (render_path.exists() and hull_path.exists() and bounds_path.exists()):
+            mesh = make_mesh()
+            write_atomic(render_path, trimesh.exchange.obj.export_obj(
+                mesh, include_normals=True, include_texture=False).encode())
+            write_atomic(hull_path, trimesh.exchange.obj.export_obj(
+                mesh.convex_hull, include_normals=False, include_texture=False).encode())
+            write_atomic(bounds_path, json.dumps(mesh.bounds.tolist()).encode())
+        if not urdf_path.exists():
+            hull = trimesh.load(hull_path, force="mesh")
+            write_atomic(urdf_path, urdf_text(key, hull_path.name, hull, mass, friction).encode())
+        lower, upper = json.loads(bounds_path.read_text())
+        return CachedMesh(render_path, hull_path, urdf_path, (tuple(lower), tuple(upper)))
+
+
+def urdf_text(name: str, collision_file: str, hull: trimesh.Trimesh, mass: float,
+              friction: float = 0.5) -> str:
+    """A one-link URDF: collision = convex hull mesh, inertia of a solid hull of ``mass`` kg."""
+    inertia = hull.moment_inertia * (mass / max(hull.volume, 1e-12))  # about the centre of mass
+    com = hull.center_mass
+    return f"""<?xml version="1.0"?>
+<robot name="{name}">
+  <link name="base">
+    <contact>
+      <lateral_friction value="{friction:.6g}"/>
+      <rolling_friction value="0.002"/>
+      <spinning_friction value="0.002"/>
+    </contact>
+    <inertial>
+      <origin xyz="{com[0]:.9g} {com[1]:.9g} {com[2]:.9g}" rpy="0 0 0"/>
+      <mass value="{mass:.9g}"/>
+      <inertia ixx="{inertia[0, 0]:.9g}" ixy="{inertia[0, 1]:.9g}" ixz="{inertia[0, 2]:.9g}"
+               iyy="{inertia[1, 1]:.9g}" iyz="{inertia[1, 2]:.9g}" izz="{inertia[2, 2]:.9g}"/>
+    </inertial>
+    <collision>
+      <origin xyz="0 0 0" rpy="0 0 0"/>
+      <geometry><mesh filename="{collision_file}" scale="1 1 1"/></geometry>
+    </collision>
+  </link>
+</robot>
+"""
+
+
+def mesh_key(description: dict, file_hash: Optional[str] = None) -> str:
+    """Stable cache key: sha256 (first 24 hex) of the canonical JSON of what defines a mesh."""
+    payload = json.dumps({"mesh": description, "file": file_hash}, sort_keys=True,
+                         separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]

@@ -1,0 +1,264 @@
+"""Instantiate a SceneSpec as a ``kubric.Scene``, and settle it with Kubric's PyBullet simulator.
+
+Pipeline (what the renderer does per frame)::
+
+    spec = sample_spec("tabletop", seed=7)              # recipe -> spec (poses before physics)
+    spec = settle(spec, scratch_dir)                    # drop-and-settle; a *new* spec whose poses
+                                                        # are the settled ones (physics.settled)
+    scene = build_kubric_scene(spec, scratch_dir)       # what gets rendered
+
+or ``spec, scene = instantiate(spec, scratch_dir)`` for both. ``settle`` is a no-op for specs
+with ``physics.settle == False`` or already settled, so the rendered scene is always exactly the
+(settled) spec; store that spec with the frame. Objects that leave the support while settling
+are removed and listed in ``spec.physics.removed``.
+
+How spec fields map onto the Kubric scene
+-----------------------------------------
+* ``kb.Scene(resolution=(width, height), frame_start, frame_end)``; ``scene.background`` is
+  ``world.color`` and ``scene.ambient_illumination`` is ``world.ambient_illumination``.
+* Objects: primitive cube/sphere -> ``kb.Cube``/``kb.Sphere`` (scale as in the spec); procedural
+  and file meshes -> ``kb.FileBasedObject`` with ``render_filename`` = a cached ``.obj`` (Z-up
+  coordinates written as-is: import with ``forward_axis="Y", up_axis="Z"``, which is in
+  ``render_import_kwargs``), ``simulation_filename`` = a URDF whose collision shape is the convex
+  hull, ``bounds`` = the mesh bounds, ``asset_id`` = the mesh cache key. Cache files live in
+  ``cache_dir`` (default ``<scratch_dir>/meshes``), named by key, so a warm worker reuses them.
+* ``asset.metadata`` of every object (JSON-serialisable)::
+
+      {"category": "mug" | None,    # None for distractors and supports: labels skip them
+       "role": "object" | "distractor" | "support",
+       "distractor": bool, "source": str, "licence": str,
+       "asset": {"kind", "name", "params", "path", "sha256"}, "spec_name": str}
+
+* Materials: ``kb.PrincipledBSDFMaterial`` (or ``kb.FlatMaterial``) with the spec's fields;
+  ``material.metadata["texture"]`` is the TextureSpec as a dict (kind, scale, color2, params by
+  Blender socket name, image path, rotation) or None. The base colour is
+  ``mix(material.color, texture.color2, factor)`` where factor is the texture node's Fac output
+  (Color output luminance for image textures); texture coordinates are object coordinates
+  (generated for images), rotated by ``texture.rotation`` and scaled by ``texture.scale``.
+* Lights: sun -> ``kb.DirectionalLight`` (shadow_softness), point -> ``kb.PointLight``, area ->
+  ``kb.RectAreaLight`` (width, height), spot -> ``kb.SpotLight`` (spot_size, spot_blend); all
+  at ``position`` with ``look_at``; ``light.metadata = {"temperature": K or None,
+  "kind": ...}``.
+* Camera: ``kb.PerspectiveCamera(focal_length, sensor_width, position, look_at)``;
+  ``camera.metadata = {"depth_of_field": {"focus_distance", "fstop"} | None,
+  "motion_blur": shutter | None, "exposure": EV}``.
+* Everything Blender needs beyond Kubric is in ``scene.metadata["synthscene"]``
+  (see :func:`scene_extras`)::
+
+      {"spec_hash": str, "recipe": str, "seed": int,
+       "world": {"background": "hdri" | "color" | "image",
+                 "hdri": {"path": abs path, "name", "rotation" (rad about +Z),
+                          "strength", "licence"} | None,
+                 "image": abs path | None, "color": RGBA},
+       "camera": camera.metadata as above,
+       "assets": [{"name", "category", "source", "licence"} ...]}   # provenance per frame
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from assets.hdri import resolve_hdri
+from assets.meshes import MeshCache
+from scenes.errors import SpecError
+from scenes.geometry import asset_key, asset_mesh, object_mesh_world
+from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
+
+logger = logging.getLogger(__name__)
+
+OBJ_IMPORT_KWARGS = {"forward_axis": "Y", "up_axis": "Z"}
+SETTLE_CHUNK_SECONDS = 0.5
+REST_SPEED = 0.01  # m/s (and rad/s): below this every body counts as at rest
+
+
+def scene_extras(scene) -> dict:
+    """The synthscene-specific data of a scene built here (see module docstring)."""
+    return scene.metadata["synthscene"]
+
+
+def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
+                       cache_dir: Optional[str | Path] = None):
+    """A ``kubric.Scene`` holding exactly the spec's objects, lights, camera and world."""
+    import kubric as kb
+
+    cache = MeshCache(cache_dir or Path(scratch_dir) / "meshes")
+    scene = kb.Scene(resolution=tuple(spec.resolution), frame_start=spec.frame_start,
+                     frame_end=spec.frame_end)
+    for obj in spec.objects:
+        scene += _kubric_object(kb, obj, cache)
+    for light in spec.lights:
+        scene += _kubric_light(kb, light)
+    scene.camera = _kubric_camera(kb, spec)
+    scene.background = kb.Color(*spec.world.color)
+    scene.ambient_illumination = kb.Color(*spec.world.ambient_illumination)
+    scene.metadata["synthscene"] = _extras(spec, scene)
+    return scene
+
+
+def _metadata(obj: ObjectSpec) -> dict:
+    asset = obj.asset
+    return {"category": obj.category if obj.labelled else None, "role": obj.role,
+            "distractor": obj.role == "distractor", "source": asset.source,
+            "licence": asset.licence, "spec_name": obj.name,
+            "asset": {"kind": asset.kind, "name": asset.name, "params": dict(asset.params),
+                      "path": asset.path, "sha256": asset.sha256}}
+
+
+def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
+    common = dict(name=obj.name, position=obj.position, quaternion=obj.quaternion,
+                  material=_kubric_material(kb, obj.material, obj.name), static=obj.static,
+                  mass=obj.mass, friction=min(max(obj.friction, 0.0), 1.0),
+                  restitution=min(max(obj.restitution, 0.0), 1.0), metadata=_metadata(obj))
+    if obj.asset.kind == "primitive" and obj.asset.name == "cube":
+        return kb.Cube(scale=obj.scale, **common)
+    if obj.asset.kind == "primitive" and obj.asset.name == "sphere":
+        _check_uniform(obj)
+        return kb.Sphere(scale=obj.scale, **common)
+    _check_uniform(obj)
+    key = asset_key(obj.asset)
+    files = cache.get(key, lambda: asset_mesh(obj.asset), mass=max(obj.mass, 1e-3),
+                      friction=obj.friction)
+    return kb.FileBasedObject(asset_id=key, render_filename=str(files.render_path),
+                              simulation_filename=str(files.urdf_path),
+                              render_import_kwargs=dict(OBJ_IMPORT_KWARGS),
+                              bounds=files.bounds, scale=obj.scale, **common)
+
+
+def _check_uniform(obj: ObjectSpec) -> None:
+    if not (obj.scale[0] == obj.scale[1] == obj.scale[2]):
+        raise SpecError(f"object {obj.name!r}: scale {obj.scale} must be uniform for spheres and "
+                        "meshes (PyBullet cannot scale them unevenly); bake it into the shape.")
+
+
+def _kubric_material(kb, material: MaterialSpec, owner: str):
+    texture = dataclasses.asdict(material.texture) if material.texture else None
+    if texture and texture.get("image"):
+        texture["image"] = str(Path(texture["image"]).resolve())
+    metadata = {"texture": texture, "spec_name": material.name}
+    if material.kind == "flat":
+        return kb.FlatMaterial(name=f"{owner}_material", color=kb.Color(*material.color),
+                               metadata=metadata)
+    return kb.PrincipledBSDFMaterial(
+        name=f"{owner}_material", color=kb.Color(*material.color), metallic=material.metallic,
+        specular=material.specular, specular_tint=material.specular_tint,
+        roughness=material.roughness, ior=material.ior, transmission=material.transmission,
+        transmission_roughness=material.transmission_roughness,
+        emission=kb.Color(*material.emission), metadata=metadata)
+
+
+def _kubric_light(kb, light: LightSpec):
+    common = dict(name=light.name, position=light.position, look_at=light.look_at,
+                  intensity=light.intensity, color=kb.Color(*light.color),
+                  metadata={"temperature": light.temperature, "kind": light.kind})
+    if light.kind == "sun":
+        return kb.DirectionalLight(shadow_softness=light.shadow_softness, **common)
+    if light.kind == "point":
+        return kb.PointLight(**common)
+    if light.kind == "area":
+        return kb.RectAreaLight(width=light.width, height=light.height, **common)
+    if light.kind == "spot":
+        return kb.SpotLight(spot_size=light.spot_size, spot_blend=light.spot_blend, **common)
+    raise SpecError(f"light {light.name!r}: kind {light.kind!r} unknown; use sun, point, area "
+                    "or spot.")
+
+
+def _camera_metadata(spec: SceneSpec) -> dict:
+    camera = spec.camera
+    dof = camera.depth_of_field
+    return {"depth_of_field": dataclasses.asdict(dof) if dof else None,
+            "motion_blur": camera.motion_blur, "exposure": camera.exposure}
+
+
+def _kubric_camera(kb, spec: SceneSpec):
+    camera = spec.camera
+    return kb.PerspectiveCamera(name="camera", focal_length=camera.focal_length,
+                                sensor_width=camera.sensor_width, position=camera.position,
+                                look_at=camera.look_at, metadata=_camera_metadata(spec))
+
+
+def _extras(spec: SceneSpec, scene) -> dict:
+    world = spec.world
+    hdri = None
+    if world.hdri is not None:
+        path = resolve_hdri(world.hdri.name, world.hdri.source, world.hdri.folder)
+        hdri = {"path": str(path), "name": world.hdri.name, "rotation": world.hdri.rotation,
+                "strength": world.hdri.strength, "licence": world.hdri.licence}
+    image = str(Path(world.image).resolve()) if world.image else None
+    return {"spec_hash": spec.hash(), "recipe": spec.recipe, "seed": spec.seed,
+            "world": {"background": world.background, "hdri": hdri, "image": image,
+                      "color": list(world.color)},
+            "camera": _camera_metadata(spec),
+            "assets": [{"name": o.name, "category": o.category, "source": o.asset.source,
+                        "licence": o.asset.licence} for o in spec.objects]}
+
+
+# -- physics -----------------------------------------------------------------------------------
+def settle(spec: SceneSpec, scratch_dir: str | Path,
+           cache_dir: Optional[str | Path] = None) -> SceneSpec:
+    """Drop-and-settle with Kubric's PyBullet simulator; returns the spec with final poses.
+
+    Simulates in chunks of 0.5 s until every body is at rest (speed < 1 cm/s) or
+    ``spec.physics.seconds`` have passed. Dynamic objects whose lowest point ends below
+    ``physics.support_height`` - 2 cm (they fell off) are removed and named in
+    ``physics.removed``. Specs without ``physics.settle`` or already settled come back unchanged.
+    """
+    if not spec.physics.settle or spec.physics.settled:
+        return spec
+    from kubric.simulator import PyBullet
+
+    scratch_dir = Path(scratch_dir)
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    scene = build_kubric_scene(spec, scratch_dir, cache_dir)
+    simulator = PyBullet(scene, scratch_dir)
+    bodies = [a for a in scene.assets if hasattr(a, "static") and simulator in a.linked_objects]
+    _tune_dynamics(simulator, bodies)
+    frames = max(1, round(SETTLE_CHUNK_SECONDS * scene.frame_rate))
+    chunks = max(1, math.ceil(spec.physics.seconds / SETTLE_CHUNK_SECONDS))
+    moving = [a for a in bodies if not a.static]
+    for _ in range(chunks):
+        simulator.run(frame_start=0, frame_end=frames - 1)
+        if all(np.linalg.norm(a.velocity) < REST_SPEED and
+               np.linalg.norm(a.angular_velocity) < 10 * REST_SPEED for a in moving):
+            break
+    poses = {a.name: (tuple(map(float, a.position)), tuple(map(float, a.quaternion)))
+             for a in moving}
+    return _with_poses(spec, poses)
+
+
+def _tune_dynamics(simulator, bodies) -> None:
+    """Apply the spec's friction/restitution (Kubric only forwards later changes) and a little
+    rolling friction and damping so round things come to rest."""
+    client = simulator._physics_client  # pylint: disable=protected-access
+    for asset in bodies:
+        extra = {} if asset.static else {"mass": asset.mass}
+        client.changeDynamics(asset.linked_objects[simulator], -1, lateralFriction=asset.friction,
+                              restitution=asset.restitution, rollingFriction=0.002,
+                              spinningFriction=0.002, linearDamping=0.1, angularDamping=0.1,
+                              **extra)
+
+
+def _with_poses(spec: SceneSpec, poses: dict) -> SceneSpec:
+    support = spec.physics.support_height
+    objects, removed = [], list(spec.physics.removed)
+    for obj in spec.objects:
+        if obj.name in poses:
+            position, quaternion = poses[obj.name]
+            obj = dataclasses.replace(obj, position=position, quaternion=quaternion)
+            if support is not None and object_mesh_world(obj).bounds[0, 2] < support - 0.02:
+                removed.append(obj.name)
+                continue
+        objects.append(obj)
+    physics = dataclasses.replace(spec.physics, settled=True, removed=removed)
+    return dataclasses.replace(spec, objects=objects, physics=physics).normalised()
+
+
+def instantiate(spec: SceneSpec, scratch_dir: str | Path,
+                cache_dir: Optional[str | Path] = None):
+    """``(settled_spec, kubric_scene)``: settle (when asked) then build; render this scene."""
+    settled = settle(spec, scratch_dir, cache_dir)
+    return settled, build_kubric_scene(settled, scratch_dir, cache_dir)

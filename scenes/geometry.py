@@ -1,0 +1,95 @@
+"""Meshes behind a spec's assets (for placement, the mesh cache and tests).
+
+``asset_mesh(asset)`` returns the object-frame mesh in metres, +Z up, *before*
+``ObjectSpec.scale``: kb.Cube is the cube [-1, 1]^3 and kb.Sphere the unit sphere (Kubric's
+primitives), procedural classes are built from ``asset.params`` and user files are loaded (their
+sha256 must match the spec's, so a spec always means the same geometry).
+
+**Object origin = centre of mass** of the mesh's convex hull (uniform density) for procedural
+and file meshes. PyBullet reports and sets a body's pose at its centre of mass, so with this
+origin ``ObjectSpec.position`` means the same thing to the simulator, the renderer and the
+labels. (For a symmetric shape such as a box or sphere this is also the bounding-box centre.)
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+import trimesh
+
+from assets.errors import AssetError
+from assets.meshes import file_sha256, load_mesh_file, mesh_key
+from assets.procedural import procedural_class
+from scenes.spec import AssetSpec, ObjectSpec
+
+
+def asset_description(asset: AssetSpec) -> dict:
+    """The fields that determine an asset's geometry (input to the cache key)."""
+    return {"kind": asset.kind, "name": asset.name, "params": asset.params, "path": asset.path,
+            "sha256": asset.sha256, "up": asset.up, "units_to_metres": asset.units_to_metres}
+
+
+def asset_key(asset: AssetSpec) -> str:
+    """Stable cache key for an asset's mesh."""
+    return mesh_key(asset_description(asset), asset.sha256)
+
+
+def asset_mesh(asset: AssetSpec) -> trimesh.Trimesh:
+    """Object-frame mesh of ``asset`` (a copy; see module docstring)."""
+    return _cached_mesh(json.dumps(asset_description(asset), sort_keys=True)).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_mesh(description_json: str) -> trimesh.Trimesh:
+    description = json.loads(description_json)
+    kind, name = description["kind"], description["name"]
+    if kind == "primitive":
+        if name == "cube":
+            return trimesh.creation.box(extents=(2.0, 2.0, 2.0))
+        if name == "sphere":
+            return trimesh.creation.icosphere(subdivisions=4, radius=1.0)
+        raise AssetError(f"unknown primitive {name!r}; use 'cube' or 'sphere'.")
+    if kind == "procedural":
+        try:
+            return _centre_on_mass(procedural_class(name).build(description["params"]))
+        except KeyError as error:
+            raise AssetError(str(error.args[0])) from None
+    if kind == "file":
+        path = description["path"]
+        try:
+            digest = file_sha256(path)
+        except OSError as error:
+            raise AssetError(f"cannot read mesh {path}: {error.strerror}; check the path.") from None
+        if description["sha256"] and digest != description["sha256"]:
+            raise AssetError(f"mesh {path} changed since the spec was made (sha256 differs); "
+                             "re-sample the spec or restore the file.")
+        return _centre_on_mass(load_mesh_file(path, description["up"],
+                                              description["units_to_metres"]))
+    raise AssetError(f"unknown asset kind {kind!r}; use primitive, procedural or file.")
+
+
+def _centre_on_mass(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """Translate ``mesh`` so that its convex hull's centre of mass is the origin."""
+    mesh.apply_translation(-mesh.convex_hull.center_mass)
+    return mesh
+
+
+def object_mesh_world(obj: ObjectSpec) -> trimesh.Trimesh:
+    """The object's mesh scaled and posed in the world frame (metres)."""
+    mesh = asset_mesh(obj.asset)
+    mesh.apply_transform(np.diag([*np.asarray(obj.scale, float), 1.0]))
+    mesh.apply_transform(pose_matrix(obj.position, obj.quaternion))
+    return mesh
+
+
+def scaled_extents(obj: ObjectSpec) -> np.ndarray:
+    """Axis-aligned extents (m) of the scaled, unrotated object."""
+    return asset_mesh(obj.asset).extents * np.asarray(obj.scale, float)
+
+
+def pose_matrix(position, quaternion_wxyz) -> np.ndarray:
+    """4x4 rigid transform from a position and a (w, x, y, z) quaternion."""
+    matrix = trimesh.transformations.quaternion_matrix(np.asarray(quaternion_wxyz, float))
+    matrix[:3, 3] = position
+    return matrix

@@ -1,0 +1,1 @@
+"""Built-in recipes: ``hello``, ``tabletop``, ``clevr``, ``bin`` (see each module)."""

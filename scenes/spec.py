@@ -1,0 +1,331 @@
+"""The SceneSpec: a scene as plain data (dataclasses) that round-trips through JSON.
+
+Conventions: world frame +Z up, metres, radians; quaternions are Kubric's (w, x, y, z); colours
+are linear RGB(A) in [0, 1]; field names follow Kubric's traits where one exists.
+
+* ``SceneSpec.to_json()`` is *canonical*: keys sorted, no spaces, every float written with 10
+  significant digits (correctly rounded by Python, so identical on every machine). ``from_json``
+  reads it back exactly; :func:`scenes.recipe_api.sample_spec` returns the spec normalised through
+  this round trip, so ``spec == SceneSpec.from_json(spec.to_json())`` holds.
+* ``SceneSpec.hash()`` is the sha256 of the canonical JSON.
+* Paths are stored as the user gave them (Blender's bundled HDRIs by name only), so spec bytes do
+  not depend on the machine.
+* ``sampled_parameters()`` flattens the spec into ``{"camera.focal_length": 35.0, ...}`` for
+  previews and reports.
+
+Object roles: ``"object"`` (labelled, ``category`` set), ``"distractor"`` (clutter, unlabelled,
+``category`` None) and ``"support"`` (floor, table, bin walls; unlabelled, usually static).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import typing
+from typing import Any, Optional
+
+from scenes.errors import SpecError
+
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]
+RGB = tuple[float, float, float]
+RGBA = tuple[float, float, float, float]
+
+FORMAT_VERSION = 1
+FLOAT_DIGITS = 10
+
+
+@dataclasses.dataclass
+class TextureSpec:
+    """A texture driving a material's base colour (mixed between ``material.color`` and ``color2``).
+
+    Attributes:
+      kind: Blender texture node: "noise", "voronoi", "wave", "checker", "brick", "magic",
+        "gradient", or "image" (then ``image`` is the file).
+      scale: the node's Scale input (texture cycles per metre in object coordinates).
+      color2: second colour (RGBA).
+      params: extra node inputs by Blender socket name, e.g. {"Detail": 4.0, "Distortion": 1.0}.
+      image: image file path (kind "image"), as the user gave it.
+      rotation: rotation of the texture coordinates (XYZ Euler, radians).
+    """
+    kind: str
+    scale: float = 5.0
+    color2: RGBA = (0.0, 0.0, 0.0, 1.0)
+    params: dict = dataclasses.field(default_factory=dict)
+    image: Optional[str] = None
+    rotation: Vec3 = (0.0, 0.0, 0.0)
+
+
+@dataclasses.dataclass
+class MaterialSpec:
+    """Kubric's PrincipledBSDFMaterial fields (or a FlatMaterial when kind == "flat")."""
+    kind: str = "principled"
+    color: RGBA = (0.8, 0.8, 0.8, 1.0)
+    metallic: float = 0.0
+    specular: float = 0.5
+    specular_tint: float = 0.0
+    roughness: float = 0.4
+    ior: float = 1.45
+    transmission: float = 0.0
+    transmission_roughness: float = 0.0
+    emission: RGBA = (0.0, 0.0, 0.0, 1.0)
+    texture: Optional[TextureSpec] = None
+    name: str = ""
+
+
+@dataclasses.dataclass
+class AssetSpec:
+    """Where an object's geometry comes from.
+
+    Attributes:
+      kind: "primitive" (``name`` "cube"/"sphere": Kubric's kb.Cube/kb.Sphere, unit half-size,
+        sized by ``ObjectSpec.scale``), "procedural" (``name`` is a class of
+        ``assets.procedural``; ``params`` its shape parameters in metres) or "file" (a user mesh
+        at ``path`` with ``sha256`` of its bytes, ``up`` axis and ``units_to_metres``).
+      source, licence: provenance, copied into the Kubric object's metadata.
+    """
+    kind: str
+    name: str
+    params: dict = dataclasses.field(default_factory=dict)
+    path: Optional[str] = None
+    sha256: Optional[str] = None
+    up: str = "Z"
+    units_to_metres: float = 1.0
+    source: str = ""
+    licence: str = ""
+
+
+@dataclasses.dataclass
+class ObjectSpec:
+    """One physical object; pose in world frame. ``scale`` multiplies the asset (uniform for
+    meshes and spheres; a cube's scale is its half-extents, as in Kubric)."""
+    name: str
+    asset: AssetSpec
+    position: Vec3 = (0.0, 0.0, 0.0)
+    quaternion: Quat = (1.0, 0.0, 0.0, 0.0)
+    scale: Vec3 = (1.0, 1.0, 1.0)
+    material: MaterialSpec = dataclasses.field(default_factory=MaterialSpec)
+    category: Optional[str] = None
+    role: str = "object"
+    static: bool = False
+    mass: float = 1.0
+    friction: float = 0.5
+    restitution: float = 0.2
+
+    @property
+    def labelled(self) -> bool:
+        """True for objects that get labels (role "object" with a category)."""
+        return self.role == "object" and self.category is not None
+
+
+@dataclasses.dataclass
+class LightSpec:
+    """A Kubric light. ``intensity``: sun = irradiance in W/m^2 (Blender sun strength); point,
+    spot, area = power in W. Pose: at ``position`` looking at ``look_at``.
+    ``temperature`` (K) is recorded when ``color`` was derived from it."""
+    kind: str
+    name: str
+    position: Vec3 = (0.0, 0.0, 3.0)
+    look_at: Vec3 = (0.0, 0.0, 0.0)
+    intensity: float = 1.0
+    color: RGB = (1.0, 1.0, 1.0)
+    temperature: Optional[float] = None
+    width: float = 1.0
+    height: float = 1.0
+    spot_size: float = math.pi / 4
+    spot_blend: float = 1.0
+    shadow_softness: float = 0.2
+
+
+@dataclasses.dataclass
+class DepthOfFieldSpec:
+    """Thin-lens depth of field: focus distance (m) and aperture f-number."""
+    focus_distance: float
+    fstop: float
+
+
+@dataclasses.dataclass
+class CameraSpec:
+    """Kubric PerspectiveCamera at ``position`` looking at ``look_at`` (+Z up). Lengths in mm for
+    the lens, metres for the pose. ``motion_blur``: shutter as a fraction of a frame, or None
+    (off). ``exposure``: film exposure in EV stops (0 = unchanged)."""
+    position: Vec3 = (2.0, -0.5, 4.0)
+    look_at: Vec3 = (0.0, 0.0, 0.0)
+    focal_length: float = 35.0
+    sensor_width: float = 32.0
+    depth_of_field: Optional[DepthOfFieldSpec] = None
+    motion_blur: Optional[float] = None
+    exposure: float = 0.0
+
+
+@dataclasses.dataclass
+class HdriSpec:
+    """An environment map: ``source`` "blender" (bundled, by ``name``) or "folder" (``folder``/
+    ``name``.exr|.hdr). ``rotation``: about world +Z in radians; ``strength``: multiplier."""
+    name: str
+    source: str = "blender"
+    folder: Optional[str] = None
+    rotation: float = 0.0
+    strength: float = 1.0
+    licence: str = ""
+
+
+@dataclasses.dataclass
+class WorldSpec:
+    """What lights the scene from afar and what the camera sees behind everything.
+
+    ``hdri`` (when set) always lights the scene. ``background`` says what camera rays that miss
+    every object see: "hdri" (the map), "color" (``color``) or "image" (``image``, a file shown
+    behind the scene, screen-aligned). ``ambient_illumination`` is Kubric's ambient term (RGBA).
+    """
+    background: str = "color"
+    color: RGBA = (0.05, 0.05, 0.05, 1.0)
+    hdri: Optional[HdriSpec] = None
+    image: Optional[str] = None
+    ambient_illumination: RGBA = (0.0, 0.0, 0.0, 1.0)
+
+
+@dataclasses.dataclass
+class PhysicsSpec:
+    """Drop-and-settle settings and what happened. ``settle``: run PyBullet before rendering;
+    ``settled``: the poses in this spec are already the settled ones; ``removed``: names of
+    objects dropped because they left the support while settling."""
+    settle: bool = False
+    seconds: float = 2.0
+    settled: bool = False
+    removed: list = dataclasses.field(default_factory=list)
+    support_height: Optional[float] = None
+
+
+@dataclasses.dataclass
+class SceneSpec:
+    """A whole scene: where it came from (recipe, seed, params) and everything in it."""
+    recipe: str = ""
+    seed: int = 0
+    params: dict = dataclasses.field(default_factory=dict)
+    resolution: tuple[int, int] = (256, 256)
+    camera: CameraSpec = dataclasses.field(default_factory=CameraSpec)
+    lights: list[LightSpec] = dataclasses.field(default_factory=list)
+    world: WorldSpec = dataclasses.field(default_factory=WorldSpec)
+    objects: list[ObjectSpec] = dataclasses.field(default_factory=list)
+    physics: PhysicsSpec = dataclasses.field(default_factory=PhysicsSpec)
+    frame_start: int = 1
+    frame_end: int = 1
+    format_version: int = FORMAT_VERSION
+
+    # -- serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-ready dict with floats canonicalised (see module docstring)."""
+        return canonical(dataclasses.asdict(self))
+
+    def to_json(self, indent: Optional[int] = None) -> str:
+        """Canonical JSON (sorted keys; compact unless ``indent``)."""
+        separators = (",", ":") if indent is None else (",", ": ")
+        return json.dumps(self.to_dict(), sort_keys=True, separators=separators, indent=indent,
+                          allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SceneSpec":
+        if not isinstance(data, dict) or "recipe" not in data:
+            raise SpecError("not a scene spec: expected a JSON object with 'recipe', 'seed', ...")
+        return _from_value(cls, data, "spec")
+
+    @classmethod
+    def from_json(cls, text: str) -> "SceneSpec":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SpecError(f"scene spec is not valid JSON: {error}") from None
+        return cls.from_dict(data)
+
+    def hash(self) -> str:
+        """sha256 hex digest of the canonical JSON."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    def normalised(self) -> "SceneSpec":
+        """A copy that went through the canonical JSON round trip (rounded floats, tuples)."""
+        return SceneSpec.from_json(self.to_json())
+
+    # -- views ---------------------------------------------------------------------------
+    def sampled_parameters(self) -> dict[str, Any]:
+        """The spec as a flat dict ``{"camera.focal_length": 35.0, "objects.0.category": ...}``."""
+        flat: dict[str, Any] = {}
+        _flatten(self.to_dict(), "", flat)
+        return flat
+
+    def labelled_objects(self) -> list[ObjectSpec]:
+        return [obj for obj in self.objects if obj.labelled]
+
+    def object(self, name: str) -> ObjectSpec:
+        for obj in self.objects:
+            if obj.name == name:
+                return obj
+        raise KeyError(name)
+
+
+def canonical(value: Any) -> Any:
+    """Recursively turn tuples into lists, numpy scalars into Python, round floats."""
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "item") and not isinstance(value, (int, float)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(f"spec holds a non-finite number ({value}); specs must be finite")
+        rounded = float(f"{value:.{FLOAT_DIGITS}g}")
+        return 0.0 if rounded == 0 else rounded
+    raise SpecError(f"spec holds a {type(value).__name__} ({value!r}); use plain numbers, "
+                    "strings, lists and dicts")
+
+
+def _flatten(value: Any, prefix: str, out: dict) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}{key}.", out)
+    elif isinstance(value, list) and value and all(isinstance(v, (dict, list)) for v in value):
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}{index}.", out)
+    else:
+        out[prefix[:-1]] = value
+
+
+def _from_value(kind: Any, value: Any, where: str) -> Any:
+    """Build an instance of type hint ``kind`` from JSON data (dataclasses, Optional, list, tuple)."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise SpecError(f"{where}: expected an object for {kind.__name__}, got {value!r}")
+        hints = typing.get_type_hints(kind)
+        names = {f.name for f in dataclasses.fields(kind)}
+        unknown = set(value) - names
+        if unknown:
+            raise SpecError(f"{where}: unknown field(s) {sorted(unknown)} for {kind.__name__}")
+        return kind(**{k: _from_value(hints[k], v, f"{where}.{k}") for k, v in value.items()})
+    if origin is typing.Union:
+        if value is None:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        return _from_value(non_none[0], value, where)
+    if origin is list:
+        return [_from_value(args[0] if args else Any, v, f"{where}.{i}") for i, v in enumerate(value)]
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise SpecError(f"{where}: expected {len(args)} numbers, got {value!r}")
+        return tuple(_from_value(a, v, where) for a, v in zip(args, value))
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(f"{where}: expected an integer, got {value!r}")
+        return value
+    return value
