@@ -7,13 +7,12 @@ Both backends should tessellate the same way, so these are the reference shapes:
   (Blender's ``primitive_ico_sphere_add(subdivisions=5)`` is a 2562-vertex ico-sphere with a
   different orientation; a backend wanting identical triangles builds its sphere from
   :func:`sphere_mesh`).
-* ``kb.FileBasedObject``: ``render_filename`` loaded with trimesh (obj, glb, gltf, ply, stl, off),
-  flat shaded. Axis conventions follow what Kubric's Blender view ends up with: OBJ files go
-  through Blender's importer axis conversion (default forward ``-Z``, up ``Y``: file +Y becomes
-  world +Z), overridable with ``render_import_kwargs`` ``forward_axis``/``up_axis`` (or Blender 2.x
-  ``axis_forward``/``axis_up``); glTF vertices stay in file coordinates (Kubric rotates the
-  Blender glTF import back by -90 degrees about X, cancelling the importer's Y-up to Z-up
-  conversion, so Blender and PyBullet agree); PLY/STL/OFF stay in file coordinates.
+* ``kb.FileBasedObject``: ``render_filename`` loaded with trimesh (obj, glb, gltf, ply, stl),
+  flat shaded, in the file's own coordinates read as +Z up, for every format, as
+  ``renderer.blender`` does (and PyBullet): Blender's OBJ/PLY/STL importers run with
+  ``forward_axis="Y", up_axis="Z"`` and its glTF Y-up -> Z-up conversion is undone, like Kubric.
+  trimesh applies no axis conversion, so its vertices are used as loaded (glTF node transforms
+  are baked in; parts are kept separate for their materials and textures).
 """
 from __future__ import annotations
 
@@ -27,7 +26,6 @@ import trimesh
 import kubric as kb
 
 SPHERE_SUBDIVISIONS = 5
-_AXES = {"X": (1, 0, 0), "Y": (0, 1, 0), "Z": (0, 0, 1)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,26 +63,6 @@ def sphere_mesh() -> trimesh.Trimesh:
     return trimesh.creation.icosphere(subdivisions=SPHERE_SUBDIVISIONS, radius=1.0)
 
 
-def _signed_axis(name: str) -> np.ndarray:
-    name = name.upper().replace("NEGATIVE_", "-")
-    sign = -1.0 if name.startswith("-") else 1.0
-    return sign * np.array(_AXES[name.lstrip("-")], float)
-
-
-def axis_conversion(forward: str = "-Z", up: str = "Y") -> np.ndarray:
-    """3x3 rotation taking a file's ``forward``/``up`` axes to Blender's +Y forward / +Z up."""
-    forward_axis, up_axis = _signed_axis(forward), _signed_axis(up)
-    source = np.stack([forward_axis, up_axis, np.cross(forward_axis, up_axis)], axis=1)
-    target = np.stack([_signed_axis("Y"), _signed_axis("Z"), _signed_axis("X")], axis=1)
-    return target @ source.T
-
-
-def _obj_rotation(import_kwargs: dict) -> np.ndarray:
-    forward = import_kwargs.get("forward_axis", import_kwargs.get("axis_forward", "-Z"))
-    up = import_kwargs.get("up_axis", import_kwargs.get("axis_up", "Y"))
-    return axis_conversion(forward, up)
-
-
 @functools.lru_cache(maxsize=64)
 def _load_file_parts(path: str, mtime: float) -> tuple[trimesh.Trimesh, ...]:
     del mtime  # part of the cache key only: a rewritten file is loaded again
@@ -97,22 +75,19 @@ def _load_file_parts(path: str, mtime: float) -> tuple[trimesh.Trimesh, ...]:
     return parts
 
 
-def load_file_mesh(path: str, import_kwargs: dict | None = None) -> tuple[trimesh.Trimesh, ...]:
-    """Load ``path`` as Kubric's Blender view would place it (see module docstring)."""
+MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")
+
+
+def load_file_mesh(path: str) -> tuple[trimesh.Trimesh, ...]:
+    """Load ``path`` in file coordinates (see module docstring); one mesh per part."""
     file_path = Path(path)
+    if file_path.suffix.lower() not in MESH_EXTENSIONS:
+        raise ValueError(f"mesh file {path!r} has unsupported extension {file_path.suffix!r}; "
+                         f"supported: {', '.join(MESH_EXTENSIONS)}")
     if not file_path.is_file():
-        raise FileNotFoundError(f"render_filename {path!r} does not exist; check the asset path")
-    parts = _load_file_parts(str(file_path.resolve()), file_path.stat().st_mtime)
-    if file_path.suffix.lower() != ".obj":
-        return parts
-    rotation = np.eye(4)
-    rotation[:3, :3] = _obj_rotation(dict(import_kwargs or {}))
-    rotated = []
-    for part in parts:
-        part = part.copy()
-        part.apply_transform(rotation)
-        rotated.append(part)
-    return tuple(rotated)
+        raise FileNotFoundError(f"mesh file {path!r} does not exist; check the "
+                                "FileBasedObject's render_filename")
+    return _load_file_parts(str(file_path.resolve()), file_path.stat().st_mtime)
 
 
 def object_mesh(asset: kb.Asset) -> ObjectMesh | None:
@@ -124,7 +99,5 @@ def object_mesh(asset: kb.Asset) -> ObjectMesh | None:
     if isinstance(asset, kb.FileBasedObject):
         if not asset.render_filename:
             return None
-        return ObjectMesh(parts=load_file_mesh(asset.render_filename,
-                                               asset.render_import_kwargs),
-                          smooth=False)
+        return ObjectMesh(parts=load_file_mesh(asset.render_filename), smooth=False)
     return None

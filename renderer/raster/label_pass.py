@@ -129,7 +129,7 @@ def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
         distance = np.einsum("pi,pi->p", plane_normal, points[:, 0] - origins) / denominator
     hits = origins + distance[:, None] * directions
     pixel_depth = hits[:, 2]
-    if gl_depth is not None:
+    if gl_depth is not None and not camera.orthographic:  # pyrender linearises perspective only
         fallback = gl_depth[rows, cols].astype(np.float64)
         bad = ~np.isfinite(pixel_depth) | (np.abs(pixel_depth - fallback) > 0.01 * fallback)
         pixel_depth = np.where(bad, fallback, pixel_depth)

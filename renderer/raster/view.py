@@ -45,7 +45,7 @@ SHADER_DIR = Path(__file__).parent / "shaders"
 BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
 BLENDER_DEFAULT_ROUGHNESS = 0.5
 DISPLAY_GAMMA = 2.2
-KUBRIC_LAYERS = ("rgba", "depth", "segmentation", "normal")
+KUBRIC_LAYERS = ("rgba", "rgb", "segmentation", "depth", "z", "normal")
 
 
 def _value(asset: kb.Asset, name: str, frame: Optional[int]) -> Any:
@@ -59,6 +59,44 @@ def _pose(asset: kb.Object3D, frame: Optional[int], with_scale: bool) -> np.ndar
     scale = _value(asset, "scale", frame) if with_scale else (1.0, 1.0, 1.0)
     return camera_conversion.pose_matrix(_value(asset, "position", frame),
                                          _value(asset, "quaternion", frame), scale)
+
+
+def kubric_layer(name: str, raw: RawPasses) -> np.ndarray:
+    """One Kubric output layer computed from the raw passes (see Raster.render_still)."""
+    if name == "rgba":
+        return raw.rgba
+    if name == "rgb":
+        return raw.rgba[..., :3]
+    if name == "segmentation":
+        return raw.instance_ids.astype(np.uint32)[..., None]
+    if name == "z":
+        return raw.depth[..., None]
+    if name == "depth":
+        return ray_distance(raw.depth, raw.camera)[..., None]
+    if name == "normal":
+        return ((np.clip(raw.normals, -1, 1) + 1) * 65535 / 2).astype(np.uint16)
+    raise KeyError(name)
+
+
+def ray_distance(z: np.ndarray, camera: CameraModel) -> np.ndarray:
+    """Distance from the camera centre (perspective) to the surface at each pixel centre, m."""
+    if camera.orthographic:
+        return z.copy()
+    height, width = z.shape
+    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+    x = (cols - camera.K[0, 2]) / camera.K[0, 0]
+    y = (rows - camera.K[1, 2]) / camera.K[1, 1]
+    return (z * np.sqrt(1.0 + x * x + y * y)).astype(np.float32)
+
+
+def category_of(asset: kb.Asset) -> Optional[str]:
+    """Class name, the same rule as renderer.blender: ``asset.metadata["category"]`` if the key
+    exists (None = unlabelled distractor), else the FileBasedObject's ``asset_id``, else the
+    asset type in lower case."""
+    if "category" in asset.metadata:
+        category = asset.metadata["category"]
+        return None if category is None else str(category)
+    return getattr(asset, "asset_id", "") or type(asset).__name__.lower()
 
 
 def _copy_light_parameters(source, target) -> None:
@@ -161,25 +199,28 @@ class Raster(View):
                 "sync_s": synced - started, "rgb_s": coloured - synced,
                 "labels_s": done - coloured, "total_s": done - started}))
 
-    def render_still(self, frame: Optional[int] = None,
-                     return_layers: Sequence[str] = KUBRIC_LAYERS, **_ignored) -> dict:
-        """Kubric-style dict for one frame: rgba (H,W,4) uint8, depth (H,W,1) float32 planar z
-        (+inf background), segmentation (H,W,1) uint16 ids, normal (H,W,3) float32 world frame."""
-        raw = self.render_raw(frame)
-        layers = {"rgba": raw.rgba, "depth": raw.depth[..., None],
-                  "segmentation": raw.instance_ids[..., None], "normal": raw.normals}
-        unknown = sorted(set(return_layers) - set(layers))
+    def render_still(self, frame: Optional[int] = None, ignore_missing_textures: bool = False,
+                     return_layers: Sequence[str] = KUBRIC_LAYERS) -> dict:
+        """One frame (default ``frame_start``) as Kubric's layers, in Kubric's dtypes/encodings
+        (same as renderer.blender): rgba (H,W,4) uint8, rgb (H,W,3), segmentation (H,W,1)
+        uint32, depth (H,W,1) float32 distance to the camera centre, z (H,W,1) planar depth,
+        normal (H,W,3) uint16 = (n + 1) / 2 * 65535 (world frame). Flow, uv and object
+        coordinates are not rendered by this backend."""
+        del ignore_missing_textures  # missing files fail loudly when loaded
+        unknown = sorted(set(return_layers) - set(KUBRIC_LAYERS))
         if unknown:
             raise ValueError(f"the raster backend cannot produce layers {unknown}; "
-                             f"it renders {sorted(layers)}")
-        return {name: layers[name] for name in return_layers}
+                             f"available: {', '.join(KUBRIC_LAYERS)}")
+        raw = self.render_raw(frame)
+        return {name: kubric_layer(name, raw) for name in return_layers}
 
-    def render(self, frames: Optional[Sequence[int]] = None,
-               return_layers: Sequence[str] = KUBRIC_LAYERS, **_ignored) -> dict:
-        """Kubric-style dict of (F, H, W, C) arrays for ``frames`` (default: all scene frames)."""
+    def render(self, frames: Optional[Sequence[int]] = None, ignore_missing_textures: bool = False,
+               return_layers: Sequence[str] = KUBRIC_LAYERS) -> dict:
+        """Layers of :meth:`render_still` stacked over ``frames`` (default: all scene frames)."""
         if frames is None:
             frames = range(self.scene.frame_start, self.scene.frame_end + 1)
-        stills = [self.render_still(frame, return_layers) for frame in frames]
+        stills = [self.render_still(frame, ignore_missing_textures, return_layers)
+                  for frame in frames]
         return {name: np.stack([still[name] for still in stills]) for name in return_layers}
 
     def close(self) -> None:
@@ -284,14 +325,11 @@ class Raster(View):
 
     @staticmethod
     def _instance_geometry(asset, instance_id, world_vertices, faces, object_to_world):
-        metadata = {"kubric_type": type(asset).__name__, "background": bool(asset.background)}
-        if isinstance(asset, kb.FileBasedObject):
-            metadata.update(asset_id=asset.asset_id, render_filename=asset.render_filename)
-        category = asset.metadata.get("category") if asset.metadata else None
         return InstanceGeometry(instance_id=instance_id, uid=asset.uid,
-                                category=str(category or type(asset).__name__),
-                                vertices_world=world_vertices, faces=np.asarray(faces),
-                                object_to_world=object_to_world, metadata=metadata)
+                                category=category_of(asset), vertices_world=world_vertices,
+                                faces=np.asarray(faces), object_to_world=object_to_world,
+                                metadata={k: v for k, v in asset.metadata.items()
+                                          if k != "category"})
 
     # ------------------------------------------------------------------ meshes and materials
     def _label_mesh(self, mesh: geometry.ObjectMesh):
