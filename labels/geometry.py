@@ -16,8 +16,8 @@ from labels.passes import CameraModel
 #: Default near plane in metres for clipping geometry that reaches behind the camera.
 DEFAULT_NEAR = 1e-3
 
-#: Upper bound on (triangle, pixel) candidate pairs evaluated at once, to bound memory.
-_CANDIDATES_PER_CHUNK = 4_000_000
+#: Upper bound on (triangle, row) pairs rasterized at once, to bound memory.
+_ROWS_PER_CHUNK = 1_000_000
 
 
 def transform_points(transform: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -93,54 +93,63 @@ def rasterize_triangles(triangles_2d: np.ndarray, width: int, height: int) -> np
     """Mask (height, width) bool of pixels whose centre lies inside or on any triangle.
 
     Triangles are (T, 3, 2) continuous pixel coordinates ``(u, v)``; either winding is accepted;
-    zero-area triangles cover nothing. Exact edge-function test in float64 at every pixel centre.
+    zero-area triangles cover nothing. Scanline rasterization in float64: for every row a
+    triangle spans, the three edge half-planes cut the line ``v = row + 0.5`` to an interval of
+    ``u``, and the pixel centres ``col + 0.5`` inside it are filled. Cost grows with the rows
+    covered, not the pixels.
     """
-    mask = np.zeros((height, width), dtype=bool)
     triangles = np.asarray(triangles_2d, dtype=np.float64).reshape(-1, 3, 2)
-    if not len(triangles):
-        return mask
     a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
     doubled_area = _cross(b - a, c - a)
     keep = np.abs(doubled_area) > 1e-12
-    # Pixel-centre index ranges of each triangle's bounding box, clipped to the image.
-    col_min = np.clip(np.ceil(triangles[:, :, 0].min(axis=1) - 0.5), 0, width).astype(np.int64)
-    col_max = np.clip(np.floor(triangles[:, :, 0].max(axis=1) - 0.5), -1, width - 1).astype(np.int64)
+    triangles, orientation = triangles[keep], np.sign(doubled_area[keep])
     row_min = np.clip(np.ceil(triangles[:, :, 1].min(axis=1) - 0.5), 0, height).astype(np.int64)
-    row_max = np.clip(np.floor(triangles[:, :, 1].max(axis=1) - 0.5), -1, height - 1).astype(np.int64)
-    columns = np.maximum(col_max - col_min + 1, 0)
-    rows = np.maximum(row_max - row_min + 1, 0)
-    counts = np.where(keep, columns * rows, 0)
-    selected = np.nonzero(counts)[0]
-    cumulative = np.cumsum(counts[selected])
-    start = 0
-    while start < len(selected):
-        done = cumulative[start - 1] if start else 0
-        stop = int(np.searchsorted(cumulative, done + _CANDIDATES_PER_CHUNK, side="right"))
-        stop = max(stop, start + 1)
-        _fill_chunk(mask, triangles, selected[start:stop], col_min, row_min, columns, counts,
-                    np.sign(doubled_area))
-        start = stop
-    return mask
+    row_max = np.clip(np.floor(triangles[:, :, 1].max(axis=1) - 0.5), -1,
+                      height - 1).astype(np.int64)
+    rows_per_triangle = np.maximum(row_max - row_min + 1, 0)
+    span_starts = np.zeros(height * (width + 1) + 1, dtype=np.int64)
+    span_ends = np.zeros_like(span_starts)
+    cumulative = np.cumsum(rows_per_triangle)
+    first = 0
+    while first < len(triangles):
+        done = cumulative[first - 1] if first else 0
+        last = max(int(np.searchsorted(cumulative, done + _ROWS_PER_CHUNK, side="right")),
+                   first + 1)
+        chunk = np.arange(first, last)
+        owner = np.repeat(chunk, rows_per_triangle[chunk])
+        if len(owner):
+            rows = row_min[owner] + np.arange(len(owner)) - np.repeat(
+                cumulative[chunk] - rows_per_triangle[chunk] - done, rows_per_triangle[chunk])
+            col_lo, col_hi = _row_spans(triangles[owner], orientation[owner], rows + 0.5, width)
+            filled = col_lo <= col_hi
+            index = rows[filled] * (width + 1)
+            span_starts += np.bincount(index + col_lo[filled], minlength=len(span_starts))
+            span_ends += np.bincount(index + col_hi[filled] + 1, minlength=len(span_ends))
+        first = last
+    coverage = np.cumsum((span_starts - span_ends)[:-1].reshape(height, width + 1), axis=1)
+    return coverage[:, :width] > 0
 
 
-def _fill_chunk(mask: np.ndarray, triangles: np.ndarray, chunk: np.ndarray, col_min: np.ndarray,
-                row_min: np.ndarray, columns: np.ndarray, counts: np.ndarray,
-                orientation: np.ndarray) -> None:
-    """Evaluate the edge functions of the triangles in ``chunk`` over their bounding boxes."""
-    chunk_counts = counts[chunk]
-    owner = np.repeat(chunk, chunk_counts)
-    offsets = np.arange(chunk_counts.sum()) - np.repeat(np.cumsum(chunk_counts) - chunk_counts,
-                                                        chunk_counts)
-    cols = col_min[owner] + offsets % columns[owner]
-    rows = row_min[owner] + offsets // columns[owner]
-    centres = np.column_stack([cols + 0.5, rows + 0.5])
-    corners = triangles[owner]
-    sign = orientation[owner]
-    inside = np.ones(len(owner), dtype=bool)
+def _row_spans(corners: np.ndarray, orientation: np.ndarray, v: np.ndarray,
+               width: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last pixel column whose centre on line ``v`` is inside each triangle."""
+    lower = np.full(len(v), -np.inf)
+    upper = np.full(len(v), np.inf)
     for i in range(3):
         start, end = corners[:, i], corners[:, (i + 1) % 3]
-        inside &= sign * _cross(end - start, centres - start) >= 0
-    mask[rows[inside], cols[inside]] = True
+        # Inside the edge: orientation * cross(end - start, (u, v) - start) >= 0, i.e.
+        # slope * u + offset >= 0 with:
+        slope = -orientation * (end[:, 1] - start[:, 1])
+        offset = orientation * ((end[:, 0] - start[:, 0]) * (v - start[:, 1])
+                                + (end[:, 1] - start[:, 1]) * start[:, 0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = -offset / slope
+        lower = np.where(slope > 0, np.maximum(lower, bound), lower)
+        upper = np.where(slope < 0, np.minimum(upper, bound), upper)
+        upper = np.where((slope == 0) & (offset < 0), -np.inf, upper)  # line outside the edge
+    col_lo = np.clip(np.ceil(lower - 0.5), 0, width).astype(np.int64)
+    col_hi = np.clip(np.floor(upper - 0.5), -1, width - 1).astype(np.int64)
+    return col_lo, col_hi
 
 
 def _cross(first: np.ndarray, second: np.ndarray) -> np.ndarray:
