@@ -1,0 +1,80 @@
+"""``synthscene refine DATASET --model MODEL --strength S --out DIR2``: refine a rendered dataset.
+
+Labels are carried over byte-identical; the manifest gets the refined image checksums and the
+label-consistency gate's scores (see :mod:`renderer.refiner.dataset`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+NAME = "refine"
+HELP = "refine a rendered dataset's images toward real photos with a trained refiner (labels kept)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", metavar="DATASET", help="native dataset folder (images/, labels/, manifest.jsonl)")
+    parser.add_argument("--model", required=True, help="model file from `synthscene refiner train`")
+    parser.add_argument("--strength", type=float, required=True,
+                        help="SDEdit strength in [0, 1]: 0 keeps the render, 1 redraws from noise (try 0.2-0.4)")
+    parser.add_argument("--out", required=True, metavar="DIR2", help="new dataset folder to write (resumable)")
+    parser.add_argument("--steps", type=int, default=25, help="DDIM steps over the full noise range (default 25)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--guidance-downsample", type=int, default=8,
+                        help="keep the render's low frequencies at this block size in px; 0 = no guidance (default 8)")
+    parser.add_argument("--guidance-weight", type=float, default=1.0, help="0..1 strength of that guidance")
+    parser.add_argument("--tile", type=int, default=None, help="denoise in overlapping tiles of this size (px)")
+    parser.add_argument("--resize-to", type=int, default=None,
+                        help="refine frames larger than this (longer side, px) at this size and upsample the change")
+    parser.add_argument("--gate-threshold", type=float, default=None,
+                        help="minimum label-consistency score to accept a refined frame (default 0.5)")
+    parser.add_argument("--retries", type=int, default=1, help="retries at half strength after a gate rejection")
+    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from renderer.cli import UserError
+    from renderer.refiner.errors import RefinerInputError
+    try:
+        return _run(args)
+    except RefinerInputError as error:
+        raise UserError(str(error)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from renderer.commands.refiner import pick_device
+    from renderer.refiner.gate import DEFAULT_THRESHOLD
+    from renderer.refiner.sdedit import RefineOptions
+    options = RefineOptions(strength=args.strength, steps=args.steps, seed=args.seed,
+                            guidance_downsample=args.guidance_downsample, guidance_weight=args.guidance_weight,
+                            tile=args.tile, resize_to=args.resize_to)
+    options.validate()  # before loading anything: a bad strength fails fast
+    from renderer.refiner.dataset import GateOptions, refine_dataset
+    from renderer.refiner.errors import require_torch
+    from renderer.refiner.images import sha256_file
+    from renderer.refiner.model import load_checkpoint
+    from renderer.refiner.sdedit import Refiner
+    require_torch()
+    checkpoint = load_checkpoint(args.model)
+    refiner = Refiner(checkpoint, device=pick_device(args.device))
+    model_info = {"path": str(args.model), "sha256": sha256_file(args.model), **checkpoint.describe()}
+    gating = GateOptions(threshold=DEFAULT_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
+                         retries=max(0, args.retries))
+    summary = _with_progress(lambda progress: refine_dataset(args.dataset, args.out, refiner.refine, options,
+                                                             gating, model_info, progress))
+    print(json.dumps({key: summary[key] for key in ("frames", "accepted", "rejected", "pass_rate",
+                                                   "gate_score_mean", "gate_score_min")}))
+    return 0
+
+
+def _with_progress(work):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    with Progress(TextColumn("refining"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
+                  TimeRemainingColumn()) as bar:
+        task = bar.add_task("refine", total=None, last="")
+
+        def progress(frame: str, record: dict) -> None:
+            refinement = record.get("refinement", {})
+            verdict = "kept" if refinement.get("accepted") else "rejected"
+            bar.update(task, advance=1, last=f"{frame} {verdict} gate {refinement.get('gate', {}).get('score', '-')}")
+        return work(progress)
