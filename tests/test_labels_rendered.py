@@ -1,6 +1,5 @@
-"""Labels of scenes rendered by the Blender/Cycles backend, against analytic ground truth.
-
-Small images (48-64 px), one sample: the label pass samples pixel centres regardless.
+"""Labels of scenes rendered by the real backends (Blender/Cycles and the pyrender raster),
+against analytic ground truth. Small images (64 px), one sample: label passes sample pixel centres.
 """
 from __future__ import annotations
 
@@ -24,10 +23,23 @@ DISTANCE = 6.0
 RADIUS = 1.0
 
 
-def render(objects, resolution=(RES, RES)):
+BACKENDS = ["cycles", "raster"]
+
+
+def make_view(backend: str, scene):
+    if backend == "cycles":
+        return blender.Blender(scene, samples_per_pixel=1, use_denoising=False)
+    raster = pytest.importorskip("renderer.raster")
+    try:
+        return raster.Raster(scene)
+    except raster.OpenGLUnavailableError as error:
+        pytest.skip(f"no OpenGL context for the raster backend: {error}")
+
+
+def render(objects, backend: str = "cycles", resolution=(RES, RES)):
     """Render ``objects`` (Kubric assets) seen from (0, -DISTANCE, 0) towards the origin."""
     scene = kb.Scene(resolution=resolution)
-    renderer = blender.Blender(scene, samples_per_pixel=1, use_denoising=False)
+    renderer = make_view(backend, scene)
     for asset in objects:
         scene += asset
     scene += kb.PerspectiveCamera(name="cam", position=(0, -DISTANCE, 0), look_at=(0, 0, 0))
@@ -39,12 +51,12 @@ def ball(scale: float = RADIUS):
     return kb.Sphere(name="ball", scale=scale, position=(0, 0, 0))
 
 
-@pytest.fixture(scope="module")
-def occluded():
+@pytest.fixture(scope="module", params=BACKENDS)
+def occluded(request):
     """The ball partly hidden by a cube, and the same ball alone."""
     cube = kb.Cube(name="cube", scale=0.35, position=(0.8, -2.5, 0.0))  # hides the right rim
-    hidden = compute_frame_labels(render([ball(), cube]), with_ray_distance=True)
-    alone = compute_frame_labels(render([ball()]), with_ray_distance=True)
+    hidden = compute_frame_labels(render([ball(), cube], request.param), with_ray_distance=True)
+    alone = compute_frame_labels(render([ball()], request.param), with_ray_distance=True)
     return hidden, alone
 
 
@@ -97,9 +109,10 @@ def test_occluded_sphere_amodal_box_contains_tight_box(occluded):
     assert np.array_equal(hidden.semantic_map > 0, hidden.instance_map > 0)
 
 
-def test_object_cut_by_the_border_is_truncated():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_object_cut_by_the_border_is_truncated(backend):
     cut = kb.Sphere(name="cut", scale=0.6, position=(2.6, 0, 0))  # centre projects near u = 64
-    frame = compute_frame_labels(render([ball(scale=0.5), cut]))
+    frame = compute_frame_labels(render([ball(scale=0.5), cut], backend))
     assert not frame.instance(1).truncated
     edge = frame.instance(2)
     assert edge.truncated and edge.box[2] == RES and edge.amodal_extent[2] > RES
