@@ -187,7 +187,30 @@ def read_frame_json(out_dir: Union[str, Path], frame_name: str) -> dict:
         raise FrameReadError(frame_name, f"label file {path} is corrupt: {error}") from None
     if not isinstance(data, dict) or data.get("format") != FRAME_FORMAT:
         raise FrameReadError(frame_name, f"label file {path} is not a {FRAME_FORMAT} file")
+    problem = _frame_json_problem(data)
+    if problem:
+        raise FrameReadError(frame_name, f"label file {path} is corrupt: {problem}")
     return data
+
+
+_FRAME_KEYS = ("image", "width", "height", "camera", "categories", "instances")
+_INSTANCE_KEYS = ("instance_id", "uid", "category", "category_id", "box", "amodal_box",
+                  "amodal_extent", "visible_pixels", "amodal_pixels", "visible_fraction",
+                  "truncated", "box3d_world", "box3d_camera", "object_to_world", "object_to_camera")
+
+
+def _frame_json_problem(data: dict) -> str:
+    """What is missing from a frame JSON, or '' if it has every field the readers use."""
+    missing = [key for key in _FRAME_KEYS if key not in data]
+    if missing:
+        return f"fields {missing} are missing"
+    if not isinstance(data["instances"], list):
+        return "'instances' is not a list"
+    for index, item in enumerate(data["instances"]):
+        missing = [key for key in _INSTANCE_KEYS if not isinstance(item, dict) or key not in item]
+        if missing:
+            return f"instance record {index} lacks {missing}"
+    return ""
 
 
 def read_frame_arrays(out_dir: Union[str, Path], frame_name: str) -> dict[str, np.ndarray]:

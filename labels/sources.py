@@ -81,6 +81,11 @@ def iter_frames(datasets: Sequence[PathLike], summary: ExportSummary,
             except FrameReadError as error:
                 summary.skip(dataset, name, error.reason)
                 continue
+            shape = (labels["height"], labels["width"])
+            if arrays["instance"].shape != shape:
+                summary.skip(dataset, name, f"label maps are {arrays['instance'].shape}, the "
+                             f"label JSON says (height, width) = {shape}")
+                continue
             if not (dataset / labels["image"]).is_file():
                 summary.skip(dataset, name, f"image {dataset / labels['image']} is missing")
                 continue

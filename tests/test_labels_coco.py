@@ -132,19 +132,25 @@ def test_polygons_load_and_cover_the_masks(tmp_path):
 
 
 def test_missing_and_corrupt_label_files_are_reported_and_skipped(tmp_path, capsys):
-    shard = write_shard(tmp_path / "batch", 4)
+    shard = write_shard(tmp_path / "batch", 5)
     (shard / "labels" / "000001.npz").unlink()
     (shard / "labels" / "000002.json").write_text("{truncated")
+    damaged = json.loads((shard / "labels" / "000003.json").read_text())
+    del damaged["instances"][0]["box"]  # valid JSON, wrong content
+    (shard / "labels" / "000003.json").write_text(json.dumps(damaged))
     code = cli.main(["export", str(shard), "--format", "coco"])
     output = capsys.readouterr().out
     assert code == 1
-    assert "2 frames skipped" in output and "000001" in output and "000002" in output
+    assert "3 frames skipped" in output
+    assert all(name in output for name in ("000001", "000002", "000003"))
     coco = quiet(COCO, str(shard / "coco.json"))
-    assert sorted(image["frame"] for image in coco.dataset["images"]) == ["000000", "000003"]
-    # Without checksum verification the reader itself detects the damage.
+    assert sorted(image["frame"] for image in coco.dataset["images"]) == ["000000", "000004"]
+    # Without checksum verification the readers themselves detect the damage.
     summary = write_coco([shard], tmp_path / "unverified.json", verify=False)
-    assert sorted(item.frame for item in summary.skipped) == ["000001", "000002"]
-    assert "missing" in summary.skipped[0].reason and "corrupt" in summary.skipped[1].reason
+    skipped = {item.frame: item.reason for item in summary.skipped}
+    assert sorted(skipped) == ["000001", "000002", "000003"]
+    assert "missing" in skipped["000001"] and "corrupt" in skipped["000002"]
+    assert "box" in skipped["000003"]
 
 
 def test_cli_refuses_a_folder_that_is_not_a_batch(tmp_path, capsys):
