@@ -92,3 +92,14 @@ def test_instances_match(both_backends):
         mine = by_id[inst.instance_id]
         assert (mine.uid, mine.category) == (inst.uid, inst.category)
         np.testing.assert_allclose(mine.object_to_world, inst.object_to_world, atol=1e-5)
+
+
+def test_world_normals_agree(both_backends):
+    # Same smooth/flat shading rule (file normals, smooth spheres, flat cubes); the two sphere
+    # tessellations differ, so smooth normals may differ by a fraction of a degree.
+    cycles, raster = both_backends
+    both = (cycles.instance_ids == raster.instance_ids) & (cycles.instance_ids > 0)
+    cosine = np.einsum("pi,pi->p", cycles.normals[both], raster.normals[both])
+    angle = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    assert np.median(angle) < 0.1
+    assert np.quantile(angle, 0.99) < 1.0 and angle.max() < 5.0

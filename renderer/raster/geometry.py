@@ -8,7 +8,8 @@ Both backends should tessellate the same way, so these are the reference shapes:
   different orientation; a backend wanting identical triangles builds its sphere from
   :func:`sphere_mesh`).
 * ``kb.FileBasedObject``: ``render_filename`` loaded with trimesh (obj, glb, gltf, ply, stl),
-  flat shaded, in the file's own coordinates read as +Z up, for every format, as
+  smooth shaded with the file's vertex normals if it has them (else flat), in the file's own
+  coordinates read as +Z up, for every format, as
   ``renderer.blender`` does (and PyBullet): Blender's OBJ/PLY/STL importers run with
   ``forward_axis="Y", up_axis="Z"`` and its glTF Y-up -> Z-up conversion is undone, like Kubric.
   trimesh applies no axis conversion, so its vertices are used as loaded (glTF node transforms
@@ -42,13 +43,11 @@ class ObjectMesh:
     @functools.cached_property
     def merged(self) -> trimesh.Trimesh:
         """All parts as one mesh (vertices/faces only, no visuals), face order = parts order."""
-        if len(self.parts) == 1:
-            part = self.parts[0]
-            return trimesh.Trimesh(part.vertices, part.faces, process=False)
         offsets = np.cumsum([0] + [len(p.vertices) for p in self.parts[:-1]])
         vertices = np.concatenate([p.vertices for p in self.parts])
         faces = np.concatenate([p.faces + o for p, o in zip(self.parts, offsets)])
-        return trimesh.Trimesh(vertices, faces, process=False)
+        normals = np.concatenate([p.vertex_normals for p in self.parts]) if self.smooth else None
+        return trimesh.Trimesh(vertices, faces, vertex_normals=normals, process=False)
 
 
 @functools.lru_cache(maxsize=None)
@@ -63,23 +62,48 @@ def sphere_mesh() -> trimesh.Trimesh:
     return trimesh.creation.icosphere(subdivisions=SPHERE_SUBDIVISIONS, radius=1.0)
 
 
+def _has_file_normals(mesh: trimesh.Trimesh) -> bool:
+    """True when the loader stored vertex normals read from the file (trimesh keeps them in
+    its cache; computed normals would only appear there after first use)."""
+    return "vertex_normals" in mesh._cache.cache  # pylint: disable=protected-access
+
+
+def _placed_part(mesh: trimesh.Trimesh, transform: np.ndarray, with_normals: bool
+                 ) -> trimesh.Trimesh:
+    """``mesh`` moved by its scene-graph ``transform``, keeping visuals (and file normals)."""
+    vertices = mesh.vertices @ transform[:3, :3].T + transform[:3, 3]
+    normals = None
+    if with_normals:
+        normals = mesh.vertex_normals @ np.linalg.inv(transform[:3, :3])
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    return trimesh.Trimesh(vertices, mesh.faces, vertex_normals=normals,
+                           visual=mesh.visual.copy(), process=False)
+
+
 @functools.lru_cache(maxsize=64)
-def _load_file_parts(path: str, mtime: float) -> tuple[trimesh.Trimesh, ...]:
+def _load_file_parts(path: str, mtime: float) -> tuple[tuple[trimesh.Trimesh, ...], bool]:
+    """(parts in file coordinates, smooth): smooth when every part has normals in the file."""
     del mtime  # part of the cache key only: a rewritten file is loaded again
     loaded = trimesh.load(path, force="scene", process=False)
-    parts = tuple(m for m in loaded.dump(concatenate=False) if isinstance(m, trimesh.Trimesh)
-                  and len(m.faces))
-    if not parts:
+    found = []
+    for node in loaded.graph.nodes_geometry:
+        transform, geometry_name = loaded.graph[node]
+        mesh = loaded.geometry[geometry_name]
+        if isinstance(mesh, trimesh.Trimesh) and len(mesh.faces):
+            found.append((mesh, np.asarray(transform, float)))
+    if not found:
         raise ValueError(f"{path}: no triangles found; give render_filename a mesh file "
                          "(obj, glb, gltf, ply, stl) with faces")
-    return parts
+    smooth = all(_has_file_normals(mesh) for mesh, _ in found)
+    return tuple(_placed_part(mesh, transform, smooth) for mesh, transform in found), smooth
 
 
 MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")
 
 
-def load_file_mesh(path: str) -> tuple[trimesh.Trimesh, ...]:
-    """Load ``path`` in file coordinates (see module docstring); one mesh per part."""
+def load_file_mesh(path: str) -> ObjectMesh:
+    """Load ``path`` in file coordinates (see module docstring); one mesh per part; smooth
+    shaded with the file's vertex normals when it has them (as Blender's importers), else flat."""
     file_path = Path(path)
     if file_path.suffix.lower() not in MESH_EXTENSIONS:
         raise ValueError(f"mesh file {path!r} has unsupported extension {file_path.suffix!r}; "
@@ -87,7 +111,8 @@ def load_file_mesh(path: str) -> tuple[trimesh.Trimesh, ...]:
     if not file_path.is_file():
         raise FileNotFoundError(f"mesh file {path!r} does not exist; check the "
                                 "FileBasedObject's render_filename")
-    return _load_file_parts(str(file_path.resolve()), file_path.stat().st_mtime)
+    parts, smooth = _load_file_parts(str(file_path.resolve()), file_path.stat().st_mtime)
+    return ObjectMesh(parts=parts, smooth=smooth)
 
 
 def object_mesh(asset: kb.Asset) -> ObjectMesh | None:
@@ -99,5 +124,5 @@ def object_mesh(asset: kb.Asset) -> ObjectMesh | None:
     if isinstance(asset, kb.FileBasedObject):
         if not asset.render_filename:
             return None
-        return ObjectMesh(parts=load_file_mesh(asset.render_filename), smooth=False)
+        return load_file_mesh(asset.render_filename)
     return None
