@@ -10,8 +10,9 @@
 * ``target["area"]`` float32 (N,) visible pixels, ``target["iscrowd"]`` int64 zeros,
   ``target["amodal_masks"]`` uint8 (N, H, W), ``target["visible_fraction"]`` float32 (N,).
 
-Only instances with at least one visible pixel are included. torch is imported when the dataset
-is created, so ``labels`` works without it (install the ``torch`` extra).
+Only instances with at least one visible pixel are included. torch is imported by this module
+only (not by ``labels``); without it, creating the dataset raises an ImportError naming the
+``torch`` extra.
 """
 from __future__ import annotations
 
@@ -24,10 +25,17 @@ from labels.categories import names_by_id
 from labels.native import read_frame_arrays, read_frame_json, read_image
 from labels.sources import check_datasets, collect_categories, ok_frames
 
+try:
+    import torch
+    _DatasetBase = torch.utils.data.Dataset
+except ImportError:  # the optional extra is not installed
+    torch = None
+    _DatasetBase = object
+
 PathLike = Union[str, Path]
 
 
-class DetectionDataset:
+class DetectionDataset(_DatasetBase):
     """Frames of one or more batch folders as ``(image, target)`` pairs (see module docstring).
 
     Args:
@@ -39,8 +47,9 @@ class DetectionDataset:
     def __init__(self, datasets: Union[PathLike, Sequence[PathLike]],
                  category_order: Optional[Sequence[str]] = None,
                  transforms: Optional[Callable] = None):
-        import torch  # optional dependency, needed from here on
-        self._torch = torch
+        if torch is None:
+            raise ImportError("DetectionDataset needs PyTorch: pip install 'synthscene[torch]' "
+                              "(torch==2.13.0)")
         folders = [datasets] if isinstance(datasets, (str, Path)) else list(datasets)
         self.datasets = check_datasets(folders)
         self.categories = collect_categories(self.datasets, category_order)
@@ -57,7 +66,6 @@ class DetectionDataset:
         return len(self.frames)
 
     def __getitem__(self, index: int):
-        torch = self._torch
         dataset, name = self.frames[index]
         labels = read_frame_json(dataset, name)
         arrays = read_frame_arrays(dataset, name)

@@ -32,6 +32,7 @@ def write_shard(folder: Path, frames: int) -> Path:
 def test_items_have_torchvision_detection_shapes(tmp_path):
     shard = write_shard(tmp_path / "batch", 3)
     dataset = DetectionDataset(shard)
+    assert isinstance(dataset, torch.utils.data.Dataset)
     assert len(dataset) == 3 and dataset.class_names == ["ball", "crate"]
     image, target = dataset[1]
     assert image.dtype == torch.float32 and image.shape == (3, HEIGHT, WIDTH)
