@@ -18,8 +18,8 @@ How spec fields map onto the Kubric scene
   ``world.color`` and ``scene.ambient_illumination`` is ``world.ambient_illumination``.
 * Objects: primitive cube/sphere -> ``kb.Cube``/``kb.Sphere`` (scale as in the spec); procedural
   and file meshes -> ``kb.FileBasedObject`` with ``render_filename`` = a cached ``.obj`` (Z-up
-  coordinates written as-is: import with ``forward_axis="Y", up_axis="Z"``, which is in
-  ``render_import_kwargs``), ``simulation_filename`` = a URDF whose collision shape is the convex
+  coordinates written as-is: import with ``forward_axis="Y", up_axis="Z"``, which is what
+  renderer.blender does for OBJ; ``render_import_kwargs`` stays empty), ``simulation_filename`` = a URDF whose collision shape is the convex
   hull, ``bounds`` = the mesh bounds, ``asset_id`` = the mesh cache key. Cache files live in
   ``cache_dir`` (default ``<scratch_dir>/meshes``), named by key, so a warm worker reuses them.
 * ``asset.metadata`` of every object (JSON-serialisable)::
@@ -71,7 +71,7 @@ from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
 
-OBJ_IMPORT_KWARGS = {"forward_axis": "Y", "up_axis": "Z"}
+OBJ_IMPORT_KWARGS: dict = {}  # renderer.blender imports OBJ with forward_axis="Y", up_axis="Z"
 SETTLE_CHUNK_SECONDS = 0.5
 REST_SPEED = 0.01  # m/s (and rad/s): below this every body counts as at rest
 

@@ -19,6 +19,7 @@ Object roles: ``"object"`` (labelled, ``category`` set), ``"distractor"`` (clutt
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -296,6 +297,12 @@ def _flatten(value: Any, prefix: str, out: dict) -> None:
         out[prefix[:-1]] = value
 
 
+@functools.lru_cache(maxsize=None)
+def _type_hints(kind: type) -> dict:
+    """Resolved field types of a spec dataclass (cached: resolving is slow)."""
+    return {f.name: typing.get_type_hints(kind)[f.name] for f in dataclasses.fields(kind)}
+
+
 def _from_value(kind: Any, value: Any, where: str) -> Any:
     """Build an instance of type hint ``kind`` from JSON data (dataclasses, Optional, list, tuple)."""
     origin = typing.get_origin(kind)
@@ -303,8 +310,8 @@ def _from_value(kind: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(kind):
         if not isinstance(value, dict):
             raise SpecError(f"{where}: expected an object for {kind.__name__}, got {value!r}")
-        hints = typing.get_type_hints(kind)
-        names = {f.name for f in dataclasses.fields(kind)}
+        hints = _type_hints(kind)
+        names = hints.keys()
         unknown = set(value) - names
         if unknown:
             raise SpecError(f"{where}: unknown field(s) {sorted(unknown)} for {kind.__name__}")
