@@ -39,7 +39,7 @@ from kubric.core.view import View
 
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
-from renderer.raster import geometry, label_pass, platform
+from renderer.raster import environment, geometry, label_pass, platform
 
 SHADER_DIR = Path(__file__).parent / "shaders"
 BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
@@ -145,6 +145,8 @@ class Raster(View):
         self._objects: dict[kb.Asset, _ObjectRecord] = {}
         self._lights: dict[kb.Asset, _LightRecord] = {}
         self._camera_node = None
+        self._ambient_map: Optional[environment.Environment] = None
+        self._background_map: Optional[environment.Environment] = None
         self._label_programs = self.pyrender.shader_program.ShaderProgramCache(
             shader_dir=str(SHADER_DIR))
         super().__init__(scene, scene_observers={})
@@ -177,6 +179,34 @@ class Raster(View):
             if node is not None and self._gl_scene.has_node(node):
                 self._gl_scene.remove_node(node)
 
+    # ------------------------------------------------------------------ world
+    def set_hdri(self, path, rotation: Sequence[float] = (0.0, 0.0, 0.0), strength: float = 1.0,
+                 as_background: bool = True, as_ambient: bool = True) -> None:
+        """Light the scene and/or fill the background with an equirectangular HDRI (same
+        arguments and mapping as renderer.blender; lighting becomes a uniform ambient term, see
+        renderer/raster/environment.py). It replaces ambient_illumination / background until
+        :meth:`clear_hdri`."""
+        placed = environment.Environment(
+            radiance=environment.load_equirectangular(str(path)),
+            rotation=environment.euler_xyz(rotation), strength=float(strength))
+        if as_ambient:
+            self._ambient_map = placed
+        if as_background:
+            self._background_map = placed
+
+    def clear_hdri(self) -> None:
+        """Back to the scene's uniform ambient_illumination and background colours."""
+        self._ambient_map = self._background_map = None
+
+    def _set_ambient_light_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.),
+                                strength=1.0):
+        """Kubric's name for :meth:`set_hdri` (lighting only)."""
+        self.set_hdri(hdri_filepath, hdri_rotation, strength, as_background=False)
+
+    def _set_background_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.)):
+        """Kubric's name for :meth:`set_hdri` (visible background only)."""
+        self.set_hdri(hdri_filepath, hdri_rotation, as_ambient=False)
+
     # ------------------------------------------------------------------ rendering
     def render_raw(self, frame: Optional[int] = None) -> RawPasses:
         """Render one frame (default ``scene.frame_start``) into the labels contract."""
@@ -190,6 +220,7 @@ class Raster(View):
         coloured = time.perf_counter()
         indices, gl_depth = self._render_label_indices(table)
         labels = label_pass.label_passes(indices, table, camera, gl_depth)
+        self._fill_background(rgba, labels.instance_ids, camera)
         self._finish_alpha(rgba, labels.instance_ids)
         done = time.perf_counter()
         return RawPasses(
@@ -255,7 +286,9 @@ class Raster(View):
         scene = self.scene
         ambient = np.asarray(_value(scene, "ambient_illumination", None), float)
         background = np.asarray(_value(scene, "background", None), float)
-        self._gl_scene.ambient_light = ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0)
+        self._gl_scene.ambient_light = (
+            self._ambient_map.mean_radiance() if self._ambient_map is not None
+            else ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0))
         encoded = np.clip(background[:3], 0.0, None) ** (1.0 / DISPLAY_GAMMA)
         alpha = 0.0 if self.background_transparency else 1.0
         self._gl_scene.bg_color = np.append(np.clip(encoded, 0.0, 1.0), alpha)
@@ -409,6 +442,16 @@ class Raster(View):
         finally:
             renderer._program_cache = stock_programs  # pylint: disable=protected-access
         return label_pass.decode_indices(np.asarray(rgb)), np.asarray(gl_depth)
+
+    def _fill_background(self, rgba: np.ndarray, instance_ids: np.ndarray,
+                         camera: CameraModel) -> None:
+        """Background pixels from the HDRI, display-encoded like pyrender's shading."""
+        if self._background_map is None:
+            return
+        rows, cols = np.nonzero(instance_ids == 0)
+        radiance = self._background_map.background(camera, rows, cols)
+        encoded = np.clip(radiance, 0.0, 1.0) ** (1.0 / DISPLAY_GAMMA)
+        rgba[rows, cols, :3] = np.round(encoded * 255).astype(np.uint8)
 
     def _finish_alpha(self, rgba: np.ndarray, instance_ids: np.ndarray) -> None:
         """Alpha from the exact coverage: 255 on objects, background per transparency; holdout."""

@@ -1,0 +1,107 @@
+"""Equirectangular environment maps (HDRIs) for the raster backend.
+
+The same mapping as renderer.blender's world (Blender's environment texture fed by "Generated"
+world coordinates through a Mapping node): a world direction ``d`` is rotated by the XYZ Euler
+``rotation`` (radians), then looked up at ``u = 0.5 - atan2(d_y, d_x) / (2 pi)``,
+``v = 0.5 + atan2(d_z, hypot(d_x, d_y)) / pi`` (v = 0 is the image's bottom row).
+
+A rasterizer cannot integrate the map over the hemisphere per pixel, so as lighting it becomes a
+uniform ambient light equal to the map's solid-angle-weighted mean radiance times ``strength``
+(no directional light from the sun in the map, no occlusion). As background it is exact per
+pixel (nearest texel along each pixel-centre ray).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from labels.passes import CameraModel
+
+HDRI_EXTENSIONS = (".exr", ".hdr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def _srgb_to_linear(values: np.ndarray) -> np.ndarray:
+    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+
+
+@functools.lru_cache(maxsize=8)
+def load_equirectangular(path: str) -> np.ndarray:
+    """(H, W, 3) float32 linear radiance. EXR via OpenEXR, .hdr via OpenCV, 8-bit images are
+    taken as sRGB (Blender's default colour space for them)."""
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix not in HDRI_EXTENSIONS:
+        raise ValueError(f"HDRI {path!r} has unsupported extension {file.suffix!r}; "
+                         f"supported: {', '.join(HDRI_EXTENSIONS)}")
+    if not file.is_file():
+        raise FileNotFoundError(f"HDRI {path!r} does not exist; pass an existing "
+                                "equirectangular image")
+    if suffix == ".exr":
+        import OpenEXR  # pylint: disable=import-outside-toplevel
+        with OpenEXR.File(str(file)) as exr:
+            channels = exr.channels()
+            if "RGB" in channels or "RGBA" in channels:
+                pixels = channels.get("RGB", channels.get("RGBA")).pixels[..., :3]
+            else:
+                pixels = np.stack([channels[c].pixels for c in ("R", "G", "B")], axis=-1)
+        return np.ascontiguousarray(pixels, np.float32)
+    import cv2  # pylint: disable=import-outside-toplevel
+    image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"HDRI {path!r} could not be read; re-export it as OpenEXR or .hdr")
+    rgb = image[..., ::-1].astype(np.float32)
+    if suffix == ".hdr":
+        return np.ascontiguousarray(rgb)
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    return np.ascontiguousarray(_srgb_to_linear(rgb / scale), np.float32)
+
+
+def euler_xyz(rotation) -> np.ndarray:
+    """3x3 rotation for Blender's XYZ Euler angles (radians): R = Rz @ Ry @ Rx."""
+    x, y, z = (float(r) for r in rotation)
+    rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+@dataclasses.dataclass
+class Environment:
+    """An equirectangular map placed in the world (see module docstring)."""
+    radiance: np.ndarray          # (H, W, 3) float32, linear
+    rotation: np.ndarray          # 3x3, applied to world directions before the lookup
+    strength: float = 1.0
+
+    def lookup(self, directions_world: np.ndarray) -> np.ndarray:
+        """(N, 3) world directions -> (N, 3) radiance (nearest texel) times strength."""
+        d = directions_world @ self.rotation.T
+        u = 0.5 - np.arctan2(d[:, 1], d[:, 0]) / (2 * np.pi)
+        v = 0.5 + np.arctan2(d[:, 2], np.hypot(d[:, 0], d[:, 1])) / np.pi
+        height, width = self.radiance.shape[:2]
+        cols = np.clip((u * width).astype(int), 0, width - 1)
+        rows = np.clip(((1.0 - v) * height).astype(int), 0, height - 1)
+        return self.radiance[rows, cols] * self.strength
+
+    def mean_radiance(self) -> np.ndarray:
+        """Solid-angle-weighted mean radiance times strength: the uniform ambient light."""
+        height = self.radiance.shape[0]
+        latitude = (0.5 - (np.arange(height) + 0.5) / height) * np.pi
+        weights = np.cos(latitude)[:, None]
+        total = (self.radiance * weights[..., None]).sum(axis=(0, 1))
+        return total / (weights.sum() * self.radiance.shape[1]) * self.strength
+
+    def background(self, camera: CameraModel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Radiance seen along the pixel-centre rays of ``(rows, cols)``."""
+        K = camera.K
+        if camera.orthographic:
+            directions = np.tile([0.0, 0.0, 1.0], (len(rows), 1))
+        else:
+            directions = np.stack([(cols + 0.5 - K[0, 2]) / K[0, 0],
+                                   (rows + 0.5 - K[1, 2]) / K[1, 1],
+                                   np.ones(len(rows))], axis=1)
+        world = directions @ camera.camera_to_world[:3, :3].T
+        world /= np.linalg.norm(world, axis=1, keepdims=True)
+        return self.lookup(world)

@@ -1,0 +1,65 @@
+"""Raster backend HDRI world: Blender's equirectangular mapping, ambient from the map."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import kubric as kb
+
+from renderer.raster import Raster
+from renderer.raster.environment import Environment, euler_xyz, load_equirectangular
+
+
+@pytest.fixture()
+def coordinate_map(tmp_path):
+    """A Radiance .hdr whose red channel is the texel's u and green its v (v = 0 at bottom)."""
+    height, width = 64, 128
+    u = (np.arange(width) + 0.5) / width
+    v = 1.0 - (np.arange(height) + 0.5) / height
+    rgb = np.zeros((height, width, 3), np.float32)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = u[None, :], v[:, None], 0.25
+    path = tmp_path / "coords.hdr"
+    assert cv2.imwrite(str(path), rgb[..., ::-1])
+    return path
+
+
+def test_lookup_follows_blender_equirectangular_convention(coordinate_map):
+    env = Environment(load_equirectangular(str(coordinate_map)), np.eye(3))
+    # +X -> centre of the map; +Y -> u = 0.25 (Blender's u decreases with azimuth); up -> top
+    texels = env.lookup(np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]]))
+    np.testing.assert_allclose(texels[:, 0][:2], [0.5, 0.25], atol=0.02)
+    np.testing.assert_allclose(texels[:, 1], [0.5, 0.5, 1.0], atol=0.02)
+    # Mapping-node rotation of +90 degrees about Z: direction +X now reads what +Y read before
+    rotated = Environment(env.radiance, euler_xyz((0, 0, np.pi / 2)))
+    np.testing.assert_allclose(rotated.lookup(np.array([[1.0, 0, 0]])),
+                               env.lookup(np.array([[0, 1.0, 0]])), atol=1e-6)
+
+
+def test_background_pixels_show_the_map_along_each_ray(coordinate_map):
+    scene = kb.Scene(resolution=(33, 33))
+    scene.camera = kb.PerspectiveCamera(position=(0, 0, 0), look_at=(1, 0, 0))  # along +X
+    view = Raster(scene)
+    view.set_hdri(coordinate_map, strength=1.0, as_ambient=False)
+    raw = view.render_raw()
+    centre = raw.rgba[16, 16, :3] / 255.0
+    np.testing.assert_allclose(centre ** 2.2, [0.5, 0.5, 0.25], atol=0.03)
+    # looking along +X, image right is world -Y: u grows to the right, v drops downwards
+    red, green = raw.rgba[16, :, 0].astype(int), raw.rgba[:, 16, 1].astype(int)
+    assert np.all(np.diff(red) >= 0) and red[-1] > red[0]
+    assert np.all(np.diff(green) <= 0) and green[0] > green[-1]
+
+
+def test_ambient_is_the_solid_angle_mean(coordinate_map):
+    env = Environment(load_equirectangular(str(coordinate_map)), np.eye(3), strength=2.0)
+    mean = env.mean_radiance()
+    np.testing.assert_allclose(mean[0], 2 * 0.5, atol=0.02)      # u is uniform over azimuth
+    np.testing.assert_allclose(mean[1], 2 * 0.5, atol=0.02)      # v symmetric about the equator
+    np.testing.assert_allclose(mean[2], 2 * 0.25, atol=0.01)
+
+
+def test_missing_hdri_names_the_file(tmp_path):
+    scene = kb.Scene(resolution=(8, 8))
+    scene.camera = kb.PerspectiveCamera()
+    with pytest.raises(FileNotFoundError, match="nope.exr"):
+        Raster(scene).set_hdri(tmp_path / "nope.exr")
