@@ -58,12 +58,26 @@ def pose_matrix(position, quaternion, scale=(1.0, 1.0, 1.0)) -> np.ndarray:
     return matrix
 
 
+def rigid_inverse(transform: np.ndarray) -> np.ndarray:
+    """Inverse of a 4x4 rotation + translation (no LAPACK call: cheap and exact)."""
+    inverse = np.eye(4)
+    inverse[:3, :3] = transform[:3, :3].T
+    inverse[:3, 3] = -transform[:3, :3].T @ transform[:3, 3]
+    return inverse
+
+
+def normal_matrix(quaternion, scale) -> np.ndarray:
+    """3x3 matrix taking object-frame normals to the world frame: R @ diag(1 / scale)."""
+    rotation = pose_matrix((0.0, 0.0, 0.0), quaternion)[:3, :3]
+    return rotation / np.asarray(scale, float)[None, :]
+
+
 def camera_model(camera: kb.Camera, width: int, height: int, blender_pose: np.ndarray,
                  values: dict | None = None) -> CameraModel:
     """CameraModel for ``camera`` whose Blender-convention camera-to-world is ``blender_pose``."""
     camera_to_world_cv = blender_pose @ BLENDER_TO_OPENCV
     return CameraModel(K=intrinsics(camera, width, height, values),
-                       world_to_camera=np.linalg.inv(camera_to_world_cv),
+                       world_to_camera=rigid_inverse(camera_to_world_cv),
                        width=int(width), height=int(height),
                        orthographic=isinstance(camera, kb.OrthographicCamera))
 

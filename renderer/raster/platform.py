@@ -6,6 +6,11 @@ only try that platform.
 
 Debian/Ubuntu packages: EGL on Mesa needs ``libegl1`` + ``libegl-mesa0`` + ``libgl1-mesa-dri``
 (software rendering via llvmpipe, or a GPU driver's EGL); OSMesa needs ``libosmesa6``.
+
+PyOpenGL is pinned to 3.1.0, the version pyrender 0.1.45 declares (``PyOpenGL==3.1.0``): on
+Python 3.11 with Mesa 22.3 it creates EGL contexts headless (llvmpipe) with no display, so no
+newer release is needed. It still calls numpy's deprecated ``ndarray.tostring`` when reading
+pixels back (a DeprecationWarning; removed in numpy 2, which is one more reason for numpy<2).
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import sys
 from types import ModuleType
 
 PLATFORM_VARIABLE = "PYOPENGL_PLATFORM"
+SHADOW_MAP_SIZE = 1024  # texels; pyrender's default 2048 costs 4x more on a CPU (llvmpipe)
 HEADLESS_PLATFORMS = ("egl", "osmesa")
 
 
@@ -42,6 +48,8 @@ def _try_platform(platform: str, width: int, height: int):
     """Import pyrender on ``platform`` and create an offscreen renderer; raise on failure."""
     os.environ[PLATFORM_VARIABLE] = platform
     import pyrender  # pylint: disable=import-outside-toplevel
+    # pyrender reads its shadow-map size from these module globals at render time
+    pyrender.light.SHADOW_TEX_SZ = pyrender.renderer.SHADOW_TEX_SZ = SHADOW_MAP_SIZE
     return pyrender, pyrender.OffscreenRenderer(width, height)
 
 

@@ -332,7 +332,8 @@ class Raster(View):
             self._gl_scene.set_pose(record.label_node, object_to_world)
             merged = record.mesh.merged
             world_vertices = merged.vertices @ object_to_world[:3, :3].T + object_to_world[:3, 3]
-            normal_matrix = np.linalg.inv(object_to_world[:3, :3]).T
+            normal_matrix = camera_conversion.normal_matrix(_value(asset, "quaternion", frame),
+                                                            _value(asset, "scale", frame))
             vertices.append(world_vertices)
             normals.append(merged.vertex_normals @ normal_matrix.T if record.mesh.smooth
                            else np.zeros_like(world_vertices))
