@@ -99,6 +99,12 @@ def category_of(asset: kb.Asset) -> Optional[str]:
     return getattr(asset, "asset_id", "") or type(asset).__name__.lower()
 
 
+def _emissive_factor(colour) -> np.ndarray:
+    """pyrender's mesh.frag multiplies the emissive factor in twice (emissive * emissive_factor
+    with emissive = emissive_factor), so the factor that emits ``colour`` is its square root."""
+    return np.sqrt(np.clip(np.asarray(colour, float), 0.0, None))
+
+
 def _copy_light_parameters(source, target) -> None:
     for name in ("color", "intensity", "innerConeAngle", "outerConeAngle"):
         if hasattr(source, name):
@@ -390,11 +396,11 @@ class Raster(View):
             colour, metallic, roughness, emission = key[1:]
             return pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=colour, metallicFactor=metallic[0], roughnessFactor=roughness[0],
-                emissiveFactor=emission[:3], doubleSided=True)
+                emissiveFactor=_emissive_factor(emission[:3]), doubleSided=True)
         if key[0] == "FlatMaterial":
             return pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=(0.0, 0.0, 0.0, 1.0), metallicFactor=0.0, roughnessFactor=1.0,
-                emissiveFactor=key[1][:3], doubleSided=True)
+                emissiveFactor=_emissive_factor(key[1][:3]), doubleSided=True)
         return pyrender.MetallicRoughnessMaterial(
             baseColorFactor=BLENDER_DEFAULT_COLOUR, metallicFactor=0.0,
             roughnessFactor=BLENDER_DEFAULT_ROUGHNESS, doubleSided=True)
@@ -422,7 +428,7 @@ class Raster(View):
 
     def _render_colour(self) -> np.ndarray:
         flags = self.pyrender.RenderFlags.RGBA
-        if self.shadows:
+        if self.shadows and self._objects:  # pyrender's shadow camera needs some geometry
             flags |= self.pyrender.RenderFlags.SHADOWS_DIRECTIONAL
             flags |= self.pyrender.RenderFlags.SHADOWS_SPOT
         self._set_visible(colour=True)
