@@ -7,8 +7,9 @@ steps. s = 0 returns the input unchanged (bit for bit); s = 1 starts from (almos
 Guidance by the render (ILVR, Choi et al. 2021): after every denoising step the low frequencies
 of the sample are replaced by those of the render noised to the same level (with the same noise),
 so the final image keeps the render's coarse layout — objects stay where the labels say — while
-the model rewrites texture, noise and fine detail. The low-pass filter averages over
-``guidance_downsample`` x ``guidance_downsample`` pixel blocks; 0 switches guidance off.
+the model rewrites texture, noise and fine detail. "Low frequencies" are the means over
+``guidance_downsample`` x ``guidance_downsample`` pixel blocks, matched by a smooth (bilinear)
+correction; 0 switches guidance off.
 
 Large frames: ``tile`` denoises overlapping square tiles and blends their noise predictions at
 every step (seam-free); ``resize_to`` refines a downscaled copy and adds the change it made,
@@ -106,8 +107,8 @@ class Refiner:
                 if options.guidance_downsample and options.guidance_weight > 0:
                     reference = render if index + 1 == len(timesteps) else \
                         scheduler.add_noise(render, noise, timesteps[index + 1:index + 2])
-                    sample = sample - options.guidance_weight * (
-                        low_pass(sample, options.guidance_downsample) - low_pass(reference, options.guidance_downsample))
+                    sample = match_low_frequencies(sample, reference, options.guidance_downsample,
+                                                   options.guidance_weight)
         return from_model_range(sample)[0]
 
     def _predict_noise(self, sample, timestep, options: RefineOptions):
@@ -148,10 +149,21 @@ def _feather(height: int, width: int):
     return (ramp_y[:, None] * ramp_x[None, :]).clamp(max=64.0)[None, None] / 64.0
 
 
-def low_pass(batch, factor: int):
-    """Block-average over ``factor`` px, then bilinear upsampling back: the ILVR filter."""
+def match_low_frequencies(sample, reference, factor: int, weight: float = 1.0, iterations: int = 6):
+    """Shift ``sample`` by a smooth (bilinear) correction so that its ``factor`` x ``factor``
+    block means equal ``reference``'s (times ``weight``); the correction is solved on the coarse
+    grid by a few fixed-point iterations, since block-averaging a bilinear upsampling blurs."""
     import torch.nn.functional as functional
-    height, width = batch.shape[-2:]
-    coarse = functional.interpolate(batch, size=(max(1, math.ceil(height / factor)), max(1, math.ceil(width / factor))),
-                                    mode="area")
-    return functional.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)
+    height, width = sample.shape[-2:]
+    coarse_size = (max(1, math.ceil(height / factor)), max(1, math.ceil(width / factor)))
+
+    def down(batch):
+        return functional.interpolate(batch, size=coarse_size, mode="area")
+
+    def up(batch):
+        return functional.interpolate(batch, size=(height, width), mode="bilinear", align_corners=False)
+    target = weight * (down(sample) - down(reference))
+    correction = target.clone()
+    for _ in range(iterations):
+        correction = correction + (target - down(up(correction)))
+    return sample - up(correction)

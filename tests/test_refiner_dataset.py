@@ -1,0 +1,140 @@
+"""``synthscene refine`` on a native dataset: labels byte-identical, manifest updated, gate recorded.
+
+The dataset is written by ``labels.native.write_frame`` from exact ray-cast frames
+(``labels.analytic``) textured with embedded photos; needs the ``refiner`` extra.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+from labels import analytic  # noqa: E402
+from labels.analytic import Box, Sphere  # noqa: E402
+from labels.native import frame_paths, latest_records, read_image, verify_dataset, write_frame  # noqa: E402
+from labels.passes import CameraModel  # noqa: E402
+from renderer.cli import main  # noqa: E402
+from renderer.refiner.dataset import GateOptions, refine_frame  # noqa: E402
+from renderer.refiner.hdri_photos import hdri_photos  # noqa: E402
+from renderer.refiner.model import ModelConfig  # noqa: E402
+from renderer.refiner.sdedit import RefineOptions  # noqa: E402
+from renderer.refiner.training import TrainingOptions, summarize_photos, train  # noqa: E402
+
+SIZE = 32
+FRAMES = ("000000", "000001", "000002")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def textured_frame(seed: int):
+    """Ray-cast sphere + box, coloured with photo textures over a photo background."""
+    camera = CameraModel(K=analytic.intrinsics(SIZE, SIZE, 40.0),
+                         world_to_camera=analytic.look_at((0.0, -5.0, 0.5), (0.0, 0.0, 0.0)), width=SIZE, height=SIZE)
+    raw = analytic.render(camera, [Sphere((-0.6 + 0.2 * seed, 0, 0), 0.9), Box((0.9, 0.3, -0.2), (1.0, 1.0, 1.2))])
+    background, *textures = hdri_photos(3, SIZE, seed=40 + seed)
+    rgb = background.copy()
+    for instance, texture in enumerate(textures, start=1):
+        mask = raw.instance_ids == instance
+        rgb[mask] = (0.5 * texture[mask] + 0.5 * np.array([200, 60, 60] if instance == 1 else [60, 60, 200])).astype(np.uint8)
+    raw.rgba[..., :3] = rgb
+    return raw
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("render")
+    for index, name in enumerate(FRAMES):
+        write_frame(root, name, textured_frame(index), metadata={"seed": index})
+    (root / "coco.json").write_text('{"images": []}\n')
+    return root
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    photos = hdri_photos(12, 24, seed=2)
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    config = ModelConfig(image_size=16, block_out_channels=(16, 32), layers_per_block=1, attention_levels=())
+    train(photos, path, config, TrainingOptions(steps=12, batch_size=8, lr=2e-3, progress=False),
+          summarize_photos(photos, "hdri"))
+    return path
+
+
+def refine_cli(dataset, model, out, *extra) -> int:
+    return main(["refine", str(dataset), "--model", str(model), "--out", str(out), "--steps", "4", *extra])
+
+
+def test_refined_dataset_keeps_labels_byte_identical(dataset, model, tmp_path):
+    out = tmp_path / "refined"
+    assert refine_cli(dataset, model, out, "--strength", "0.3") == 0
+    for name in FRAMES:
+        paths = frame_paths(name)
+        for key in ("labels_npz", "labels_json"):
+            assert (out / paths[key]).read_bytes() == (dataset / paths[key]).read_bytes()
+    assert (out / "coco.json").read_bytes() == (dataset / "coco.json").read_bytes()
+    # labels' own verifier accepts the new manifest: its checksums are those of the refined images
+    assert verify_dataset(out) == {}
+    records = latest_records(out)
+    assert list(records) == list(FRAMES)
+    for name, record in records.items():
+        refinement = record["refinement"]
+        assert record["seed"] == FRAMES.index(name)  # source metadata carried over
+        assert 0.0 <= refinement["gate"]["score"] <= 1.0 and "edge_alignment" in refinement["gate"]
+        changed = not np.array_equal(read_image(out, name), read_image(dataset, name))
+        assert changed == refinement["accepted"]
+    summary = json.loads((out / "refinement.json").read_text())
+    assert summary["frames"] == 3 and summary["accepted"] + summary["rejected"] == 3
+
+
+def test_refine_is_deterministic_and_resumable(dataset, model, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert refine_cli(dataset, model, first, "--strength", "0.3", "--gate-threshold", "0") == 0
+    assert refine_cli(dataset, model, second, "--strength", "0.3", "--gate-threshold", "0") == 0
+    for name in FRAMES:
+        assert np.array_equal(read_image(first, name), read_image(second, name))
+    lines = (first / "manifest.jsonl").read_text().splitlines()
+    assert refine_cli(dataset, model, first, "--strength", "0.3", "--gate-threshold", "0") == 0
+    assert (first / "manifest.jsonl").read_text().splitlines() == lines  # nothing redone
+
+
+def test_strength_zero_copies_images(dataset, model, tmp_path):
+    out = tmp_path / "zero"
+    assert refine_cli(dataset, model, out, "--strength", "0") == 0
+    for name in FRAMES:
+        path = frame_paths(name)["image"]
+        assert np.array_equal(read_image(out, name), read_image(dataset, name))
+        assert latest_records(out)[name]["refinement"]["gate"]["score"] == pytest.approx(1.0)
+        assert (out / path).is_file()
+
+
+def test_gate_rejects_a_drifting_refiner_and_keeps_the_render():
+    raw = textured_frame(0)
+    image = np.ascontiguousarray(raw.rgba[..., :3])
+    calls = []
+
+    def shifting_refiner(render, options):
+        calls.append(options.strength)
+        return np.roll(render, 4, axis=1)
+    kept, record = refine_frame(shifting_refiner, image, raw.instance_ids, RefineOptions(strength=0.4), GateOptions(retries=1))
+    assert np.array_equal(kept, image)
+    assert record["accepted"] is False and calls == [0.4, 0.2]
+
+    def honest_refiner(render, options):
+        return render.copy()
+    kept, record = refine_frame(honest_refiner, image, raw.instance_ids, RefineOptions(strength=0.4), GateOptions())
+    assert record["accepted"] and record["gate"]["score"] == pytest.approx(1.0)
+
+
+def test_not_a_dataset_is_a_clear_error(tmp_path, model, capsys):
+    (tmp_path / "plain").mkdir()
+    assert refine_cli(tmp_path / "plain", model, tmp_path / "out", "--strength", "0.3") == 2
+    assert "no finished frames" in capsys.readouterr().err
