@@ -7,8 +7,8 @@ Conventions for every mesh returned here:
 * the mesh is **centred on its axis-aligned bounding-box centre** (like ``kb.Cube``/``kb.Sphere``),
   so an upright object rests on a support at height ``h`` when its position z is
   ``h + extents_z / 2``;
-* meshes are watertight (a closed volume) except ``mug``, which is a watertight body plus a
-  watertight handle that overlaps it (two closed shells; no boolean engine is installed);
+* meshes are watertight, consistently wound closed volumes; ``mug`` is two such shells (body and
+  handle) that overlap where the handle meets the body (no boolean engine is installed);
 * licence: generated here from parameters, so CC0 (no third-party data).
 
 A class is a :class:`ProceduralClass`: a name, the ranges (metres) of its shape parameters, and a
@@ -61,10 +61,7 @@ def centre_on_bounds(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
 
 def _revolve(profile: list[tuple[float, float]]) -> trimesh.Trimesh:
     """Revolve a closed (radius, z) profile that starts and ends on the axis around +Z."""
-    mesh = trimesh.creation.revolve(np.asarray(profile, float), sections=SECTIONS)
-    mesh.merge_vertices()
-    mesh.fix_normals()
-    return mesh
+    return trimesh.creation.revolve(np.asarray(profile, float), sections=SECTIONS)
 
 
 def _box(p):

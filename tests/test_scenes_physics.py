@@ -107,3 +107,25 @@ def test_hello_matches_kubric_helloworld(tmp_path):
     assert sun.intensity == 1.5 and np.allclose(sun.position, (-1, -0.5, 3))
     assert np.allclose(scene.camera.position, (2, -0.5, 4))
     assert ball.metadata["category"] == "sphere" and floor.metadata["category"] is None
+
+
+def test_object_dropped_beside_the_table_is_removed_and_named(tmp_path):
+    import dataclasses
+    spec = sample_spec("tabletop", 3, {"distractors.max": "0"})
+    lost = spec.labelled_objects()[0]
+    moved = dataclasses.replace(lost, position=(1.5, 0.0, 0.3))  # table is 1.6 m x 1.2 m
+    spec = dataclasses.replace(spec, objects=[moved if o.name == lost.name else o
+                                              for o in spec.objects])
+    settled = settle(spec, tmp_path)
+    assert lost.name in settled.physics.removed
+    assert lost.name not in [o.name for o in settled.objects]
+
+
+@pytest.mark.slow
+def test_crowded_bin_of_thirty_objects_settles_cleanly(tmp_path):
+    spec = sample_spec("bin", 11, {"objects.count": "30", "physics.seconds": "6"})
+    settled = settle(spec, tmp_path)
+    report = contact_report(settled)
+    assert report.penetrations(PENETRATION_TOLERANCE) == {}
+    assert report.floating(CONTACT_GAP) == []
+    assert len(settled.physics.removed) <= 2

@@ -126,3 +126,20 @@ def test_scenes_package_import_stays_light():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_image_textures_and_image_backgrounds_come_from_folders(tmp_path):
+    import cv2
+    import numpy as np
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(3):
+        cv2.imwrite(str(folder / f"img{index}.png"), np.full((8, 8, 3), 40 * index, np.uint8))
+    specs = [sample_spec("tabletop", seed, {"textures.folder": str(folder),
+                                            "background.folder": str(folder)})
+             for seed in range(12)]
+    textures = [o.material.texture for s in specs for o in s.objects if o.material.texture]
+    assert textures and all(t.kind == "image" and Path(t.image).parent == folder
+                            for t in textures)
+    backgrounds = [s.world for s in specs if s.world.background == "image"]
+    assert backgrounds and all(Path(w.image).parent == folder for w in backgrounds)

@@ -71,7 +71,8 @@ def tabletop(rng, params) -> SceneSpec:
                    for i, c in enumerate(categories)]
     distractors = [procedural_object(rng, Choice(("box", "sphere")).sample(rng),
                                      f"distractor_{i}", role="distractor", scale=Uniform(0.3, 0.6),
-                                     material=random_material(rng, texture_probability=0.6))
+                                     material=random_material(rng, texture_probability=0.6,
+                                                              image_folder=textures))
                    for i in range(RandInt(0, params["distractors.max"]).sample(rng))]
     placed = scatter(rng, objects + distractors, DROP_REGION, support_height=TABLE_TOP)
     strength = params["lights.strength"]
