@@ -10,7 +10,7 @@ import math
 
 from scenes.distributions import Uniform
 from scenes.params import Param
-from scenes.randomizers import (balanced_categories, procedural_classes, procedural_object,
+from scenes.randomizers import (balanced_categories, procedural_object,
                                 random_camera, random_lights, random_material, random_world,
                                 scatter, support_box)
 from scenes.recipe_api import recipe
