@@ -3,6 +3,7 @@
     synthscene refiner train --out MODEL [--real DIR] [--size 64] [--steps 2000] ...
     synthscene refiner photos --out DIR [--count 64] [--size 128]
     synthscene refiner info MODEL
+    synthscene refiner proxy --out DIR   (the raster -> camera-modelled Cycles experiment)
 """
 from __future__ import annotations
 
@@ -44,6 +45,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     photos.add_argument("--size", type=int, default=128)
     photos.add_argument("--seed", type=int, default=0)
     photos.set_defaults(refiner_run=_photos)
+
+    proxy = actions.add_parser("proxy", help="proxy experiment: refine raster renders toward camera-modelled "
+                                             "Cycles renders of the same specs; report PSNR/SSIM, gap, gate pass rate")
+    proxy.add_argument("--out", metavar="DIR", required=True, help="working folder (resumable)")
+    proxy.add_argument("--recipe", default="tabletop")
+    proxy.add_argument("--train-count", type=int, default=60, help="'real' frames to train on (default 60)")
+    proxy.add_argument("--test-count", type=int, default=30, help="held-out sim/real pairs (default 30)")
+    proxy.add_argument("--size", type=int, default=64, help="frame size in px (default 64)")
+    proxy.add_argument("--spp", type=int, default=32, help="Cycles samples per pixel (default 32)")
+    proxy.add_argument("--steps", type=int, default=1500, help="training steps (default 1500)")
+    proxy.add_argument("--crop", type=int, default=32, help="training crop size (default 32)")
+    proxy.add_argument("--channels", default="32,64,128")
+    proxy.add_argument("--strengths", default="0.2,0.4,0.6")
+    proxy.add_argument("--refine-steps", type=int, default=25)
+    proxy.add_argument("--guidance-downsample", type=int, default=8)
+    proxy.add_argument("--device", default="auto")
+    proxy.add_argument("--no-progress", action="store_true")
+    proxy.set_defaults(refiner_run=_proxy)
 
     info = actions.add_parser("info", help="print a model file's config, data summary, seed and step as JSON")
     info.add_argument("model", metavar="MODEL")
@@ -131,6 +150,21 @@ def _photos(args: argparse.Namespace) -> int:
     for index, photo in enumerate(hdri_photos(args.count, size=args.size, seed=args.seed)):
         write_png_atomic(out / f"hdri_{index:05d}.png", photo)
     print(f"wrote {args.count} embedded photos ({args.size}x{args.size}) to {out}")
+    return 0
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from renderer.refiner.errors import require_torch
+    require_torch()
+    from renderer.refiner.proxy import ProxySettings, run_proxy
+    settings = ProxySettings(recipe=args.recipe, train_count=args.train_count, test_count=args.test_count,
+                             size=args.size, samples_per_pixel=args.spp, train_steps=args.steps, crop=args.crop,
+                             channels=tuple(int(v) for v in args.channels.split(",")),
+                             strengths=tuple(float(v) for v in args.strengths.split(",")),
+                             refine_steps=args.refine_steps, guidance_downsample=args.guidance_downsample)
+    report = run_proxy(args.out, settings, progress=not args.no_progress, device=pick_device(args.device))
+    print(json.dumps({"frames": report["frames"], "timings": report["timings"], "results": report["results"],
+                      "real_vs_real_gap_reference": report["real_vs_real_gap_reference"]}, indent=1))
     return 0
 
 
