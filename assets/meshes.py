@@ -165,8 +165,32 @@ class MeshCache:
         if not urdf_path.exists():
             hull = trimesh.load(hull_path, force="mesh")
             write_atomic(urdf_path, urdf_text(key, hull_path.name, hull, mass, friction).encode())
+        for path in (render_path, hull_path, urdf_path, bounds_path):
+            os.utime(path)  # recently used: pruned last
         lower, upper = json.loads(bounds_path.read_text())
         return CachedMesh(render_path, hull_path, urdf_path, (tuple(lower), tuple(upper)))
+
+    def prune(self, max_bytes: int) -> int:
+        """Delete the least recently used files until the folder holds at most ``max_bytes``;
+        returns the number of files deleted."""
+        if not self.folder.is_dir():
+            return 0
+        files = []
+        for path in self.folder.iterdir():
+            try:
+                info = path.stat()
+            except FileNotFoundError:  # removed by another worker meanwhile
+                continue
+            files.append((info.st_mtime, info.st_size, path))
+        total = sum(size for _, size, _ in files)
+        deleted = 0
+        for _, size, path in sorted(files):
+            if total <= max_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+            deleted += 1
+        return deleted
 
 
 def urdf_text(name: str, collision_file: str, hull: trimesh.Trimesh, mass: float,

@@ -21,7 +21,9 @@ How spec fields map onto the Kubric scene
   coordinates written as-is: import with ``forward_axis="Y", up_axis="Z"``, which is what
   renderer.blender does for OBJ; ``render_import_kwargs`` stays empty), ``simulation_filename`` = a URDF whose collision shape is the convex
   hull, ``bounds`` = the mesh bounds, ``asset_id`` = the mesh cache key. Cache files live in
-  ``cache_dir`` (default ``<scratch_dir>/meshes``), named by key, so a warm worker reuses them.
+  ``cache_dir`` (default ``<scratch_dir>/meshes``), named by key, so a warm worker reuses them;
+  every build prunes the folder to 1 GiB, oldest files first (random procedural shapes make
+  new meshes for almost every object: ~20-150 kB each).
 * ``asset.metadata`` of every object (JSON-serialisable)::
 
       {"category": "mug" | None,    # None for distractors and supports: labels skip them
@@ -73,7 +75,8 @@ logger = logging.getLogger(__name__)
 
 OBJ_IMPORT_KWARGS: dict = {}  # renderer.blender imports OBJ with forward_axis="Y", up_axis="Z"
 SETTLE_CHUNK_SECONDS = 0.5
-REST_SPEED = 0.01  # m/s (and rad/s): below this every body counts as at rest
+REST_SPEED = 0.01  # m/s (and 0.1 rad/s): below this every body counts as at rest
+CACHE_LIMIT_BYTES = 1 << 30  # mesh cache pruned (oldest files first) above 1 GiB
 
 
 def scene_extras(scene) -> dict:
@@ -87,6 +90,7 @@ def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
     import kubric as kb
 
     cache = MeshCache(cache_dir or Path(scratch_dir) / "meshes")
+    cache.prune(CACHE_LIMIT_BYTES)
     scene = kb.Scene(resolution=tuple(spec.resolution), frame_start=spec.frame_start,
                      frame_end=spec.frame_end)
     for obj in spec.objects:
@@ -220,14 +224,20 @@ def settle(spec: SceneSpec, scratch_dir: str | Path,
     frames = max(1, round(SETTLE_CHUNK_SECONDS * scene.frame_rate))
     chunks = max(1, math.ceil(spec.physics.seconds / SETTLE_CHUNK_SECONDS))
     moving = [a for a in bodies if not a.static]
-    for _ in range(chunks):
+    at_rest, chunk = False, 0
+    for chunk in range(1, chunks + 1):
         simulator.run(frame_start=0, frame_end=frames - 1)
-        if all(np.linalg.norm(a.velocity) < REST_SPEED and
-               np.linalg.norm(a.angular_velocity) < 10 * REST_SPEED for a in moving):
+        at_rest = all(np.linalg.norm(a.velocity) < REST_SPEED and
+                      np.linalg.norm(a.angular_velocity) < 10 * REST_SPEED for a in moving)
+        if at_rest:
             break
+    if not at_rest:
+        logger.warning("spec %s (seed %s): bodies still moving after %.1f s of settling",
+                       spec.recipe, spec.seed, chunk * SETTLE_CHUNK_SECONDS)
     poses = {a.name: (tuple(map(float, a.position)), tuple(map(float, a.quaternion)))
              for a in moving}
-    return _with_poses(spec, poses)
+    return _with_poses(spec, poses, simulated=chunk * frames / scene.frame_rate,
+                       at_rest=at_rest)
 
 
 def _tune_dynamics(simulator, bodies) -> None:
@@ -242,7 +252,7 @@ def _tune_dynamics(simulator, bodies) -> None:
                               **extra)
 
 
-def _with_poses(spec: SceneSpec, poses: dict) -> SceneSpec:
+def _with_poses(spec: SceneSpec, poses: dict, simulated: float, at_rest: bool) -> SceneSpec:
     support = spec.physics.support_height
     objects, removed = [], list(spec.physics.removed)
     for obj in spec.objects:
@@ -253,7 +263,8 @@ def _with_poses(spec: SceneSpec, poses: dict) -> SceneSpec:
                 removed.append(obj.name)
                 continue
         objects.append(obj)
-    physics = dataclasses.replace(spec.physics, settled=True, removed=removed)
+    physics = dataclasses.replace(spec.physics, settled=True, removed=removed,
+                                  simulated_seconds=simulated, at_rest=at_rest)
     return dataclasses.replace(spec, objects=objects, physics=physics).normalised()
 
 

@@ -190,13 +190,17 @@ class WorldSpec:
 @dataclasses.dataclass
 class PhysicsSpec:
     """Drop-and-settle settings and what happened. ``settle``: run PyBullet before rendering;
-    ``settled``: the poses in this spec are already the settled ones; ``removed``: names of
-    objects dropped because they left the support while settling."""
+    ``seconds``: the most simulated time; ``support_height``: top of the support (m), objects
+    ending below it were lost. Filled in by settling: ``settled`` (poses are the settled ones),
+    ``removed`` (objects that left the support), ``simulated_seconds``, ``at_rest`` (every body
+    slower than 1 cm/s at the end)."""
     settle: bool = False
     seconds: float = 2.0
     settled: bool = False
     removed: list = dataclasses.field(default_factory=list)
     support_height: Optional[float] = None
+    simulated_seconds: float = 0.0
+    at_rest: Optional[bool] = None
 
 
 @dataclasses.dataclass

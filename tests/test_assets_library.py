@@ -129,3 +129,17 @@ def test_mesh_cache_writes_obj_and_a_urdf_pybullet_loads(tmp_path):
         assert np.allclose(np.array(high) - low, mesh.extents, atol=0.01)  # the hull, + margin
     finally:
         pybullet.disconnect(client)
+
+
+def test_mesh_cache_prunes_least_recently_used_files(tmp_path):
+    import os
+    import time
+    cache = MeshCache(tmp_path)
+    for index, name in enumerate(("box", "cone", "gear")):
+        cache.get(name, lambda n=name: procedural_class(n).build({}), mass=0.1)
+        for path in tmp_path.glob(f"{name}*"):
+            os.utime(path, (time.time() - 100 + index, time.time() - 100 + index))
+    newest = sum(p.stat().st_size for p in tmp_path.glob("gear*"))
+    deleted = cache.prune(newest)
+    assert deleted > 0 and {p.name.split("_")[0].split(".")[0] for p in tmp_path.iterdir()} == {
+        "gear"}
