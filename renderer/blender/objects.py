@@ -8,14 +8,14 @@ undone (glTF/GLB, like Kubric does).
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 from pathlib import Path
 
 import bmesh
 import bpy
 import numpy as np
+
+from renderer.blender.stdout import silenced_stdout
 
 MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")
 
@@ -57,16 +57,9 @@ def check_mesh_file(path: str | os.PathLike) -> Path:
     return file
 
 
-@contextlib.contextmanager
-def _quiet():
-    """Blender importers print a lot to stdout; keep it out of ours."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
 def _run_importer(file: Path, import_kwargs: dict) -> None:
     ext = file.suffix.lower()
-    with _quiet():
+    with silenced_stdout():
         if ext == ".obj":
             bpy.ops.wm.obj_import(filepath=str(file), forward_axis="Y", up_axis="Z",
                                   **import_kwargs)

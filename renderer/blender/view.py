@@ -15,7 +15,6 @@ Each frame is rendered twice:
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -34,6 +33,7 @@ from renderer.blender import camera as camera_geometry
 from renderer.blender import materials, objects, passes
 from renderer.blender.bindings import SetAttribute as _setter, bind, bind_object3d
 from renderer.blender.device import DeviceInfo, configure_device
+from renderer.blender.stdout import silenced_stdout
 from renderer.blender.world import World
 
 logger = logging.getLogger(__name__)
@@ -54,25 +54,6 @@ def validate_resolution(resolution: Any) -> tuple[int, int]:
         raise ValueError(f"resolution {resolution!r} is invalid: give two positive integers "
                          "(width, height) in pixels, e.g. (256, 256)")
     return width, height
-
-
-@contextlib.contextmanager
-def silenced_stdout(enabled: bool = True):
-    """Send the process' file descriptor 1 to /dev/null (Cycles prints per-tile progress)."""
-    if not enabled:
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 class Blender(core.View):

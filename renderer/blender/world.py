@@ -71,3 +71,18 @@ class World:
                 self.world.node_tree.links.new(self.environment.outputs["Color"],
                                                node.inputs["Color"])
                 node.inputs["Strength"].default_value = float(strength)
+
+    def set_background_image(self, path: str | Path) -> None:
+        """Show an image behind the scene (screen-aligned, stretched to the frame); lighting
+        stays as it is."""
+        file = Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"background image {str(file)!r} does not exist")
+        tree = self.world.node_tree
+        coords = tree.nodes.new("ShaderNodeTexCoord")
+        texture = tree.nodes.new("ShaderNodeTexImage")
+        texture.image = bpy.data.images.load(str(file), check_existing=True)
+        texture.extension = "EXTEND"
+        tree.links.new(coords.outputs["Window"], texture.inputs["Vector"])
+        tree.links.new(texture.outputs["Color"], self.background.inputs["Color"])
+
