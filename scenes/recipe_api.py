@@ -158,6 +158,9 @@ def _import_file(path: Path):
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.append(folder)  # helpers next to the recipe import; appended, so never shadowing
     try:
         spec.loader.exec_module(module)
     except USER_ERRORS:

@@ -143,3 +143,12 @@ def test_image_textures_and_image_backgrounds_come_from_folders(tmp_path):
                             for t in textures)
     backgrounds = [s.world for s in specs if s.world.background == "image"]
     assert backgrounds and all(Path(w.image).parent == folder for w in backgrounds)
+
+
+def test_recipe_file_can_import_a_helper_module_next_to_it(tmp_path):
+    (tmp_path / "my_palette_helpers.py").write_text("FOCAL = 42.0\n")
+    (tmp_path / "uses_helper.py").write_text(
+        "from scenes import SceneSpec, recipe\nimport my_palette_helpers\n\n@recipe\n"
+        "def scene(rng, params):\n    spec = SceneSpec()\n"
+        "    spec.camera.focal_length = my_palette_helpers.FOCAL\n    return spec\n")
+    assert sample_spec(str(tmp_path / "uses_helper.py"), 0).camera.focal_length == 42.0
