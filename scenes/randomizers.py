@@ -47,10 +47,10 @@ PROCEDURAL_TEXTURES: dict[str, dict[str, Distribution]] = {
 
 # Per light kind: intensity (W/m^2 for sun, W otherwise) for a table-top scene.
 LIGHT_INTENSITY: dict[str, Distribution] = {
-    "sun": LogUniform(1.0, 5.0),
-    "point": LogUniform(50.0, 500.0),
-    "area": LogUniform(50.0, 500.0),
-    "spot": LogUniform(100.0, 1000.0),
+    "sun": LogUniform(0.5, 3.0),
+    "point": LogUniform(20.0, 300.0),
+    "area": LogUniform(20.0, 300.0),
+    "spot": LogUniform(50.0, 600.0),
 }
 DEFAULT_DENSITY = 400.0  # kg/m^3, a light plastic/wood mix for procedural objects
 
