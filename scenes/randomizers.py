@@ -222,13 +222,33 @@ def random_world(rng: np.random.Generator, background: Any = Choice(("hdri", "co
 
 # -- objects -------------------------------------------------------------------------------
 def balanced_categories(rng: np.random.Generator, classes: Sequence[str], count: int,
-                        weights: Optional[Sequence[float]] = None) -> list[str]:
-    """``count`` class names drawn independently with ``weights`` (default: equal), so over many
-    scenes class frequencies match the weights."""
+                        weights: Optional[Sequence[float]] = None,
+                        stratified: bool = True) -> list[str]:
+    """``count`` class names in random order, balanced by ``weights`` (default: equal).
+
+    ``stratified`` (default): each class gets ``floor(count * p)`` slots and the remaining slots
+    go to classes with probability equal to their fractional part (systematic sampling), so a
+    scene never strays more than one instance from its share and no class repeats before every
+    class has appeared; each class's expected count is exactly ``count * p``. Otherwise classes
+    are drawn independently (multinomial).
+    """
     if not classes:
         raise RecipeError("no object classes to sample from; give at least one class")
     choice = Choice(tuple(classes), weights)
-    return [choice.sample(rng) for _ in range(count)]
+    if not stratified:
+        return [choice.sample(rng) for _ in range(count)]
+    shares = choice.probabilities() * count
+    quotas = np.floor(shares).astype(int)
+    fractions = shares - quotas
+    remainder = int(round(fractions.sum()))
+    picks = list(np.repeat(np.arange(len(classes)), quotas))
+    if remainder:
+        cumulative = np.cumsum(fractions)
+        offset = rng.uniform()
+        picks += [int(np.searchsorted(cumulative, offset + k, side="right"))
+                  for k in range(remainder)]
+    order = rng.permutation(len(picks))
+    return [classes[min(picks[i], len(classes) - 1)] for i in order]
 
 
 def procedural_object(rng: np.random.Generator, category: str, name: str,

@@ -39,12 +39,24 @@ def test_normal_is_clipped_and_loguniform_is_uniform_in_log_space():
     assert abs(np.mean(logs < 0) - 0.5) < 0.04  # half the mass below the geometric middle
 
 
-def test_weighted_choice_frequencies_match_weights():
+@pytest.mark.parametrize("stratified", [True, False])
+def test_weighted_class_frequencies_match_weights(stratified):
     rng = np.random.default_rng(2)
-    draws = balanced_categories(rng, ["mug", "box", "gear"], 6000, weights=[3, 1, 2])
-    counts = Counter(draws)
+    counts = Counter()
+    for _ in range(3000):  # small scenes: 2 objects each
+        counts.update(balanced_categories(rng, ["mug", "box", "gear"], 2, weights=[3, 1, 2],
+                                          stratified=stratified))
     for name, expected in (("mug", 0.5), ("box", 1 / 6), ("gear", 1 / 3)):
         assert abs(counts[name] / 6000 - expected) < 0.025  # ~ 4 standard deviations
+
+
+def test_stratified_scenes_stay_within_one_of_their_share():
+    rng = np.random.default_rng(3)
+    for count in (1, 5, 13, 40):
+        counts = Counter(balanced_categories(rng, sorted(PROCEDURAL_CLASSES), count))
+        share = count / len(PROCEDURAL_CLASSES)
+        assert sum(counts.values()) == count
+        assert all(abs(counts[c] - share) < 1 for c in PROCEDURAL_CLASSES), (count, counts)
 
 
 def test_colour_temperature_goes_from_warm_to_cool():
@@ -117,16 +129,20 @@ def _check_object(obj):
 
 
 def test_class_balance_over_200_specs_within_tolerance(tabletop_specs):
-    """Classes are drawn uniformly: 1200 draws over 13 classes, about 92 each (sd ~9.3).
-    Tolerance: every class within +-35% of the expectation (~3.5 sd) and a chi-square
-    statistic below the 0.1% critical value for 12 degrees of freedom (32.9)."""
+    """Each scene takes 6 distinct classes of 13 (stratified), so over 200 scenes a class
+    appears Binomial(200, 6/13) times: mean 92.3, sd 7.1. Tolerance: every class within +-30%
+    of the mean (~3.9 sd) and a chi-square statistic below the 0.1% critical value for 12
+    degrees of freedom (32.9; the without-replacement draw only makes it smaller)."""
     counts = Counter(o.category for s in tabletop_specs for o in s.labelled_objects())
     total = SPECS * OBJECTS_PER_SPEC
     expected = total / len(PROCEDURAL_CLASSES)
     assert set(counts) == set(PROCEDURAL_CLASSES)
-    assert all(abs(c - expected) <= 0.35 * expected for c in counts.values()), counts
+    assert all(abs(c - expected) <= 0.30 * expected for c in counts.values()), counts
     chi_square = sum((c - expected) ** 2 / expected for c in counts.values())
     assert chi_square < 32.9, (chi_square, counts)
+    for spec in tabletop_specs:  # 6 <= 13 classes: no class repeats within a scene
+        categories = [o.category for o in spec.labelled_objects()]
+        assert len(set(categories)) == len(categories)
 
 
 def test_texture_and_light_kinds_all_occur(tabletop_specs):
