@@ -12,6 +12,11 @@ with ``physics.settle == False`` or already settled, so the rendered scene is al
 (settled) spec; store that spec with the frame. Objects that leave the support while settling
 are removed and listed in ``spec.physics.removed``.
 
+Reproducibility: a recipe's spec is byte-identical on every machine. Settled poses are
+deterministic for one machine and PyBullet build (tested), but physics amplifies tiny
+floating-point differences, so another CPU/build may settle differently: keep the settled spec
+with each frame (it is the ground truth of what was rendered).
+
 How spec fields map onto the Kubric scene
 -----------------------------------------
 * ``kb.Scene(resolution=(width, height), frame_start, frame_end)``; ``scene.background`` is

@@ -71,7 +71,7 @@ class Recipe:
             raise SpecError(f"recipe {reference!r} returned {type(spec).__name__}, "
                             "expected a scenes.SceneSpec; end the recipe with `return spec`.")
         spec = dataclasses.replace(spec, recipe=reference, seed=int(seed), params=values)
-        return spec.normalised()
+        return spec.normalised().validate()
 
 
 def recipe(function: Optional[Callable] = None, *, name: Optional[str] = None,

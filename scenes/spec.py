@@ -252,6 +252,38 @@ class SceneSpec:
         """A copy that went through the canonical JSON round trip (rounded floats, tuples)."""
         return SceneSpec.from_json(self.to_json())
 
+    def validate(self) -> "SceneSpec":
+        """Check what JSON types cannot: unique names, known kinds/roles, sane numbers.
+        Returns self; raises SpecError naming the field and the fix."""
+        problems = []
+        for group, items in (("object", self.objects), ("light", self.lights)):
+            names = [item.name for item in items]
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                problems.append(f"{group} names must be unique, repeated: {', '.join(duplicates)}")
+        if len(self.resolution) != 2 or min(self.resolution) <= 0:
+            problems.append(f"resolution {self.resolution} must be two positive integers")
+        for obj in self.objects:
+            problems += _object_problems(obj)
+        for light in self.lights:
+            if light.kind not in ("sun", "point", "area", "spot"):
+                problems.append(f"light {light.name!r}: kind {light.kind!r} is not sun, point, "
+                                "area or spot")
+            if light.intensity < 0:
+                problems.append(f"light {light.name!r}: intensity {light.intensity} < 0")
+        if self.camera.focal_length <= 0 or self.camera.sensor_width <= 0:
+            problems.append("camera: focal_length and sensor_width must be > 0 (mm)")
+        if self.world.background not in ("hdri", "color", "image"):
+            problems.append(f"world.background {self.world.background!r} is not hdri, color or "
+                            "image")
+        if self.world.background == "hdri" and self.world.hdri is None:
+            problems.append("world.background is 'hdri' but world.hdri is not set")
+        if self.world.background == "image" and not self.world.image:
+            problems.append("world.background is 'image' but world.image is not set")
+        if problems:
+            raise SpecError("invalid scene spec: " + "; ".join(problems))
+        return self
+
     # -- views ---------------------------------------------------------------------------
     def sampled_parameters(self) -> dict[str, Any]:
         """The spec as a flat dict ``{"camera.focal_length": 35.0, "objects.0.category": ...}``."""
@@ -267,6 +299,24 @@ class SceneSpec:
             if obj.name == name:
                 return obj
         raise KeyError(name)
+
+
+def _object_problems(obj: ObjectSpec) -> list[str]:
+    problems = []
+    if obj.role not in ("object", "distractor", "support"):
+        problems.append(f"object {obj.name!r}: role {obj.role!r} is not object, distractor or "
+                        "support")
+    if obj.role == "object" and not obj.category:
+        problems.append(f"object {obj.name!r}: a labelled object needs a category (or use "
+                        "role='distractor')")
+    if min(obj.scale) <= 0:
+        problems.append(f"object {obj.name!r}: scale {obj.scale} must be > 0")
+    if abs(math.fsum(q * q for q in obj.quaternion) - 1.0) > 1e-6:
+        problems.append(f"object {obj.name!r}: quaternion {obj.quaternion} is not unit length")
+    if obj.asset.kind not in ("primitive", "procedural", "file"):
+        problems.append(f"object {obj.name!r}: asset kind {obj.asset.kind!r} is not primitive, "
+                        "procedural or file")
+    return problems
 
 
 def canonical(value: Any) -> Any:

@@ -152,3 +152,19 @@ def test_recipe_file_can_import_a_helper_module_next_to_it(tmp_path):
         "def scene(rng, params):\n    spec = SceneSpec()\n"
         "    spec.camera.focal_length = my_palette_helpers.FOCAL\n    return spec\n")
     assert sample_spec(str(tmp_path / "uses_helper.py"), 0).camera.focal_length == 42.0
+
+
+def test_spec_mistakes_in_a_recipe_are_reported_with_the_fix(tmp_path):
+    path = tmp_path / "dupes.py"
+    path.write_text(
+        "from scenes import SceneSpec, ObjectSpec, AssetSpec, recipe\n\n@recipe\n"
+        "def scene(rng, params):\n"
+        "    ball = lambda: ObjectSpec(name='ball', asset=AssetSpec('primitive', 'sphere'),\n"
+        "                              category='ball')\n"
+        "    box = ObjectSpec(name='box', asset=AssetSpec('primitive', 'cube'))\n"
+        "    return SceneSpec(objects=[ball(), ball(), box])\n")
+    with pytest.raises(RecipeError) as caught:
+        sample_spec(str(path), 0)
+    message = str(caught.value)
+    assert "object names must be unique, repeated: ball" in message
+    assert "'box': a labelled object needs a category (or use role='distractor')" in message
