@@ -14,6 +14,8 @@ from typing import Optional
 import bpy
 from kubric import core
 
+from renderer.spec_extras import apply_hdri, scene_extras
+
 TEXTURE_NODES = {
     "noise": "ShaderNodeTexNoise", "voronoi": "ShaderNodeTexVoronoi",
     "wave": "ShaderNodeTexWave", "checker": "ShaderNodeTexChecker",
@@ -24,22 +26,26 @@ TEXTURE_NODES = {
 
 def apply_scene_extras(view, scene: core.Scene) -> None:
     """Configure ``view`` (a :class:`renderer.blender.Blender`) from the scene's extras."""
-    extras = scene.metadata.get("synthscene") if hasattr(scene, "metadata") else None
-    for asset in scene.assets:
-        texture = asset.metadata.get("texture") if isinstance(asset, core.Material) else None
-        if texture:
-            add_texture(asset.linked_objects[view], texture)
-    if not extras:
-        return
+    for material in _materials(scene):
+        texture = material.metadata.get("texture")
+        if texture and view in material.linked_objects:
+            add_texture(material.linked_objects[view], texture)
+    extras = scene_extras(scene)
+    apply_hdri(view, scene)
     world = extras.get("world") or {}
-    hdri = world.get("hdri")
-    if hdri:
-        view.set_hdri(hdri["path"], rotation=(0.0, 0.0, float(hdri["rotation"])),
-                      strength=float(hdri["strength"]),
-                      as_background=world.get("background") == "hdri")
     if world.get("background") == "image" and world.get("image"):
         view.world.set_background_image(world["image"])
     _apply_camera(view, extras.get("camera") or {})
+
+
+def _materials(scene: core.Scene) -> list:
+    """Materials of the scene's objects (Kubric keeps them out of ``scene.assets``), once each."""
+    found = {}
+    for asset in scene.assets:
+        material = getattr(asset, "material", None)
+        if isinstance(material, core.Material):
+            found[material.uid] = material
+    return list(found.values())
 
 
 def _apply_camera(view, camera: dict) -> None:

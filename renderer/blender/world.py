@@ -12,6 +12,7 @@ from typing import Sequence
 
 import bpy
 
+HDRI_IMPORTANCE_MAP_RESOLUTION = 256  # pixels
 HDRI_EXTENSIONS = (".exr", ".hdr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
@@ -65,6 +66,10 @@ class World:
             raise ValueError(f"HDRI {str(file)!r} could not be read by Blender; re-export it as "
                              "OpenEXR or Radiance .hdr")
         self.environment.image = image
+        # Cycles' automatic importance map takes ~2.5 s per render for a 1024 px HDRI on a CPU;
+        # a 256 px map costs ~0.01 s and samples the sun of these maps just as well.
+        self.world.cycles.sampling_method = "MANUAL"
+        self.world.cycles.sample_map_resolution = HDRI_IMPORTANCE_MAP_RESOLUTION
         self.mapping.inputs["Rotation"].default_value = tuple(float(r) for r in rotation)
         for node, wanted in ((self.ambient, as_ambient), (self.background, as_background)):
             if wanted:

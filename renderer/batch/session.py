@@ -1,0 +1,132 @@
+"""Rendering frames inside one (warm) worker process.
+
+A :class:`RenderSession` is created once per worker: the backend's libraries (bpy or pyrender) are
+imported once, the mesh cache is shared, and each frame builds a fresh Kubric scene and view.
+The Blender view resets Blender to factory settings when it is created, which frees every data
+block of the previous frame, so memory stays flat over long batches.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from renderer.batch.config import BatchConfig, frame_name, frame_seed, recipe_sha256
+from renderer.spec_extras import apply_hdri
+
+logger = logging.getLogger(__name__)
+SPECS_DIR = "specs"
+
+
+@dataclasses.dataclass
+class FrameResult:
+    """What a worker reports for a finished frame."""
+    index: int
+    name: str
+    instances: int
+    seconds: float
+    rss_bytes: int
+
+
+def resident_bytes() -> int:
+    """Current resident set size of this process, bytes (Linux /proc)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def versions(engine: str) -> dict:
+    """Versions recorded with every frame."""
+    found = {"synthscene": _version("synthscene"), "kubric": _version("kubric-nightly")}
+    if engine == "cycles":
+        import bpy  # pylint: disable=import-outside-toplevel
+        found["blender"] = bpy.app.version_string
+    else:
+        found["pyrender"] = _version("pyrender")
+    return found
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class RenderSession:
+    """Renders frames of one batch; keep one per worker process."""
+
+    def __init__(self, config: BatchConfig):
+        from scenes.recipe_api import load_recipe  # pylint: disable=import-outside-toplevel
+        self.config = config
+        self.out = Path(config.out)
+        self.scratch = self.out / ".scratch" / f"worker-{os.getpid()}"
+        self.mesh_cache = self.out / ".scratch" / "meshes"
+        self.recipe = load_recipe(config.recipe)
+        self.versions = versions(config.engine)
+        self.recipe_sha256 = recipe_sha256(config.recipe)
+
+    def sample(self, index: int):
+        """The (unsettled) spec of frame ``index``, with the batch's resolution override."""
+        spec = self.recipe.sample(frame_seed(self.config.seed, index), self.config.overrides_dict)
+        if self.config.resolution:
+            spec = dataclasses.replace(spec, resolution=tuple(self.config.resolution))
+        return spec
+
+    def render(self, index: int) -> FrameResult:
+        """Render frame ``index`` and write it (spec, image, labels, manifest line)."""
+        from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
+        from labels.native import write_frame  # pylint: disable=import-outside-toplevel
+        from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
+
+        started = time.perf_counter()
+        name = frame_name(index)
+        spec, scene = instantiate(self.sample(index), self.scratch, self.mesh_cache)
+        view = self._make_view(scene)
+        raw = view.render_raw()
+        raw.render_info.pop("timings", None)  # keeps label files identical between runs
+        spec_file = f"{SPECS_DIR}/{name}.json"
+        spec_bytes = write_json_atomic(self.out / spec_file, spec.to_dict(), indent=1)
+        record = write_frame(self.out, name, raw, self._provenance(index, spec, raw, spec_file,
+                                                                   spec_bytes))
+        return FrameResult(index=index, name=name, instances=record["instances"],
+                           seconds=time.perf_counter() - started, rss_bytes=resident_bytes())
+
+    def _make_view(self, scene) -> Any:
+        config = self.config
+        if config.engine == "raster":
+            from renderer.raster import Raster  # pylint: disable=import-outside-toplevel
+            view = Raster(scene)
+        else:
+            from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
+            from renderer.blender.extras import apply_scene_extras  # pylint: disable=import-outside-toplevel
+            view = Blender(scene, scratch_dir=self.scratch, samples_per_pixel=config.samples,
+                           device=config.device)
+            apply_scene_extras(view, scene)
+            return view
+        apply_hdri(view, scene)
+        return view
+
+    def _provenance(self, index: int, spec, raw, spec_file: str, spec_bytes: bytes) -> dict:
+        extras = scene_assets(spec)
+        return {"index": index, "seed": frame_seed(self.config.seed, index),
+                "batch_seed": self.config.seed, "recipe": self.config.recipe,
+                "recipe_sha256": self.recipe_sha256, "params": self.config.overrides_dict,
+                "spec_hash": spec.hash(), "spec_file": spec_file,
+                "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(),
+                "engine": self.config.engine, "device": raw.render_info.get("device"),
+                "versions": self.versions, "assets": extras}
+
+
+def scene_assets(spec) -> list[dict]:
+    """Source and licence of every asset the spec uses (objects and the HDRI)."""
+    assets = [{"name": o.name, "category": o.category, "source": o.asset.source,
+               "licence": o.asset.licence} for o in spec.objects]
+    if spec.world.hdri is not None:
+        assets.append({"name": f"hdri:{spec.world.hdri.name}", "category": None,
+                       "source": spec.world.hdri.source, "licence": spec.world.hdri.licence})
+    return assets

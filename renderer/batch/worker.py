@@ -1,0 +1,54 @@
+"""The worker process: loads the backend once, renders the frames it is sent, reports back.
+
+Messages to the coordinator (tuples on the shared outbox):
+  ("ready", worker_id)                       backend loaded
+  ("done", worker_id, FrameResult)           frame written (manifest line appended)
+  ("error", worker_id, index, text, fatal)   the frame raised; ``fatal`` stops the batch
+                                             (disk full, output folder gone)
+  ("retired", worker_id)                     exiting after ``recycle_after`` frames
+A worker that dies (segfault, OOM kill) sends nothing; the coordinator notices the exit.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import signal
+import traceback
+
+FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
+
+
+def is_fatal(error: BaseException) -> bool:
+    """Errors that no retry can fix and that would fail every later frame too."""
+    return isinstance(error, OSError) and error.errno in FATAL_ERRNOS
+
+
+def describe(error: BaseException) -> str:
+    """One line naming the error, plus where in the user's code when it is not ours."""
+    last = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def worker_main(config_json: dict, worker_id: int, inbox, outbox) -> None:
+    """Entry point of a worker process (spawned)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+    logging.basicConfig(level=logging.WARNING)
+    from renderer.batch.config import BatchConfig  # pylint: disable=import-outside-toplevel
+    from renderer.batch.session import RenderSession  # pylint: disable=import-outside-toplevel
+    config = BatchConfig.from_json(config_json)
+    session = RenderSession(config)
+    outbox.put(("ready", worker_id))
+    rendered = 0
+    while True:
+        index = inbox.get()
+        if index is None:
+            return
+        try:
+            outbox.put(("done", worker_id, session.render(index)))
+        except Exception as error:  # pylint: disable=broad-except
+            outbox.put(("error", worker_id, index, describe(error), is_fatal(error)))
+        rendered += 1
+        if rendered >= config.recycle_after:
+            outbox.put(("retired", worker_id))
+            return

@@ -1,0 +1,79 @@
+"""``synthscene render RECIPE --count N --out DIR``: render a labelled batch, resumably."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "render"
+HELP = "render a labelled batch of a recipe (rerun the same command to resume)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recipe", help="built-in recipe name or path/to/file.py:name")
+    parser.add_argument("--count", type=int, required=True, help="number of frames")
+    parser.add_argument("--out", required=True, help="output folder (the batch lives here)")
+    parser.add_argument("--seed", type=int, default=0, help="batch seed (default 0)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes (default 1; 0 = render in this process)")
+    parser.add_argument("--engine", default="cycles", choices=("cycles", "raster"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    parser.add_argument("--resolution", help="WxH overriding the recipe's, e.g. 256x256")
+    parser.add_argument("--samples", type=int, default=32, help="Cycles samples per pixel")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="recipe parameter override (repeatable)")
+    parser.add_argument("--frames", help="only these frame indices, e.g. 3,7,10-12")
+    parser.add_argument("--retries", type=int, default=1,
+                        help="retries of a frame whose worker crashed (default 1)")
+    parser.add_argument("--recycle-after", type=int, default=200,
+                        help="replace a worker after this many frames (default 200)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--log-json", help="append machine-readable progress events here")
+    parser.add_argument("--ray", action="store_true", help="run workers as local Ray actors")
+    parser.add_argument("--ray-address", help="run workers on the Ray cluster at ADDRESS")
+
+
+def parse_frames(text: str) -> tuple[int, ...]:
+    """``"3,7,10-12"`` -> (3, 7, 10, 11, 12)."""
+    from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+    frames = []
+    try:
+        for part in text.split(","):
+            low, _, high = part.partition("-")
+            frames.extend(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise UserError(f"--frames {text!r} is invalid: give indices and ranges like 3,7,10-12")\
+            from None
+    return tuple(frames)
+
+
+def config_from_args(args: argparse.Namespace):
+    from renderer.batch import BatchConfig  # pylint: disable=import-outside-toplevel
+    from renderer.commands._common import parse_resolution  # pylint: disable=import-outside-toplevel
+    from scenes.params import parse_overrides  # pylint: disable=import-outside-toplevel
+    overrides = parse_overrides(args.overrides)
+    return BatchConfig(
+        recipe=args.recipe, out=Path(args.out), count=args.count, seed=args.seed,
+        overrides=tuple(sorted(overrides.items())), engine=args.engine, device=args.device,
+        resolution=parse_resolution(args.resolution) if args.resolution else None,
+        samples=args.samples, workers=args.workers, max_retries=args.retries,
+        recycle_after=args.recycle_after,
+        frames=parse_frames(args.frames) if args.frames else None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from renderer.batch import run_batch  # pylint: disable=import-outside-toplevel
+    from renderer.batch.progress import JsonLog, QuietReporter, RichReporter  # pylint: disable=import-outside-toplevel
+    config = config_from_args(args)
+    reporter = QuietReporter() if args.quiet else RichReporter(f"{config.recipe}")
+    if args.log_json:
+        reporter = JsonLog(Path(args.log_json), reporter)
+    pool = None
+    if args.ray or args.ray_address:
+        from renderer.batch.ray_pool import RayPool  # pylint: disable=import-outside-toplevel
+        pool = RayPool(config, address=args.ray_address)
+    summary = run_batch(config, reporter, pool=pool)
+    if summary.stopped == "interrupted":
+        return 130
+    if summary.stopped:
+        return 1
+    return 1 if summary.failed else 0
