@@ -252,8 +252,8 @@ def _tune_dynamics(simulator, bodies) -> None:
     for asset in bodies:
         extra = {} if asset.static else {"mass": asset.mass}
         client.changeDynamics(asset.linked_objects[simulator], -1, lateralFriction=asset.friction,
-                              restitution=asset.restitution, rollingFriction=0.002,
-                              spinningFriction=0.002, linearDamping=0.1, angularDamping=0.1,
+                              restitution=asset.restitution, rollingFriction=0.005,
+                              spinningFriction=0.005, linearDamping=0.1, angularDamping=0.2,
                               **extra)
 
 

@@ -129,3 +129,16 @@ def test_crowded_bin_of_thirty_objects_settles_cleanly(tmp_path):
     assert report.penetrations(PENETRATION_TOLERANCE) == {}
     assert report.floating(CONTACT_GAP) == []
     assert len(settled.physics.removed) <= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["tabletop", "bin"])
+def test_forty_settled_scenes_are_clean_and_at_rest(recipe, tmp_path):
+    at_rest = 0
+    for seed in range(100, 140):
+        settled = settle(sample_spec(recipe, seed), tmp_path)
+        report = contact_report(settled)
+        assert report.penetrations(PENETRATION_TOLERANCE) == {}, seed
+        assert report.floating(CONTACT_GAP) == [], seed
+        at_rest += bool(settled.physics.at_rest)
+    assert at_rest >= 38

@@ -44,7 +44,7 @@ def bin_parts(material: MaterialSpec) -> list:
 @recipe(params={"objects.count": Param(8, low=1, high=30),
                 "objects.classes": Param("", help="comma-separated procedural classes"),
                 "lights.max": Param(2, low=0, high=8),
-                "physics.seconds": Param(3.0, low=0.1, high=20.0),
+                "physics.seconds": Param(4.0, low=0.1, high=20.0),
                 "resolution": Param(256, low=16, high=4096, help="image width = height (px)")})
 def bin_picking(rng, params) -> SceneSpec:
     """Objects dropped into a bin."""

@@ -33,7 +33,7 @@ PARAMS = {
     "camera.distance": Param(1.0, low=0.3, high=5.0, help="mean camera distance (m)"),
     "camera.dof": Param(0.0, low=0.0, high=1.0, help="probability of depth of field"),
     "camera.motion_blur": Param(0.0, low=0.0, high=1.0, help="probability of motion blur"),
-    "physics.seconds": Param(2.0, low=0.1, high=20.0, help="max settle time (s)"),
+    "physics.seconds": Param(3.0, low=0.1, high=20.0, help="max settle time (s)"),
     "resolution": Param(256, low=16, high=4096, help="image width = height (px)"),
 }
 TABLE_TOP = 0.0
