@@ -80,7 +80,7 @@ def _placed_part(mesh: trimesh.Trimesh, transform: np.ndarray, with_normals: boo
                            visual=mesh.visual.copy(), process=False)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)  # a warm worker reuses meshes; bounded memory
 def _load_file_parts(path: str, mtime: float) -> tuple[tuple[trimesh.Trimesh, ...], bool]:
     """(parts in file coordinates, smooth): smooth when every part has normals in the file."""
     del mtime  # part of the cache key only: a rewritten file is loaded again

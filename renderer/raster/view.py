@@ -134,15 +134,23 @@ class Raster(View):
       scene: the Kubric scene to mirror.
       background_transparency: background alpha 0 in ``rgba`` (Blender's ``film_transparent``).
       shadows: render directional/spot shadow maps in the RGB pass.
-      scratch_dir, samples_per_pixel, adaptive_sampling, use_denoising, verbose: accepted so the
-        class is a drop-in for the Blender view; unused (a rasterizer needs no scratch files; RGB
-        uses 4x MSAA, labels one sample at each pixel centre).
+      scratch_dir, samples_per_pixel, adaptive_sampling, use_denoising, verbose, device,
+        view_transform, motion_blur: accepted so the class is a drop-in for
+        ``renderer.blender.Blender``; unused (no scratch files; RGB uses 4x MSAA, labels one
+        sample at each pixel centre; OpenGL picks the device; display gamma 2.2; no blur).
+        ``custom_scene`` (a .blend file) is refused.
     """
 
     def __init__(self, scene: kb.Scene, background_transparency: bool = False,
                  shadows: bool = True, scratch_dir=None, samples_per_pixel=None,
-                 adaptive_sampling=None, use_denoising=None, verbose: bool = False):
-        del scratch_dir, samples_per_pixel, adaptive_sampling, use_denoising, verbose
+                 adaptive_sampling=None, use_denoising=None, verbose: bool = False,
+                 device: str = "auto", view_transform: str = "Standard",
+                 custom_scene: Optional[str] = None, motion_blur: Optional[float] = None):
+        del scratch_dir, samples_per_pixel, adaptive_sampling, use_denoising, verbose, device
+        del view_transform, motion_blur
+        if custom_scene is not None:
+            raise ValueError(f"custom_scene={custom_scene!r}: the raster backend cannot load "
+                             ".blend files; use --engine cycles for custom Blender scenes")
         width, height = scene.resolution
         self.pyrender, self._offscreen = platform.shared_offscreen_renderer(width, height)
         self.background_transparency = background_transparency
@@ -153,8 +161,7 @@ class Raster(View):
         self._camera_node = None
         self._ambient_map: Optional[environment.Environment] = None
         self._background_map: Optional[environment.Environment] = None
-        self._label_programs = self.pyrender.shader_program.ShaderProgramCache(
-            shader_dir=str(SHADER_DIR))
+        self._label_programs = _label_program_cache(self.pyrender)
         super().__init__(scene, scene_observers={})
 
     # ------------------------------------------------------------------ kubric View interface
@@ -473,6 +480,12 @@ class Raster(View):
         return {"engine": "pyrender", "frame": frame, **_gl_description(),
                 "rgb_msaa_samples": 4, "label_samples": 1, "shadows": self.shadows,
                 "timings": {k: round(v, 6) for k, v in timings.items()}}
+
+
+@functools.lru_cache(maxsize=1)
+def _label_program_cache(pyrender):
+    """One cache (so one compiled label program) for the process-wide GL context."""
+    return pyrender.shader_program.ShaderProgramCache(shader_dir=str(SHADER_DIR))
 
 
 @functools.lru_cache(maxsize=1)
