@@ -150,7 +150,16 @@ class MeshCache:
 
     def get(self, key: str, make_mesh: Callable[[], trimesh.Trimesh], mass: float,
             friction: float = 0.5) -> CachedMesh:
-        """Files for ``key``, building them with ``make_mesh()`` when not cached yet."""
+        """Files for ``key``, building them with ``make_mesh()`` when not cached yet.
+
+        Safe with several processes sharing the folder: files appear atomically, and a file
+        pruned by another process between the check and its use is simply rebuilt."""
+        try:
+            return self._get(key, make_mesh, mass, friction)
+        except FileNotFoundError:
+            return self._get(key, make_mesh, mass, friction)
+
+    def _get(self, key, make_mesh, mass, friction) -> CachedMesh:
         render_path = self.folder / f"{key}.obj"
         hull_path = self.folder / f"{key}_hull.obj"
         urdf_path = self.folder / f"{key}_m{mass:.6g}.urdf"
