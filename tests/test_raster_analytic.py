@@ -169,6 +169,12 @@ def test_orthographic_scale_spans_the_larger_side(width, height):
     np.testing.assert_allclose(raw.depth[mask], 9.5, rtol=1e-6)      # top face at z = 0.5
     np.testing.assert_allclose(raw.normals[mask], np.tile([0, 0, 1.0], (mask.sum(), 1)),
                                atol=1e-6)
+    # object coordinates: the top face is z = 1 of the box; x, y span (0, 1) at pixel centres
+    coords = raw.object_coordinates[mask]
+    np.testing.assert_allclose(coords[:, 2], 1.0, atol=1e-6)
+    half_pixel = 0.5 / pixels_per_metre
+    np.testing.assert_allclose(coords[:, :2].min(axis=0), half_pixel, atol=1e-6)
+    np.testing.assert_allclose(coords[:, :2].max(axis=0), 1 - half_pixel, atol=1e-6)
 
 
 def test_instances_carry_world_geometry_and_category():

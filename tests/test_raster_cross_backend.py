@@ -105,6 +105,13 @@ def test_world_normals_agree(both_backends):
     assert np.quantile(angle, 0.99) < 1.0 and angle.max() < 5.0
 
 
+def test_object_coordinates_agree(both_backends):
+    cycles, raster = both_backends
+    both = (cycles.instance_ids == raster.instance_ids) & (cycles.instance_ids > 0)
+    difference = np.abs(cycles.object_coordinates[both] - raster.object_coordinates[both])
+    assert np.median(difference) < 1e-3 and np.quantile(difference, 0.99) < 0.02
+
+
 def test_hdri_background_matches_blender_mapping(tmp_path):
     import kubric as kb  # pylint: disable=import-outside-toplevel
     from assets.hdri import resolve_hdri  # pylint: disable=import-outside-toplevel

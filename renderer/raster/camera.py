@@ -66,6 +66,15 @@ def rigid_inverse(transform: np.ndarray) -> np.ndarray:
     return inverse
 
 
+def pose_inverse(position, quaternion, scale) -> np.ndarray:
+    """Inverse of :func:`pose_matrix`: world -> object frame, diag(1 / scale) @ R^T (p - t)."""
+    rotation = pose_matrix((0.0, 0.0, 0.0), quaternion)[:3, :3]
+    inverse = np.eye(4)
+    inverse[:3, :3] = rotation.T / np.asarray(scale, float)[:, None]
+    inverse[:3, 3] = -inverse[:3, :3] @ np.asarray(position, float)
+    return inverse
+
+
 def normal_matrix(quaternion, scale) -> np.ndarray:
     """3x3 matrix taking object-frame normals to the world frame: R @ diag(1 / scale)."""
     rotation = pose_matrix((0.0, 0.0, 0.0), quaternion)[:3, :3]

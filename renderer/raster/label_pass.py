@@ -8,6 +8,8 @@ precision or colour quantisation:
 * instance id: the instance owning the triangle;
 * depth: planar z of the intersection of the pixel-centre ray with the triangle's plane
   (camera frame, metres);
+* object coordinates: the hit point in the object's own frame, normalised to [0, 1] over the
+  mesh's bounding box (Blender's "Generated" coordinates; 0.5 along a zero-size axis);
 * normal: the world-frame shading normal at that point: the face normal for flat-shaded meshes,
   the barycentric interpolation of vertex normals (renormalised) for smooth ones (as Blender's
   Normal pass with ``shade_smooth``). Back faces are drawn as a reversed copy of each triangle,
@@ -39,6 +41,8 @@ class TriangleTable:
       face_counts: (K,) number of faces of mesh k.
       instance_ids: (K,) instance id of mesh k.
       smooth: (K,) bool, interpolate vertex normals for mesh k.
+      world_to_object: (K, 4, 4) inverse pose (incl. scale) of mesh k.
+      bounds_min, bounds_size: (K, 3) bounding box of mesh k in its own frame (before scale).
     """
     vertices: np.ndarray
     vertex_normals: np.ndarray
@@ -47,6 +51,9 @@ class TriangleTable:
     face_counts: np.ndarray
     instance_ids: np.ndarray
     smooth: np.ndarray
+    world_to_object: np.ndarray
+    bounds_min: np.ndarray
+    bounds_size: np.ndarray
 
     @property
     def label_offsets(self) -> np.ndarray:
@@ -89,6 +96,7 @@ class LabelPasses:
     instance_ids: np.ndarray  # uint16 (H, W)
     depth: np.ndarray         # float32 (H, W), +inf background
     normals: np.ndarray       # float32 (H, W, 3), world frame, 0 background
+    object_coordinates: np.ndarray  # float32 (H, W, 3) in [0, 1], 0 background
 
 
 def _locate(table: TriangleTable, label: np.ndarray):
@@ -111,9 +119,10 @@ def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
     instance_ids = np.zeros((height, width), np.uint16)
     depth = np.full((height, width), np.inf, np.float32)
     normals = np.zeros((height, width, 3), np.float32)
+    object_coordinates = np.zeros((height, width, 3), np.float32)
     rows, cols = np.nonzero(indices)
     if len(rows) == 0:
-        return LabelPasses(instance_ids, depth, normals)
+        return LabelPasses(instance_ids, depth, normals, object_coordinates)
     label = indices[rows, cols] - 1
     mesh, face_row, flipped = _locate(table, label)
     instance_ids[rows, cols] = table.instance_ids[mesh]
@@ -137,7 +146,20 @@ def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
 
     world_normals = _shading_normals(table, mesh, corners, hits, points, flipped)
     normals[rows, cols] = world_normals
-    return LabelPasses(instance_ids, depth, normals)
+    hits_world = (hits - translation) @ rotation          # camera frame -> world (rigid)
+    object_coordinates[rows, cols] = _generated_coordinates(table, mesh, hits_world)
+    return LabelPasses(instance_ids, depth, normals, object_coordinates)
+
+
+def _generated_coordinates(table: TriangleTable, mesh: np.ndarray, hits_world: np.ndarray
+                           ) -> np.ndarray:
+    """Hit points as [0, 1] positions inside each object's own bounding box."""
+    to_object = table.world_to_object[mesh]
+    local = np.einsum("pij,pj->pi", to_object[:, :3, :3], hits_world) + to_object[:, :3, 3]
+    size = table.bounds_size[mesh]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coords = np.where(size > 0, (local - table.bounds_min[mesh]) / size, 0.5)
+    return np.clip(coords, 0.0, 1.0)
 
 
 def _shading_normals(table, mesh, corners, hits, points, flipped) -> np.ndarray:

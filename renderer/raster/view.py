@@ -45,7 +45,7 @@ SHADER_DIR = Path(__file__).parent / "shaders"
 BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
 BLENDER_DEFAULT_ROUGHNESS = 0.5
 DISPLAY_GAMMA = 2.2
-KUBRIC_LAYERS = ("rgba", "rgb", "segmentation", "depth", "z", "normal")
+KUBRIC_LAYERS = ("rgba", "rgb", "segmentation", "depth", "z", "normal", "object_coordinates")
 
 
 def _value(asset: kb.Asset, name: str, frame: Optional[int]) -> Any:
@@ -75,6 +75,8 @@ def kubric_layer(name: str, raw: RawPasses) -> np.ndarray:
         return ray_distance(raw.depth, raw.camera)[..., None]
     if name == "normal":
         return ((np.clip(raw.normals, -1, 1) + 1) * 65535 / 2).astype(np.uint16)
+    if name == "object_coordinates":
+        return (np.clip(raw.object_coordinates, 0, 1) * 65535).astype(np.uint16)
     raise KeyError(name)
 
 
@@ -238,7 +240,8 @@ class Raster(View):
         done = time.perf_counter()
         return RawPasses(
             rgba=rgba, instance_ids=labels.instance_ids, depth=labels.depth,
-            normals=labels.normals, camera=camera, instances=instances, backend="raster",
+            normals=labels.normals, camera=camera, instances=instances,
+            object_coordinates=labels.object_coordinates, backend="raster",
             render_info=self._render_info(frame, {
                 "sync_s": synced - started, "rgb_s": coloured - synced,
                 "labels_s": done - coloured, "total_s": done - started}))
@@ -248,8 +251,8 @@ class Raster(View):
         """One frame (default ``frame_start``) as Kubric's layers, in Kubric's dtypes/encodings
         (same as renderer.blender): rgba (H,W,4) uint8, rgb (H,W,3), segmentation (H,W,1)
         uint32, depth (H,W,1) float32 distance to the camera centre, z (H,W,1) planar depth,
-        normal (H,W,3) uint16 = (n + 1) / 2 * 65535 (world frame). Flow, uv and object
-        coordinates are not rendered by this backend."""
+        normal (H,W,3) uint16 = (n + 1) / 2 * 65535 (world frame), object_coordinates (H,W,3)
+        uint16 = c * 65535. Flow and uv are not rendered by this backend."""
         del ignore_missing_textures  # missing files fail loudly when loaded
         unknown = sorted(set(return_layers) - set(KUBRIC_LAYERS))
         if unknown:
@@ -337,6 +340,7 @@ class Raster(View):
         """Pose/material of every object; returns the frame's TriangleTable and instances."""
         assets = self.scene.assets
         vertices, normals, faces, counts, ids, smooth, instances = [], [], [], [], [], [], []
+        to_object, bounds_min, bounds_size = [], [], []
         vertex_total = 0
         for asset, record in self._objects.items():
             object_to_world = _pose(asset, frame, with_scale=True)
@@ -356,6 +360,11 @@ class Raster(View):
             instance_id = assets.index(asset) + 1
             ids.append(instance_id)
             smooth.append(record.mesh.smooth)
+            to_object.append(camera_conversion.pose_inverse(
+                _value(asset, "position", frame), _value(asset, "quaternion", frame),
+                _value(asset, "scale", frame)))
+            bounds_min.append(merged.vertices.min(axis=0))
+            bounds_size.append(np.ptp(merged.vertices, axis=0))
             instances.append(self._instance_geometry(asset, instance_id, world_vertices,
                                                      merged.faces, object_to_world))
         counts_array = np.array(counts, np.int64)
@@ -366,7 +375,10 @@ class Raster(View):
             face_offsets=np.concatenate([[0], np.cumsum(counts_array)[:-1]]).astype(np.int64)
             if counts else np.zeros(0, np.int64),
             face_counts=counts_array, instance_ids=np.array(ids, np.int64),
-            smooth=np.array(smooth, bool))
+            smooth=np.array(smooth, bool),
+            world_to_object=np.array(to_object).reshape(-1, 4, 4),
+            bounds_min=np.array(bounds_min).reshape(-1, 3),
+            bounds_size=np.array(bounds_size).reshape(-1, 3))
         table.check_capacity()
         return table, instances
 
