@@ -108,9 +108,31 @@ def _locate(table: TriangleTable, label: np.ndarray):
     return mesh, table.face_offsets[mesh] + face, flipped
 
 
+@dataclasses.dataclass
+class _Triangles:
+    """Per-triangle quantities of the distinct triangles seen in a frame (U of them)."""
+    mesh: np.ndarray          # (U,) mesh index
+    corners: np.ndarray       # (U, 3) vertex indices
+    flipped: np.ndarray       # (U,) bool: the reversed (back-face) copy was hit
+    points: np.ndarray        # (U, 3, 3) corners in the camera frame
+    plane_normal: np.ndarray  # (U, 3) camera frame, unnormalised
+    plane_offset: np.ndarray  # (U,) plane_normal . corner0
+
+
+def _seen_triangles(table: TriangleTable, labels: np.ndarray, camera: CameraModel) -> _Triangles:
+    mesh, face_row, flipped = _locate(table, labels)
+    corners = table.faces[face_row]
+    rotation, translation = camera.world_to_camera[:3, :3], camera.world_to_camera[:3, 3]
+    points = table.vertices[corners] @ rotation.T + translation
+    plane_normal = np.cross(points[:, 1] - points[:, 0], points[:, 2] - points[:, 0])
+    plane_offset = np.einsum("ui,ui->u", plane_normal, points[:, 0])
+    return _Triangles(mesh, corners, flipped, points, plane_normal, plane_offset)
+
+
 def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
                  gl_depth: np.ndarray | None = None) -> LabelPasses:
-    """Instance ids, depth and normals from the decoded label pass (see module docstring).
+    """Instance ids, depth, normals and object coordinates from the decoded label pass (see
+    module docstring). Per-triangle work is done once per distinct triangle seen.
 
     ``gl_depth`` (planar z from the depth buffer, 0 where empty) is the fallback for the rare
     pixels where the ray grazes its triangle's plane and the intersection is ill-conditioned.
@@ -123,19 +145,18 @@ def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
     rows, cols = np.nonzero(indices)
     if len(rows) == 0:
         return LabelPasses(instance_ids, depth, normals, object_coordinates)
-    label = indices[rows, cols] - 1
-    mesh, face_row, flipped = _locate(table, label)
-    instance_ids[rows, cols] = table.instance_ids[mesh]
+    seen, pixel_triangle = np.unique(indices[rows, cols] - 1, return_inverse=True)
+    triangles = _seen_triangles(table, seen, camera)
+    instance_ids[rows, cols] = table.instance_ids[triangles.mesh][pixel_triangle]
 
-    corners = table.faces[face_row]                      # (P, 3)
-    rotation, translation = camera.world_to_camera[:3, :3], camera.world_to_camera[:3, 3]
-    points = table.vertices[corners] @ rotation.T + translation   # (P, 3, 3) camera frame
-    edge1, edge2 = points[:, 1] - points[:, 0], points[:, 2] - points[:, 0]
-    plane_normal = np.cross(edge1, edge2)
     origins, directions = pixel_rays(camera, rows, cols)
+    plane_normal = triangles.plane_normal[pixel_triangle]
     denominator = np.einsum("pi,pi->p", plane_normal, directions)
+    numerator = triangles.plane_offset[pixel_triangle]
+    if camera.orthographic:
+        numerator = numerator - np.einsum("pi,pi->p", plane_normal, origins)
     with np.errstate(divide="ignore", invalid="ignore"):
-        distance = np.einsum("pi,pi->p", plane_normal, points[:, 0] - origins) / denominator
+        distance = numerator / denominator
     hits = origins + distance[:, None] * directions
     pixel_depth = hits[:, 2]
     if gl_depth is not None and not camera.orthographic:  # pyrender linearises perspective only
@@ -144,37 +165,45 @@ def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
         pixel_depth = np.where(bad, fallback, pixel_depth)
     depth[rows, cols] = pixel_depth
 
-    world_normals = _shading_normals(table, mesh, corners, hits, points, flipped)
-    normals[rows, cols] = world_normals
-    hits_world = (hits - translation) @ rotation          # camera frame -> world (rigid)
-    object_coordinates[rows, cols] = _generated_coordinates(table, mesh, hits_world)
+    normals[rows, cols] = _shading_normals(table, triangles, pixel_triangle, hits, camera)
+    object_coordinates[rows, cols] = _generated_coordinates(table, triangles, pixel_triangle,
+                                                            hits, camera)
     return LabelPasses(instance_ids, depth, normals, object_coordinates)
 
 
-def _generated_coordinates(table: TriangleTable, mesh: np.ndarray, hits_world: np.ndarray
-                           ) -> np.ndarray:
-    """Hit points as [0, 1] positions inside each object's own bounding box."""
-    to_object = table.world_to_object[mesh]
-    local = np.einsum("pij,pj->pi", to_object[:, :3, :3], hits_world) + to_object[:, :3, 3]
-    size = table.bounds_size[mesh]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        coords = np.where(size > 0, (local - table.bounds_min[mesh]) / size, 0.5)
+def _generated_coordinates(table: TriangleTable, triangles: _Triangles,
+                           pixel_triangle: np.ndarray, hits: np.ndarray,
+                           camera: CameraModel) -> np.ndarray:
+    """Hit points (camera frame) as [0, 1] positions inside each object's own bounding box."""
+    meshes, mesh_of_triangle = np.unique(triangles.mesh, return_inverse=True)
+    size = table.bounds_size[meshes]
+    scale = np.where(size > 0, 1.0 / np.where(size > 0, size, 1.0), 0.0)
+    # affine map camera frame -> generated coordinates, per mesh: A @ hit + b
+    camera_to_object = table.world_to_object[meshes] @ camera.camera_to_world
+    linear = scale[:, :, None] * camera_to_object[:, :3, :3]
+    offset = scale * (camera_to_object[:, :3, 3] - table.bounds_min[meshes]) \
+        + np.where(size > 0, 0.0, 0.5)
+    per_pixel = mesh_of_triangle[pixel_triangle]
+    coords = np.einsum("pij,pj->pi", linear[per_pixel], hits) + offset[per_pixel]
     return np.clip(coords, 0.0, 1.0)
 
 
-def _shading_normals(table, mesh, corners, hits, points, flipped) -> np.ndarray:
-    """World shading normals at ``hits`` (camera frame points on the triangles ``points``)."""
-    world_points = table.vertices[corners]
+def _shading_normals(table: TriangleTable, triangles: _Triangles, pixel_triangle: np.ndarray,
+                     hits: np.ndarray, camera: CameraModel) -> np.ndarray:
+    """World shading normals at ``hits``: face normals, or interpolated vertex normals for
+    smooth meshes; negated on reversed (back-face) copies."""
+    world_points = table.vertices[triangles.corners]
     face_normal = np.cross(world_points[:, 1] - world_points[:, 0],
                            world_points[:, 2] - world_points[:, 0])
-    result = face_normal
-    smooth = table.smooth[mesh]
-    if smooth.any():
-        weights = _barycentric(hits[smooth], points[smooth])
-        interpolated = np.einsum("pk,pki->pi", weights, table.vertex_normals[corners[smooth]])
-        result = result.copy()
-        result[smooth] = interpolated
-    result = np.where(flipped[:, None], -result, result)
+    face_normal /= np.maximum(np.linalg.norm(face_normal, axis=1, keepdims=True), 1e-300)
+    sign = np.where(triangles.flipped, -1.0, 1.0)[:, None]
+    result = (face_normal * sign)[pixel_triangle]
+    smooth_pixel = table.smooth[triangles.mesh][pixel_triangle]
+    if smooth_pixel.any():
+        triangle = pixel_triangle[smooth_pixel]
+        weights = _barycentric(hits[smooth_pixel], triangles.points[triangle])
+        corner_normals = table.vertex_normals[triangles.corners[triangle]]
+        result[smooth_pixel] = np.einsum("pk,pki->pi", weights, corner_normals) * sign[triangle]
     length = np.linalg.norm(result, axis=1, keepdims=True)
     return np.divide(result, length, out=np.zeros_like(result), where=length > 0)
 
