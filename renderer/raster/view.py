@@ -502,8 +502,14 @@ def _label_program_cache(pyrender):
 
 @functools.lru_cache(maxsize=1)
 def _gl_description() -> dict:
-    """OpenGL platform and renderer string of the shared context (call after a render)."""
+    """OpenGL platform and renderer of the shared context (call after a render); ``device`` has
+    the shape of renderer.blender's (backend + device names)."""
     from OpenGL import GL  # pylint: disable=import-outside-toplevel
-    return {"opengl_platform": os.environ.get(platform.PLATFORM_VARIABLE, ""),
-            "gl_renderer": GL.glGetString(GL.GL_RENDERER).decode(errors="replace"),
-            "gl_version": GL.glGetString(GL.GL_VERSION).decode(errors="replace")}
+    renderer_name = GL.glGetString(GL.GL_RENDERER).decode(errors="replace")
+    opengl_platform = os.environ.get(platform.PLATFORM_VARIABLE, "")
+    software = any(name in renderer_name.lower() for name in ("llvmpipe", "softpipe", "swrast"))
+    return {"opengl_platform": opengl_platform, "gl_renderer": renderer_name,
+            "gl_version": GL.glGetString(GL.GL_VERSION).decode(errors="replace"),
+            "device": {"backend": f"OPENGL-{opengl_platform.upper()}"
+                                  + ("-CPU" if software else "-GPU"),
+                       "names": [renderer_name]}}
