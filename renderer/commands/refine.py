@@ -60,18 +60,20 @@ def _run(args: argparse.Namespace) -> int:
     model_info = {"path": str(args.model), "sha256": sha256_file(args.model), **checkpoint.describe()}
     gating = GateOptions(threshold=DEFAULT_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
                          retries=max(0, args.retries))
-    summary = _with_progress(lambda progress: refine_dataset(args.dataset, args.out, refiner.refine, options,
+    from labels.native import latest_records
+    total = sum(1 for record in latest_records(args.dataset).values() if record.get("status") == "ok")
+    summary = _with_progress(total, lambda progress: refine_dataset(args.dataset, args.out, refiner.refine, options,
                                                              gating, model_info, progress))
     print(json.dumps({key: summary[key] for key in ("frames", "accepted", "rejected", "pass_rate",
                                                    "gate_score_mean", "gate_score_min")}))
     return 0
 
 
-def _with_progress(work):
+def _with_progress(total: int, work):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     with Progress(TextColumn("refining"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
                   TimeRemainingColumn()) as bar:
-        task = bar.add_task("refine", total=None, last="")
+        task = bar.add_task("refine", total=total or None, last="")
 
         def progress(frame: str, record: dict) -> None:
             refinement = record.get("refinement", {})

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import cv2
 import numpy as np
 
+from labels.atomic import write_bytes_atomic  # noqa: F401  (re-exported: temp file + fsync + os.replace)
 from renderer.refiner.errors import RefinerInputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -72,21 +72,6 @@ def write_png_atomic(path: str | os.PathLike, image: np.ndarray) -> str:
         raise OSError(f"PNG encoding failed for {path}")
     write_bytes_atomic(path, encoded.tobytes())
     return hashlib.sha256(encoded.tobytes()).hexdigest()
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def sha256_file(path: str | os.PathLike) -> str:
