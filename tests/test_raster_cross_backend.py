@@ -130,3 +130,31 @@ def test_hdri_background_matches_blender_mapping(tmp_path):
     b = raster.rgba[background][:, :3].astype(float).ravel()
     assert np.corrcoef(a, b)[0, 1] > 0.9          # a wrong axis or rotation gives ~0
     assert abs(a.mean() - b.mean()) < 10          # same brightness (8-bit levels)
+
+
+def test_image_texture_matches_blender_mapping(tmp_path):
+    import cv2  # pylint: disable=import-outside-toplevel
+    import kubric as kb  # pylint: disable=import-outside-toplevel
+    from renderer.blender.extras import add_texture  # pylint: disable=import-outside-toplevel
+
+    image = np.zeros((64, 64, 3), np.uint8)
+    image[:, 32:] = 255                       # right half: factor 1 (color2)
+    image[:16, :] = 128                       # top band: in between
+    cv2.imwrite(str(tmp_path / "texture.png"), image)
+    texture = {"kind": "image", "image": str(tmp_path / "texture.png"), "scale": 1.0,
+               "color2": (0.1, 0.1, 0.8, 1.0), "rotation": (0.0, 0.0, 0.3)}
+    material = kb.PrincipledBSDFMaterial(color=kb.Color(0.8, 0.1, 0.1), roughness=1.0,
+                                         metadata={"texture": texture})
+    scene = kb.Scene(resolution=(48, 48))
+    scene += kb.Cube(name="box", material=material)
+    scene += kb.DirectionalLight(position=(0, 0, 10), look_at=(0, 0, 0), intensity=3)
+    scene.ambient_illumination = kb.Color(0.3, 0.3, 0.3, 1)
+    scene.camera = kb.OrthographicCamera(orthographic_scale=2.4, position=(0, 0, 10),
+                                         look_at=(0, 0, 0))
+    cycles_view = Blender(scene, scratch_dir=tmp_path, samples_per_pixel=16)
+    add_texture(material.linked_objects[cycles_view], texture)
+    cycles, raster = cycles_view.render_raw(), Raster(scene).render_raw()
+    both = (cycles.instance_ids > 0) & (raster.instance_ids > 0)
+    red_minus_blue = [p.rgba[..., 0].astype(float) - p.rgba[..., 2] for p in (cycles, raster)]
+    # the red/blue pattern (image position, rotation, orientation) is the same
+    assert np.corrcoef(red_minus_blue[0][both], red_minus_blue[1][both])[0, 1] > 0.95

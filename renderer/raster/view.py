@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
 import os
 import time
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
+import trimesh
 
 import kubric as kb
 from kubric.core.assets import UndefinedAsset
@@ -39,7 +41,7 @@ from kubric.core.view import View
 
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
-from renderer.raster import environment, geometry, label_pass, platform
+from renderer.raster import environment, geometry, label_pass, platform, textures
 
 SHADER_DIR = Path(__file__).parent / "shaders"
 BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
@@ -400,29 +402,58 @@ class Raster(View):
         return self.pyrender.Mesh([primitive])
 
     def _material_key(self, material: kb.Material, frame: Optional[int]) -> tuple:
+        """Hashable description of what the colour mesh depends on (rebuilt when it changes)."""
         if isinstance(material, kb.PrincipledBSDFMaterial):
             names = ("color", "metallic", "roughness", "emission")
         elif isinstance(material, kb.FlatMaterial):
             names = ("color", "holdout")
         else:
             return ("undefined",)
+        texture = material.metadata.get("texture") if material.metadata else None
         return (type(material).__name__,) + tuple(
-            tuple(np.ravel(_value(material, n, frame)).astype(float).tolist()) for n in names)
+            tuple(np.ravel(_value(material, n, frame)).astype(float).tolist()) for n in names
+        ) + (json.dumps(texture, sort_keys=True, default=str),)
 
-    def _pyrender_material(self, key: tuple):
+    def _pyrender_material(self, key: tuple, base_colour_texture=None):
         pyrender = self.pyrender
+        texture = json.loads(key[-1]) if key[0] != "undefined" else None
         if key[0] == "PrincipledBSDFMaterial":
-            colour, metallic, roughness, emission = key[1:]
+            colour, metallic, roughness, emission = key[1:5]
+            if base_colour_texture is not None:
+                colour = (1.0, 1.0, 1.0, colour[3])
             return pyrender.MetallicRoughnessMaterial(
-                baseColorFactor=colour, metallicFactor=metallic[0], roughnessFactor=roughness[0],
-                emissiveFactor=_emissive_factor(emission[:3]), doubleSided=True)
+                baseColorFactor=textures.procedural_base_colour(colour, texture),
+                baseColorTexture=base_colour_texture, metallicFactor=metallic[0],
+                roughnessFactor=roughness[0], emissiveFactor=_emissive_factor(emission[:3]),
+                doubleSided=True)
         if key[0] == "FlatMaterial":
             return pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=(0.0, 0.0, 0.0, 1.0), metallicFactor=0.0, roughnessFactor=1.0,
-                emissiveFactor=_emissive_factor(key[1][:3]), doubleSided=True)
+                emissiveFactor=_emissive_factor(
+                    textures.procedural_base_colour(key[1], texture)[:3]), doubleSided=True)
         return pyrender.MetallicRoughnessMaterial(
             baseColorFactor=BLENDER_DEFAULT_COLOUR, metallicFactor=0.0,
             roughnessFactor=BLENDER_DEFAULT_ROUGHNESS, doubleSided=True)
+
+    def _textured_parts(self, mesh: geometry.ObjectMesh, key: tuple):
+        """Parts with Generated-coordinate UVs and the baked base-colour texture, for a
+        Principled material with an image texture; else (parts, None)."""
+        texture = json.loads(key[-1]) if key[0] == "PrincipledBSDFMaterial" else None
+        if not textures.is_image(texture):
+            return list(mesh.parts), None
+        merged = mesh.merged
+        bounds_min, bounds_size = merged.vertices.min(axis=0), np.ptp(merged.vertices, axis=0)
+        parts = []
+        for part in mesh.parts:
+            uv = textures.generated_uv(part.vertices, bounds_min, bounds_size,
+                                       texture.get("rotation"))
+            parts.append(trimesh.Trimesh(
+                part.vertices, part.faces, process=False,
+                vertex_normals=part.vertex_normals if mesh.smooth else None,
+                visual=trimesh.visual.TextureVisuals(uv=uv)))
+        image = textures.baked_image(key[1], texture)
+        sampler = self.pyrender.Sampler()  # repeat wrapping, linear filtering
+        return parts, self.pyrender.Texture(source=image, source_channels="RGB", sampler=sampler)
 
     def _sync_colour_mesh(self, record: _ObjectRecord, frame: Optional[int]) -> None:
         key = self._material_key(_value(record.asset, "material", frame), frame)
@@ -431,8 +462,9 @@ class Raster(View):
         if record.colour_node is not None:
             self._gl_scene.remove_node(record.colour_node)
         own_visuals = key == ("undefined",) and isinstance(record.asset, kb.FileBasedObject)
-        material = None if own_visuals else self._pyrender_material(key)
-        gl_mesh = self.pyrender.Mesh.from_trimesh(list(record.mesh.parts), material=material,
+        parts, base_colour_texture = self._textured_parts(record.mesh, key)
+        material = None if own_visuals else self._pyrender_material(key, base_colour_texture)
+        gl_mesh = self.pyrender.Mesh.from_trimesh(parts, material=material,
                                                   smooth=record.mesh.smooth)
         for primitive in gl_mesh.primitives:
             primitive.material.doubleSided = True
