@@ -92,3 +92,18 @@ def test_material_changes_and_removed_assets_are_mirrored():
     scene.remove(box)
     raw = view.render_raw()
     assert not raw.instance_ids.any() and raw.instances == []
+
+
+def test_spec_exposure_scales_all_radiance():
+    flat = kb.FlatMaterial(color=kb.Color(0.1, 0.2, 0.3, 1.0))
+    scene, box = _box_scene(material=flat, background=(0.05, 0.05, 0.05, 1.0))
+    view = Raster(scene)
+    plain = view.render_raw()
+    scene.metadata["synthscene"] = {"camera": {"exposure": 1.0}}           # +1 EV: twice the light
+    brighter = view.render_raw()
+    inside = _eroded(plain.instance_ids > 0)
+    outside = _eroded(plain.instance_ids == 0)
+    for mask, linear in ((inside, [0.1, 0.2, 0.3]), (outside, [0.05] * 3)):
+        expected = np.round(255 * (2 * np.array(linear)) ** (1 / 2.2))
+        np.testing.assert_allclose(brighter.rgba[mask][:, :3].mean(0), expected, atol=2)
+        assert np.all(brighter.rgba[mask][:, :3].mean(0) > plain.rgba[mask][:, :3].mean(0))

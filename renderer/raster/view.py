@@ -300,14 +300,21 @@ class Raster(View):
         self._offscreen.viewport_width, self._offscreen.viewport_height = width, height
         return model
 
+    def exposure_scale(self) -> float:
+        """2 ** exposure (EV) from the spec's camera extras (Blender's view exposure), else 1.
+        Applied to every light, ambient, emission and background radiance."""
+        camera = (self.scene.metadata.get("synthscene") or {}).get("camera") or {}
+        return float(2.0 ** float(camera.get("exposure") or 0.0))
+
     def _sync_lights(self, frame: Optional[int]) -> None:
         scene = self.scene
+        exposure = self.exposure_scale()
         ambient = np.asarray(_value(scene, "ambient_illumination", None), float)
         background = np.asarray(_value(scene, "background", None), float)
-        self._gl_scene.ambient_light = (
+        self._gl_scene.ambient_light = exposure * (
             self._ambient_map.mean_radiance() if self._ambient_map is not None
             else ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0))
-        encoded = np.clip(background[:3], 0.0, None) ** (1.0 / DISPLAY_GAMMA)
+        encoded = np.clip(exposure * background[:3], 0.0, None) ** (1.0 / DISPLAY_GAMMA)
         alpha = 0.0 if self.background_transparency else 1.0
         self._gl_scene.bg_color = np.append(np.clip(encoded, 0.0, 1.0), alpha)
         for record in self._lights.values():
@@ -324,7 +331,7 @@ class Raster(View):
     def _pyrender_light(self, light: kb.Light, frame: Optional[int]):
         pyrender = self.pyrender
         colour = np.asarray(_value(light, "color", frame), float)[:3]
-        power = float(_value(light, "intensity", frame))
+        power = float(_value(light, "intensity", frame)) * self.exposure_scale()
         if isinstance(light, kb.DirectionalLight):
             return pyrender.DirectionalLight(color=colour, intensity=power)
         if isinstance(light, kb.SpotLight):
@@ -412,25 +419,26 @@ class Raster(View):
         texture = material.metadata.get("texture") if material.metadata else None
         return (type(material).__name__,) + tuple(
             tuple(np.ravel(_value(material, n, frame)).astype(float).tolist()) for n in names
-        ) + (json.dumps(texture, sort_keys=True, default=str),)
+        ) + (self.exposure_scale(), json.dumps(texture, sort_keys=True, default=str))
 
     def _pyrender_material(self, key: tuple, base_colour_texture=None):
         pyrender = self.pyrender
         texture = json.loads(key[-1]) if key[0] != "undefined" else None
         if key[0] == "PrincipledBSDFMaterial":
-            colour, metallic, roughness, emission = key[1:5]
+            colour, metallic, roughness, emission, exposure = key[1:6]
             if base_colour_texture is not None:
                 colour = (1.0, 1.0, 1.0, colour[3])
             return pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=textures.procedural_base_colour(colour, texture),
                 baseColorTexture=base_colour_texture, metallicFactor=metallic[0],
-                roughnessFactor=roughness[0], emissiveFactor=_emissive_factor(emission[:3]),
+                roughnessFactor=roughness[0],
+                emissiveFactor=_emissive_factor(exposure * np.asarray(emission[:3])),
                 doubleSided=True)
         if key[0] == "FlatMaterial":
             return pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=(0.0, 0.0, 0.0, 1.0), metallicFactor=0.0, roughnessFactor=1.0,
-                emissiveFactor=_emissive_factor(
-                    textures.procedural_base_colour(key[1], texture)[:3]), doubleSided=True)
+                emissiveFactor=_emissive_factor(key[3] * np.asarray(
+                    textures.procedural_base_colour(key[1], texture)[:3])), doubleSided=True)
         return pyrender.MetallicRoughnessMaterial(
             baseColorFactor=BLENDER_DEFAULT_COLOUR, metallicFactor=0.0,
             roughnessFactor=BLENDER_DEFAULT_ROUGHNESS, doubleSided=True)
@@ -507,7 +515,7 @@ class Raster(View):
         if self._background_map is None:
             return
         rows, cols = np.nonzero(instance_ids == 0)
-        radiance = self._background_map.background(camera, rows, cols)
+        radiance = self._background_map.background(camera, rows, cols) * self.exposure_scale()
         encoded = np.clip(radiance, 0.0, 1.0) ** (1.0 / DISPLAY_GAMMA)
         rgba[rows, cols, :3] = np.round(encoded * 255).astype(np.uint8)
 
