@@ -63,3 +63,17 @@ def test_missing_hdri_names_the_file(tmp_path):
     scene.camera = kb.PerspectiveCamera()
     with pytest.raises(FileNotFoundError, match="nope.exr"):
         Raster(scene).set_hdri(tmp_path / "nope.exr")
+
+
+def test_background_image_is_stretched_to_the_frame(tmp_path):
+    image = np.zeros((10, 20, 3), np.uint8)
+    image[:, 10:] = (255, 0, 0)                               # BGR: right half blue
+    cv2.imwrite(str(tmp_path / "bg.png"), image)
+    scene = kb.Scene(resolution=(16, 8))
+    scene.camera = kb.PerspectiveCamera()
+    scene.metadata["synthscene"] = {"world": {"background": "image",
+                                              "image": str(tmp_path / "bg.png")}}
+    raw = Raster(scene).render_raw()                          # picked up from the spec extras
+    np.testing.assert_array_equal(raw.rgba[:, :8, :3], 0)
+    np.testing.assert_array_equal(raw.rgba[:, 8:, 2], 255)
+    assert np.all(raw.rgba[:, 8:, :2] == 0)

@@ -74,3 +74,16 @@ def generated_uv(vertices: np.ndarray, bounds_min: np.ndarray, bounds_size: np.n
     safe = np.where(bounds_size > 0, bounds_size, 1.0)
     generated = np.where(bounds_size > 0, (vertices - bounds_min) / safe, 0.5)
     return (generated @ euler_xyz(rotation or (0.0, 0.0, 0.0)).T)[:, :2]
+
+
+@functools.lru_cache(maxsize=4)
+def load_background_image(path: str, width: int, height: int) -> np.ndarray:
+    """(height, width, 3) float32 linear radiance of an 8/16-bit sRGB image stretched to the
+    frame (pixel-centre sampling with area averaging)."""
+    import cv2  # pylint: disable=import-outside-toplevel
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
+    if image is None:
+        raise FileNotFoundError(f"background image {path!r} does not exist or cannot be read")
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    rgb = _srgb_to_linear(image[..., ::-1].astype(np.float32) / scale)
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -165,6 +165,7 @@ class Raster(View):
         self._camera_node = None
         self._ambient_map: Optional[environment.Environment] = None
         self._background_map: Optional[environment.Environment] = None
+        self._background_image: Optional[str] = None
         self._label_programs = _label_program_cache(self.pyrender)
         super().__init__(scene, scene_observers={})
 
@@ -210,6 +211,18 @@ class Raster(View):
             self._ambient_map = placed
         if as_background:
             self._background_map = placed
+
+    def set_background_image(self, path) -> None:
+        """Show an image behind the scene, stretched to the frame (as renderer.blender); scenes
+        whose spec asks for an image background get it without this call."""
+        self._background_image = str(path)
+        textures.load_background_image(self._background_image, 1, 1)  # fail early if unreadable
+
+    def _background_image_path(self) -> Optional[str]:
+        if self._background_image:
+            return self._background_image
+        world = (self.scene.metadata.get("synthscene") or {}).get("world") or {}
+        return world.get("image") if world.get("background") == "image" else None
 
     def clear_hdri(self) -> None:
         """Back to the scene's uniform ambient_illumination and background colours."""
@@ -511,11 +524,18 @@ class Raster(View):
 
     def _fill_background(self, rgba: np.ndarray, instance_ids: np.ndarray,
                          camera: CameraModel) -> None:
-        """Background pixels from the HDRI, display-encoded like pyrender's shading."""
-        if self._background_map is None:
+        """Background pixels from the background image or HDRI, display-encoded like pyrender's
+        shading."""
+        image_path = self._background_image_path()
+        if self._background_map is None and image_path is None:
             return
         rows, cols = np.nonzero(instance_ids == 0)
-        radiance = self._background_map.background(camera, rows, cols) * self.exposure_scale()
+        if image_path is not None:
+            radiance = textures.load_background_image(image_path, camera.width,
+                                                      camera.height)[rows, cols]
+        else:
+            radiance = self._background_map.background(camera, rows, cols)
+        radiance = radiance * self.exposure_scale()
         encoded = np.clip(radiance, 0.0, 1.0) ** (1.0 / DISPLAY_GAMMA)
         rgba[rows, cols, :3] = np.round(encoded * 255).astype(np.uint8)
 
