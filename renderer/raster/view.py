@@ -6,27 +6,15 @@ Kubric view; ``render_raw(frame)`` returns :class:`labels.passes.RawPasses`; ``r
 read from the Kubric assets at render time (keyframed values at ``frame``), so nothing is
 pushed through trait observers and several views may share one scene.
 
-Mapping (Blender -> pyrender), each an approximation for RGB only; labels are exact:
-
-* Principled BSDF colour/metallic/roughness/emission -> MetallicRoughnessMaterial (linear colour,
-  double sided); specular, IOR, transmission are ignored. FlatMaterial -> emissive colour only;
-  ``holdout`` makes its pixels transparent in ``rgba``. No material (UndefinedMaterial): Blender's
-  default grey for primitives, the file's own materials and image textures for file meshes.
-* Sun strength S (W/m^2) -> DirectionalLight intensity S; point/spot power P (W) ->
-  intensity P / (4 pi) (Cycles' point-light radiance on a Lambertian surface). Spot cone:
-  outer = spot_size / 2, inner = outer * (1 - spot_blend). RectAreaLight -> a spot light at its
-  centre, facing its -Z, outer cone 89 deg, intensity P / pi (a Lambertian emitter's on-axis
-  intensity); soft shadows and the area's extent are not modelled.
-* ambient_illumination -> pyrender ambient light (uniform, no occlusion); background -> clear
-  colour (gamma 1/2.2 like pyrender's shading, so it matches pyrender-lit surfaces).
-* Shadows: directional and spot shadow maps (pyrender has no point-light shadows).
+RGB is an approximation of Cycles (shading.py: materials, lights, exposure; textures.py: spec
+textures; environment.py: HDRI); the labels are exact (label_pass.py). The scene's ambient
+illumination becomes pyrender's uniform ambient light (no occlusion), its background colour the
+clear colour. Shadows: directional and spot shadow maps (pyrender has no point-light shadows).
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
-import math
 import os
 import time
 from pathlib import Path
@@ -41,13 +29,10 @@ from kubric.core.view import View
 
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
-from renderer.raster import environment, geometry, label_pass, platform, textures
+from renderer.raster import environment, geometry, label_pass, platform, shading, textures
+from renderer.raster.layers import KUBRIC_LAYERS, category_of, kubric_layer
 
 SHADER_DIR = Path(__file__).parent / "shaders"
-BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
-BLENDER_DEFAULT_ROUGHNESS = 0.5
-DISPLAY_GAMMA = 2.2
-KUBRIC_LAYERS = ("rgba", "rgb", "segmentation", "depth", "z", "normal", "object_coordinates")
 
 
 def _value(asset: kb.Asset, name: str, frame: Optional[int]) -> Any:
@@ -63,58 +48,6 @@ def _pose(asset: kb.Object3D, frame: Optional[int], with_scale: bool) -> np.ndar
                                          _value(asset, "quaternion", frame), scale)
 
 
-def kubric_layer(name: str, raw: RawPasses) -> np.ndarray:
-    """One Kubric output layer computed from the raw passes (see Raster.render_still)."""
-    if name == "rgba":
-        return raw.rgba
-    if name == "rgb":
-        return raw.rgba[..., :3]
-    if name == "segmentation":
-        return raw.instance_ids.astype(np.uint32)[..., None]
-    if name == "z":
-        return raw.depth[..., None]
-    if name == "depth":
-        return ray_distance(raw.depth, raw.camera)[..., None]
-    if name == "normal":
-        return ((np.clip(raw.normals, -1, 1) + 1) * 65535 / 2).astype(np.uint16)
-    if name == "object_coordinates":
-        return (np.clip(raw.object_coordinates, 0, 1) * 65535).astype(np.uint16)
-    raise KeyError(name)
-
-
-def ray_distance(z: np.ndarray, camera: CameraModel) -> np.ndarray:
-    """Distance from the camera centre (perspective) to the surface at each pixel centre, m."""
-    if camera.orthographic:
-        return z.copy()
-    height, width = z.shape
-    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
-    x = (cols - camera.K[0, 2]) / camera.K[0, 0]
-    y = (rows - camera.K[1, 2]) / camera.K[1, 1]
-    return (z * np.sqrt(1.0 + x * x + y * y)).astype(np.float32)
-
-
-def category_of(asset: kb.Asset) -> Optional[str]:
-    """Class name, the same rule as renderer.blender: ``asset.metadata["category"]`` if the key
-    exists (None = unlabelled distractor), else the FileBasedObject's ``asset_id``, else the
-    asset type in lower case."""
-    if "category" in asset.metadata:
-        category = asset.metadata["category"]
-        return None if category is None else str(category)
-    return getattr(asset, "asset_id", "") or type(asset).__name__.lower()
-
-
-def _emissive_factor(colour) -> np.ndarray:
-    """pyrender's mesh.frag multiplies the emissive factor in twice (emissive * emissive_factor
-    with emissive = emissive_factor), so the factor that emits ``colour`` is its square root."""
-    return np.sqrt(np.clip(np.asarray(colour, float), 0.0, None))
-
-
-def _copy_light_parameters(source, target) -> None:
-    for name in ("color", "intensity", "innerConeAngle", "outerConeAngle"):
-        if hasattr(source, name):
-            setattr(target, name, getattr(source, name))
-
-
 @dataclasses.dataclass
 class _ObjectRecord:
     """pyrender state of one Kubric object with geometry."""
@@ -122,7 +55,7 @@ class _ObjectRecord:
     mesh: geometry.ObjectMesh
     colour_node: Any = None
     label_node: Any = None
-    material_key: Any = None
+    material: Optional[shading.MaterialState] = None
 
 
 @dataclasses.dataclass
@@ -319,44 +252,31 @@ class Raster(View):
         camera = (self.scene.metadata.get("synthscene") or {}).get("camera") or {}
         return float(2.0 ** float(camera.get("exposure") or 0.0))
 
+    def _value_at(self, frame: Optional[int]) -> shading.ValueAt:
+        return lambda asset, name: _value(asset, name, frame)
+
     def _sync_lights(self, frame: Optional[int]) -> None:
         scene = self.scene
         exposure = self.exposure_scale()
-        ambient = np.asarray(_value(scene, "ambient_illumination", None), float)
-        background = np.asarray(_value(scene, "background", None), float)
+        ambient = np.asarray(scene.ambient_illumination, float)
+        background = np.asarray(scene.background, float)
         self._gl_scene.ambient_light = exposure * (
             self._ambient_map.mean_radiance() if self._ambient_map is not None
             else ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0))
-        encoded = np.clip(exposure * background[:3], 0.0, None) ** (1.0 / DISPLAY_GAMMA)
         alpha = 0.0 if self.background_transparency else 1.0
-        self._gl_scene.bg_color = np.append(np.clip(encoded, 0.0, 1.0), alpha)
+        self._gl_scene.bg_color = np.append(shading.display_encode(exposure * background[:3]),
+                                            alpha)
         for record in self._lights.values():
-            light = self._pyrender_light(record.asset, frame)
+            light = shading.pyrender_light(self.pyrender, record.asset, self._value_at(frame),
+                                           exposure)
             pose = _pose(record.asset, frame, False)
             if record.node is not None and type(record.node.light) is type(light):
-                _copy_light_parameters(light, record.node.light)  # keeps its shadow map
+                shading.copy_light_parameters(light, record.node.light)  # keeps its shadow map
                 self._gl_scene.set_pose(record.node, pose)
                 continue
             if record.node is not None:
                 self._gl_scene.remove_node(record.node)
             record.node = self._gl_scene.add(light, pose=pose)
-
-    def _pyrender_light(self, light: kb.Light, frame: Optional[int]):
-        pyrender = self.pyrender
-        colour = np.asarray(_value(light, "color", frame), float)[:3]
-        power = float(_value(light, "intensity", frame)) * self.exposure_scale()
-        if isinstance(light, kb.DirectionalLight):
-            return pyrender.DirectionalLight(color=colour, intensity=power)
-        if isinstance(light, kb.SpotLight):
-            outer = min(float(_value(light, "spot_size", frame)) / 2.0, math.radians(89.0))
-            blend = float(np.clip(_value(light, "spot_blend", frame), 0.0, 1.0))
-            return pyrender.SpotLight(color=colour, intensity=power / (4 * math.pi),
-                                      innerConeAngle=outer * (1.0 - blend) * 0.999,
-                                      outerConeAngle=outer)
-        if isinstance(light, kb.RectAreaLight):
-            return pyrender.SpotLight(color=colour, intensity=power / math.pi,
-                                      innerConeAngle=0.0, outerConeAngle=math.radians(89.0))
-        return pyrender.PointLight(color=colour, intensity=power / (4 * math.pi))
 
     def _sync_objects(self, frame: Optional[int]):
         """Pose/material of every object; returns the frame's TriangleTable and instances."""
@@ -421,46 +341,11 @@ class Raster(View):
                                             indices=both_sides, mode=4)  # GL_TRIANGLES
         return self.pyrender.Mesh([primitive])
 
-    def _material_key(self, material: kb.Material, frame: Optional[int]) -> tuple:
-        """Hashable description of what the colour mesh depends on (rebuilt when it changes)."""
-        if isinstance(material, kb.PrincipledBSDFMaterial):
-            names = ("color", "metallic", "roughness", "emission")
-        elif isinstance(material, kb.FlatMaterial):
-            names = ("color", "holdout")
-        else:
-            return ("undefined",)
-        texture = material.metadata.get("texture") if material.metadata else None
-        return (type(material).__name__,) + tuple(
-            tuple(np.ravel(_value(material, n, frame)).astype(float).tolist()) for n in names
-        ) + (self.exposure_scale(), json.dumps(texture, sort_keys=True, default=str))
-
-    def _pyrender_material(self, key: tuple, base_colour_texture=None):
-        pyrender = self.pyrender
-        texture = json.loads(key[-1]) if key[0] != "undefined" else None
-        if key[0] == "PrincipledBSDFMaterial":
-            colour, metallic, roughness, emission, exposure = key[1:6]
-            if base_colour_texture is not None:
-                colour = (1.0, 1.0, 1.0, colour[3])
-            return pyrender.MetallicRoughnessMaterial(
-                baseColorFactor=textures.procedural_base_colour(colour, texture),
-                baseColorTexture=base_colour_texture, metallicFactor=metallic[0],
-                roughnessFactor=roughness[0],
-                emissiveFactor=_emissive_factor(exposure * np.asarray(emission[:3])),
-                doubleSided=True)
-        if key[0] == "FlatMaterial":
-            return pyrender.MetallicRoughnessMaterial(
-                baseColorFactor=(0.0, 0.0, 0.0, 1.0), metallicFactor=0.0, roughnessFactor=1.0,
-                emissiveFactor=_emissive_factor(key[3] * np.asarray(
-                    textures.procedural_base_colour(key[1], texture)[:3])), doubleSided=True)
-        return pyrender.MetallicRoughnessMaterial(
-            baseColorFactor=BLENDER_DEFAULT_COLOUR, metallicFactor=0.0,
-            roughnessFactor=BLENDER_DEFAULT_ROUGHNESS, doubleSided=True)
-
-    def _textured_parts(self, mesh: geometry.ObjectMesh, key: tuple):
+    def _textured_parts(self, mesh: geometry.ObjectMesh, state: shading.MaterialState):
         """Parts with Generated-coordinate UVs and the baked base-colour texture, for a
         Principled material with an image texture; else (parts, None)."""
-        texture = json.loads(key[-1]) if key[0] == "PrincipledBSDFMaterial" else None
-        if not textures.is_image(texture):
+        texture = state.image_texture
+        if texture is None:
             return list(mesh.parts), None
         merged = mesh.merged
         bounds_min, bounds_size = merged.vertices.min(axis=0), np.ptp(merged.vertices, axis=0)
@@ -472,25 +357,27 @@ class Raster(View):
                 part.vertices, part.faces, process=False,
                 vertex_normals=part.vertex_normals if mesh.smooth else None,
                 visual=trimesh.visual.TextureVisuals(uv=uv)))
-        image = textures.baked_image(key[1], texture)
+        image = textures.baked_image(state.colour, texture)
         sampler = self.pyrender.Sampler()  # repeat wrapping, linear filtering
         return parts, self.pyrender.Texture(source=image, source_channels="RGB", sampler=sampler)
 
     def _sync_colour_mesh(self, record: _ObjectRecord, frame: Optional[int]) -> None:
-        key = self._material_key(_value(record.asset, "material", frame), frame)
-        if record.colour_node is not None and key == record.material_key:
+        state = shading.material_state(_value(record.asset, "material", frame),
+                                       self._value_at(frame), self.exposure_scale())
+        if record.colour_node is not None and state == record.material:
             return
         if record.colour_node is not None:
             self._gl_scene.remove_node(record.colour_node)
-        own_visuals = key == ("undefined",) and isinstance(record.asset, kb.FileBasedObject)
-        parts, base_colour_texture = self._textured_parts(record.mesh, key)
-        material = None if own_visuals else self._pyrender_material(key, base_colour_texture)
+        own_visuals = state.kind == "undefined" and isinstance(record.asset, kb.FileBasedObject)
+        parts, base_colour_texture = self._textured_parts(record.mesh, state)
+        material = None if own_visuals else shading.pyrender_material(
+            self.pyrender, state, base_colour_texture)
         gl_mesh = self.pyrender.Mesh.from_trimesh(parts, material=material,
                                                   smooth=record.mesh.smooth)
         for primitive in gl_mesh.primitives:
             primitive.material.doubleSided = True
         record.colour_node = self._gl_scene.add(gl_mesh, name=f"{record.asset.uid}:colour")
-        record.material_key = key
+        record.material = state
 
     # ------------------------------------------------------------------ passes
     def _set_visible(self, colour: bool) -> None:
@@ -536,16 +423,14 @@ class Raster(View):
         else:
             radiance = self._background_map.background(camera, rows, cols)
         radiance = radiance * self.exposure_scale()
-        encoded = np.clip(radiance, 0.0, 1.0) ** (1.0 / DISPLAY_GAMMA)
-        rgba[rows, cols, :3] = np.round(encoded * 255).astype(np.uint8)
+        rgba[rows, cols, :3] = np.round(shading.display_encode(radiance) * 255).astype(np.uint8)
 
     def _finish_alpha(self, rgba: np.ndarray, instance_ids: np.ndarray) -> None:
         """Alpha from the exact coverage: 255 on objects, background per transparency; holdout."""
         background_alpha = 0 if self.background_transparency else 255
         rgba[..., 3] = np.where(instance_ids > 0, 255, background_alpha)
         for asset, record in self._objects.items():
-            if record.material_key and record.material_key[0] == "FlatMaterial" \
-                    and record.material_key[2][0]:
+            if record.material is not None and record.material.holdout:
                 rgba[instance_ids == self.scene.assets.index(asset) + 1, 3] = 0
 
     def _render_info(self, frame: Optional[int], timings: dict) -> dict:
