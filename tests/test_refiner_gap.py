@@ -57,3 +57,15 @@ def test_gap_cli(tmp_path, photos, capsys):
     assert "gap_accuracy" in (tmp_path / "gap.json").read_text()
     assert main(["gap", str(tmp_path / "a"), str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_excluding_the_giveaway_feature_brings_the_score_to_chance(photos):
+    """Sets that differ only in brightness (+40, clipped): separable with the intensity features,
+    at chance without them (clipping also touches the spreads and the corner/centre ratio)."""
+    brighter = [np.clip(image.astype(int) + 40, 0, 255).astype(np.uint8) for image in photos[20:]]
+    intensity = ["mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "luma_p05", "luma_p50",
+                 "luma_p95", "saturation", "vignetting"]
+    assert domain_gap(photos[:20], brighter, size=64).accuracy > 0.9
+    assert domain_gap(photos[:20], brighter, size=64, exclude=intensity).accuracy < 0.7
+    with pytest.raises(RefinerInputError, match="unknown gap features"):
+        domain_gap(photos[:20], brighter, exclude=["nope"])

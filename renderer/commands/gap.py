@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=128, help="images are resized to this square size (default 128)")
     parser.add_argument("--limit", type=int, default=1000, help="use at most this many images per set")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation split")
+    parser.add_argument("--exclude", default="", metavar="NAMES",
+                        help="comma-separated features the classifier may not use (e.g. blockiness)")
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
 
 
@@ -35,7 +37,8 @@ def _run(args: argparse.Namespace) -> int:
     from renderer.refiner.images import read_image_folder
     synthetic, _ = read_image_folder(args.synthetic)
     real, _ = read_image_folder(args.real)
-    report = domain_gap(synthetic[:args.limit], real[:args.limit], size=args.size, seed=args.seed)
+    exclude = [name.strip() for name in args.exclude.split(",") if name.strip()]
+    report = domain_gap(synthetic[:args.limit], real[:args.limit], size=args.size, seed=args.seed, exclude=exclude)
     _print(report)
     if args.json:
         from renderer.refiner.images import write_bytes_atomic

@@ -90,17 +90,20 @@ class GapReport:
     folds: int
     counts: dict
     statistics: dict
+    excluded: list = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"gap_accuracy": round(self.accuracy, 4), "gap_accuracy_std": round(self.accuracy_std, 4),
-                "folds": self.folds, "counts": self.counts, "statistics": self.statistics,
+                "folds": self.folds, "counts": self.counts, "excluded_features": self.excluded,
+                "statistics": self.statistics,
                 "meaning": "held-out balanced accuracy of a logistic-regression classifier telling the two "
                            "sets apart from colour/frequency features; 0.5 = indistinguishable"}
 
 
 def domain_gap(first: Sequence[np.ndarray], second: Sequence[np.ndarray], size: int = 128, seed: int = 0,
-               names: tuple[str, str] = ("synthetic", "real")) -> GapReport:
-    """Measure how separable two image sets are (see module docstring)."""
+               names: tuple[str, str] = ("synthetic", "real"), exclude: Sequence[str] = ()) -> GapReport:
+    """Measure how separable two image sets are (see module docstring); ``exclude`` names features
+    (of ``FEATURE_NAMES``) the classifier must not use, to see which ones give a set away."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
@@ -109,15 +112,20 @@ def domain_gap(first: Sequence[np.ndarray], second: Sequence[np.ndarray], size: 
     if min(len(first), len(second)) < 2:
         raise RefinerInputError(f"gap needs at least 2 images per set (got {len(first)} {names[0]} and "
                                 f"{len(second)} {names[1]}); 20+ per set gives a stable score")
+    unknown = sorted(set(exclude) - set(FEATURE_NAMES))
+    if unknown:
+        raise RefinerInputError(f"unknown gap features {unknown}; choose from {', '.join(FEATURE_NAMES)}")
     features = np.stack([image_features(image, size) for image in list(first) + list(second)])
+    used = [index for index, name in enumerate(FEATURE_NAMES) if name not in set(exclude)]
     labels = np.array([0] * len(first) + [1] * len(second))
     folds = int(min(5, len(first), len(second)))
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
-    scores = cross_val_score(classifier, features, labels, scoring="balanced_accuracy",
+    scores = cross_val_score(classifier, features[:, used], labels, scoring="balanced_accuracy",
                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
     statistics = {name: _summary(features[labels == index]) for index, name in enumerate(names)}
     return GapReport(accuracy=float(scores.mean()), accuracy_std=float(scores.std()), folds=folds,
-                     counts={names[0]: len(first), names[1]: len(second)}, statistics=statistics)
+                     counts={names[0]: len(first), names[1]: len(second)}, statistics=statistics,
+                     excluded=list(exclude))
 
 
 def _summary(features: np.ndarray) -> dict:
