@@ -77,3 +77,23 @@ def test_background_image_is_stretched_to_the_frame(tmp_path):
     np.testing.assert_array_equal(raw.rgba[:, :8, :3], 0)
     np.testing.assert_array_equal(raw.rgba[:, 8:, 2], 255)
     assert np.all(raw.rgba[:, 8:, :2] == 0)
+
+
+def test_bright_spot_becomes_a_directional_light_and_energy_is_kept():
+    height, width = 64, 128
+    radiance = np.full((height, width, 3), 0.2, np.float32)
+    # a 2x2-texel sun at azimuth 0 (u = 0.5: world +X), elevation ~45 degrees (v = 0.75)
+    radiance[15:17, 63:65] = 400.0
+    env = Environment(radiance, np.eye(3), strength=1.5)
+    ambient, towards_sun, irradiance = env.split
+    np.testing.assert_allclose(ambient, 1.5 * 0.2, rtol=0.01)     # the sun texels left out
+    np.testing.assert_allclose(towards_sun, [np.cos(np.pi / 4), 0, np.sin(np.pi / 4)],
+                               atol=0.03)
+    # ambient (uniform radiance over 4 pi) + sun irradiance / 4 pi == the map's mean radiance
+    np.testing.assert_allclose(ambient + irradiance / (4 * np.pi), env.mean_radiance(),
+                               rtol=1e-4)
+    # rotating the map about Z rotates the sun direction the other way (lookup uses R @ d)
+    turned = Environment(radiance, euler_xyz((0, 0, np.pi / 2)), strength=1.5)
+    np.testing.assert_allclose(turned.split[1], [0, -np.cos(np.pi / 4), np.sin(np.pi / 4)],
+                               atol=0.03)
+    assert Environment(np.full((8, 16, 3), 0.3, np.float32), np.eye(3)).split[1] is None

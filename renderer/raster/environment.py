@@ -5,22 +5,30 @@ world coordinates through a Mapping node): a world direction ``d`` is rotated by
 ``rotation`` (radians), then looked up at ``u = 0.5 - atan2(d_y, d_x) / (2 pi)``,
 ``v = 0.5 + atan2(d_z, hypot(d_x, d_y)) / pi`` (v = 0 is the image's bottom row).
 
-A rasterizer cannot integrate the map over the hemisphere per pixel, so as lighting it becomes a
-uniform ambient light equal to the map's solid-angle-weighted mean radiance times ``strength``
-(no directional light from the sun in the map, no occlusion). As background it is exact per
-pixel (nearest texel along each pixel-centre ray).
+A rasterizer cannot integrate the map over the hemisphere per pixel, so as lighting it is split
+in two: its brightest texels (a sun: among the brightest 1% of the sphere, those above
+``SUN_THRESHOLD`` times the median luminance, when they carry at least ``SUN_MIN_SHARE`` of the map's light) become one directional light
+along their radiance-weighted mean direction, with their total irradiance; the rest becomes a
+uniform ambient light equal to its solid-angle-weighted mean radiance (no occlusion). Both are
+scaled by ``strength``. As background the map is exact per pixel (nearest texel along each
+pixel-centre ray).
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
 from labels.passes import CameraModel
 
 HDRI_EXTENSIONS = (".exr", ".hdr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
+SUN_THRESHOLD = 20.0   # times the median luminance
+SUN_MIN_SHARE = 0.2    # of the map's total irradiance-weighted light
+SUN_MAX_SOLID_ANGLE = 0.01 * 4 * np.pi  # the sun is at most the brightest 1% of the sphere
 
 
 def _srgb_to_linear(values: np.ndarray) -> np.ndarray:
@@ -85,13 +93,59 @@ class Environment:
         rows = np.clip(((1.0 - v) * height).astype(int), 0, height - 1)
         return self.radiance[rows, cols] * self.strength
 
-    def mean_radiance(self) -> np.ndarray:
-        """Solid-angle-weighted mean radiance times strength: the uniform ambient light."""
-        height = self.radiance.shape[0]
+    def _texel_solid_angles(self) -> np.ndarray:
+        """(H, 1) solid angle of one texel in each row, steradians."""
+        height, width = self.radiance.shape[:2]
         latitude = (0.5 - (np.arange(height) + 0.5) / height) * np.pi
-        weights = np.cos(latitude)[:, None]
-        total = (self.radiance * weights[..., None]).sum(axis=(0, 1))
-        return total / (weights.sum() * self.radiance.shape[1]) * self.strength
+        return ((2 * np.pi / width) * (np.pi / height) * np.cos(latitude))[:, None]
+
+    def _texel_directions(self) -> np.ndarray:
+        """(H, W, 3) world directions of the texel centres (inverse of :meth:`lookup`)."""
+        height, width = self.radiance.shape[:2]
+        u = (np.arange(width) + 0.5) / width
+        v = 1.0 - (np.arange(height) + 0.5) / height
+        azimuth = (0.5 - u)[None, :] * 2 * np.pi
+        elevation = (v - 0.5)[:, None] * np.pi
+        mapped = np.stack(np.broadcast_arrays(np.cos(elevation) * np.cos(azimuth),
+                                              np.cos(elevation) * np.sin(azimuth),
+                                              np.sin(elevation)), axis=-1)
+        return mapped @ self.rotation                       # rotation^T applied to each row
+
+    def _sun_mask(self) -> np.ndarray:
+        luminance = self.radiance @ LUMINANCE
+        solid_angles = np.broadcast_to(self._texel_solid_angles(), luminance.shape)
+        order = np.argsort(luminance, axis=None)[::-1]
+        within = np.cumsum(solid_angles.ravel()[order]) <= SUN_MAX_SOLID_ANGLE
+        brightest = np.zeros(luminance.size, bool)
+        brightest[order[within]] = True
+        median = float(np.median(luminance))
+        sun = brightest.reshape(luminance.shape) & (luminance > SUN_THRESHOLD * max(median, 1e-6))
+        weights = luminance * solid_angles
+        if weights[sun].sum() < SUN_MIN_SHARE * weights.sum():
+            return np.zeros_like(sun)
+        return sun
+
+    @functools.cached_property
+    def split(self) -> tuple[np.ndarray, Optional[np.ndarray], np.ndarray]:
+        """``(ambient_radiance RGB, sun direction (towards the sun) or None, sun irradiance RGB)``,
+        all times ``strength``; see module docstring."""
+        solid_angles = self._texel_solid_angles()
+        sun = self._sun_mask()
+        rest = np.where(sun[..., None], 0.0, self.radiance)
+        ambient = (rest * solid_angles[..., None]).sum(axis=(0, 1)) / (4 * np.pi)
+        if not sun.any():
+            return ambient * self.strength, None, np.zeros(3)
+        power = self.radiance[sun] * solid_angles.repeat(sun.shape[1], axis=1)[sun][:, None]
+        irradiance = power.sum(axis=0)
+        direction = (self._texel_directions()[sun] * (power @ LUMINANCE)[:, None]).sum(axis=0)
+        direction /= np.linalg.norm(direction)
+        return ambient * self.strength, direction, irradiance * self.strength
+
+    def mean_radiance(self) -> np.ndarray:
+        """Solid-angle-weighted mean radiance of the whole map times strength."""
+        solid_angles = self._texel_solid_angles()
+        total = (self.radiance * solid_angles[..., None]).sum(axis=(0, 1))
+        return total / (4 * np.pi) * self.strength
 
     def background(self, camera: CameraModel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Radiance seen along the pixel-centre rays of ``(rows, cols)``."""
@@ -105,3 +159,14 @@ class Environment:
         world = directions @ camera.camera_to_world[:3, :3].T
         world /= np.linalg.norm(world, axis=1, keepdims=True)
         return self.lookup(world)
+
+
+def facing(direction: np.ndarray) -> np.ndarray:
+    """4x4 pose whose local +Z is ``direction`` (a light at it shines along -direction)."""
+    z = np.asarray(direction, float) / np.linalg.norm(direction)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    x = np.cross(helper, z)
+    x /= np.linalg.norm(x)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2] = x, np.cross(z, x), z
+    return pose

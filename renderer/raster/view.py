@@ -99,6 +99,7 @@ class Raster(View):
         self._ambient_map: Optional[environment.Environment] = None
         self._background_map: Optional[environment.Environment] = None
         self._background_image: Optional[str] = None
+        self._hdri_sun_node = None
         self._label_programs = _label_program_cache(self.pyrender)
         super().__init__(scene, scene_observers={})
 
@@ -261,8 +262,9 @@ class Raster(View):
         ambient = np.asarray(scene.ambient_illumination, float)
         background = np.asarray(scene.background, float)
         self._gl_scene.ambient_light = exposure * (
-            self._ambient_map.mean_radiance() if self._ambient_map is not None
+            self._ambient_map.split[0] if self._ambient_map is not None
             else ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0))
+        self._sync_hdri_sun(exposure)
         alpha = 0.0 if self.background_transparency else 1.0
         self._gl_scene.bg_color = np.append(shading.display_encode(exposure * background[:3]),
                                             alpha)
@@ -277,6 +279,19 @@ class Raster(View):
             if record.node is not None:
                 self._gl_scene.remove_node(record.node)
             record.node = self._gl_scene.add(light, pose=pose)
+
+    def _sync_hdri_sun(self, exposure: float) -> None:
+        """The HDRI's sun as a directional light (see environment.py), or none."""
+        if self._hdri_sun_node is not None:
+            self._gl_scene.remove_node(self._hdri_sun_node)
+            self._hdri_sun_node = None
+        if self._ambient_map is None or self._ambient_map.split[1] is None:
+            return
+        _, towards_sun, irradiance = self._ambient_map.split
+        strongest = float(np.max(irradiance))
+        light = self.pyrender.DirectionalLight(color=irradiance / strongest,
+                                               intensity=strongest * exposure)
+        self._hdri_sun_node = self._gl_scene.add(light, pose=environment.facing(towards_sun))
 
     def _sync_objects(self, frame: Optional[int]):
         """Pose/material of every object; returns the frame's TriangleTable and instances."""
