@@ -135,7 +135,7 @@ class Raster(View):
     def set_hdri(self, path, rotation: Sequence[float] = (0.0, 0.0, 0.0), strength: float = 1.0,
                  as_background: bool = True, as_ambient: bool = True) -> None:
         """Light the scene and/or fill the background with an equirectangular HDRI (same
-        arguments and mapping as renderer.blender; lighting becomes a uniform ambient term, see
+        arguments and mapping as renderer.blender; lighting becomes a sun + uniform ambient, see
         renderer/raster/environment.py). It replaces ambient_illumination / background until
         :meth:`clear_hdri`."""
         placed = environment.Environment(
