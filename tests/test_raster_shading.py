@@ -107,3 +107,27 @@ def test_spec_exposure_scales_all_radiance():
         expected = np.round(255 * (2 * np.array(linear)) ** (1 / 2.2))
         np.testing.assert_allclose(brighter.rgba[mask][:, :3].mean(0), expected, atol=2)
         assert np.all(brighter.rgba[mask][:, :3].mean(0) > plain.rgba[mask][:, :3].mean(0))
+
+
+@pytest.mark.parametrize("extension", ["glb", "obj"])
+def test_file_mesh_without_material_keeps_its_own_image_texture(tmp_path, extension):
+    import PIL.Image  # pylint: disable=import-outside-toplevel
+    import trimesh  # pylint: disable=import-outside-toplevel
+
+    image = np.zeros((8, 8, 3), np.uint8)
+    image[:, :4], image[:, 4:] = (255, 0, 0), (0, 0, 255)      # left red, right blue
+    quad = trimesh.Trimesh([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]],
+                           [[0, 1, 2], [0, 2, 3]], process=False)
+    quad.visual = trimesh.visual.TextureVisuals(uv=[[0, 0], [1, 0], [1, 1], [0, 1]],
+                                                image=PIL.Image.fromarray(image))
+    path = tmp_path / f"quad.{extension}"
+    quad.export(str(path))
+    scene = kb.Scene(resolution=(16, 16))
+    scene += kb.FileBasedObject(name="quad", render_filename=str(path), asset_id="quad")
+    scene.ambient_illumination = kb.Color(1, 1, 1, 1)
+    scene.camera = kb.OrthographicCamera(orthographic_scale=2.0, position=(0, -0.001, 5),
+                                         look_at=(0, 0, 0))
+    raw = Raster(scene).render_raw()
+    left, right = raw.rgba[4:12, 1:6, :3].reshape(-1, 3), raw.rgba[4:12, 10:15, :3].reshape(-1, 3)
+    assert np.all(left[:, 0] > 100) and np.all(left[:, 2] < 10)
+    assert np.all(right[:, 2] > 100) and np.all(right[:, 0] < 10)
