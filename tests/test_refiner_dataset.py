@@ -138,3 +138,16 @@ def test_not_a_dataset_is_a_clear_error(tmp_path, model, capsys):
     (tmp_path / "plain").mkdir()
     assert refine_cli(tmp_path / "plain", model, tmp_path / "out", "--strength", "0.3") == 2
     assert "no finished frames" in capsys.readouterr().err
+
+
+def test_transparent_renders_keep_their_alpha(model, tmp_path):
+    import cv2
+    raw = textured_frame(1)
+    raw.rgba[..., 3] = np.where(raw.instance_ids > 0, 255, 0).astype(np.uint8)
+    write_frame(tmp_path / "alpha", "000000", raw)
+    assert refine_cli(tmp_path / "alpha", model, tmp_path / "out", "--strength", "0.3", "--gate-threshold", "0") == 0
+    image = frame_paths("000000")["image"]
+    source = cv2.imread(str(tmp_path / "alpha" / image), cv2.IMREAD_UNCHANGED)
+    refined = cv2.imread(str(tmp_path / "out" / image), cv2.IMREAD_UNCHANGED)
+    assert source.shape[2] == refined.shape[2] == 4
+    assert np.array_equal(source[..., 3], refined[..., 3]) and not np.array_equal(source[..., :3], refined[..., :3])

@@ -48,8 +48,9 @@ def _run(args: argparse.Namespace) -> int:
     options = RefineOptions(strength=args.strength, steps=args.steps, seed=args.seed,
                             guidance_downsample=args.guidance_downsample, guidance_weight=args.guidance_weight,
                             tile=args.tile, resize_to=args.resize_to)
-    options.validate()  # before loading anything: a bad strength fails fast
-    from renderer.refiner.dataset import GateOptions, refine_dataset
+    options.validate()  # before loading anything: bad input fails fast
+    from renderer.refiner.dataset import GateOptions, check_dataset_paths, refine_dataset
+    records = check_dataset_paths(args.dataset, args.out)
     from renderer.refiner.errors import require_torch
     from renderer.refiner.images import sha256_file
     from renderer.refiner.model import load_checkpoint
@@ -60,8 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     model_info = {"path": str(args.model), "sha256": sha256_file(args.model), **checkpoint.describe()}
     gating = GateOptions(threshold=DEFAULT_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
                          retries=max(0, args.retries))
-    from labels.native import latest_records
-    total = sum(1 for record in latest_records(args.dataset).values() if record.get("status") == "ok")
+    total = sum(1 for record in records.values() if record.get("status") == "ok")
     summary = _with_progress(total, lambda progress: refine_dataset(args.dataset, args.out, refiner.refine, options,
                                                              gating, model_info, progress))
     print(json.dumps({key: summary[key] for key in ("frames", "accepted", "rejected", "pass_rate",

@@ -69,9 +69,7 @@ def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.nda
     ``out/refinement.json``. ``refine(image, options)`` is e.g. :meth:`Refiner.refine`."""
     source, out = Path(source), Path(out)
     options.validate()
-    records = _source_records(source)
-    if out.resolve() == source.resolve():
-        raise RefinerInputError(f"--out {out} is the dataset itself; refine into a new folder")
+    records = check_dataset_paths(source, out)
     settings = {"model_sha256": model_info.get("sha256"), "strength": options.strength, "steps": options.steps,
                 "seed": options.seed, "guidance_downsample": options.guidance_downsample,
                 "guidance_weight": options.guidance_weight, "tile": options.tile, "resize_to": options.resize_to,
@@ -89,6 +87,16 @@ def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.nda
         if progress:
             progress(name, done.get(name, record))
     return _write_summary(out, records, latest_records(out), settings, model_info)
+
+
+def check_dataset_paths(source: str | Path, out: str | Path) -> dict[str, dict]:
+    """The source dataset's latest manifest records; errors for a missing/empty dataset or
+    an output folder that is the dataset itself."""
+    source, out = Path(source), Path(out)
+    records = _source_records(source)
+    if out.resolve() == source.resolve():
+        raise RefinerInputError(f"--out {out} is the dataset itself; refine into a new folder")
+    return records
 
 
 def _source_records(source: Path) -> dict[str, dict]:
@@ -112,6 +120,9 @@ def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOp
         raise RefinerInputError(f"dataset {source}: {error}; re-render that frame or remove its manifest line") from None
     frame_options = dataclasses.replace(options, seed=frame_seed(options.seed, name))
     kept, refinement = refine_frame(refine, image, instance_ids, frame_options, gating)
+    alpha = _alpha_channel(source / paths["image"])
+    if alpha is not None:  # transparent renders keep their alpha: only colour is refined
+        kept = np.dstack([kept, alpha])
     image_sha = write_png_atomic(out / paths["image"], kept)
     for key in ("labels_npz", "labels_json"):
         write_bytes_atomic(out / paths[key], (source / paths[key]).read_bytes())
@@ -121,6 +132,12 @@ def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOp
                              "settings": settings}
     append_line(out / MANIFEST, to_json_text(updated))
     return updated
+
+
+def _alpha_channel(path: Path) -> Optional[np.ndarray]:
+    import cv2
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    return data[..., 3] if data is not None and data.ndim == 3 and data.shape[2] == 4 else None
 
 
 def _copy_top_level_files(source: Path, out: Path) -> None:

@@ -142,7 +142,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise RefinerInputError(f"model file {path} does not exist; train one with "
-                                "`synthscene refiner train --out {path}`")
+                                f"`synthscene refiner train --out {path}`")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for foreign files (pickle, zip, KeyError...)

@@ -12,7 +12,6 @@ Layout under ``out``: ``real_train/``, ``real_test/``, ``sim_test/`` (native dat
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import tempfile
 import time
@@ -88,7 +87,6 @@ def run_proxy(out: str | Path, settings: ProxySettings, progress: bool = True,
               device: str = "cpu") -> dict:
     """Render, train, refine and measure (see module docstring); returns what ``proxy.json`` holds."""
     from renderer.refiner.dataset import GateOptions, refine_dataset
-    from renderer.refiner.gap import domain_gap
     from renderer.refiner.images import sha256_file
     from renderer.refiner.model import ModelConfig, load_checkpoint
     from renderer.refiner.sdedit import RefineOptions, Refiner
