@@ -1,14 +1,18 @@
 """Raster backend: Kubric scenes rendered with pyrender (OpenGL), headless, with exact labels.
 
 Public API:
-  Raster(scene, ...)            Kubric view; ``render_raw(frame) -> labels.passes.RawPasses``,
-                                ``render_still()`` / ``render()`` (Kubric-style dicts).
+  Raster(scene, ...)            Kubric view, drop-in for renderer.blender.Blender:
+                                ``render_raw(frame) -> labels.passes.RawPasses``,
+                                ``render_still()`` / ``render()`` (Kubric-style dicts),
+                                ``set_hdri()``, ``set_background_image()``, ``close()``.
   OpenGLUnavailableError        raised when neither EGL nor OSMesa can create a context.
   intrinsics(camera, w, h)      the 3x3 K both backends use for a Kubric camera.
   sphere_mesh(), cube_mesh()    the reference tessellations of kb.Sphere / kb.Cube.
 
-See renderer/raster/view.py for the Blender -> pyrender mapping and label_pass.py for how the
-labels are computed exactly.
+Modules: view.py (the view), label_pass.py (exact labels from a triangle-index pass),
+camera.py (intrinsics/extrinsics), geometry.py (meshes), shading.py (materials, lights),
+textures.py, environment.py (HDRI), layers.py (Kubric layers), platform.py (EGL/OSMesa),
+benchmark.py (``python -m renderer.raster.benchmark``).
 """
 from renderer.raster.camera import intrinsics
 from renderer.raster.geometry import cube_mesh, sphere_mesh
