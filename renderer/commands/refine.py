@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="minimum label-consistency score to accept a refined frame (default 0.5)")
     parser.add_argument("--retries", type=int, default=1, help="retries at half strength after a gate rejection")
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    from renderer.commands.refiner import add_threads_argument
+    add_threads_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from renderer.commands.refiner import pick_device
+    from renderer.commands.refiner import apply_threads, pick_device
     from renderer.refiner.gate import DEFAULT_THRESHOLD
     from renderer.refiner.sdedit import RefineOptions
     options = RefineOptions(strength=args.strength, steps=args.steps, seed=args.seed,
@@ -56,6 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     from renderer.refiner.model import load_checkpoint
     from renderer.refiner.sdedit import Refiner
     require_torch()
+    apply_threads(args.threads)
     checkpoint = load_checkpoint(args.model)
     refiner = Refiner(checkpoint, device=pick_device(args.device))
     model_info = {"path": str(args.model), "sha256": sha256_file(args.model), **checkpoint.describe()}
