@@ -154,3 +154,24 @@ def test_cli_train_and_info(tmp_path, capsys):
     capsys.readouterr()
     assert main(["refiner", "info", str(model)]) == 0
     assert '"step": 5' in capsys.readouterr().out
+
+
+def test_grid_phase_model_trains_on_grid_aligned_crops_and_refines_tiles(tmp_path, photos):
+    from renderer.refiner.model import with_grid_phase
+    from renderer.refiner.training import sample_batch
+    config = ModelConfig(image_size=16, block_out_channels=(16, 32), layers_per_block=1, attention_levels=(),
+                         grid_phase=8)
+    phase = with_grid_phase(config, torch.zeros(1, 3, 16, 16), top=8, left=16)
+    assert phase.shape == (1, 7, 16, 16)
+    assert torch.allclose(phase[0, 3:], with_grid_phase(config, torch.zeros(1, 3, 16, 16))[0, 3:], atol=1e-5)
+    # crops start on the 8-px grid: every crop of a frame whose pixels encode (row % 8, col % 8) starts at 0
+    rows, cols = np.mgrid[0:40, 0:40]
+    grid_image = np.stack([rows % 8 * 30, cols % 8 * 30, np.zeros_like(rows)], axis=-1).astype(np.uint8)
+    crops = sample_batch([grid_image], 16, 6, np.random.default_rng(0), align=8)
+    assert np.all(crops[:, 0, 0, 0] == 0) and set(crops[:, 0, 0, 1]) <= {0, 7 * 30}  # 7*30: flipped
+    checkpoint = train(photos, tmp_path / "grid.pt", config, tiny_options(3), summarize_photos(photos, "hdri"))
+    refiner = Refiner(load_checkpoint(tmp_path / "grid.pt"))
+    assert refiner.config.grid_phase == 8 and checkpoint.step == 3
+    image = hdri_photos(1, 40, seed=4)[0]
+    options = RefineOptions(strength=0.4, steps=3, tile=16, tile_overlap=4)
+    assert refiner.refine(image, options).shape == image.shape

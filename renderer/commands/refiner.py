@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--channels", default="32,64,128", help="UNet channels per level (default 32,64,128)")
     train.add_argument("--layers", type=int, default=2, help="ResNet blocks per level (default 2)")
     train.add_argument("--attention", default="last", help="levels with self-attention: 'last', 'none' or e.g. '1,2'")
+    train.add_argument("--grid-phase", type=int, default=0, metavar="PX",
+                       help="give the model its position on a PX-pixel grid (8: JPEG blocks) so it can learn "
+                            "grid-aligned artefacts; photos are then cropped on that grid, not resized (default 0: off)")
     train.add_argument("--steps", type=int, default=2000, help="total optimizer steps (default 2000)")
     train.add_argument("--batch", type=int, default=16, help="batch size (default 16)")
     train.add_argument("--lr", type=float, default=2e-4, help="AdamW learning rate (default 2e-4)")
@@ -61,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     proxy.add_argument("--strengths", default="0.2,0.4,0.6")
     proxy.add_argument("--refine-steps", type=int, default=25)
     proxy.add_argument("--guidance-downsample", type=int, default=8)
+    proxy.add_argument("--grid-phase", type=int, default=0, help="see `refiner train --grid-phase`")
     proxy.add_argument("--device", default="auto")
     proxy.add_argument("--no-progress", action="store_true")
     add_threads_argument(proxy)
@@ -113,7 +117,7 @@ def _model_config(args: argparse.Namespace):
     else:
         attention = tuple(int(value) for value in args.attention.split(","))
     config = ModelConfig(image_size=args.size, block_out_channels=channels, layers_per_block=args.layers,
-                         attention_levels=attention)
+                         attention_levels=attention, grid_phase=max(0, args.grid_phase))
     if args.size < config.size_multiple or args.size % config.size_multiple:
         raise UserError(f"--size {args.size} must be a multiple of {config.size_multiple} "
                         f"for {len(channels)} UNet levels")
@@ -176,7 +180,8 @@ def _proxy(args: argparse.Namespace) -> int:
                              size=args.size, samples_per_pixel=args.spp, train_steps=args.steps, crop=args.crop,
                              channels=tuple(int(v) for v in args.channels.split(",")),
                              strengths=tuple(float(v) for v in args.strengths.split(",")),
-                             refine_steps=args.refine_steps, guidance_downsample=args.guidance_downsample)
+                             refine_steps=args.refine_steps, guidance_downsample=args.guidance_downsample,
+                             grid_phase=args.grid_phase)
     report = run_proxy(args.out, settings, progress=not args.no_progress, device=pick_device(args.device))
     print(json.dumps({"frames": report["frames"], "timings": report["timings"], "results": report["results"],
                       "real_vs_real_gap_reference": report["real_vs_real_gap_reference"]}, indent=1))

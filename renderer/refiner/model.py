@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import os
 from pathlib import Path
 from typing import Any, Optional
@@ -38,6 +39,11 @@ class ModelConfig:
     layers_per_block: ResNet blocks per level.
     attention_levels: indices of levels that get self-attention (the lowest resolution is cheap).
     num_train_timesteps, beta_schedule: the DDPM forward process.
+    grid_phase: 0, or a period in pixels (8 for JPEG blocks): the UNet then gets 4 extra input
+      channels, sin/cos of 2 pi x / period and 2 pi y / period with x, y pixel positions from the
+      frame's top-left, so it can put artefacts on a fixed grid (a convolutional net alone is
+      translation-equivariant and cannot). Training crops then start on that grid and photos are
+      not resized (resizing would move their grid).
     """
     image_size: int = 64
     block_out_channels: tuple[int, ...] = (32, 64, 128)
@@ -45,6 +51,7 @@ class ModelConfig:
     attention_levels: tuple[int, ...] = (2,)
     num_train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"
+    grid_phase: int = 0
 
     def to_json(self) -> dict:
         return {key: list(value) if isinstance(value, tuple) else value
@@ -71,11 +78,25 @@ def build_unet(config: ModelConfig):
     down = tuple("AttnDownBlock2D" if i in config.attention_levels else "DownBlock2D" for i in levels)
     up = tuple("AttnUpBlock2D" if i in config.attention_levels else "UpBlock2D" for i in reversed(levels))
     groups = min(8, min(config.block_out_channels))
-    return UNet2DModel(sample_size=config.image_size, in_channels=3, out_channels=3,
+    return UNet2DModel(sample_size=config.image_size, in_channels=3 + (4 if config.grid_phase else 0), out_channels=3,
                        block_out_channels=tuple(config.block_out_channels),
                        layers_per_block=config.layers_per_block, down_block_types=down,
                        up_block_types=up, norm_num_groups=groups,
                        attention_head_dim=min(32, config.block_out_channels[-1]))
+
+
+def with_grid_phase(config: ModelConfig, sample, top: int = 0, left: int = 0):
+    """``sample`` (N, 3, H, W) with the grid-phase channels appended if ``config`` asks for them;
+    ``top``/``left``: position of the sample's first pixel in the frame."""
+    if not config.grid_phase:
+        return sample
+    import torch
+    height, width = sample.shape[-2:]
+    angle_y = (torch.arange(height, dtype=sample.dtype) + top) * (2 * math.pi / config.grid_phase)
+    angle_x = (torch.arange(width, dtype=sample.dtype) + left) * (2 * math.pi / config.grid_phase)
+    channels = torch.stack([angle_x.sin()[None, :].expand(height, width), angle_x.cos()[None, :].expand(height, width),
+                            angle_y.sin()[:, None].expand(height, width), angle_y.cos()[:, None].expand(height, width)])
+    return torch.cat([sample, channels[None].expand(sample.shape[0], -1, -1, -1).to(sample.device)], dim=1)
 
 
 def build_noise_scheduler(config: ModelConfig, kind: str = "ddpm"):

@@ -43,6 +43,7 @@ class ProxySettings:
     strengths: tuple[float, ...] = (0.2, 0.4, 0.6)
     refine_steps: int = 25
     guidance_downsample: int = 8
+    grid_phase: int = 0
     seed: int = 0
 
 
@@ -106,9 +107,9 @@ def run_proxy(out: str | Path, settings: ProxySettings, progress: bool = True,
     sim_test = dataset_images(out / "test" / "sim")
     names = [name for name in sim_test if name in real_test]
     config = ModelConfig(image_size=settings.crop, block_out_channels=settings.channels, layers_per_block=1,
-                         attention_levels=(len(settings.channels) - 1,))
+                         attention_levels=(len(settings.channels) - 1,), grid_phase=settings.grid_phase)
     started = time.perf_counter()
-    model_path = out / "model.pt"
+    model_path = out / ("model.pt" if not settings.grid_phase else f"model_grid{settings.grid_phase}.pt")
     checkpoint = train(real_train, model_path, config,
                        TrainingOptions(steps=settings.train_steps, batch_size=settings.batch_size, lr=5e-4,
                                        seed=settings.seed, progress=progress, device=device),
@@ -120,7 +121,8 @@ def run_proxy(out: str | Path, settings: ProxySettings, progress: bool = True,
     reals = [real_test[name] for name in names]
     results = {"sim": _measure([sim_test[name] for name in names], reals, settings.seed)}
     for strength in settings.strengths:
-        target = out / f"refined_s{strength:g}_g{settings.guidance_downsample}"
+        grid = f"_grid{settings.grid_phase}" if settings.grid_phase else ""
+        target = out / f"refined_s{strength:g}_g{settings.guidance_downsample}{grid}"
         started = time.perf_counter()
         refined_now = []
         summary = refine_dataset(out / "test" / "sim", target, refiner.refine,

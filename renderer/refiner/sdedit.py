@@ -114,10 +114,11 @@ class Refiner:
     def _predict_noise(self, sample, timestep, options: RefineOptions):
         """The model's noise prediction for the whole frame, or blended over overlapping tiles."""
         import torch
+        from renderer.refiner.model import with_grid_phase
         height, width = sample.shape[-2:]
         tile = options.tile
         if not tile or (height <= tile and width <= tile):
-            return self.model(sample.to(self.device), timestep).sample
+            return self.model(with_grid_phase(self.config, sample).to(self.device), timestep).sample
         tile = max(self.config.size_multiple, tile - tile % self.config.size_multiple)
         tops = _tile_starts(height, tile, options.tile_overlap)
         lefts = _tile_starts(width, tile, options.tile_overlap)
@@ -127,7 +128,8 @@ class Refiner:
         for top in tops:
             for left in lefts:
                 window = (slice(None), slice(None), slice(top, top + tile), slice(left, left + tile))
-                predicted = self.model(sample[window].to(self.device), timestep).sample.cpu()
+                tile_input = with_grid_phase(self.config, sample[window], top, left)
+                predicted = self.model(tile_input.to(self.device), timestep).sample.cpu()
                 total[window] += predicted * weight
                 weights[window] += weight
         return total / weights

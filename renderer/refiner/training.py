@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from renderer.refiner.errors import RefinerInputError, require_torch
-from renderer.refiner.model import Checkpoint, ModelConfig, build_noise_scheduler, build_unet, load_checkpoint
+from renderer.refiner.model import (Checkpoint, ModelConfig, build_noise_scheduler, build_unet, load_checkpoint,
+                                    with_grid_phase)
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,11 @@ class TrainingOptions:
 
 
 def prepare_photos(images: list[np.ndarray], crop: int, photo_side: Optional[int]) -> list[np.ndarray]:
-    """Resize each photo so its shorter side is ``photo_side`` (at least ``crop``) pixels."""
-    side = max(crop, photo_side or crop)
+    """Resize each photo so its shorter side is ``photo_side`` (at least ``crop``) pixels;
+    ``photo_side=None`` keeps photos as they are (unless smaller than ``crop``)."""
+    if photo_side is None:
+        return [image if min(image.shape[:2]) >= crop else prepare_photos([image], crop, crop)[0] for image in images]
+    side = max(crop, photo_side)
     prepared = []
     for image in images:
         height, width = image.shape[:2]
@@ -66,13 +70,15 @@ def summarize_photos(images: list[np.ndarray], source: str, files: Optional[list
             "std_rgb": [round(v, 2) for v in pixels.std(0).tolist()], "sha256": digest.hexdigest()}
 
 
-def sample_batch(photos: list[np.ndarray], crop: int, batch_size: int, rng: np.random.Generator) -> np.ndarray:
-    """(batch, crop, crop, 3) uint8 random crops, each flipped left-right with probability 1/2."""
+def sample_batch(photos: list[np.ndarray], crop: int, batch_size: int, rng: np.random.Generator,
+                 align: int = 1) -> np.ndarray:
+    """(batch, crop, crop, 3) uint8 random crops starting at multiples of ``align`` pixels, each
+    flipped left-right with probability 1/2."""
     batch = np.empty((batch_size, crop, crop, 3), np.uint8)
     for slot in range(batch_size):
         photo = photos[rng.integers(len(photos))]
-        top = rng.integers(photo.shape[0] - crop + 1)
-        left = rng.integers(photo.shape[1] - crop + 1)
+        top = rng.integers((photo.shape[0] - crop) // align + 1) * align
+        left = rng.integers((photo.shape[1] - crop) // align + 1) * align
         patch = photo[top:top + crop, left:left + crop]
         batch[slot] = patch[:, ::-1] if rng.random() < 0.5 else patch
     return batch
@@ -91,7 +97,8 @@ def train(photos: list[np.ndarray], out: str | os.PathLike, config: ModelConfig,
 
     out = Path(out)
     checkpoint = _resume_or_start(out, config, options, data_summary)
-    crops = prepare_photos(photos, config.image_size, photo_side)
+    crops = prepare_photos(photos, config.image_size, None if config.grid_phase else photo_side)
+    align = config.grid_phase or 1
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(checkpoint.seed)  # initial weights follow the seed
         model = build_unet(config)
@@ -107,10 +114,10 @@ def train(photos: list[np.ndarray], out: str | os.PathLike, config: ModelConfig,
     window: list[float] = []
     with _progress(options.progress, checkpoint.step, options.steps) as advance:
         while checkpoint.step < options.steps:
-            clean = to_model_range(sample_batch(crops, config.image_size, options.batch_size, data_rng))
+            clean = to_model_range(sample_batch(crops, config.image_size, options.batch_size, data_rng, align))
             noise = torch.randn(clean.shape, generator=noise_rng)
             timesteps = torch.randint(0, config.num_train_timesteps, (clean.shape[0],), generator=noise_rng)
-            noisy = scheduler.add_noise(clean, noise, timesteps).to(options.device)
+            noisy = with_grid_phase(config, scheduler.add_noise(clean, noise, timesteps)).to(options.device)
             predicted = model(noisy, timesteps.to(options.device)).sample
             noise = noise.to(options.device)
             loss = torch.nn.functional.mse_loss(predicted, noise)
