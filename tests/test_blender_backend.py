@@ -235,3 +235,16 @@ def test_invalid_resolution_says_what_is_accepted(resolution):
     with pytest.raises((ValueError, Exception), match="two positive integers|expected an int"):
         scene.resolution = resolution
         renderer.render_still()
+
+
+@pytest.mark.parametrize("resolution", [(32, 64), (64, 32)])
+def test_camera_shift_moves_the_principal_point_as_rendered(resolution):
+    scene = kb.Scene(resolution=resolution)
+    renderer = Blender(scene, samples_per_pixel=1, use_denoising=False)
+    scene += kb.Sphere(name="dot", scale=0.1, position=(0, 0, 0))
+    scene += kb.PerspectiveCamera(name="cam", position=(0, -5, 0), look_at=(0, 0, 0),
+                                  shift_x=0.1, shift_y=-0.15)
+    raw = renderer.render_raw()
+    rows, cols = np.nonzero(raw.instance_ids == 1)
+    u, v = project(np.zeros(3), raw.camera)
+    assert abs(cols.mean() + 0.5 - u) < 0.5 and abs(rows.mean() + 0.5 - v) < 0.5

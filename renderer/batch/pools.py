@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
-import queue
+import multiprocessing.connection
 from typing import Any, Optional
 
 from renderer.batch.config import BatchConfig
@@ -64,7 +64,7 @@ class InProcessPool:
 @dataclasses.dataclass
 class _Worker:
     process: Any
-    inbox: Any
+    connection: Any  # our end of the worker's duplex pipe
     current: Optional[int] = None
     retired: bool = False
 
@@ -76,7 +76,6 @@ class ProcessPool:
     def __init__(self, config: BatchConfig, size: int):
         self.config = config
         self.context = multiprocessing.get_context("spawn")
-        self.outbox = self.context.Queue()
         self.workers: dict[int, _Worker] = {}
         self._next_id = 0
         self.startup_failures = 0
@@ -85,12 +84,13 @@ class ProcessPool:
 
     def _start_worker(self) -> None:
         worker_id, self._next_id = self._next_id, self._next_id + 1
-        inbox = self.context.Queue()
+        ours, theirs = self.context.Pipe(duplex=True)
         process = self.context.Process(target=worker_main, name=f"synthscene-worker-{worker_id}",
-                                       args=(self.config.to_json(), worker_id, inbox,
-                                             self.outbox), daemon=True)
+                                       args=(self.config.to_json(), worker_id, theirs),
+                                       daemon=True)
         process.start()
-        self.workers[worker_id] = _Worker(process, inbox)
+        theirs.close()  # the worker holds it now; EOF on ours means the worker is gone
+        self.workers[worker_id] = _Worker(process, ours)
 
     def free_slots(self) -> int:
         return sum(1 for w in self.workers.values()
@@ -100,7 +100,7 @@ class ProcessPool:
         worker = next(w for w in self.workers.values()
                       if w.current is None and not w.retired and w.process.is_alive())
         worker.current = index
-        worker.inbox.put(index)
+        worker.connection.send(index)
 
     def poll(self, timeout: float) -> list[Event]:
         events = self._drain(timeout)
@@ -126,17 +126,24 @@ class ProcessPool:
         return events
 
     def _drain(self, timeout: float) -> list[Event]:
+        """Messages waiting on any worker's pipe (waiting up to ``timeout`` for the first)."""
         events = []
-        while True:
-            try:
-                message = self.outbox.get(timeout=timeout) if timeout else \
-                    self.outbox.get_nowait()
-            except queue.Empty:
+        connections = {w.connection: w for w in self.workers.values()}
+        while connections:
+            ready = multiprocessing.connection.wait(list(connections), timeout)
+            if not ready:
                 return events
             timeout = 0.0
-            event = self._handle(message)
-            if event is not None:
-                events.append(event)
+            for connection in ready:
+                try:
+                    message = connection.recv()
+                except (EOFError, OSError):  # the worker exited; poll() handles that
+                    connections.pop(connection)
+                    continue
+                event = self._handle(message)
+                if event is not None:
+                    events.append(event)
+        return events
 
     def _handle(self, message: tuple) -> Optional[Event]:
         kind, worker_id = message[0], message[1]
@@ -157,10 +164,14 @@ class ProcessPool:
             if kill:
                 worker.process.kill()
             else:
-                worker.inbox.put(None)
+                try:
+                    worker.connection.send(None)
+                except OSError:
+                    pass  # already gone
         for worker in self.workers.values():
             worker.process.join(timeout=30)
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
+            worker.connection.close()
         self.workers.clear()

@@ -1,6 +1,8 @@
 """The worker process: loads the backend once, renders the frames it is sent, reports back.
 
-Messages to the coordinator (tuples on the shared outbox):
+Each worker talks to the coordinator over its own duplex pipe (no lock shared between workers, so
+a worker killed mid-message cannot block the others). It receives frame indices (``None`` =
+stop) and sends:
   ("ready", worker_id)                       backend loaded
   ("done", worker_id, FrameResult)           frame written (manifest line appended)
   ("error", worker_id, index, text, fatal)   the frame raised; ``fatal`` stops the batch
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import signal
+import sys
 import traceback
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
@@ -30,25 +34,37 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
-def worker_main(config_json: dict, worker_id: int, inbox, outbox) -> None:
-    """Entry point of a worker process (spawned)."""
+def forget_bpy_script_paths() -> None:
+    """A spawned process inherits its parent's sys.path; if the parent had imported bpy, that
+    includes ``bpy/<version>/scripts/modules``, whose ``bpy`` package would shadow the real one."""
+    sys.path[:] = [p for p in sys.path
+                   if not (os.sep + "bpy" + os.sep in p and os.sep + "scripts" in p)]
+
+
+def worker_main(config_json: dict, worker_id: int, connection) -> None:
+    """Entry point of a worker process (spawned). Exits when told to, after ``recycle_after``
+    frames, or when the coordinator has gone (its end of the pipe is closed)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+    forget_bpy_script_paths()
     logging.basicConfig(level=logging.WARNING)
     from renderer.batch.config import BatchConfig  # pylint: disable=import-outside-toplevel
     from renderer.batch.session import RenderSession  # pylint: disable=import-outside-toplevel
     config = BatchConfig.from_json(config_json)
     session = RenderSession(config)
-    outbox.put(("ready", worker_id))
+    connection.send(("ready", worker_id))
     rendered = 0
     while True:
-        index = inbox.get()
+        try:
+            index = connection.recv()
+        except EOFError:  # the coordinator died
+            return
         if index is None:
             return
         try:
-            outbox.put(("done", worker_id, session.render(index)))
+            connection.send(("done", worker_id, session.render(index)))
         except Exception as error:  # pylint: disable=broad-except
-            outbox.put(("error", worker_id, index, describe(error), is_fatal(error)))
+            connection.send(("error", worker_id, index, describe(error), is_fatal(error)))
         rendered += 1
         if rendered >= config.recycle_after:
-            outbox.put(("retired", worker_id))
+            connection.send(("retired", worker_id))
             return

@@ -33,9 +33,9 @@ def intrinsics(camera: "bpy.types.Camera", width: int, height: int) -> np.ndarra
         sensor = camera.sensor_width if (fit == "HORIZONTAL" or camera.sensor_fit == "AUTO") \
             else camera.sensor_height
         focal = camera.lens / sensor * fit_px
-    shift_scale = float(max(width, height))
-    cx = width / 2.0 - camera.shift_x * shift_scale
-    cy = height / 2.0 + camera.shift_y * shift_scale
+    # shift is measured in units of the fitted image dimension (checked against renders)
+    cx = width / 2.0 - camera.shift_x * fit_px
+    cy = height / 2.0 + camera.shift_y * fit_px
     return np.array([[focal, 0.0, cx], [0.0, focal, cy], [0.0, 0.0, 1.0]])
 
 
