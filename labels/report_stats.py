@@ -1,0 +1,178 @@
+"""Dataset statistics for the report: per-instance label statistics and randomized parameters.
+
+Read from a native batch folder (see :mod:`labels.native`) without the renderer: label JSONs for
+boxes/visibility, ``specs/<frame>.json`` (the settled scene spec each frame was rendered from) for
+the parameter distributions, and manifest lines for refinement gate scores (refined datasets).
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from labels.native import FrameReadError, latest_records, read_frame_json
+
+PathLike = Union[str, Path]
+# Spec keys that identify a frame rather than describe a randomized choice.
+_NOT_PARAMETERS = {"seed", "recipe", "format_version", "frame_start", "frame_end"}
+_INDEX = re.compile(r"\.\d+(?=\.|$)")
+_MAX_VECTOR_LENGTH = 4
+
+
+@dataclasses.dataclass
+class DatasetStats:
+    """What the report plots. Boxes are pixel-edge; sizes in pixels.
+
+    ``truncation`` is the share of each instance's projected (unclipped) extent that falls outside
+    the image, 0 when fully inside; ``parameters`` maps a spec key (indices of lists of objects or
+    lights replaced by ``*``, vector components as ``[i]``) to the values seen over all frames.
+    """
+    dataset: Path
+    frames: list[str] = dataclasses.field(default_factory=list)
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)
+    unreadable: dict[str, str] = dataclasses.field(default_factory=dict)
+    class_counts: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    box_widths: list[float] = dataclasses.field(default_factory=list)
+    box_heights: list[float] = dataclasses.field(default_factory=list)
+    aspect_ratios: list[float] = dataclasses.field(default_factory=list)
+    visible_fractions: list[float] = dataclasses.field(default_factory=list)
+    truncation: list[float] = dataclasses.field(default_factory=list)
+    truncated_flags: list[bool] = dataclasses.field(default_factory=list)
+    invisible_instances: int = 0
+    objects_per_image: list[int] = dataclasses.field(default_factory=list)
+    image_sizes: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    backends: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    parameters: dict[str, list] = dataclasses.field(default_factory=dict)
+    frames_with_spec: int = 0
+    gate_scores: list[float] = dataclasses.field(default_factory=list)
+    refined_accepted: int = 0
+
+    @property
+    def refined(self) -> bool:
+        return bool(self.gate_scores)
+
+    def randomized_parameters(self) -> dict[str, list]:
+        """Parameters that took more than one value over the dataset."""
+        return {key: values for key, values in self.parameters.items()
+                if len({json.dumps(v) for v in values}) > 1}
+
+    def fixed_parameters(self) -> dict[str, Any]:
+        """Parameters with one value over the dataset: key -> that value."""
+        return {key: values[0] for key, values in self.parameters.items()
+                if values and len({json.dumps(v) for v in values}) == 1}
+
+
+def collect_stats(dataset: PathLike) -> DatasetStats:
+    """Read every ``ok`` frame of a batch folder; unreadable frames are listed, not fatal."""
+    dataset = Path(dataset)
+    stats = DatasetStats(dataset=dataset)
+    for name, record in latest_records(dataset).items():
+        if record.get("status") != "ok":
+            stats.failed[name] = str(record.get("error", "failed"))
+            continue
+        try:
+            labels = read_frame_json(dataset, name)
+        except FrameReadError as error:
+            stats.unreadable[name] = error.reason
+            continue
+        stats.frames.append(name)
+        _add_frame_labels(stats, labels)
+        _add_refinement(stats, record)
+        spec = read_spec(dataset, name, record)
+        if spec is not None:
+            stats.frames_with_spec += 1
+            for key, values in flatten_spec(spec).items():
+                stats.parameters.setdefault(key, []).extend(values)
+    return stats
+
+
+def read_spec(dataset: Path, name: str, record: dict) -> Optional[dict]:
+    """The frame's scene spec (``specs/<frame>.json`` or the manifest's ``spec_file``), or None."""
+    relative = record.get("spec_file") or f"specs/{name}.json"
+    try:
+        data = json.loads((dataset / relative).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def flatten_spec(spec: dict) -> dict[str, list]:
+    """A spec as flat ``{key: [values]}``: nested keys joined by ``.``, list items (objects,
+    lights) pooled under ``.*``, short numeric vectors split into ``[i]`` components."""
+    flat: dict[str, Any] = {}
+    _flatten(spec, "", flat)
+    pooled: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key in _NOT_PARAMETERS:
+            continue
+        pooled_key = _INDEX.sub(".*", key)
+        pooled.setdefault(pooled_key, []).append(value)
+    return pooled
+
+
+def _flatten(value: Any, prefix: str, out: dict) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value) \
+            and len(value) <= _MAX_VECTOR_LENGTH:
+        for index, item in enumerate(value):
+            out[f"{prefix}[{index}]"] = item
+    elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}.{index}", out)
+    elif isinstance(value, list):
+        out[prefix] = json.dumps(value)
+    else:
+        out[prefix] = value
+
+
+def _add_frame_labels(stats: DatasetStats, labels: dict) -> None:
+    width, height = int(labels["width"]), int(labels["height"])
+    stats.image_sizes[f"{width}x{height}"] += 1
+    stats.backends[str(labels.get("backend", "?"))] += 1
+    visible = 0
+    for item in labels["instances"]:
+        stats.truncated_flags.append(bool(item["truncated"]))
+        stats.truncation.append(truncation_share(item.get("amodal_extent"), width, height))
+        stats.visible_fractions.append(float(item["visible_fraction"]))
+        if not item.get("visible_pixels") or item.get("box") is None:
+            stats.invisible_instances += 1
+            continue
+        visible += 1
+        stats.class_counts[item["category"]] += 1
+        x0, y0, x1, y1 = item["box"]
+        box_w, box_h = x1 - x0, y1 - y0
+        stats.box_widths.append(float(box_w))
+        stats.box_heights.append(float(box_h))
+        if box_h > 0:
+            stats.aspect_ratios.append(box_w / box_h)
+    stats.objects_per_image.append(visible)
+
+
+def truncation_share(extent: Optional[list], width: int, height: int) -> float:
+    """Share of the projected extent box ``[x0, y0, x1, y1]`` (pixels) outside the image.
+
+    1.0 when there is no extent (object wholly behind the camera), 0.0 when inside."""
+    if not extent:
+        return 1.0
+    x0, y0, x1, y1 = (float(v) for v in extent)
+    area = max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
+    if area <= 0:
+        return 0.0
+    inside_w = max(min(x1, width) - max(x0, 0.0), 0.0)
+    inside_h = max(min(y1, height) - max(y0, 0.0), 0.0)
+    return max(0.0, 1.0 - inside_w * inside_h / area)
+
+
+def _add_refinement(stats: DatasetStats, record: dict) -> None:
+    refinement = record.get("refinement")
+    if not isinstance(refinement, dict):
+        return
+    score = (refinement.get("gate") or {}).get("score")
+    if isinstance(score, (int, float)):
+        stats.gate_scores.append(float(score))
+    stats.refined_accepted += bool(refinement.get("accepted"))
