@@ -1,0 +1,293 @@
+"""``synthscene validate``: check a batch folder before training on it; problems are named by frame.
+
+Checks, for every ``ok`` frame of the manifest:
+
+* checksums: each file exists and matches its manifest sha256 (:func:`labels.native.verify_frame`);
+* readability: the image decodes, the label JSON and npz parse and hold every field;
+* consistency: image, label maps, JSON and manifest agree on the size; the ids in the instance
+  map are exactly the JSON instances with visible pixels; each instance's ``visible_pixels`` and
+  ``box`` match its mask, its semantic pixels carry its category id; the npz amodal masks
+  cover the same instances; the manifest's instance count matches;
+* degenerate annotations: zero-area boxes, instances with no visible pixel that still carry a
+  box (invisible instances kept by mistake), visible fractions outside [0, 1];
+* COCO (``DIR/coco.json`` if present): loads with pycocotools, every ``ok`` frame has one image
+  entry of the right size, its annotations are exactly the frame's visible instances (category,
+  bbox, area), no zero-area or empty annotation, ids unique.
+
+Failed frames and stray files are reported as warnings (they do not make the dataset invalid).
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+
+from labels.boxes import mask_box
+from labels.native import (MANIFEST, FrameReadError, frame_paths, latest_records,
+                           read_frame_arrays, read_frame_json, read_image, verify_frame)
+
+PathLike = Union[str, Path]
+DATASET = "<dataset>"  # key of problems that belong to no single frame
+
+
+@dataclasses.dataclass
+class ValidationReport:
+    """Problems (make the dataset invalid) and warnings, keyed by frame name or ``<dataset>``."""
+    dataset: Path
+    frames_checked: int = 0
+    problems: dict[str, list[str]] = dataclasses.field(
+        default_factory=lambda: collections.defaultdict(list))
+    warnings: dict[str, list[str]] = dataclasses.field(
+        default_factory=lambda: collections.defaultdict(list))
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.problems.values())
+
+    def add(self, frame: str, problem: str) -> None:
+        self.problems[frame].append(problem)
+
+    def warn(self, frame: str, warning: str) -> None:
+        self.warnings[frame].append(warning)
+
+    def describe(self) -> str:
+        """Human-readable lines: one per problem and warning, then a verdict."""
+        lines = [f"{frame}: {problem}" for frame, items in sorted(self.problems.items())
+                 for problem in items]
+        lines += [f"{frame}: warning: {warning}" for frame, items in sorted(self.warnings.items())
+                  for warning in items]
+        bad_frames = sum(1 for frame, items in self.problems.items() if items and frame != DATASET)
+        verdict = ("valid" if self.ok else
+                   f"INVALID: {sum(len(v) for v in self.problems.values())} problems in "
+                   f"{bad_frames} frames")
+        lines.append(f"{self.dataset}: {self.frames_checked} frames checked, {verdict}"
+                     f"{', ' + str(sum(len(v) for v in self.warnings.values())) + ' warnings' if any(self.warnings.values()) else ''}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"dataset": str(self.dataset), "frames_checked": self.frames_checked,
+                "ok": self.ok, "problems": {k: v for k, v in self.problems.items() if v},
+                "warnings": {k: v for k, v in self.warnings.items() if v}}
+
+
+def validate_dataset(dataset: PathLike, *, check_coco: bool = True) -> ValidationReport:
+    """Run every check on a batch folder; see the module docstring."""
+    dataset = Path(dataset)
+    report = ValidationReport(dataset=dataset)
+    if not (dataset / MANIFEST).is_file():
+        report.add(DATASET, f"no {MANIFEST}: not a batch folder, or nothing was rendered yet")
+        return report
+    records = latest_records(dataset)
+    ok_records = {name: record for name, record in records.items() if record.get("status") == "ok"}
+    if not ok_records:
+        report.add(DATASET, "the manifest lists no finished ('ok') frame")
+    for name, record in records.items():
+        if record.get("status") != "ok":
+            report.warn(name, f"recorded as failed: {record.get('error', '?')}")
+    frame_labels = {}
+    for name, record in ok_records.items():
+        report.frames_checked += 1
+        labels = check_frame(dataset, name, record, report)
+        if labels is not None:
+            frame_labels[name] = labels
+    _check_stray_files(dataset, ok_records, report)
+    coco_path = dataset / "coco.json"
+    if check_coco and coco_path.is_file():
+        check_coco_file(coco_path, dataset, ok_records, frame_labels, report)
+    return report
+
+
+def check_frame(dataset: Path, name: str, record: dict, report: ValidationReport):
+    """Check one frame; add its problems to ``report``; return its label JSON if readable."""
+    for problem in verify_frame(dataset, record):
+        report.add(name, problem)
+    try:
+        labels = read_frame_json(dataset, name)
+        arrays = read_frame_arrays(dataset, name)
+        image = read_image(dataset, name)
+    except FrameReadError as error:
+        report.add(name, error.reason)
+        return None
+    for problem in frame_consistency_problems(labels, arrays, image, record):
+        report.add(name, problem)
+    return labels
+
+
+def frame_consistency_problems(labels: dict, arrays: dict, image: np.ndarray,
+                               record: dict) -> list[str]:
+    """Label/image consistency and degenerate-annotation problems of one readable frame."""
+    width, height = int(labels["width"]), int(labels["height"])
+    problems = []
+    sizes = {"image": image.shape[:2], "label maps": arrays["instance"].shape,
+             "depth": arrays["depth"].shape, "normals": arrays["normals"].shape[:2],
+             "semantic": arrays["semantic"].shape}
+    for what, shape in sizes.items():
+        if tuple(shape) != (height, width):
+            problems.append(f"{what} is {shape[1]}x{shape[0]} but the label JSON says "
+                            f"{width}x{height}")
+    if (record.get("width"), record.get("height")) != (width, height):
+        problems.append(f"manifest says {record.get('width')}x{record.get('height')}, label JSON "
+                        f"{width}x{height}")
+    if record.get("instances") is not None and record["instances"] != len(labels["instances"]):
+        problems.append(f"manifest counts {record['instances']} instances, label JSON has "
+                        f"{len(labels['instances'])}")
+    if problems:
+        return problems  # maps of another size cannot be compared pixel by pixel
+    return problems + _instance_problems(labels, arrays)
+
+
+def _instance_problems(labels: dict, arrays: dict) -> list[str]:
+    instance_map, semantic = arrays["instance"], arrays["semantic"]
+    problems = []
+    instances = labels["instances"]
+    json_ids = [int(item["instance_id"]) for item in instances]
+    if len(set(json_ids)) != len(json_ids):
+        problems.append(f"instance ids repeat in the label JSON: {sorted(json_ids)}")
+    map_ids = set(np.unique(instance_map).tolist()) - {0}
+    unknown = sorted(map_ids - set(json_ids))
+    if unknown:
+        problems.append(f"instance map holds ids {unknown} that the label JSON does not list")
+    if sorted(arrays["amodal_ids"].tolist()) != sorted(json_ids):
+        problems.append(f"npz amodal masks cover ids {sorted(arrays['amodal_ids'].tolist())}, "
+                        f"the label JSON lists {sorted(json_ids)}")
+    for item in instances:
+        problems += [f"instance {item['instance_id']} ({item['category']}): {p}"
+                     for p in _one_instance_problems(item, instance_map, semantic)]
+    return problems
+
+
+def _one_instance_problems(item: dict, instance_map: np.ndarray, semantic: np.ndarray) -> list[str]:
+    mask = instance_map == int(item["instance_id"])
+    pixels = int(mask.sum())
+    problems = []
+    if pixels != item["visible_pixels"]:
+        problems.append(f"visible_pixels is {item['visible_pixels']} but its mask has {pixels}")
+    box = item["box"]
+    if pixels == 0 and box is not None:
+        problems.append(f"no visible pixel but a box {box} (an invisible instance kept)")
+    if box is not None:
+        x0, y0, x1, y1 = box
+        if x1 <= x0 or y1 <= y0:
+            problems.append(f"degenerate box {box} (zero area)")
+        elif pixels and tuple(box) != tuple(mask_box(mask)):
+            problems.append(f"box {box} differs from its mask's box {list(mask_box(mask))}")
+    elif pixels:
+        problems.append("visible pixels but no box")
+    if not 0.0 <= float(item["visible_fraction"]) <= 1.0:
+        problems.append(f"visible_fraction {item['visible_fraction']} is outside [0, 1]")
+    if pixels and not np.all(semantic[mask] == int(item["category_id"])):
+        problems.append(f"semantic map differs from category id {item['category_id']} inside "
+                        "its mask")
+    return problems
+
+
+def _check_stray_files(dataset: Path, ok_records: dict, report: ValidationReport) -> None:
+    listed = {path for name in ok_records for path in frame_paths(name).values()}
+    for folder, pattern in (("images", "*.png"), ("labels", "*.json"), ("labels", "*.npz")):
+        for path in sorted((dataset / folder).glob(pattern)):
+            relative = f"{folder}/{path.name}"
+            if relative not in listed:
+                report.warn(DATASET, f"{relative} is not an 'ok' frame of the manifest (stray or "
+                                     "failed frame's file; exporters ignore it)")
+
+
+def check_coco_file(coco_path: Path, dataset: Path, ok_records: dict, frame_labels: dict,
+                    report: ValidationReport) -> None:
+    """Load ``coco_path`` with pycocotools and compare it with the frames' labels."""
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO  # pylint: disable=import-outside-toplevel
+    where = coco_path.name
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco = COCO(str(coco_path))
+    except Exception as error:  # pycocotools raises bare AssertionError/KeyError/ValueError
+        report.add(DATASET, f"{where} does not load with pycocotools: {error!r}")
+        return
+    _check_coco_ids(coco, where, report)
+    by_file = {}
+    for image in coco.dataset.get("images", []):
+        by_file[(coco_path.parent / image.get("file_name", "")).resolve()] = image
+    categories = {cat["id"]: cat["name"] for cat in coco.dataset.get("categories", [])}
+    frames_seen = set()
+    for name in ok_records:
+        image = by_file.get((dataset / frame_paths(name)["image"]).resolve())
+        if image is None:
+            report.add(name, f"{where} has no image entry for this frame (re-export it: "
+                             "synthscene export DIR --format coco)")
+            continue
+        frames_seen.add(image["id"])
+        if name in frame_labels:
+            for problem in _coco_frame_problems(coco, image, frame_labels[name], categories):
+                report.add(name, f"{where}: {problem}")
+    for image in coco.dataset.get("images", []):
+        if image["id"] not in frames_seen:
+            report.add(DATASET, f"{where} image {image['id']} ({image.get('file_name')}) is not "
+                                "an 'ok' frame of this dataset")
+
+
+def _check_coco_ids(coco, where: str, report: ValidationReport) -> None:
+    for kind in ("images", "annotations", "categories"):
+        ids = [item.get("id") for item in coco.dataset.get(kind, [])]
+        if len(set(ids)) != len(ids):
+            report.add(DATASET, f"{where}: {kind} ids repeat")
+    for annotation in coco.dataset.get("annotations", []):
+        if annotation.get("image_id") not in coco.imgs:
+            report.add(DATASET, f"{where}: annotation {annotation.get('id')} points at a missing "
+                                f"image {annotation.get('image_id')}")
+
+
+def _coco_frame_problems(coco, image: dict, labels: dict, categories: dict) -> list[str]:
+    problems = []
+    if (image.get("width"), image.get("height")) != (labels["width"], labels["height"]):
+        problems.append(f"image size {image.get('width')}x{image.get('height')} differs from "
+                        f"the frame's {labels['width']}x{labels['height']}")
+    visible = {int(item["instance_id"]): item for item in labels["instances"]
+               if item.get("visible_pixels")}
+    annotations = coco.imgToAnns.get(image["id"], [])
+    seen = set()
+    for annotation in annotations:
+        bbox = annotation.get("bbox") or [0, 0, 0, 0]
+        label = f"annotation {annotation.get('id')}"
+        if bbox[2] <= 0 or bbox[3] <= 0 or annotation.get("area", 0) <= 0:
+            problems.append(f"{label} is degenerate (bbox {bbox}, area {annotation.get('area')})")
+        instance_id = annotation.get("instance_id", _instance_by_bbox(bbox, visible))
+        item = visible.get(instance_id)
+        if item is None:
+            problems.append(f"{label} (instance {instance_id}) is no visible instance of the "
+                            "frame (invisible instance kept, or labels changed since export)")
+            continue
+        seen.add(instance_id)
+        problems += [f"{label}: {p}" for p in _annotation_mismatches(annotation, item, categories)]
+    missing = sorted(set(visible) - seen)
+    if missing:
+        problems.append(f"visible instances {missing} have no annotation")
+    return problems
+
+
+def _instance_by_bbox(bbox: list, visible: dict):
+    """The visible instance whose box is ``bbox`` (COCO files without ``instance_id``)."""
+    for instance_id, item in visible.items():
+        x0, y0, x1, y1 = item["box"]
+        if [float(v) for v in bbox] == [x0, y0, x1 - x0, y1 - y0]:
+            return instance_id
+    return None
+
+
+def _annotation_mismatches(annotation: dict, item: dict, categories: dict) -> list[str]:
+    problems = []
+    if categories.get(annotation.get("category_id")) != item["category"]:
+        problems.append(f"category {categories.get(annotation.get('category_id'))!r} but the "
+                        f"frame says {item['category']!r}")
+    x0, y0, x1, y1 = item["box"]
+    if [float(v) for v in annotation.get("bbox", [])] != [x0, y0, x1 - x0, y1 - y0]:
+        problems.append(f"bbox {annotation.get('bbox')} but the frame's box is {item['box']}")
+    if annotation.get("area") != item["visible_pixels"]:
+        problems.append(f"area {annotation.get('area')} but {item['visible_pixels']} visible "
+                        "pixels")
+    return problems
+
