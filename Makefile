@@ -16,7 +16,7 @@ install: $(STAMP)
 # pyproject.toml lists what its scene model, simulator and our code really use.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[test,torch,refiner]'
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[test,torch,refiner,ray]'
 	$(PIP) install -q --disable-pip-version-check --no-deps kubric-nightly==2023.12.27
 	$(BIN)/python -c "import kubric, renderer, bpy; print('installed: bpy', bpy.app.version_string, '/ kubric', kubric.__version__)"
 	touch $(STAMP)

@@ -93,7 +93,11 @@ def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
                        cache_dir: Optional[str | Path] = None):
     """A ``kubric.Scene`` holding exactly the spec's objects, lights, camera and world."""
     import kubric as kb
+    from kubric.utils import next_global_count
 
+    # Kubric numbers repeated asset names per process ("ball", "ball.001", ...); restart the
+    # count so a scene's uids do not depend on what the process built before (warm workers).
+    next_global_count("", reset=True)
     cache = MeshCache(cache_dir or Path(scratch_dir) / "meshes")
     cache.prune(CACHE_LIMIT_BYTES)
     scene = kb.Scene(resolution=tuple(spec.resolution), frame_start=spec.frame_start,
