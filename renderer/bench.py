@@ -1,0 +1,206 @@
+"""``synthscene bench``: throughput measured against baselines taken in the same run.
+
+Section 1 renders the same recipe scenes three ways, in this process, one after the other:
+
+* **bare loop** (the ceiling): the scene is already built in Blender; only
+  ``bpy.ops.render.render()`` of the colour image is timed, with our render settings;
+* **synthscene**: the whole per-frame pipeline from a seed — sample the spec, settle it with
+  PyBullet, build the Kubric scene and the Blender scene, colour pass, label pass, label
+  derivation (masks, boxes, visibility), and the atomic writes of image, labels, spec and manifest;
+* **Kubric stock**: ``kubric.renderer.blender.Blender`` on the same scene, where it runs on this
+  Blender (it is reported with its error where it does not).
+
+With ``--engine raster`` the synthscene pipeline runs on pyrender and is compared with the same
+pipeline on Cycles.
+
+Section 2 renders ``--batch`` *different* scenes twice through the batch runner: one warm worker
+process, then one fresh process per scene (``recycle_after=1``), and reports the worker's resident
+memory after warm-up and at the end.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from renderer.batch import BatchConfig, run_batch
+from renderer.batch.session import RenderSession
+
+
+@dataclasses.dataclass
+class Measure:
+    """Frames/s of one way of rendering, or why it could not run."""
+    name: str
+    frames: int = 0
+    seconds: float = 0.0
+    error: Optional[str] = None
+    note: str = ""
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 and not self.error else 0.0
+
+
+@dataclasses.dataclass
+class Contender:
+    """One way of rendering: ``render_one(index)`` renders a scene and returns the seconds that
+    count."""
+    measure: Measure
+    render_one: Callable[[int], float]
+
+    def run(self, index: int, warm_up: bool) -> None:
+        if self.measure.error:
+            return
+        try:
+            seconds = self.render_one(index)
+        except Exception as error:  # pylint: disable=broad-except
+            self.measure.error = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"
+            return
+        if not warm_up:
+            self.measure.seconds += seconds
+            self.measure.frames += 1
+
+
+def race(contenders: list[Contender], indices: list[int]) -> list[Measure]:
+    """Render every scene with every contender in turn (interleaved, so load changes on the
+    machine hit all of them alike); the first scene is a warm-up and is not counted."""
+    for position, index in enumerate(indices):
+        for contender in contenders:
+            contender.run(index, warm_up=position == 0)
+    return [c.measure for c in contenders]
+
+
+def _build(session: RenderSession, index: int):
+    from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
+    return instantiate(session.sample(index), session.scratch, session.mesh_cache)[1]
+
+
+def bare_loop(session: RenderSession) -> Contender:
+    """Colour render only, scene already in Blender (our settings)."""
+    import bpy  # pylint: disable=import-outside-toplevel
+    from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
+    from renderer.blender.extras import apply_scene_extras  # pylint: disable=import-outside-toplevel
+    from renderer.blender.stdout import silenced_stdout  # pylint: disable=import-outside-toplevel
+
+    def render_one(index: int) -> float:
+        scene = _build(session, index)
+        view = Blender(scene, scratch_dir=session.scratch,
+                       samples_per_pixel=session.config.samples, device=session.config.device)
+        apply_scene_extras(view, scene)
+        bpy.context.scene.render.filepath = str(session.scratch / "bare.png")
+        started = time.perf_counter()
+        with silenced_stdout():
+            bpy.ops.render.render(write_still=True)
+        return time.perf_counter() - started
+    return Contender(Measure("bare bpy render loop", note="colour only, scene prebuilt"),
+                     render_one)
+
+
+def pipeline(session: RenderSession, name: str) -> Contender:
+    """The full synthscene frame, from seed to manifest line."""
+    def render_one(index: int) -> float:
+        return session.render(index).seconds
+    return Contender(Measure(name, note="spec+physics+both passes+labels+writes"), render_one)
+
+
+def kubric_stock(session: RenderSession) -> Contender:
+    """Kubric's own Blender renderer on the same scenes."""
+    def render_one(index: int) -> float:
+        from kubric.renderer.blender import Blender as KubricBlender  # pylint: disable=import-outside-toplevel
+        scene = _build(session, index)
+        started = time.perf_counter()
+        KubricBlender(scene, scratch_dir=str(session.scratch / "kubric"),
+                      samples_per_pixel=session.config.samples).render_still()
+        return time.perf_counter() - started
+    return Contender(Measure("Kubric stock renderer", note="scene build excluded"), render_one)
+
+
+def batch_throughput(config: BatchConfig, recycle_after: int, name: str) -> tuple[Measure, list]:
+    """Frames/s of the batch runner on ``config``; also the per-frame resident memory."""
+    summary = run_batch(dataclasses.replace(config, recycle_after=recycle_after))
+    measure = Measure(name, frames=summary.done, seconds=summary.seconds)
+    if summary.failed or summary.stopped:
+        measure.error = f"{len(summary.failed)} failed; {summary.stopped or ''}"
+    return measure, summary.rss_bytes
+
+
+def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tuple[int, int],
+              samples: int, device: str, out: Optional[Path] = None,
+              report: Callable[[str], None] = print) -> dict:
+    """Run both sections; ``report`` receives progress lines. Returns the numbers."""
+    root = Path(out or tempfile.mkdtemp(prefix="synthscene-bench-"))
+    base = dict(recipe=recipe, count=scenes + 1, resolution=resolution, samples=samples,
+                device=device, workers=0, seed=12345)
+    results: dict = {"recipe": recipe, "resolution": list(resolution), "samples": samples,
+                     "engine": engine}
+    ours = RenderSession(BatchConfig(out=root / f"ours-{engine}", engine=engine, **base))
+    indices = list(range(scenes + 1))
+    report(f"section 1: {scenes} scenes of {recipe!r} at {resolution[0]}x{resolution[1]}, "
+           f"{samples} spp (+1 warm-up each)")
+    contenders = [pipeline(ours, f"synthscene ({engine})")]
+    if engine == "cycles":
+        contenders += [bare_loop(ours), kubric_stock(ours)]
+    else:
+        cycles = RenderSession(BatchConfig(out=root / "ours-cycles", engine="cycles", **base))
+        contenders.append(pipeline(cycles, "synthscene (cycles)"))
+    section = race(contenders, indices)
+    results["device"] = _device(root / f"ours-{engine}")
+    results["section1"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in section]
+    if batch > 0:
+        report(f"section 2: {batch} different scenes, warm worker vs one process per scene")
+        config = BatchConfig(out=root / "warm", engine=engine, **{**base, "count": batch,
+                                                                  "workers": 1})
+        warm, rss = batch_throughput(config, 10 ** 6, "warm worker (1 process)")
+        cold, _ = batch_throughput(dataclasses.replace(config, out=root / "cold"), 1,
+                                   "one process per scene")
+        results["section2"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in (warm, cold)]
+        results["memory"] = memory_growth(rss)
+    return results
+
+
+def memory_growth(rss_bytes: list, warmup: int = 10) -> dict:
+    """Resident memory of the warm worker after ``warmup`` frames and at the end."""
+    if len(rss_bytes) <= warmup:
+        return {}
+    after, end = rss_bytes[warmup - 1], rss_bytes[-1]
+    return {"frames": len(rss_bytes), "after_warmup_mb": round(after / 2 ** 20, 1),
+            "end_mb": round(end / 2 ** 20, 1), "peak_mb": round(max(rss_bytes) / 2 ** 20, 1),
+            "growth_percent": round(100.0 * (end - after) / after, 2)}
+
+
+def _device(out: Path) -> str:
+    from labels.native import read_manifest  # pylint: disable=import-outside-toplevel
+    for record in read_manifest(out):
+        device = record.get("device") or {}
+        return f"{device.get('backend', '?')}: {', '.join(device.get('names', []))}"
+    return "unknown"
+
+
+def format_results(results: dict) -> str:
+    """The table ``synthscene bench`` prints (Markdown, so it can go into the README)."""
+    lines = [f"recipe {results['recipe']}, {results['resolution'][0]}x"
+             f"{results['resolution'][1]}, {results['samples']} spp, device {results['device']}",
+             "", "| way | frames | frames/s | vs first row | note |", "|---|---:|---:|---:|---|"]
+    for key in ("section1", "section2"):
+        rows = results.get(key) or []
+        if key == "section2" and rows:
+            lines += ["", "| batch of different scenes | frames | frames/s | vs first row | note |",
+                      "|---|---:|---:|---:|---|"]
+        reference = rows[0]["fps"] if rows else 0.0
+        for row in rows:
+            ratio = f"{row['fps'] / reference:.2f}x" if reference and row["fps"] else "-"
+            fps = f"{row['fps']:.3f}" if not row["error"] else "failed"
+            note = row["error"] or row["note"]
+            lines.append(f"| {row['name']} | {row['frames']} | {fps} | {ratio} | {note} |")
+        if rows and key == "section1" and results["engine"] == "cycles" and len(rows) > 1 \
+                and rows[1]["fps"]:
+            lines.append(f"\nsynthscene reaches {100 * rows[0]['fps'] / rows[1]['fps']:.0f}% "
+                         "of the bare render loop's frames/s.\n")
+    memory = results.get("memory")
+    if memory:
+        lines.append(f"\nwarm worker memory: {memory['after_warmup_mb']} MB after warm-up, "
+                     f"{memory['end_mb']} MB after {memory['frames']} frames "
+                     f"({memory['growth_percent']:+.1f}%), peak {memory['peak_mb']} MB")
+    return "\n".join(lines)
