@@ -86,7 +86,7 @@ class RenderSession:
         started = time.perf_counter()
         name = frame_name(index)
         spec, scene = instantiate(self.sample(index), self.scratch, self.mesh_cache)
-        view = self._make_view(scene)
+        view = self.make_view(scene)
         raw = view.render_raw()
         raw.render_info.pop("timings", None)  # keeps label files identical between runs
         spec_file = f"{SPECS_DIR}/{name}.json"
@@ -96,7 +96,8 @@ class RenderSession:
         return FrameResult(index=index, name=name, instances=record["instances"],
                            seconds=time.perf_counter() - started, rss_bytes=resident_bytes())
 
-    def _make_view(self, scene) -> Any:
+    def make_view(self, scene) -> Any:
+        """The configured backend's view of ``scene``, with the spec's extras applied."""
         config = self.config
         if config.engine == "raster":
             from renderer.raster import Raster  # pylint: disable=import-outside-toplevel
