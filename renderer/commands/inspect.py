@@ -114,7 +114,7 @@ def rerender_and_compare(dataset: Path, name: str, provenance: dict,
 
 
 def _rerender_into(dataset: Path, name: str, provenance: dict, folder: Path) -> bool:
-    from labels.native import frame_paths, latest_records  # pylint: disable=import-outside-toplevel
+    from labels.native import frame_paths, latest_records, verify_frame  # pylint: disable=import-outside-toplevel
     from renderer.batch import run_batch  # pylint: disable=import-outside-toplevel
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
     config = rerender_config(dataset, provenance, folder)
@@ -132,9 +132,14 @@ def _rerender_into(dataset: Path, name: str, provenance: dict, folder: Path) -> 
         print(f"  spec hash differs: {record.get('spec_hash')} now, "
               f"{provenance.get('spec_hash')} recorded")
     labels_same = same["labels_npz"] and same["labels_json"]
-    print("labels reproduced byte for byte" if labels_same else
-          "labels DIFFER: the recipe, synthscene or its dependencies changed since this frame "
-          "was rendered (compare the versions above)")
+    if labels_same:
+        print("labels reproduced byte for byte")
+    elif verify_frame(dataset, latest_records(dataset)[name]):
+        print("labels DIFFER: the stored files no longer match their manifest checksums (edited "
+              "or corrupted after rendering; see 'synthscene validate')")
+    else:
+        print("labels DIFFER: the recipe, synthscene or its dependencies changed since this frame "
+              "was rendered (compare the versions above)")
     return labels_same
 
 
