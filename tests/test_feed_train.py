@@ -1,0 +1,48 @@
+"""The training example runs end to end on CPU at toy size and produces COCO AP numbers."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from test_feed_helpers import REPO, shared_batch
+
+pytest.importorskip("torch")
+
+
+def test_train_detector_example_end_to_end(tmp_path_factory, tmp_path):
+    batch = shared_batch(tmp_path_factory)
+    metrics_path = tmp_path / "metrics.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples/train_detector.py"), str(batch), "--steps", "150",
+         "--model", "tiny", "--cpu", "--out", str(metrics_path)],
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
+        text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    metrics = json.loads(metrics_path.read_text())
+    assert metrics["model"] == "TinyCenterNet" and metrics["steps"] == 150
+    assert metrics["train_frames"] + metrics["val_frames"] == 24 and metrics["val_frames"] >= 1
+    assert metrics["loss_last"] < 0.5 * metrics["loss_first"]
+    val = metrics["synthetic_val"]
+    for key in ("AP", "AP50", "AP75"):
+        assert isinstance(val[key], float) and 0.0 <= val[key] <= 1.0
+    assert val["detections"] > 0
+
+
+def test_train_detector_evaluates_a_real_coco_set(tmp_path_factory, tmp_path):
+    """A 'real' COCO file (here: the batch's own coco.json, so categories match by name)."""
+    batch = shared_batch(tmp_path_factory)
+    metrics_path = tmp_path / "metrics.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples/train_detector.py"), str(batch), "--steps", "20",
+         "--model", "tiny", "--cpu", "--real-coco", str(batch / "coco.json"),
+         "--out", str(metrics_path)],
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
+        text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    real = json.loads(metrics_path.read_text())["real"]
+    assert 0.0 <= real["AP"] <= 1.0 and real["detections"] > 0
+    assert len(real["matched_categories"]) >= 5
