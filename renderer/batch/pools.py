@@ -2,13 +2,20 @@
 
 Every pool has the same small interface used by :mod:`renderer.batch.runner`:
 
-* ``free_slots() -> int``: how many more frames it can take now;
-* ``submit(index)``: start rendering frame ``index``;
+* ``free_slots(solo) -> int``: how many more frames it can take now; a ``solo`` frame is
+  rendered with nothing else in flight on its worker (see below);
+* ``submit(index, solo)``: start rendering frame ``index``;
 * ``poll(timeout) -> list[Event]``: what finished since the last call;
 * ``close(kill=False)``: stop all workers.
 
 An :class:`Event` is ``done`` (with a FrameResult), ``error`` (the frame raised; ``fatal`` when no
-retry can help) or ``crashed`` (the worker process died while holding the frame).
+retry can help), ``crashed`` (the worker process died while holding the frame) or ``returned``
+(a frame the worker held but had not started, e.g. when it retired).
+
+Local workers hold up to two frames: while one renders, the next one's scene is prepared in a
+thread. When such a worker dies, the crash could come from either frame, so its ``crashed``
+event is not ``attributable``: the coordinator then renders both again ``solo`` (nothing else in
+flight on that worker), where a crash is attributable and counts as an attempt.
 """
 from __future__ import annotations
 
@@ -27,11 +34,12 @@ MAX_STARTUP_FAILURES = 3
 
 @dataclasses.dataclass
 class Event:
-    kind: str  # "done" | "error" | "crashed"
+    kind: str  # "done" | "error" | "crashed" | "returned"
     index: int
     result: Any = None
     error: str = ""
     fatal: bool = False
+    attributable: bool = True  # for "crashed": this frame surely caused it
 
 
 class InProcessPool:
@@ -43,10 +51,10 @@ class InProcessPool:
         self.session = RenderSession(config)
         self._events: list[Event] = []
 
-    def free_slots(self) -> int:
+    def free_slots(self, solo: bool = False) -> int:
         return 0 if self._events else 1
 
-    def submit(self, index: int) -> None:
+    def submit(self, index: int, solo: bool = False) -> None:
         try:
             self._events.append(Event("done", index, result=self.session.render(index)))
         except Exception as error:  # pylint: disable=broad-except
@@ -61,12 +69,21 @@ class InProcessPool:
         del kill
 
 
+FRAMES_PER_WORKER = 2  # one rendering, one being prepared
+
+
 @dataclasses.dataclass
 class _Worker:
     process: Any
     connection: Any  # our end of the worker's duplex pipe
-    current: Optional[int] = None
+    held: list = dataclasses.field(default_factory=list)  # frames sent, not reported, in order
+    solo: bool = False  # holds a frame that must render with nothing else in flight
     retired: bool = False
+
+    def can_take(self, solo: bool) -> bool:
+        if self.retired or self.solo or not self.process.is_alive():
+            return False
+        return not self.held if solo else len(self.held) < FRAMES_PER_WORKER
 
 
 class ProcessPool:
@@ -92,15 +109,16 @@ class ProcessPool:
         theirs.close()  # the worker holds it now; EOF on ours means the worker is gone
         self.workers[worker_id] = _Worker(process, ours)
 
-    def free_slots(self) -> int:
-        return sum(1 for w in self.workers.values()
-                   if w.current is None and not w.retired and w.process.is_alive())
+    def free_slots(self, solo: bool = False) -> int:
+        return sum(1 for w in self.workers.values() if w.can_take(solo))
 
-    def submit(self, index: int) -> None:
-        worker = next(w for w in self.workers.values()
-                      if w.current is None and not w.retired and w.process.is_alive())
-        worker.current = index
-        worker.connection.send(index)
+    def submit(self, index: int, solo: bool = False) -> None:
+        # prefer an idle worker, so frames spread over workers before they queue up
+        worker = min((w for w in self.workers.values() if w.can_take(solo)),
+                     key=lambda w: len(w.held))
+        worker.held.append(index)
+        worker.solo = solo
+        worker.connection.send((index, solo))
 
     def poll(self, timeout: float) -> list[Event]:
         events = self._drain(timeout)
@@ -108,12 +126,14 @@ class ProcessPool:
             if worker.process.is_alive():
                 continue
             events += self._drain(0.0)  # whatever it sent before exiting
-            if worker.current is not None:
+            if worker.held and worker.retired:
+                events += [Event("returned", index) for index in worker.held]
+            elif worker.held:
                 code = worker.process.exitcode
                 how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                events.append(Event("crashed", worker.current,
-                                    error=f"worker process died ({how}) while rendering"))
-                worker.current = None
+                events += [Event("crashed", index, attributable=len(worker.held) == 1,
+                                 error=f"worker process died ({how}) while rendering")
+                           for index in worker.held]
             elif not worker.retired:
                 self.startup_failures += 1
                 if self.startup_failures >= MAX_STARTUP_FAILURES:
@@ -153,9 +173,11 @@ class ProcessPool:
         if kind == "retired":
             worker.retired = True  # its process exits; poll() replaces it
             return None
-        worker.current = None
+        index = message[2].index if kind == "done" else message[2]
+        worker.held.remove(index)
+        worker.solo = worker.solo and bool(worker.held)
         if kind == "done":
-            return Event("done", message[2].index, result=message[2])
+            return Event("done", index, result=message[2])
         _, _, index, text, fatal = message
         return Event("error", index, error=text, fatal=fatal)
 

@@ -72,10 +72,10 @@ class RayPool:
     def _new_actor(self):
         return self.actor_class.remote(self.config.to_json())
 
-    def free_slots(self) -> int:
+    def free_slots(self, solo: bool = False) -> int:
         return len(self.idle)
 
-    def submit(self, index: int) -> None:
+    def submit(self, index: int, solo: bool = False) -> None:
         actor = self.idle.pop()
         self.running[actor.render.remote(index)] = (actor, index)
 

@@ -132,21 +132,29 @@ def run_batch(config: BatchConfig, reporter: Optional[Reporter] = None,
 def _render_all(config: BatchConfig, pool, todo: collections.deque,
                 summary: BatchSummary, reporter: Reporter) -> None:
     attempts: collections.Counter = collections.Counter()
+    solo: set[int] = set()  # frames under suspicion: rendered with nothing else in flight
     in_flight: set[int] = set()
     while (todo or in_flight) and summary.stopped is None:
-        while todo and pool.free_slots() > 0:
+        while todo and pool.free_slots(todo[0] in solo) > 0:
             index = todo.popleft()
             in_flight.add(index)
-            pool.submit(index)
+            pool.submit(index, index in solo)
         for event in pool.poll(POLL_SECONDS):
             in_flight.discard(event.index)
-            _handle_event(config, event, attempts, todo, summary, reporter)
+            _handle_event(config, event, attempts, solo, todo, summary, reporter)
 
 
 def _handle_event(config: BatchConfig, event: Event, attempts: collections.Counter,
-                  todo: collections.deque, summary: BatchSummary, reporter: Reporter) -> None:
+                  solo: set, todo: collections.deque, summary: BatchSummary,
+                  reporter: Reporter) -> None:
     from labels.native import record_failure  # pylint: disable=import-outside-toplevel
     name = frame_name(event.index)
+    if event.kind == "returned" or (event.kind == "crashed" and not event.attributable):
+        if event.kind == "crashed":
+            solo.add(event.index)  # find out which frame crashed: render it alone
+            reporter.frame_failed(name, f"{event.error}; retrying it alone", final=False)
+        todo.appendleft(event.index)
+        return
     if event.kind == "done":
         summary.done += 1
         summary.rss_bytes.append(event.result.rss_bytes)

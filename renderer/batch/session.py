@@ -57,6 +57,15 @@ def _version(distribution: str) -> str:
         return "unknown"
 
 
+@dataclasses.dataclass
+class Prepared:
+    """A frame whose scene is built but not rendered yet."""
+    index: int
+    spec: Any
+    scene: Any
+    seconds: float
+
+
 class RenderSession:
     """Renders frames of one batch; keep one per worker process."""
 
@@ -77,24 +86,33 @@ class RenderSession:
             spec = dataclasses.replace(spec, resolution=tuple(self.config.resolution))
         return spec
 
-    def render(self, index: int) -> FrameResult:
-        """Render frame ``index`` and write it (spec, image, labels, manifest line)."""
+    def prepare(self, index: int) -> Prepared:
+        """Sample, settle and build frame ``index``'s scene. Touches no Blender state, so a worker
+        may run it in a thread while the previous frame renders."""
+        from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
+        started = time.perf_counter()
+        spec, scene = instantiate(self.sample(index), self.scratch, self.mesh_cache)
+        return Prepared(index, spec, scene, time.perf_counter() - started)
+
+    def finish(self, prepared: Prepared) -> FrameResult:
+        """Render a prepared frame and write it (spec, image, labels, then the manifest line)."""
         from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
         from labels.native import write_frame  # pylint: disable=import-outside-toplevel
-        from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
-
         started = time.perf_counter()
-        name = frame_name(index)
-        spec, scene = instantiate(self.sample(index), self.scratch, self.mesh_cache)
-        view = self.make_view(scene)
-        raw = view.render_raw()
+        index, spec, name = prepared.index, prepared.spec, frame_name(prepared.index)
+        raw = self.make_view(prepared.scene).render_raw()
         raw.render_info.pop("timings", None)  # keeps label files identical between runs
         spec_file = f"{SPECS_DIR}/{name}.json"
         spec_bytes = write_json_atomic(self.out / spec_file, spec.to_dict(), indent=1)
         record = write_frame(self.out, name, raw, self._provenance(index, spec, raw, spec_file,
                                                                    spec_bytes))
         return FrameResult(index=index, name=name, instances=record["instances"],
-                           seconds=time.perf_counter() - started, rss_bytes=resident_bytes())
+                           seconds=time.perf_counter() - started + prepared.seconds,
+                           rss_bytes=resident_bytes())
+
+    def render(self, index: int) -> FrameResult:
+        """Prepare, render and write frame ``index``."""
+        return self.finish(self.prepare(index))
 
     def make_view(self, scene) -> Any:
         """The configured backend's view of ``scene``, with the spec's extras applied."""

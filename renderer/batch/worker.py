@@ -1,17 +1,20 @@
 """The worker process: loads the backend once, renders the frames it is sent, reports back.
 
 Each worker talks to the coordinator over its own duplex pipe (no lock shared between workers, so
-a worker killed mid-message cannot block the others). It receives frame indices (``None`` =
-stop) and sends:
+a worker killed mid-message cannot block the others). It receives ``(index, solo)`` pairs (``None``
+= stop) and sends:
   ("ready", worker_id)                       backend loaded
   ("done", worker_id, FrameResult)           frame written (manifest line appended)
   ("error", worker_id, index, text, fatal)   the frame raised; ``fatal`` stops the batch
                                              (disk full, output folder gone)
-  ("retired", worker_id)                     exiting after ``recycle_after`` frames
+  ("retired", worker_id)                     exiting after ``recycle_after`` frames (any
+                                             frame still queued is given back: see pools)
 A worker that dies (segfault, OOM kill) sends nothing; the coordinator notices the exit.
 """
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import errno
 import logging
 import os
@@ -43,7 +46,11 @@ def forget_bpy_script_paths() -> None:
 
 def worker_main(config_json: dict, worker_id: int, connection) -> None:
     """Entry point of a worker process (spawned). Exits when told to, after ``recycle_after``
-    frames, or when the coordinator has gone (its end of the pipe is closed)."""
+    frames, or when the coordinator has gone (its end of the pipe is closed).
+
+    The coordinator may send a second frame while the first renders; the worker then builds the
+    second frame's scene (spec sampling, PyBullet settling, Kubric scene) in a thread, which runs
+    while Cycles renders with the GIL released."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     forget_bpy_script_paths()
     logging.basicConfig(level=logging.WARNING)
@@ -52,19 +59,35 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     config = BatchConfig.from_json(config_json)
     session = RenderSession(config)
     connection.send(("ready", worker_id))
-    rendered = 0
-    while True:
+    queued: collections.deque = collections.deque()  # (index, solo)
+    prepared: dict = {}  # frame index -> Future of session.prepare(index)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as preparer:
+        for _ in range(config.recycle_after):
+            if not _receive(connection, queued, block=not queued):
+                return
+            index, solo = queued.popleft()
+            future = prepared.pop(index, None)
+            _receive(connection, queued, block=False)
+            if queued and not solo and queued[0][0] not in prepared:
+                prepared[queued[0][0]] = preparer.submit(session.prepare, queued[0][0])
+            try:
+                frame = future.result() if future else session.prepare(index)
+                connection.send(("done", worker_id, session.finish(frame)))
+            except Exception as error:  # pylint: disable=broad-except
+                connection.send(("error", worker_id, index, describe(error), is_fatal(error)))
+        connection.send(("retired", worker_id))
+
+
+def _receive(connection, queued: collections.deque, block: bool) -> bool:
+    """Move ``(index, solo)`` messages from the pipe to ``queued``; False when told to stop (or
+    when the coordinator died)."""
+    while block or connection.poll():
+        block = False
         try:
-            index = connection.recv()
-        except EOFError:  # the coordinator died
-            return
-        if index is None:
-            return
-        try:
-            connection.send(("done", worker_id, session.render(index)))
-        except Exception as error:  # pylint: disable=broad-except
-            connection.send(("error", worker_id, index, describe(error), is_fatal(error)))
-        rendered += 1
-        if rendered >= config.recycle_after:
-            connection.send(("retired", worker_id))
-            return
+            message = connection.recv()
+        except EOFError:
+            return False
+        if message is None:
+            return False
+        queued.append(message)
+    return True
