@@ -78,6 +78,7 @@ class RenderSession:
         self.recipe = load_recipe(config.recipe)
         self.versions = versions(config.engine)
         self.recipe_sha256 = recipe_sha256(config.recipe)
+        self.views_made = 0
 
     def sample(self, index: int):
         """The (unsettled) spec of frame ``index``, with the batch's resolution override."""
@@ -124,7 +125,8 @@ class RenderSession:
             from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
             from renderer.blender.extras import apply_scene_extras  # pylint: disable=import-outside-toplevel
             view = Blender(scene, scratch_dir=self.scratch, samples_per_pixel=config.samples,
-                           device=config.device)
+                           device=config.device, reset="purge" if self.views_made else "factory")
+            self.views_made += 1
             apply_scene_extras(view, scene)
             return view
         apply_hdri(view, scene)

@@ -24,6 +24,7 @@ import kubric as kb
 
 from renderer.blender.bindings import bind
 
+LABEL_OVERRIDE_NAME = "synthscene_label_override"
 PRINCIPLED_INPUTS = {  # kubric trait -> Blender 4 Principled BSDF input
     "color": "Base Color",
     "metallic": "Metallic",
@@ -89,7 +90,7 @@ def make_flat(material: kb.FlatMaterial) -> "bpy.types.Material":
 def make_object_coordinates_override() -> "bpy.types.Material":
     """Material used for the label pass: writes Generated coordinates into the AOV
     ``ObjectCoordinates`` (position inside the object's bounding box, [0, 1] per axis)."""
-    mat = bpy.data.materials.new("synthscene_label_override")
+    mat = bpy.data.materials.new(LABEL_OVERRIDE_NAME)
     mat.use_nodes = True
     tree = mat.node_tree
     tree.nodes.remove(tree.nodes["Principled BSDF"])

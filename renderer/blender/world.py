@@ -62,6 +62,7 @@ class World:
             raise FileNotFoundError(f"HDRI {str(file)!r} does not exist; pass an existing "
                                     "equirectangular image")
         image = bpy.data.images.load(str(file), check_existing=True)
+        image.use_fake_user = True  # stays loaded across scenes of a warm worker
         if tuple(image.size) == (0, 0):
             raise ValueError(f"HDRI {str(file)!r} could not be read by Blender; re-export it as "
                              "OpenEXR or Radiance .hdr")
