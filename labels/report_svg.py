@@ -51,12 +51,13 @@ def bar_chart(labels: Sequence[str], counts: Sequence[int], title: str, *,
 def _bars(title: str, kind: str, counts: list[int], tips: list[str],
           x_labels: tuple[str, str] | None, *, gap: float, subtitle: str = "",
           bar_names: list[str] | None = None) -> str:
-    plot_w = WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT
+    width = max(WIDTH, _MARGIN_LEFT + _MARGIN_RIGHT + 44 * len(counts)) if bar_names else WIDTH
+    plot_w = width - _MARGIN_LEFT - _MARGIN_RIGHT
     plot_h = HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM
     top = max(max(counts), 1)
     step = plot_w / len(counts)
-    parts = [_open(kind, title), _text(4, 13, title, weight="bold"),
-             _text(WIDTH - 4, 13, subtitle, anchor="end", size=9, fill="#555")]
+    parts = [_open(kind, title, width), _text(4, 13, title, weight="bold"),
+             _text(width - 4, 13, subtitle, anchor="end", size=9, fill="#555")]
     for index, (count, tip) in enumerate(zip(counts, tips)):
         height = plot_h * count / top
         x = _MARGIN_LEFT + index * step + step * gap / 2
@@ -64,17 +65,17 @@ def _bars(title: str, kind: str, counts: list[int], tips: list[str],
         parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{step * (1 - gap):.1f}" '
                      f'height="{height:.1f}" fill="{_BAR_COLOUR}"><title>{escape(tip)}</title></rect>')
         if bar_names:
-            label = bar_names[index][:10]
+            label = bar_names[index][:8]
             parts.append(_text(x + step * (1 - gap) / 2, HEIGHT - _MARGIN_BOTTOM + 11, label,
                                anchor="middle", size=8))
     axis_y = _MARGIN_TOP + plot_h
-    parts.append(f'<line x1="{_MARGIN_LEFT}" y1="{axis_y}" x2="{WIDTH - _MARGIN_RIGHT}" '
+    parts.append(f'<line x1="{_MARGIN_LEFT}" y1="{axis_y}" x2="{width - _MARGIN_RIGHT}" '
                  f'y2="{axis_y}" stroke="#333"/>')
     parts.append(_text(_MARGIN_LEFT - 3, _MARGIN_TOP + 8, str(top), anchor="end", size=9))
     parts.append(_text(_MARGIN_LEFT - 3, axis_y, "0", anchor="end", size=9))
     if x_labels:
         parts.append(_text(_MARGIN_LEFT, axis_y + 12, x_labels[0], size=9))
-        parts.append(_text(WIDTH - _MARGIN_RIGHT, axis_y + 12, x_labels[1], anchor="end", size=9))
+        parts.append(_text(width - _MARGIN_RIGHT, axis_y + 12, x_labels[1], anchor="end", size=9))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -84,10 +85,10 @@ def _empty(title: str, kind: str) -> str:
             + _text(WIDTH / 2, HEIGHT / 2, "no data", anchor="middle", fill="#888") + "</svg>")
 
 
-def _open(kind: str, title: str) -> str:
+def _open(kind: str, title: str, width: int = WIDTH) -> str:
     return (f'<svg class="plot" data-kind="{kind}" data-title="{escape(title)}" '
-            f'xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-            f'viewBox="0 0 {WIDTH} {HEIGHT}">')
+            f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}" '
+            f'viewBox="0 0 {width} {HEIGHT}">')
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 11,
