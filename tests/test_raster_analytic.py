@@ -234,8 +234,9 @@ def test_kubric_layers_match_the_raw_passes(on_axis_sphere):
     view = scene.views[0]
     layers = view.render_still(return_layers=("rgba", "segmentation", "z", "depth", "normal"))
     np.testing.assert_array_equal(layers["segmentation"][..., 0], raw.instance_ids)
-    np.testing.assert_array_equal(layers["z"][..., 0], raw.depth)
     hit = np.isfinite(raw.depth)
+    np.testing.assert_array_equal(layers["z"][..., 0][hit], raw.depth[hit])
+    assert np.all(layers["z"][..., 0][~hit] == 1e10)  # Kubric's background depth
     assert np.all(layers["depth"][..., 0][hit] >= raw.depth[hit])   # ray length >= planar z
     assert layers["normal"].dtype == np.uint16
     assert layers["rgba"][hit].mean() > layers["rgba"][~hit][..., :3].mean()

@@ -16,9 +16,7 @@ import bpy
 import numpy as np
 
 from renderer.blender.stdout import silenced_stdout
-
-MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")
-
+from renderer.kubric_layers import MESH_EXTENSIONS, check_mesh_file
 
 def _new_object(name: str, mesh: "bpy.types.Mesh") -> "bpy.types.Object":
     obj = bpy.data.objects.new(name, mesh)
@@ -43,18 +41,6 @@ def make_sphere(name: str) -> "bpy.types.Object":
     bm.free()
     mesh.shade_smooth()
     return _new_object(name, mesh)
-
-
-def check_mesh_file(path: str | os.PathLike) -> Path:
-    """Return ``path`` as a Path if it names a readable mesh file we can import, else raise."""
-    file = Path(path)
-    if file.suffix.lower() not in MESH_EXTENSIONS:
-        raise ValueError(f"mesh file {str(file)!r} has unsupported extension {file.suffix!r}; "
-                         f"supported: {', '.join(MESH_EXTENSIONS)}")
-    if not file.is_file():
-        raise FileNotFoundError(f"mesh file {str(file)!r} does not exist; check the "
-                                "FileBasedObject's render_filename")
-    return file
 
 
 def _run_importer(file: Path, import_kwargs: dict) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from pathlib import Path
-from typing import Optional
 
 import bpy
 import cv2
@@ -25,11 +24,13 @@ import OpenEXR
 
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.blender.objects import world_triangles
+from renderer.kubric_layers import KUBRIC_LAYERS as SHARED_KUBRIC_LAYERS
+from renderer.kubric_layers import category_of, unit_to_uint16
+from renderer.kubric_layers import kubric_layer as shared_kubric_layer
 
 VIEW_LAYER = "ViewLayer"
 BACKGROUND_Z = 1e9  # anything at or beyond this planar depth (metres) is background
-KUBRIC_LAYERS = ("rgba", "rgb", "segmentation", "depth", "z", "normal", "object_coordinates",
-                 "uv", "forward_flow", "backward_flow")
+KUBRIC_LAYERS = SHARED_KUBRIC_LAYERS + ("uv", "forward_flow", "backward_flow")
 
 
 @dataclasses.dataclass
@@ -141,49 +142,17 @@ def planar_depth(layers: dict) -> np.ndarray:
     return z
 
 
-def ray_distance(z: np.ndarray, camera: CameraModel) -> np.ndarray:
-    """Distance from the camera centre to the surface seen at each pixel centre, metres."""
-    if camera.orthographic:
-        return z.copy()
-    height, width = z.shape
-    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
-    x = (cols - camera.K[0, 2]) / camera.K[0, 0]
-    y = (rows - camera.K[1, 2]) / camera.K[1, 1]
-    return (z * np.sqrt(1.0 + x * x + y * y)).astype(np.float32)
-
-
 def kubric_layer(key: str, rendered: FramePasses, camera: CameraModel) -> np.ndarray:
-    """One of Kubric's output layers, in Kubric's dtype and encoding."""
+    """One of Kubric's output layers (:data:`KUBRIC_LAYERS`), in Kubric's dtype and encoding."""
     layers = rendered.layers
-    if key == "rgba":
-        return rendered.rgba
-    if key == "rgb":
-        return rendered.rgba[..., :3]
-    if key == "segmentation":
-        return instance_ids(layers).astype(np.uint32)[..., None]
-    if key == "z":
-        return layers["z"][..., None]
-    if key == "depth":
-        return ray_distance(layers["z"], camera)[..., None]
-    if key in ("normal",):
-        return ((np.clip(layers["normal"], -1, 1) + 1) * 65535 / 2).astype(np.uint16)
-    if key in ("object_coordinates", "uv"):
-        return (np.clip(layers[key], 0, 1) * 65535).astype(np.uint16)
-    vector = layers["vector"]  # Blender: (-d_col, d_row) to previous frame, then to next
+    if key == "uv":
+        return unit_to_uint16(layers["uv"])
+    vector = layers["vector"]  # Blender: (-d_col, d_row) to the previous frame, then the next
     if key == "backward_flow":
         return np.stack([vector[..., 1], -vector[..., 0]], axis=-1)
     if key == "forward_flow":
         return np.stack([vector[..., 3], -vector[..., 2]], axis=-1)
-    raise KeyError(key)
-
-
-def category_of(asset) -> Optional[str]:
-    """Class name: ``asset.metadata["category"]`` if given (None = unlabelled distractor),
-    else the FileBasedObject's ``asset_id``, else the asset type in lower case."""
-    if "category" in asset.metadata:
-        category = asset.metadata["category"]
-        return None if category is None else str(category)
-    return getattr(asset, "asset_id", "") or type(asset).__name__.lower()
+    return shared_kubric_layer(key, raw_passes(rendered, camera, [], {}))
 
 
 def instance_geometry(instance_id: int, asset, blender_object,

@@ -35,6 +35,7 @@ from renderer.blender.bindings import SetAttribute as _setter, bind, bind_object
 from renderer.blender.device import DeviceInfo, configure_device
 from renderer.blender.stdout import silenced_stdout
 from renderer.blender.world import World
+from renderer.kubric_layers import check_layer_names
 
 logger = logging.getLogger(__name__)
 
@@ -357,13 +358,11 @@ class Blender(core.View):
                return_layers: Sequence[str] = DEFAULT_LAYERS) -> Dict[str, np.ndarray]:
         """Render ``frames`` (default: frame_start..frame_end) and return Kubric's layers,
         each stacked over frames: rgba (F,H,W,4) uint8, segmentation (F,H,W,1) uint32,
-        depth (F,H,W,1) float32 (distance to the camera centre, like Kubric), z (planar depth),
+        depth (F,H,W,1) float32 (distance to the camera centre, like Kubric; background 1e10),
+        z (planar depth),
         normal / object_coordinates / uv (F,H,W,3) uint16, forward_flow / backward_flow
         (F,H,W,2) float32 as (delta_row, delta_col)."""
-        unknown = sorted(set(return_layers) - set(passes.KUBRIC_LAYERS))
-        if unknown:
-            raise ValueError(f"unknown return_layers {unknown}; available: "
-                             f"{', '.join(passes.KUBRIC_LAYERS)}")
+        check_layer_names(return_layers, passes.KUBRIC_LAYERS)
         if not ignore_missing_textures:
             self._check_missing_textures()
         if frames is None:

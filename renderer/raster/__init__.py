@@ -11,7 +11,7 @@ Public API:
 
 Modules: view.py (the view), label_pass.py (exact labels from a triangle-index pass),
 camera.py (intrinsics/extrinsics), geometry.py (meshes), shading.py (materials, lights),
-textures.py, environment.py (HDRI), layers.py (Kubric layers), platform.py (EGL/OSMesa),
+textures.py, environment.py (HDRI), platform.py (EGL/OSMesa),
 benchmark.py (``python -m renderer.raster.benchmark``).
 """
 from renderer.raster.camera import intrinsics

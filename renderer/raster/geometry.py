@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from pathlib import Path
 
 import numpy as np
 import trimesh
 
 import kubric as kb
+
+from renderer.kubric_layers import check_mesh_file
 
 SPHERE_SUBDIVISIONS = 5
 
@@ -98,19 +99,10 @@ def _load_file_parts(path: str, mtime: float) -> tuple[tuple[trimesh.Trimesh, ..
     return tuple(_placed_part(mesh, transform, smooth) for mesh, transform in found), smooth
 
 
-MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")
-
-
 def load_file_mesh(path: str) -> ObjectMesh:
     """Load ``path`` in file coordinates (see module docstring); one mesh per part; smooth
     shaded with the file's vertex normals when it has them (as Blender's importers), else flat."""
-    file_path = Path(path)
-    if file_path.suffix.lower() not in MESH_EXTENSIONS:
-        raise ValueError(f"mesh file {path!r} has unsupported extension {file_path.suffix!r}; "
-                         f"supported: {', '.join(MESH_EXTENSIONS)}")
-    if not file_path.is_file():
-        raise FileNotFoundError(f"mesh file {path!r} does not exist; check the "
-                                "FileBasedObject's render_filename")
+    file_path = check_mesh_file(path)
     parts, smooth = _load_file_parts(str(file_path.resolve()), file_path.stat().st_mtime)
     return ObjectMesh(parts=parts, smooth=smooth)
 

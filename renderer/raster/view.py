@@ -30,7 +30,7 @@ from kubric.core.view import View
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
 from renderer.raster import environment, geometry, label_pass, platform, shading, textures
-from renderer.raster.layers import KUBRIC_LAYERS, category_of, kubric_layer
+from renderer.kubric_layers import KUBRIC_LAYERS, category_of, check_layer_names, kubric_layer
 
 SHADER_DIR = Path(__file__).parent / "shaders"
 
@@ -201,12 +201,9 @@ class Raster(View):
         (same as renderer.blender): rgba (H,W,4) uint8, rgb (H,W,3), segmentation (H,W,1)
         uint32, depth (H,W,1) float32 distance to the camera centre, z (H,W,1) planar depth,
         normal (H,W,3) uint16 = (n + 1) / 2 * 65535 (world frame), object_coordinates (H,W,3)
-        uint16 = c * 65535. Flow and uv are not rendered by this backend."""
+        uint16 = c * 65535 (see renderer.kubric_layers). Flow and uv are not rendered by this backend."""
         del ignore_missing_textures  # missing files fail loudly when loaded
-        unknown = sorted(set(return_layers) - set(KUBRIC_LAYERS))
-        if unknown:
-            raise ValueError(f"the raster backend cannot produce layers {unknown}; "
-                             f"available: {', '.join(KUBRIC_LAYERS)}")
+        check_layer_names(return_layers, KUBRIC_LAYERS)
         raw = self.render_raw(frame)
         return {name: kubric_layer(name, raw) for name in return_layers}
 
