@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from renderer.batch import BatchConfig, run_batch
+from renderer.batch.runner import SilentReporter
 from renderer.batch.session import RenderSession
 
 
@@ -98,11 +99,29 @@ def bare_loop(session: RenderSession) -> Contender:
                      render_one)
 
 
-def pipeline(session: RenderSession, name: str) -> Contender:
-    """The full synthscene frame, from seed to manifest line."""
-    def render_one(index: int) -> float:
-        return session.render(index).seconds
-    return Contender(Measure(name, note="spec+physics+both passes+labels+writes"), render_one)
+class _FrameClock(SilentReporter):
+    """Records when each frame of a batch finished."""
+
+    def __init__(self):
+        self.finished: list[float] = []
+
+    def frame_done(self, result) -> None:
+        self.finished.append(time.perf_counter())
+
+
+def worker_pipeline(config: BatchConfig, name: str) -> Measure:
+    """The full synthscene frame (seed to manifest line) in one warm worker process, as
+    ``synthscene render --workers 1`` runs it (the next scene is prepared while one renders).
+    Steady state: frames finished after the first, over the time since the first finished."""
+    clock = _FrameClock()
+    summary = run_batch(dataclasses.replace(config, workers=1), clock)
+    measure = Measure(name, note="spec+physics+both passes+labels+writes, warm worker")
+    if summary.failed or summary.stopped or len(clock.finished) < 2:
+        measure.error = f"{len(summary.failed)} failed {summary.stopped or ''}".strip()
+        return measure
+    measure.frames = len(clock.finished) - 1
+    measure.seconds = clock.finished[-1] - clock.finished[0]
+    return measure
 
 
 def kubric_stock(session: RenderSession) -> Contender:
@@ -135,17 +154,17 @@ def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tup
                 device=device, workers=0, seed=12345)
     results: dict = {"recipe": recipe, "resolution": list(resolution), "samples": samples,
                      "engine": engine}
-    ours = RenderSession(BatchConfig(out=root / f"ours-{engine}", engine=engine, **base))
+    config = BatchConfig(out=root / f"ours-{engine}", engine=engine, **base)
     indices = list(range(scenes + 1))
     report(f"section 1: {scenes} scenes of {recipe!r} at {resolution[0]}x{resolution[1]}, "
            f"{samples} spp (+1 warm-up each)")
-    contenders = [pipeline(ours, f"synthscene ({engine})")]
+    section = [worker_pipeline(config, f"synthscene ({engine})")]
     if engine == "cycles":
-        contenders += [bare_loop(ours), kubric_stock(ours)]
+        baseline = RenderSession(dataclasses.replace(config, out=root / "baselines"))
+        section += race([bare_loop(baseline), kubric_stock(baseline)], indices)
     else:
-        cycles = RenderSession(BatchConfig(out=root / "ours-cycles", engine="cycles", **base))
-        contenders.append(pipeline(cycles, "synthscene (cycles)"))
-    section = race(contenders, indices)
+        section.append(worker_pipeline(dataclasses.replace(
+            config, engine="cycles", out=root / "ours-cycles"), "synthscene (cycles)"))
     results["device"] = _device(root / f"ours-{engine}")
     results["section1"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in section]
     if batch > 0:
