@@ -102,14 +102,17 @@ def validate_dataset(dataset: PathLike, *, check_coco: bool = True) -> Validatio
 
 def check_frame(dataset: Path, name: str, record: dict, report: ValidationReport):
     """Check one frame; add its problems to ``report``; return its label JSON if readable."""
-    for problem in verify_frame(dataset, record):
+    checksum_problems = verify_frame(dataset, record)
+    for problem in checksum_problems:
         report.add(name, problem)
     try:
         labels = read_frame_json(dataset, name)
         arrays = read_frame_arrays(dataset, name)
         image = read_image(dataset, name)
     except FrameReadError as error:
-        report.add(name, error.reason)
+        if not (error.reason.endswith("is missing")
+                and any(p.endswith("is missing") for p in checksum_problems)):
+            report.add(name, error.reason)  # (a missing file is already named above)
         return None
     for problem in frame_consistency_problems(labels, arrays, image, record):
         report.add(name, problem)

@@ -125,9 +125,19 @@ def _rerender_into(dataset: Path, name: str, provenance: dict, folder: Path) -> 
         raise UserError(f"re-rendering frame {name} failed: {summary.failed or summary.stopped}")
     paths = dict(frame_paths(name), spec=provenance.get("spec_file") or f"specs/{name}.json")
     same = {key: _same_bytes(dataset / path, folder / path) for key, path in paths.items()}
+    refinement = latest_records(dataset)[name].get("refinement") or {}
+    if refinement.get("source_image_sha256"):  # refined dataset: compare the unrefined render
+        rendered = hashlib.sha256((folder / paths["image"]).read_bytes()).hexdigest()
+        same["image"] = rendered == refinement["source_image_sha256"]
     for key, path in paths.items():
-        note = " (images match only on the same device)" if key == "image" else ""
-        print(f"  {path:<24} {'identical' if same[key] else 'DIFFERS'}{note}")
+        note = ""
+        if key == "image":
+            note = (" (compared with the render before refinement)" if refinement
+                    else "") + " (images match only on the same device)"
+        verdict = "identical" if same[key] else "DIFFERS"
+        if not (dataset / path).is_file():
+            verdict, note = "not compared", f" ({path} is not in {dataset})"
+        print(f"  {path:<24} {verdict}{note}")
     if record.get("spec_hash") != provenance.get("spec_hash"):
         print(f"  spec hash differs: {record.get('spec_hash')} now, "
               f"{provenance.get('spec_hash')} recorded")
