@@ -43,6 +43,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a source checkout
 
+from labels.atomic import write_json_atomic  # noqa: E402
 from labels.torch_dataset import DetectionDataset  # noqa: E402
 from labels.yolo import split_of  # noqa: E402
 
@@ -271,24 +272,29 @@ def predict_all(model: nn.Module, images: list[torch.Tensor], device: torch.devi
 
 def coco_ap(ground_truth: dict, detections: list[dict],
             category_ids: Optional[list[int]] = None) -> dict:
-    """COCOeval bbox on an in-memory ground truth; AP, AP50, AP75 (0 when nothing detected)."""
+    """COCOeval bbox on an in-memory ground truth: AP, AP50, AP75, and class-agnostic AP
+    (``AP_any_class``: localisation alone); 0 when nothing was detected."""
     from pycocotools.coco import COCO  # pylint: disable=import-outside-toplevel
     from pycocotools.cocoeval import COCOeval  # pylint: disable=import-outside-toplevel
+    if not detections:
+        return {"AP": 0.0, "AP50": 0.0, "AP75": 0.0, "AP_any_class": 0.0, "detections": 0}
+    stats = {}
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO()
         coco.dataset = ground_truth
         coco.createIndex()
-        if not detections:
-            return {"AP": 0.0, "AP50": 0.0, "AP75": 0.0, "detections": 0}
         results = coco.loadRes(detections)
-        evaluator = COCOeval(coco, results, "bbox")
-        if category_ids is not None:
-            evaluator.params.catIds = category_ids
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
-    stats = [max(float(value), 0.0) for value in evaluator.stats[:3]]  # -1 = no ground truth
-    return {"AP": stats[0], "AP50": stats[1], "AP75": stats[2], "detections": len(detections)}
+        for use_categories in (1, 0):
+            evaluator = COCOeval(coco, results, "bbox")
+            evaluator.params.useCats = use_categories
+            if category_ids is not None:
+                evaluator.params.catIds = category_ids
+            evaluator.evaluate()
+            evaluator.accumulate()
+            evaluator.summarize()
+            stats[use_categories] = [max(float(v), 0.0) for v in evaluator.stats[:3]]  # -1: no GT
+    return {"AP": stats[1][0], "AP50": stats[1][1], "AP75": stats[1][2],
+            "AP_any_class": stats[0][0], "detections": len(detections)}
 
 
 def synthetic_ground_truth(frames: InMemoryFrames, class_names: list[str]) -> dict:
@@ -384,7 +390,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     print(json.dumps(metrics, indent=1))
     if args.out:
-        Path(args.out).write_text(json.dumps(metrics, indent=1), encoding="utf-8")
+        write_json_atomic(Path(args.out), metrics, indent=1)
     return metrics
 
 
