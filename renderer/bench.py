@@ -179,12 +179,14 @@ def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tup
     return results
 
 
-def memory_growth(rss_bytes: list, warmup: int = 10) -> dict:
-    """Resident memory of the warm worker after ``warmup`` frames and at the end."""
+def memory_growth(rss_bytes: list, warmup: Optional[int] = None) -> dict:
+    """Resident memory of the warm worker after warm-up (default: the first 20% of frames, in
+    which caches fill: meshes, HDRIs, Cycles kernels) and at the end."""
+    warmup = warmup or max(1, len(rss_bytes) // 5)
     if len(rss_bytes) <= warmup:
         return {}
     after, end = rss_bytes[warmup - 1], rss_bytes[-1]
-    return {"frames": len(rss_bytes), "after_warmup_mb": round(after / 2 ** 20, 1),
+    return {"frames": len(rss_bytes), "warmup_frames": warmup, "after_warmup_mb": round(after / 2 ** 20, 1),
             "end_mb": round(end / 2 ** 20, 1), "peak_mb": round(max(rss_bytes) / 2 ** 20, 1),
             "growth_percent": round(100.0 * (end - after) / after, 2)}
 
@@ -219,7 +221,8 @@ def format_results(results: dict) -> str:
                          "of the bare render loop's frames/s.\n")
     memory = results.get("memory")
     if memory:
-        lines.append(f"\nwarm worker memory: {memory['after_warmup_mb']} MB after warm-up, "
+        lines.append(f"\nwarm worker memory: {memory['after_warmup_mb']} MB after warm-up "
+                     f"({memory['warmup_frames']} frames), "
                      f"{memory['end_mb']} MB after {memory['frames']} frames "
                      f"({memory['growth_percent']:+.1f}%), peak {memory['peak_mb']} MB")
     return "\n".join(lines)

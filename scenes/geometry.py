@@ -40,7 +40,9 @@ def asset_mesh(asset: AssetSpec) -> trimesh.Trimesh:
     return _cached_mesh(json.dumps(asset_description(asset), sort_keys=True)).copy()
 
 
-@functools.lru_cache(maxsize=256)
+# Meshes repeat within a frame (settle, build, renderer), rarely across frames: random parameters
+# make each scene's meshes new. A small cache keeps a warm worker's memory flat.
+@functools.lru_cache(maxsize=32)
 def _cached_mesh(description_json: str) -> trimesh.Trimesh:
     description = json.loads(description_json)
     kind, name = description["kind"], description["name"]
