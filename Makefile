@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[test,torch,refiner,ray]'
 	$(PIP) install -q --disable-pip-version-check --no-deps kubric-nightly==2023.12.27
 	$(BIN)/python -c "import kubric, renderer, bpy; print('installed: bpy', bpy.app.version_string, '/ kubric', kubric.__version__)"
+	# headless Chromium for the report screenshot test (Debian package; the test skips without it)
+	command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed: the report screenshot test will be skipped"
 	touch $(STAMP)
 
 demo: install
