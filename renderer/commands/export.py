@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.cli import UserError
+    from renderer.errors import UserError
     from labels.coco import write_coco
     from labels.yolo import export_yolo
 

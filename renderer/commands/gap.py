@@ -24,15 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.cli import UserError
-    from renderer.refiner.errors import RefinerInputError
-    try:
-        return _run(args)
-    except RefinerInputError as error:
-        raise UserError(str(error)) from None
-
-
-def _run(args: argparse.Namespace) -> int:
     from renderer.refiner.gap import domain_gap
     from renderer.refiner.images import read_image_folder
     synthetic, _ = read_image_folder(args.synthetic)

@@ -35,15 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.cli import UserError
-    from renderer.refiner.errors import RefinerInputError
-    try:
-        return _run(args)
-    except RefinerInputError as error:
-        raise UserError(str(error)) from None
-
-
-def _run(args: argparse.Namespace) -> int:
     from renderer.commands.refiner import apply_threads, pick_device
     from renderer.refiner.gate import DEFAULT_THRESHOLD
     from renderer.refiner.sdedit import RefineOptions

@@ -76,12 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.cli import UserError
-    from renderer.refiner.errors import RefinerInputError
-    try:
-        return args.refiner_run(args)
-    except RefinerInputError as error:
-        raise UserError(str(error)) from None
+    return args.refiner_run(args)
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +99,7 @@ def pick_device(requested: str) -> str:
 
 
 def _model_config(args: argparse.Namespace):
-    from renderer.cli import UserError
+    from renderer.errors import UserError
     from renderer.refiner.model import ModelConfig
     try:
         channels = tuple(int(value) for value in args.channels.split(","))
@@ -126,7 +121,7 @@ def _model_config(args: argparse.Namespace):
 
 def _train(args: argparse.Namespace) -> int:
     from pathlib import Path
-    from renderer.cli import UserError
+    from renderer.errors import UserError
     from renderer.refiner.errors import require_torch
     require_torch()
     from renderer.refiner.training import TrainingOptions, summarize_photos, train

@@ -1,4 +1,5 @@
-"""Errors the refiner raises for bad user input (CLI commands turn them into ``UserError``)."""
+"""Errors the refiner raises for bad user input (the CLI prints them as one line, see
+renderer.errors)."""
 from __future__ import annotations
 
 
