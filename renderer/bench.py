@@ -179,10 +179,12 @@ def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tup
     return results
 
 
-def memory_growth(rss_bytes: list, warmup: Optional[int] = None) -> dict:
-    """Resident memory of the warm worker after warm-up (default: the first 20% of frames, in
-    which caches fill: meshes, HDRIs, Cycles kernels) and at the end."""
-    warmup = warmup or max(1, len(rss_bytes) // 5)
+MEMORY_WARMUP_FRAMES = 50  # caches fill meanwhile: meshes, HDRIs, Cycles kernels
+
+
+def memory_growth(rss_bytes: list, warmup: int = MEMORY_WARMUP_FRAMES) -> dict:
+    """Resident memory of the warm worker after ``warmup`` frames and at the end ({} when the
+    batch is not longer than the warm-up; use --batch 500 for a memory measurement)."""
     if len(rss_bytes) <= warmup:
         return {}
     after, end = rss_bytes[warmup - 1], rss_bytes[-1]
