@@ -230,12 +230,11 @@ def settle(spec: SceneSpec, scratch_dir: str | Path,
     simulator = PyBullet(scene, scratch_dir)
     bodies = [a for a in scene.assets if hasattr(a, "static") and simulator in a.linked_objects]
     _tune_dynamics(simulator, bodies)
-    frames = max(1, round(SETTLE_CHUNK_SECONDS * scene.frame_rate))
     chunks = max(1, math.ceil(spec.physics.seconds / SETTLE_CHUNK_SECONDS))
     moving = [a for a in bodies if not a.static]
     at_rest, chunk = False, 0
     for chunk in range(1, chunks + 1):
-        simulator.run(frame_start=0, frame_end=frames - 1)
+        _simulate(simulator, moving, SETTLE_CHUNK_SECONDS)
         at_rest = all(np.linalg.norm(a.velocity) < REST_SPEED and
                       np.linalg.norm(a.angular_velocity) < 10 * REST_SPEED for a in moving)
         if at_rest:
@@ -245,8 +244,20 @@ def settle(spec: SceneSpec, scratch_dir: str | Path,
                        spec.recipe, spec.seed, chunk * SETTLE_CHUNK_SECONDS)
     poses = {a.name: (tuple(map(float, a.position)), tuple(map(float, a.quaternion)))
              for a in moving}
-    return _with_poses(spec, poses, simulated=chunk * frames / scene.frame_rate,
-                       at_rest=at_rest)
+    return _with_poses(spec, poses, simulated=chunk * SETTLE_CHUNK_SECONDS, at_rest=at_rest)
+
+
+def _simulate(simulator, moving: list, seconds: float) -> None:
+    """Step PyBullet for ``seconds`` at the scene's step rate, then copy the final poses and
+    velocities to ``moving``. (Kubric's ``run()`` also collects every contact and keyframes every
+    frame, which settling does not need and which cost most of its time.)"""
+    client = simulator._physics_client  # pylint: disable=protected-access
+    for _ in range(max(1, round(seconds * simulator.scene.step_rate))):
+        client.stepSimulation()
+    for asset in moving:
+        body = asset.linked_objects[simulator]
+        asset.position, asset.quaternion = simulator.get_position_and_rotation(body)
+        asset.velocity, asset.angular_velocity = simulator.get_velocities(body)
 
 
 def _tune_dynamics(simulator, bodies) -> None:

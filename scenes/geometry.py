@@ -21,13 +21,16 @@ import trimesh
 from assets.errors import AssetError
 from assets.meshes import file_sha256, load_mesh_file, mesh_key
 from assets.procedural import procedural_class
-from scenes.spec import AssetSpec, ObjectSpec
+from scenes.spec import AssetSpec, ObjectSpec, canonical
 
 
 def asset_description(asset: AssetSpec) -> dict:
-    """The fields that determine an asset's geometry (input to the cache key)."""
-    return {"kind": asset.kind, "name": asset.name, "params": asset.params, "path": asset.path,
-            "sha256": asset.sha256, "up": asset.up, "units_to_metres": asset.units_to_metres}
+    """The fields that determine an asset's geometry (input to the cache key), with numbers
+    rounded as the spec stores them: the mesh a recipe sees while sampling and the one built
+    from the stored (normalised) spec are then the same object, computed once."""
+    return canonical({"kind": asset.kind, "name": asset.name, "params": asset.params,
+                      "path": asset.path, "sha256": asset.sha256, "up": asset.up,
+                      "units_to_metres": asset.units_to_metres})
 
 
 def asset_key(asset: AssetSpec) -> str:
