@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
     parser.add_argument("--resolution", default="256x256", help="WxH in pixels")
     parser.add_argument("--samples", type=int, default=32, help="colour samples per pixel")
-    parser.add_argument("--count", type=int, default=12, help="frames in the batch (0: none)")
+    parser.add_argument("--count", type=int, default=24, help="frames in the batch (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="batch worker processes")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
 
