@@ -194,3 +194,10 @@ def test_log_json_records_every_frame(tmp_path):
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["event"] for e in events] == ["start", "frame", "frame", "summary"]
     assert events[-1]["done"] == 2
+
+
+def test_recycled_workers_give_back_queued_frames(tmp_path):
+    summary = run_batch(BatchConfig(recipe="clevr", out=tmp_path, count=7, resolution=(32, 32),
+                                    samples=1, workers=2, recycle_after=2))
+    assert summary.done == 7 and not summary.failed and summary.retried == 0
+    assert_complete_and_clean(tmp_path, 7)
