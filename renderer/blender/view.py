@@ -31,7 +31,7 @@ from kubric import core
 from labels.passes import RawPasses
 from renderer.blender import camera as camera_geometry
 from renderer.blender import materials, objects, passes
-from renderer.blender.bindings import SetAttribute as _setter, bind, bind_object3d
+from renderer.blender.bindings import SetAttribute, bind, bind_object3d
 from renderer.blender.device import DeviceInfo, configure_device
 from renderer.blender.stdout import silenced_stdout
 from renderer.blender.world import World
@@ -128,12 +128,12 @@ class Blender(core.View):
         }
         render = self.blender_scene.render
         super().__init__(scene, scene_observers={
-            "frame_start": [_setter(self.blender_scene, "frame_start")],
-            "frame_end": [_setter(self.blender_scene, "frame_end")],
-            "frame_rate": [_setter(render, "fps")],
-            "resolution": [_setter(render, "resolution_x", lambda r: validate_resolution(r)[0]),
-                           _setter(render, "resolution_y", lambda r: validate_resolution(r)[1])],
-            "camera": [_setter(self.blender_scene, "camera", self._blender_object)],
+            "frame_start": [SetAttribute(self.blender_scene, "frame_start")],
+            "frame_end": [SetAttribute(self.blender_scene, "frame_end")],
+            "frame_rate": [SetAttribute(render, "fps")],
+            "resolution": [SetAttribute(render, "resolution_x", _width),
+                           SetAttribute(render, "resolution_y", _height)],
+            "camera": [SetAttribute(self.blender_scene, "camera", self._blender_object)],
             "ambient_illumination": [lambda c: self.world.set_color("ambient", c.new)],
             "background": [lambda c: self.world.set_color("background", c.new)],
         })
@@ -231,7 +231,7 @@ class Blender(core.View):
     def _bind_physical(self, asset: core.PhysicalObject, obj: "bpy.types.Object"):
         bind_object3d(asset, obj)
         bind(asset, "scale", obj, "scale")
-        asset.observe(_setter(obj, "active_material", self._blender_object), "material")
+        asset.observe(SetAttribute(obj, "active_material", self._blender_object), "material")
         return obj
 
     def _add_cube(self, asset: core.Cube):
@@ -409,6 +409,14 @@ class Blender(core.View):
                     blender_data, bpy.types.Object) and blender_data.type == "MESH":
                 found.append(passes.instance_geometry(index, asset, blender_data, depsgraph))
         return found
+
+
+def _width(resolution) -> int:
+    return validate_resolution(resolution)[0]
+
+
+def _height(resolution) -> int:
+    return validate_resolution(resolution)[1]
 
 
 def purge_scene_data() -> None:
