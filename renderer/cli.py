@@ -1,10 +1,10 @@
 """The ``synthscene`` command line.
 
-Each sub-command lives in its own module under :mod:`renderer.commands` and exposes
-``NAME`` (the sub-command), ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. Errors meant for the user (see :mod:`renderer.errors`) print one line, no
-traceback, and exit with status 2.
-Modules are discovered at start-up, so adding a command means adding a file there.
-Heavy imports (bpy, torch) belong inside ``run``, so ``synthscene --help`` stays fast.
+Each sub-command lives in its own module under :mod:`renderer.commands` and exposes ``NAME``
+(the sub-command), ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Modules are discovered at start-up, so adding a command means adding a file there. Heavy
+imports (bpy, torch) belong inside ``run``, so ``synthscene --help`` stays fast. Errors meant for
+the user (see :mod:`renderer.errors`) print one line, no traceback, and exit with status 2.
 """
 from __future__ import annotations
 
