@@ -85,3 +85,13 @@ def test_malformed_spec_json_is_a_clear_error():
         SceneSpec.from_dict({"recipe": "x", "seed": 1, "cameraa": {}})
     with pytest.raises(SpecError, match="expected a number"):
         SceneSpec.from_dict({"recipe": "x", "seed": 1, "camera": {"focal_length": "50"}})
+
+
+def test_scene_uids_do_not_depend_on_scenes_built_later(tmp_path):
+    """Kubric numbers repeated names per process; each build restarts the count, so a scene's
+    uids are its names whatever the process built before or builds afterwards."""
+    from scenes.build import build_kubric_scene
+    spec = sample_spec("clevr", seed=1)
+    first = build_kubric_scene(spec, tmp_path)
+    build_kubric_scene(spec, tmp_path)  # same names again, e.g. in a warm worker
+    assert [a.uid for a in first.assets] == [a.name for a in first.assets]

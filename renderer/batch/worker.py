@@ -67,11 +67,13 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
                 return
             index, solo = queued.popleft()
             future = prepared.pop(index, None)
-            _receive(connection, queued, block=False)
-            if queued and not solo and queued[0][0] not in prepared:
-                prepared[queued[0][0]] = preparer.submit(session.prepare, queued[0][0])
             try:
+                # prepare this frame before starting the next one's preparation: Kubric's uid
+                # counter is per process, so two scenes must never be built at the same time
                 frame = future.result() if future else session.prepare(index)
+                _receive(connection, queued, block=False)
+                if queued and not solo and queued[0][0] not in prepared:
+                    prepared[queued[0][0]] = preparer.submit(session.prepare, queued[0][0])
                 connection.send(("done", worker_id, session.finish(frame)))
             except Exception as error:  # pylint: disable=broad-except
                 connection.send(("error", worker_id, index, describe(error), is_fatal(error)))
