@@ -73,11 +73,6 @@ def race(contenders: list[Contender], indices: list[int]) -> list[Measure]:
     return [c.measure for c in contenders]
 
 
-def _build(session: RenderSession, index: int):
-    from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
-    return instantiate(session.sample(index), session.scratch, session.mesh_cache)[1]
-
-
 def bare_loop(session: RenderSession) -> Contender:
     """Colour render only, scene already in Blender (our settings)."""
     import bpy  # pylint: disable=import-outside-toplevel
@@ -86,7 +81,7 @@ def bare_loop(session: RenderSession) -> Contender:
     from renderer.blender.stdout import silenced_stdout  # pylint: disable=import-outside-toplevel
 
     def render_one(index: int) -> float:
-        scene = _build(session, index)
+        scene = session.prepare(index).scene
         view = Blender(scene, scratch_dir=session.scratch,
                        samples_per_pixel=session.config.samples, device=session.config.device)
         apply_scene_extras(view, scene)
@@ -128,7 +123,7 @@ def kubric_stock(session: RenderSession) -> Contender:
     """Kubric's own Blender renderer on the same scenes."""
     def render_one(index: int) -> float:
         from kubric.renderer.blender import Blender as KubricBlender  # pylint: disable=import-outside-toplevel
-        scene = _build(session, index)
+        scene = session.prepare(index).scene
         started = time.perf_counter()
         KubricBlender(scene, scratch_dir=str(session.scratch / "kubric"),
                       samples_per_pixel=session.config.samples).render_still()

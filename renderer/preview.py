@@ -35,9 +35,9 @@ def caption_lines(spec, seed: int) -> list[str]:
 
 def render_tile(session: RenderSession, index: int) -> tuple[np.ndarray, dict]:
     """One labelled preview tile (RGB uint8, caption included) and its sampled parameters."""
-    from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
-    spec, scene = instantiate(session.sample(index), session.scratch, session.mesh_cache)
-    raw = session.make_view(scene).render_raw()
+    prepared = session.prepare(index)
+    spec = prepared.spec
+    raw = session.make_view(prepared.scene).render_raw()
     labels = compute_frame_labels(raw)
     image = np.ascontiguousarray(raw.rgba[..., :3])
     for instance in labels.instances:

@@ -58,7 +58,7 @@ How spec fields map onto the Kubric scene
                           "strength", "licence"} | None,
                  "image": abs path | None, "color": RGBA},
        "camera": camera.metadata as above,
-       "assets": [{"name", "category", "source", "licence"} ...]}   # provenance per frame
+       "assets": [{"name", "category", "source", "licence"} ...]}   # objects, then the HDRI
 """
 from __future__ import annotations
 
@@ -205,9 +205,17 @@ def _extras(spec: SceneSpec, scene) -> dict:
     return {"spec_hash": spec.hash(), "recipe": spec.recipe, "seed": spec.seed,
             "world": {"background": world.background, "hdri": hdri, "image": image,
                       "color": list(world.color)},
-            "camera": _camera_metadata(spec),
-            "assets": [{"name": o.name, "category": o.category, "source": o.asset.source,
-                        "licence": o.asset.licence} for o in spec.objects]}
+            "camera": _camera_metadata(spec), "assets": _asset_provenance(spec)}
+
+
+def _asset_provenance(spec: SceneSpec) -> list[dict]:
+    """Source and licence of every asset the spec uses: its objects, then its HDRI."""
+    assets = [{"name": o.name, "category": o.category, "source": o.asset.source,
+               "licence": o.asset.licence} for o in spec.objects]
+    if spec.world.hdri is not None:
+        assets.append({"name": f"hdri:{spec.world.hdri.name}", "category": None,
+                       "source": spec.world.hdri.source, "licence": spec.world.hdri.licence})
+    return assets
 
 
 # -- physics -----------------------------------------------------------------------------------

@@ -42,6 +42,14 @@ class Event:
     attributable: bool = True  # for "crashed": this frame surely caused it
 
 
+def render_event(session, index: int) -> Event:
+    """Render frame ``index`` with ``session``; a Python exception becomes an ``error`` event."""
+    try:
+        return Event("done", index, result=session.render(index))
+    except Exception as error:  # pylint: disable=broad-except
+        return Event("error", index, error=describe(error), fatal=is_fatal(error))
+
+
 class InProcessPool:
     """Renders in the calling process, one frame at a time (no crash isolation; for debugging
     and tests)."""
@@ -55,11 +63,7 @@ class InProcessPool:
         return 0 if self._events else 1
 
     def submit(self, index: int, solo: bool = False) -> None:
-        try:
-            self._events.append(Event("done", index, result=self.session.render(index)))
-        except Exception as error:  # pylint: disable=broad-except
-            self._events.append(Event("error", index, error=describe(error),
-                                      fatal=is_fatal(error)))
+        self._events.append(render_event(self.session, index))
 
     def poll(self, timeout: float) -> list[Event]:
         events, self._events = self._events, []

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Optional, TextIO
 
-from renderer.batch.runner import BatchSummary
+from renderer.batch.runner import BatchSummary, SilentReporter
 from renderer.batch.session import FrameResult
 
 
@@ -57,15 +57,11 @@ class RichReporter:
         print_summary(summary, self.console.file)
 
 
-class QuietReporter:
+class QuietReporter(SilentReporter):
     """No bar; only the final summary."""
 
     def __init__(self, stream: Optional[TextIO] = None):
         self.stream = stream
-
-    def start(self, total: int, already_done: int) -> None: ...
-    def frame_done(self, result: FrameResult) -> None: ...
-    def frame_failed(self, name: str, error: str, final: bool) -> None: ...
 
     def finish(self, summary: BatchSummary) -> None:
         import sys  # pylint: disable=import-outside-toplevel

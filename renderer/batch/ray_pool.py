@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from renderer.batch.config import BatchConfig
-from renderer.batch.pools import Event
+from renderer.batch.pools import Event, render_event
 from renderer.errors import UserError
 
 
@@ -29,12 +29,8 @@ class RenderActor:
         from renderer.batch.session import RenderSession  # pylint: disable=import-outside-toplevel
         self.session = RenderSession(Config.from_json(config_json))
 
-    def render(self, index: int) -> tuple:
-        from renderer.batch.worker import describe, is_fatal  # pylint: disable=import-outside-toplevel
-        try:
-            return ("done", self.session.render(index))
-        except Exception as error:  # pylint: disable=broad-except
-            return ("error", describe(error), is_fatal(error))
+    def render(self, index: int) -> Event:
+        return render_event(self.session, index)
 
 
 def _import_ray():
@@ -95,10 +91,7 @@ class RayPool:
                 self.idle.append(self._new_actor())
                 continue
             self.idle.append(actor)
-            if outcome[0] == "done":
-                events.append(Event("done", index, result=outcome[1]))
-            else:
-                events.append(Event("error", index, error=outcome[1], fatal=outcome[2]))
+            events.append(outcome)
         return events
 
     def close(self, kill: bool = False) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from renderer.batch.config import BatchConfig, frame_name, frame_seed, recipe_sha256
-from renderer.spec_extras import apply_hdri
+from renderer.spec_extras import apply_hdri, scene_extras
 
 logger = logging.getLogger(__name__)
 SPECS_DIR = "specs"
@@ -105,8 +105,8 @@ class RenderSession:
         raw.render_info.pop("timings", None)  # keeps label files identical between runs
         spec_file = f"{SPECS_DIR}/{name}.json"
         spec_bytes = write_json_atomic(self.out / spec_file, spec.to_dict(), indent=1)
-        record = write_frame(self.out, name, raw, self._provenance(index, spec, raw, spec_file,
-                                                                   spec_bytes))
+        provenance = self._provenance(prepared, raw, spec_file, spec_bytes)
+        record = write_frame(self.out, name, raw, provenance)
         return FrameResult(index=index, name=name, instances=record["instances"],
                            seconds=time.perf_counter() - started + prepared.seconds,
                            rss_bytes=resident_bytes())
@@ -132,22 +132,14 @@ class RenderSession:
         apply_hdri(view, scene)
         return view
 
-    def _provenance(self, index: int, spec, raw, spec_file: str, spec_bytes: bytes) -> dict:
-        extras = scene_assets(spec)
+    def _provenance(self, prepared: Prepared, raw, spec_file: str, spec_bytes: bytes) -> dict:
+        index, spec = prepared.index, prepared.spec
         return {"index": index, "seed": frame_seed(self.config.seed, index),
                 "batch_seed": self.config.seed, "recipe": self.config.recipe,
                 "recipe_sha256": self.recipe_sha256, "params": self.config.overrides_dict,
                 "spec_hash": spec.hash(), "spec_file": spec_file,
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(),
                 "engine": self.config.engine, "device": raw.render_info.get("device"),
-                "versions": self.versions, "assets": extras}
+                "versions": self.versions,
+                "assets": scene_extras(prepared.scene)["assets"]}
 
-
-def scene_assets(spec) -> list[dict]:
-    """Source and licence of every asset the spec uses (objects and the HDRI)."""
-    assets = [{"name": o.name, "category": o.category, "source": o.asset.source,
-               "licence": o.asset.licence} for o in spec.objects]
-    if spec.world.hdri is not None:
-        assets.append({"name": f"hdri:{spec.world.hdri.name}", "category": None,
-                       "source": spec.world.hdri.source, "licence": spec.world.hdri.licence})
-    return assets
