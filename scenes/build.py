@@ -65,6 +65,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -73,7 +74,7 @@ import numpy as np
 from assets.hdri import resolve_hdri
 from assets.meshes import MeshCache
 from scenes.errors import SpecError
-from scenes.geometry import asset_key, asset_mesh, object_mesh_world
+from scenes.geometry import asset_hull, asset_key, asset_mesh, object_mesh_world
 from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ OBJ_IMPORT_KWARGS: dict = {}  # renderer.blender imports OBJ with forward_axis="
 SETTLE_CHUNK_SECONDS = 0.5
 REST_SPEED = 0.01  # m/s (and 0.1 rad/s): below this every body counts as at rest
 CACHE_LIMIT_BYTES = 1 << 30  # mesh cache pruned (oldest files first) above 1 GiB
+CACHE_PRUNE_SECONDS = 60.0  # ... checked at most this often per process
 
 
 def scene_extras(scene) -> dict:
@@ -99,7 +101,7 @@ def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
     # count so a scene's uids do not depend on what the process built before (warm workers).
     next_global_count("", reset=True)
     cache = MeshCache(cache_dir or Path(scratch_dir) / "meshes")
-    cache.prune(CACHE_LIMIT_BYTES)
+    _prune_now_and_then(cache)
     scene = kb.Scene(resolution=tuple(spec.resolution), frame_start=spec.frame_start,
                      frame_end=spec.frame_end)
     for obj in spec.objects:
@@ -111,6 +113,18 @@ def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
     scene.ambient_illumination = kb.Color(*spec.world.ambient_illumination)
     scene.metadata["synthscene"] = _extras(spec, scene)
     return scene
+
+
+_last_prune: dict[Path, float] = {}  # mesh cache folder -> time.monotonic() of its last prune
+
+
+def _prune_now_and_then(cache: MeshCache) -> None:
+    """Keep the mesh cache under :data:`CACHE_LIMIT_BYTES`. Pruning lists the whole folder, so
+    a process does it at most every :data:`CACHE_PRUNE_SECONDS` per folder, not per scene."""
+    now = time.monotonic()
+    if now - _last_prune.get(cache.folder, -math.inf) >= CACHE_PRUNE_SECONDS:
+        cache.prune(CACHE_LIMIT_BYTES)
+        _last_prune[cache.folder] = now
 
 
 def _metadata(obj: ObjectSpec) -> dict:
@@ -135,7 +149,7 @@ def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
     _check_uniform(obj)
     key = asset_key(obj.asset)
     files = cache.get(key, lambda: asset_mesh(obj.asset), mass=max(obj.mass, 1e-3),
-                      friction=obj.friction)
+                      friction=obj.friction, make_hull=lambda: asset_hull(obj.asset))
     return kb.FileBasedObject(asset_id=key, render_filename=str(files.render_path),
                               simulation_filename=str(files.urdf_path),
                               render_import_kwargs=dict(OBJ_IMPORT_KWARGS),

@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from scenes.geometry import asset_mesh
+from scenes.geometry import asset_hull
 from scenes.spec import ObjectSpec, SceneSpec
 
 
@@ -65,7 +65,7 @@ def _body(pybullet, client, obj: ObjectSpec) -> int:
         shape = pybullet.createCollisionShape(pybullet.GEOM_SPHERE, radius=float(scale[0]),
                                               physicsClientId=client)
     else:
-        hull = asset_mesh(obj.asset).convex_hull
+        hull = asset_hull(obj.asset)
         shape = pybullet.createCollisionShape(pybullet.GEOM_MESH,
                                               vertices=(hull.vertices * scale).tolist(),
                                               physicsClientId=client)

@@ -12,6 +12,7 @@ labels. (For a symmetric shape such as a box or sphere this is also the bounding
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 
@@ -40,14 +41,54 @@ def asset_key(asset: AssetSpec) -> str:
 
 def asset_mesh(asset: AssetSpec) -> trimesh.Trimesh:
     """Object-frame mesh of ``asset`` (a copy; see module docstring)."""
-    return _cached_mesh(json.dumps(asset_description(asset), sort_keys=True)).copy()
+    return _cached_geometry(_description_json(asset)).mesh.copy()
 
 
-# Meshes repeat within a frame (settle, build, renderer), rarely across frames: random parameters
-# make each scene's meshes new. A small cache keeps a warm worker's memory flat.
+def asset_hull(asset: AssetSpec) -> trimesh.Trimesh:
+    """Convex hull of :func:`asset_mesh` (same frame; a copy)."""
+    return _cached_geometry(_description_json(asset)).hull.copy()
+
+
+def asset_extents(asset: AssetSpec) -> np.ndarray:
+    """Axis-aligned extents (m) of :func:`asset_mesh`, without copying the mesh."""
+    return _cached_geometry(_description_json(asset)).extents.copy()
+
+
+def asset_volume(asset: AssetSpec) -> float:
+    """Volume (m^3) of :func:`asset_mesh` (absolute value), without copying the mesh."""
+    return _cached_geometry(_description_json(asset)).volume
+
+
+@dataclasses.dataclass(frozen=True)
+class _Geometry:
+    """An asset's mesh and convex hull (object frame) with the properties samplers ask for."""
+    mesh: trimesh.Trimesh
+    hull: trimesh.Trimesh
+    extents: np.ndarray
+    volume: float
+
+
+def _description_json(asset: AssetSpec) -> str:
+    return json.dumps(asset_description(asset), sort_keys=True)
+
+
+# Meshes repeat within a frame (sampling, settle, build, renderer), rarely across frames: random
+# parameters make each scene's meshes new. A small cache keeps a warm worker's memory flat.
 @functools.lru_cache(maxsize=32)
-def _cached_mesh(description_json: str) -> trimesh.Trimesh:
+def _cached_geometry(description_json: str) -> _Geometry:
     description = json.loads(description_json)
+    mesh = _built_mesh(description)
+    hull = mesh.convex_hull
+    if description["kind"] != "primitive":  # Kubric's cube and sphere are centred already
+        offset = -hull.center_mass
+        mesh.apply_translation(offset)
+        hull.apply_translation(offset)
+    return _Geometry(mesh=mesh, hull=hull, extents=np.array(mesh.extents, dtype=float),
+                     volume=abs(float(mesh.volume)))
+
+
+def _built_mesh(description: dict) -> trimesh.Trimesh:
+    """The mesh a description stands for (procedural and file meshes not centred yet)."""
     kind, name = description["kind"], description["name"]
     if kind == "primitive":
         if name == "cube":
@@ -57,7 +98,7 @@ def _cached_mesh(description_json: str) -> trimesh.Trimesh:
         raise AssetError(f"unknown primitive {name!r}; use 'cube' or 'sphere'.")
     if kind == "procedural":
         try:
-            return _centre_on_mass(procedural_class(name).build(description["params"]))
+            return procedural_class(name).build(description["params"])
         except KeyError as error:
             raise AssetError(str(error.args[0])) from None
     if kind == "file":
@@ -69,15 +110,8 @@ def _cached_mesh(description_json: str) -> trimesh.Trimesh:
         if description["sha256"] and digest != description["sha256"]:
             raise AssetError(f"mesh {path} changed since the spec was made (sha256 differs); "
                              "re-sample the spec or restore the file.")
-        return _centre_on_mass(load_mesh_file(path, description["up"],
-                                              description["units_to_metres"]))
+        return load_mesh_file(path, description["up"], description["units_to_metres"])
     raise AssetError(f"unknown asset kind {kind!r}; use primitive, procedural or file.")
-
-
-def _centre_on_mass(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
-    """Translate ``mesh`` so that its convex hull's centre of mass is the origin."""
-    mesh.apply_translation(-mesh.convex_hull.center_mass)
-    return mesh
 
 
 def object_mesh_world(obj: ObjectSpec) -> trimesh.Trimesh:
@@ -90,7 +124,7 @@ def object_mesh_world(obj: ObjectSpec) -> trimesh.Trimesh:
 
 def scaled_extents(obj: ObjectSpec) -> np.ndarray:
     """Axis-aligned extents (m) of the scaled, unrotated object."""
-    return asset_mesh(obj.asset).extents * np.asarray(obj.scale, float)
+    return asset_extents(obj.asset) * np.asarray(obj.scale, float)
 
 
 def pose_matrix(position, quaternion_wxyz) -> np.ndarray:

@@ -24,7 +24,7 @@ from assets.textures import folder_images
 from scenes.distributions import (Choice, ColorHSV, Distribution, LogUniform, Uniform,
                                   kelvin_to_rgb, sample)
 from scenes.errors import RecipeError
-from scenes.geometry import asset_mesh
+from scenes.geometry import asset_extents, asset_volume
 from scenes.spec import (AssetSpec, CameraSpec, DepthOfFieldSpec, HdriSpec, LightSpec,
                          MaterialSpec, ObjectSpec, TextureSpec, Vec3, WorldSpec)
 
@@ -279,7 +279,7 @@ def _object(rng, asset, category, name, material, scale, role, upright, density)
     size = float(sample(scale, rng))
     quaternion = random_rotation(rng, upright)
     material = material if material is not None else random_material(rng)
-    volume = abs(asset_mesh(asset).volume) * size ** 3
+    volume = asset_volume(asset) * size ** 3
     return ObjectSpec(name=name, asset=asset, quaternion=quaternion, scale=(size, size, size),
                       material=material, category=category if role == "object" else None,
                       role=role, mass=max(float(volume * density), 0.02),
@@ -319,7 +319,7 @@ def support_box(name: str, size: Sequence[float], top: float = 0.0, thickness: f
 
 def bounding_radius(obj: ObjectSpec) -> float:
     """Radius (m) of the sphere around the scaled object's bounding box (rotation-invariant)."""
-    return float(np.linalg.norm(asset_mesh(obj.asset).extents * np.asarray(obj.scale)) / 2)
+    return float(np.linalg.norm(asset_extents(obj.asset) * np.asarray(obj.scale)) / 2)
 
 
 def scatter(rng: np.random.Generator, objects: list[ObjectSpec],
@@ -338,7 +338,7 @@ def scatter(rng: np.random.Generator, objects: list[ObjectSpec],
     result = []
     for obj in objects:
         radius = bounding_radius(obj)
-        height = float(asset_mesh(obj.asset).extents[2] * obj.scale[2])
+        height = float(asset_extents(obj.asset)[2] * obj.scale[2])
         layer = 0
         while True:
             spot = _free_spot(rng, placed, radius, (x0, x1, y0, y1), clearance, tries,

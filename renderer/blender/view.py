@@ -9,8 +9,9 @@ Each frame is rendered twice:
 1. the **colour pass**: ``samples_per_pixel`` samples, the usual 1.5 px pixel filter, optional
    denoising, written as an 8-bit sRGB PNG ("Standard" view transform);
 2. the **label pass**: 1 sample through the pixel centre (pixel filter 0.01 px), no denoising,
-   no bounces, one override material; it writes planar depth, object index, normals, UV, motion
-   vectors and object coordinates to a float32 multilayer EXR. Because it samples pixel centres,
+   no bounces, one override material; it writes planar depth, object index, normals and object
+   coordinates (plus UV and motion vectors when Kubric's uv/flow layers are asked for) to a
+   float32 multilayer EXR. Because it samples pixel centres,
    every pixel carries exactly one object id (no blended edges).
 """
 from __future__ import annotations
@@ -334,7 +335,7 @@ class Blender(core.View):
             if isinstance(blender_data, bpy.types.Object):
                 blender_data.pass_index = index
 
-    def _render_frame(self, frame: int) -> passes.FramePasses:
+    def _render_frame(self, frame: int, motion_and_uv: bool = False) -> passes.FramePasses:
         validate_resolution(self.scene.resolution)
         if self.blender_scene.camera is None:
             raise ValueError("the scene has no camera; add one, e.g. "
@@ -348,7 +349,7 @@ class Blender(core.View):
                                        self.motion_blur)
             color_seconds = time.perf_counter() - started
             layers = passes.render_labels(self.blender_scene, stem.with_suffix(".exr"),
-                                          self._label_material)
+                                          self._label_material, motion_and_uv)
         label_seconds = time.perf_counter() - started - color_seconds
         return passes.FramePasses(frame=frame, rgba=rgba, layers=layers, timings={
             "color_s": round(color_seconds, 4), "labels_s": round(label_seconds, 4)})
@@ -369,7 +370,8 @@ class Blender(core.View):
             frames = range(self.scene.frame_start, self.scene.frame_end + 1)
         stacked: Dict[str, list] = {key: [] for key in return_layers}
         for frame in frames:
-            rendered = self._render_frame(frame)
+            rendered = self._render_frame(frame, motion_and_uv=any(
+                key in passes.MOTION_AND_UV_LAYERS for key in return_layers))
             camera = self.camera_model()
             for key in return_layers:
                 stacked[key].append(passes.kubric_layer(key, rendered, camera))
