@@ -18,8 +18,8 @@ User mesh folder layout (OBJ, GLB/glTF, PLY, STL)::
 conventions: metres, +Z up, centred on their bounding-box centre.
 
 Mesh cache: :class:`MeshCache` writes, for a mesh key (a hash of what determines the geometry),
-``<key>.obj`` (render mesh, Z-up coordinates as-is: import into Blender with
-``forward_axis="Y", up_axis="Z"``), ``<key>_hull.obj`` (its convex hull), ``<key>.json``
+``<key>.ply`` (render mesh, binary, float32 vertices with vertex normals, Z-up coordinates as-is:
+import into Blender with ``forward_axis="Y", up_axis="Z"``), ``<key>_hull.obj`` (its convex hull), ``<key>.json``
 (bounds and the hull's mass properties) and ``<key>_m<mass>.urdf`` (PyBullet body: the hull as
 collision shape, inertia of the hull). Files are written atomically.
 Concave shapes (mug, bowl, torus) therefore collide as their convex hull: nothing enters them.
@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable, Optional
@@ -178,7 +179,7 @@ class MeshCache:
             return self._get(key, make_mesh, make_hull, mass, friction)
 
     def _get(self, key, make_mesh, make_hull, mass, friction) -> CachedMesh:
-        render_path = self.folder / f"{key}.obj"
+        render_path = self.folder / f"{key}.ply"
         hull_path = self.folder / f"{key}_hull.obj"
         urdf_path = self.folder / f"{key}_m{mass:.6g}.urdf"
         info_path = self.folder / f"{key}.json"
@@ -199,11 +200,12 @@ class MeshCache:
     def _build(make_mesh, make_hull, render_path: Path, hull_path: Path, info_path: Path) -> dict:
         mesh = make_mesh()
         hull = make_hull() if make_hull else mesh.convex_hull
-        write_atomic(render_path, trimesh.exchange.obj.export_obj(
-            mesh, include_normals=True, include_texture=False).encode())
+        write_atomic(render_path, trimesh.exchange.ply.export_ply(
+            mesh, encoding="binary", vertex_normal=True, include_attributes=False))
         write_atomic(hull_path, trimesh.exchange.obj.export_obj(
             hull, include_normals=False, include_texture=False).encode())
-        info = {"bounds": mesh.bounds.tolist(),
+        stored = mesh.vertices.astype(np.float32)  # as the PLY holds them
+        info = {"bounds": [stored.min(axis=0).tolist(), stored.max(axis=0).tolist()],
                 "hull": dataclasses.asdict(HullMassProperties.of(hull))}
         write_atomic(info_path, json.dumps(info).encode())
         return json.loads(json.dumps(info))  # exactly what a later reader gets
@@ -257,6 +259,34 @@ def urdf_text(name: str, collision_file: str, hull: HullMassProperties, mass: fl
   </link>
 </robot>
 """
+
+
+_RENDER_PLY_HEADER = re.compile(
+    rb"ply\nformat binary_little_endian 1\.0\n(?:comment [^\n]*\n)*element vertex (\d+)\n"
+    rb"property float x\nproperty float y\nproperty float z\n"
+    rb"property float nx\nproperty float ny\nproperty float nz\n"
+    rb"element face (\d+)\nproperty list uchar int vertex_indices\nend_header\n")
+_PLY_TRIANGLE = np.dtype([("count", "u1"), ("indices", "<i4", (3,))])
+
+
+def read_render_ply(path: str | Path):
+    """``(vertices (N, 3), triangles (M, 3), vertex_normals (N, 3))`` of a PLY laid out as
+    :class:`MeshCache` writes it (binary little-endian float32 positions and normals, triangles);
+    None for any other PLY. (trimesh reads these files too, but spends ~1 ms per file parsing
+    the header; a renderer reads a dozen per scene.)"""
+    data = Path(path).read_bytes()
+    header = _RENDER_PLY_HEADER.match(data)
+    if header is None:
+        return None
+    vertex_count, triangle_count = int(header.group(1)), int(header.group(2))
+    vertex_bytes = vertex_count * 6 * 4
+    if len(data) != header.end() + vertex_bytes + triangle_count * _PLY_TRIANGLE.itemsize:
+        return None
+    vertices = np.frombuffer(data, "<f4", vertex_count * 6, header.end()).reshape(-1, 6)
+    triangles = np.frombuffer(data, _PLY_TRIANGLE, triangle_count, header.end() + vertex_bytes)
+    if triangle_count == 0 or (triangles["count"] != 3).any():
+        return None
+    return vertices[:, :3], triangles["indices"], vertices[:, 3:]
 
 
 def mesh_key(description: dict, file_hash: Optional[str] = None) -> str:

@@ -22,13 +22,13 @@ How spec fields map onto the Kubric scene
 * ``kb.Scene(resolution=(width, height), frame_start, frame_end)``; ``scene.background`` is
   ``world.color`` and ``scene.ambient_illumination`` is ``world.ambient_illumination``.
 * Objects: primitive cube/sphere -> ``kb.Cube``/``kb.Sphere`` (scale as in the spec); procedural
-  and file meshes -> ``kb.FileBasedObject`` with ``render_filename`` = a cached ``.obj`` (Z-up
-  coordinates written as-is: import with ``forward_axis="Y", up_axis="Z"``, which is what
-  renderer.blender does for OBJ; ``render_import_kwargs`` stays empty), ``simulation_filename`` = a URDF whose collision shape is the convex
-  hull, ``bounds`` = the mesh bounds, ``asset_id`` = the mesh cache key. Cache files live in
-  ``cache_dir`` (default ``<scratch_dir>/meshes``), named by key, so a warm worker reuses them;
-  every build prunes the folder to 1 GiB, oldest files first (random procedural shapes make
-  new meshes for almost every object: ~20-150 kB each).
+  and file meshes -> ``kb.FileBasedObject`` with ``render_filename`` = a cached ``.ply`` (Z-up
+  coordinates written as-is, which is how renderer.blender and renderer.raster read PLY;
+  ``render_import_kwargs`` stays empty), ``simulation_filename`` = a URDF whose collision shape
+  is the convex hull, ``bounds`` = the mesh bounds, ``asset_id`` = the mesh cache key. Cache
+  files live in ``cache_dir`` (default ``<scratch_dir>/meshes``), named by key, so a warm worker
+  reuses them; the folder is pruned to 1 GiB, oldest files first, at most once a minute per
+  process (random procedural shapes make new meshes for almost every object: ~20-150 kB each).
 * ``asset.metadata`` of every object (JSON-serialisable)::
 
       {"category": "mug" | None,    # None for distractors and supports: labels skip them
@@ -79,7 +79,7 @@ from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
 
-OBJ_IMPORT_KWARGS: dict = {}  # renderer.blender imports OBJ with forward_axis="Y", up_axis="Z"
+RENDER_IMPORT_KWARGS: dict = {}  # the renderers read the cached PLY in its own (Z-up) axes
 SETTLE_CHUNK_SECONDS = 0.5
 REST_SPEED = 0.01  # m/s (and 0.1 rad/s): below this every body counts as at rest
 CACHE_LIMIT_BYTES = 1 << 30  # mesh cache pruned (oldest files first) above 1 GiB
@@ -152,7 +152,7 @@ def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
                       friction=obj.friction, make_hull=lambda: asset_hull(obj.asset))
     return kb.FileBasedObject(asset_id=key, render_filename=str(files.render_path),
                               simulation_filename=str(files.urdf_path),
-                              render_import_kwargs=dict(OBJ_IMPORT_KWARGS),
+                              render_import_kwargs=dict(RENDER_IMPORT_KWARGS),
                               bounds=files.bounds, scale=obj.scale, **common)
 
 

@@ -12,7 +12,7 @@ import trimesh
 
 from assets.errors import AssetError
 from assets.hdri import BLENDER_LICENCE, blender_hdris, check_hdri_readable, resolve_hdri
-from assets.meshes import MeshCache, load_mesh_file, scan_mesh_folder
+from assets.meshes import MeshCache, load_mesh_file, read_render_ply, scan_mesh_folder
 from assets.procedural import LICENCE, PROCEDURAL_CLASSES, procedural_class
 from scenes.randomizers import BLENDER_HDRI_NAMES
 
@@ -113,13 +113,16 @@ def test_blender_hdris_found_without_importing_bpy():
         resolve_hdri("moon")
 
 
-def test_mesh_cache_writes_obj_and_a_urdf_pybullet_loads(tmp_path):
+def test_mesh_cache_writes_a_ply_and_a_urdf_pybullet_loads(tmp_path):
     import pybullet
     mesh = procedural_class("torus").build({})
     cached = MeshCache(tmp_path).get("abc", lambda: mesh, mass=0.2)
     again = MeshCache(tmp_path).get("abc", lambda: pytest.fail("rebuilt a cached mesh"), mass=0.2)
     assert again == cached
     assert np.allclose(trimesh.load(cached.render_path, force="mesh").bounds, mesh.bounds)
+    # a URDF for another mass is made from the stored hull numbers, not a rebuilt mesh
+    heavier = MeshCache(tmp_path).get("abc", lambda: pytest.fail("rebuilt"), mass=0.4)
+    assert heavier.urdf_path != cached.urdf_path and heavier.render_path == cached.render_path
     client = pybullet.connect(pybullet.DIRECT)
     try:
         body = pybullet.loadURDF(str(cached.urdf_path), physicsClientId=client)
@@ -143,3 +146,22 @@ def test_mesh_cache_prunes_least_recently_used_files(tmp_path):
     deleted = cache.prune(newest)
     assert deleted > 0 and {p.name.split("_")[0].split(".")[0] for p in tmp_path.iterdir()} == {
         "gear"}
+
+
+def test_fast_ply_reader_matches_trimesh_and_declines_other_layouts(tmp_path):
+    mesh = procedural_class("mug").build({})
+    cached = MeshCache(tmp_path).get("mug", lambda: mesh, mass=0.3)
+    vertices, triangles, normals = read_render_ply(cached.render_path)
+    reference = trimesh.load(cached.render_path, force="mesh", process=False)
+    assert np.array_equal(vertices, reference.vertices.astype(np.float32))
+    assert np.array_equal(triangles, reference.faces)
+    assert np.allclose(normals, mesh.vertex_normals, atol=1e-6)
+    ascii_ply = tmp_path / "ascii.ply"
+    ascii_ply.write_bytes(trimesh.exchange.ply.export_ply(mesh, encoding="ascii"))
+    assert read_render_ply(ascii_ply) is None
+    no_normals = tmp_path / "plain.ply"
+    no_normals.write_bytes(trimesh.exchange.ply.export_ply(mesh, vertex_normal=False))
+    assert read_render_ply(no_normals) is None
+    truncated = tmp_path / "cut.ply"
+    truncated.write_bytes(cached.render_path.read_bytes()[:-7])
+    assert read_render_ply(truncated) is None

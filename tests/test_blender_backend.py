@@ -6,6 +6,8 @@ import pytest
 import trimesh
 
 import kubric as kb
+
+from assets.meshes import MeshCache, read_render_ply
 from renderer.blender import Blender, GpuUnavailableError
 from renderer.demo import build_hello_scene
 
@@ -106,12 +108,16 @@ def test_off_centre_object_lands_where_it_projects():
     assert raw.camera.K[0, 2] == RES / 2 and raw.camera.K[1, 2] == 24
 
 
-@pytest.mark.parametrize("extension", [".obj", ".glb", ".ply", ".stl"])
+@pytest.mark.parametrize("extension", [".obj", ".glb", ".ply", ".stl", "cache.ply"])
 def test_file_based_objects_keep_their_file_coordinates(tmp_path, extension):
     box = trimesh.creation.box(extents=(0.4, 0.6, 0.2))
     box.apply_translation((0.1, 0.2, 0.3))  # an asymmetric placement reveals axis swaps
-    path = tmp_path / f"box{extension}"
-    box.export(path)
+    if extension == "cache.ply":  # the mesh cache's layout: built without Blender's importer
+        path = MeshCache(tmp_path).get("box", lambda: box, mass=1.0).render_path
+        assert read_render_ply(path) is not None
+    else:
+        path = tmp_path / f"box{extension}"
+        box.export(path)
     scene = kb.Scene(resolution=(32, 32))
     renderer = Blender(scene, samples_per_pixel=1, use_denoising=False)
     scene += kb.FileBasedObject(name="box", render_filename=str(path), position=(0, 0, 0))

@@ -15,6 +15,7 @@ import bmesh
 import bpy
 import numpy as np
 
+from assets.meshes import read_render_ply
 from renderer.blender.stdout import silenced_stdout
 from renderer.kubric_layers import MESH_EXTENSIONS, check_mesh_file
 
@@ -61,8 +62,17 @@ def _run_importer(file: Path, import_kwargs: dict) -> None:
 
 def import_mesh_file(name: str, path: str | os.PathLike,
                      import_kwargs: dict | None = None) -> "bpy.types.Object":
-    """Import ``path`` as one mesh object named ``name`` (parts are joined)."""
+    """Import ``path`` as one mesh object named ``name`` (parts are joined).
+
+    A PLY laid out as the mesh cache writes it is read with numpy and built through Blender's
+    data API, ~4x faster than the importer operator; its vertex normals become custom normals
+    (smooth shading), as the OBJ importer makes them. Any other file goes through Blender's
+    importer."""
     file = check_mesh_file(path)
+    if file.suffix.lower() == ".ply" and not import_kwargs:
+        triangles = read_render_ply(file)
+        if triangles is not None:
+            return _new_object(name, _mesh_from_arrays(name, *triangles))
     before = set(bpy.data.objects)
     _run_importer(file, dict(import_kwargs or {}))
     new = [o for o in bpy.data.objects if o not in before]
@@ -77,6 +87,23 @@ def import_mesh_file(name: str, path: str | os.PathLike,
     obj.name = name
     obj.parent = None
     return obj
+
+
+def _mesh_from_arrays(name: str, vertices: np.ndarray, faces: np.ndarray,
+                      normals: np.ndarray) -> "bpy.types.Mesh":
+    """A Blender mesh of triangles; ``normals`` (per vertex) become custom normals."""
+    mesh = bpy.data.meshes.new(name)
+    mesh.vertices.add(len(vertices))
+    mesh.vertices.foreach_set("co", np.ascontiguousarray(vertices, np.float32).ravel())
+    mesh.loops.add(faces.size)
+    mesh.loops.foreach_set("vertex_index", np.ascontiguousarray(faces, np.int32).ravel())
+    mesh.polygons.add(len(faces))
+    mesh.polygons.foreach_set("loop_start", np.arange(0, faces.size, 3, dtype=np.int32))
+    mesh.update(calc_edges=True)
+    mesh.shade_smooth()
+    mesh.normals_split_custom_set_from_vertices(np.asarray(normals, np.float32))
+    mesh.validate()
+    return mesh
 
 
 def _join(meshes: list) -> "bpy.types.Object":

@@ -157,10 +157,10 @@ def kubric_layer(key: str, rendered: FramePasses, camera: CameraModel) -> np.nda
     layers = rendered.layers
     if key == "uv":
         return unit_to_uint16(layers["uv"])
-    vector = layers["vector"]  # Blender: (-d_col, d_row) to the previous frame, then the next
-    if key == "backward_flow":
-        return np.stack([vector[..., 1], -vector[..., 0]], axis=-1)
-    if key == "forward_flow":
+    if key in ("backward_flow", "forward_flow"):
+        vector = layers["vector"]  # Blender: (-d_col, d_row) to the previous frame, then the next
+        if key == "backward_flow":
+            return np.stack([vector[..., 1], -vector[..., 0]], axis=-1)
         return np.stack([vector[..., 3], -vector[..., 2]], axis=-1)
     return shared_kubric_layer(key, raw_passes(rendered, camera, [], {}))
 
