@@ -94,6 +94,14 @@ def scene_extras(scene) -> dict:
 def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
                        cache_dir: Optional[str | Path] = None):
     """A ``kubric.Scene`` holding exactly the spec's objects, lights, camera and world."""
+    scene = _physical_scene(spec, scratch_dir, cache_dir)
+    scene.metadata["synthscene"] = _extras(spec, scene)
+    return scene
+
+
+def _physical_scene(spec: SceneSpec, scratch_dir: str | Path,
+                    cache_dir: Optional[str | Path] = None):
+    """The Kubric scene without the synthscene extras (all that settling needs)."""
     import kubric as kb
     from kubric.utils import next_global_count
 
@@ -111,7 +119,6 @@ def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
     scene.camera = _kubric_camera(kb, spec)
     scene.background = kb.Color(*spec.world.color)
     scene.ambient_illumination = kb.Color(*spec.world.ambient_illumination)
-    scene.metadata["synthscene"] = _extras(spec, scene)
     return scene
 
 
@@ -248,7 +255,7 @@ def settle(spec: SceneSpec, scratch_dir: str | Path,
 
     scratch_dir = Path(scratch_dir)
     scratch_dir.mkdir(parents=True, exist_ok=True)
-    scene = build_kubric_scene(spec, scratch_dir, cache_dir)
+    scene = _physical_scene(spec, scratch_dir, cache_dir)
     simulator = PyBullet(scene, scratch_dir)
     bodies = [a for a in scene.assets if hasattr(a, "static") and simulator in a.linked_objects]
     _tune_dynamics(simulator, bodies)

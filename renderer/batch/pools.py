@@ -12,10 +12,11 @@ An :class:`Event` is ``done`` (with a FrameResult), ``error`` (the frame raised;
 retry can help), ``crashed`` (the worker process died while holding the frame) or ``returned``
 (a frame the worker held but had not started, e.g. when it retired).
 
-Local workers hold up to two frames: while one renders, the next one's scene is prepared in a
-thread. When such a worker dies, the crash could come from either frame, so its ``crashed``
-event is not ``attributable``: the coordinator then renders both again ``solo`` (nothing else in
-flight on that worker), where a crash is attributable and counts as an attempt.
+Local workers hold up to three frames: while one renders, the next one's scene is prepared in a
+thread and the previous one's files are written in another. When such a worker dies, the crash
+could come from any of them, so its ``crashed`` events are not ``attributable``: the coordinator
+then renders each again ``solo`` (nothing else in flight on that worker), where a crash is
+attributable and counts as an attempt.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ class InProcessPool:
         del kill
 
 
-FRAMES_PER_WORKER = 2  # one rendering, one being prepared
+FRAMES_PER_WORKER = 3  # one being written, one rendering, one being prepared
 
 
 @dataclasses.dataclass

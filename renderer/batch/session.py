@@ -66,6 +66,14 @@ class Prepared:
     seconds: float
 
 
+@dataclasses.dataclass
+class Rendered:
+    """A frame whose passes are rendered but not written yet."""
+    prepared: Prepared
+    raw: Any  # labels.passes.RawPasses
+    seconds: float
+
+
 class RenderSession:
     """Renders frames of one batch; keep one per worker process."""
 
@@ -97,19 +105,30 @@ class RenderSession:
 
     def finish(self, prepared: Prepared) -> FrameResult:
         """Render a prepared frame and write it (spec, image, labels, then the manifest line)."""
+        return self.write(self.render_passes(prepared))
+
+    def render_passes(self, prepared: Prepared) -> "Rendered":
+        """The backend's part of a frame (Blender state: call it from the thread that owns it)."""
+        started = time.perf_counter()
+        raw = self.make_view(prepared.scene).render_raw()
+        raw.render_info.pop("timings", None)  # keeps label files identical between runs
+        return Rendered(prepared, raw, time.perf_counter() - started)
+
+    def write(self, rendered: "Rendered") -> FrameResult:
+        """Derive the labels and write the frame's files, then its manifest line. Touches no
+        backend state, so a worker runs it in a thread while the next frame renders."""
         from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
         from labels.native import write_frame  # pylint: disable=import-outside-toplevel
         started = time.perf_counter()
-        index, spec, name = prepared.index, prepared.spec, frame_name(prepared.index)
-        raw = self.make_view(prepared.scene).render_raw()
-        raw.render_info.pop("timings", None)  # keeps label files identical between runs
+        prepared, raw = rendered.prepared, rendered.raw
+        name = frame_name(prepared.index)
         spec_file = f"{SPECS_DIR}/{name}.json"
-        spec_bytes = write_json_atomic(self.out / spec_file, spec.to_dict(), indent=1)
+        spec_bytes = write_json_atomic(self.out / spec_file, prepared.spec.to_dict(), indent=1)
         provenance = self._provenance(prepared, raw, spec_file, spec_bytes)
         record = write_frame(self.out, name, raw, provenance)
-        return FrameResult(index=index, name=name, instances=record["instances"],
-                           seconds=time.perf_counter() - started + prepared.seconds,
-                           rss_bytes=resident_bytes())
+        seconds = prepared.seconds + rendered.seconds + time.perf_counter() - started
+        return FrameResult(index=prepared.index, name=name, instances=record["instances"],
+                           seconds=seconds, rss_bytes=resident_bytes())
 
     def render(self, index: int) -> FrameResult:
         """Prepare, render and write frame ``index``."""
@@ -137,7 +156,7 @@ class RenderSession:
         return {"index": index, "seed": frame_seed(self.config.seed, index),
                 "batch_seed": self.config.seed, "recipe": self.config.recipe,
                 "recipe_sha256": self.recipe_sha256, "params": self.config.overrides_dict,
-                "spec_hash": spec.hash(), "spec_file": spec_file,
+                "spec_hash": scene_extras(prepared.scene)["spec_hash"], "spec_file": spec_file,
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(),
                 "engine": self.config.engine, "device": raw.render_info.get("device"),
                 "versions": self.versions,

@@ -4,7 +4,8 @@ Each worker talks to the coordinator over its own duplex pipe (no lock shared be
 a worker killed mid-message cannot block the others). It receives ``(index, solo)`` pairs (``None``
 = stop) and sends:
   ("ready", worker_id)                       backend loaded
-  ("done", worker_id, FrameResult)           frame written (manifest line appended)
+  ("done", worker_id, FrameResult)           frame written (manifest line appended), sent by
+                                             the writer thread while the next frame renders
   ("error", worker_id, index, text, fatal)   the frame raised; ``fatal`` stops the batch
                                              (disk full, output folder gone)
   ("retired", worker_id)                     exiting after ``recycle_after`` frames (any
@@ -20,7 +21,9 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
+from typing import Callable, Optional
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
@@ -48,9 +51,10 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     """Entry point of a worker process (spawned). Exits when told to, after ``recycle_after``
     frames, or when the coordinator has gone (its end of the pipe is closed).
 
-    The coordinator may send a second frame while the first renders; the worker then builds the
-    second frame's scene (spec sampling, PyBullet settling, Kubric scene) in a thread, which runs
-    while Cycles renders with the GIL released."""
+    The coordinator keeps up to three frames with a worker. While Cycles renders one (with the
+    GIL released), a thread builds the next frame's scene (spec sampling, PyBullet settling,
+    Kubric scene) and another writes the previous frame's files (label derivation, compression,
+    checksums, fsync); its "done" goes out once its manifest line is written."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     forget_bpy_script_paths()
     logging.basicConfig(level=logging.WARNING)
@@ -58,13 +62,16 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     from renderer.batch.session import RenderSession  # pylint: disable=import-outside-toplevel
     config = BatchConfig.from_json(config_json)
     session = RenderSession(config)
-    connection.send(("ready", worker_id))
+    send = _locked_sender(connection)
+    send(("ready", worker_id))
     queued: collections.deque = collections.deque()  # (index, solo)
     prepared: dict = {}  # frame index -> Future of session.prepare(index)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as preparer:
+    writing: Optional[concurrent.futures.Future] = None
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as preparer, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
         for _ in range(config.recycle_after):
             if not _receive(connection, queued, block=not queued):
-                return
+                return  # leaving the with-block finishes the write under way
             index, solo = queued.popleft()
             future = prepared.pop(index, None)
             try:
@@ -74,10 +81,42 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
                 _receive(connection, queued, block=False)
                 if queued and not solo and queued[0][0] not in prepared:
                     prepared[queued[0][0]] = preparer.submit(session.prepare, queued[0][0])
-                connection.send(("done", worker_id, session.finish(frame)))
+                rendered = session.render_passes(frame)
             except Exception as error:  # pylint: disable=broad-except
-                connection.send(("error", worker_id, index, describe(error), is_fatal(error)))
-        connection.send(("retired", worker_id))
+                send(("error", worker_id, index, describe(error), is_fatal(error)))
+                continue
+            if writing is not None:
+                writing.result()  # one frame's files at a time
+            writing = writer.submit(_write_and_report, session, rendered, worker_id, send)
+            if solo:
+                writing.result()
+        if writing is not None:
+            writing.result()
+        send(("retired", worker_id))
+
+
+def _write_and_report(session, rendered, worker_id: int, send: Callable) -> None:
+    index = rendered.prepared.index
+    try:
+        result = session.write(rendered)
+    except Exception as error:  # pylint: disable=broad-except
+        send(("error", worker_id, index, describe(error), is_fatal(error)))
+    else:
+        send(("done", worker_id, result))
+
+
+def _locked_sender(connection) -> Callable:
+    """``connection.send`` safe to call from the render and the writer thread; a coordinator
+    that has gone (closed pipe) is ignored: the worker is about to stop anyway."""
+    lock = threading.Lock()
+
+    def send(message) -> None:
+        with lock:
+            try:
+                connection.send(message)
+            except (BrokenPipeError, ConnectionResetError, EOFError):
+                pass
+    return send
 
 
 def _receive(connection, queued: collections.deque, block: bool) -> bool:
