@@ -1,6 +1,8 @@
 """``synthscene bench``: throughput measured against baselines taken in the same run.
 
-Section 1 renders the same recipe scenes three ways, in this process, one after the other:
+Section 1 renders the same recipe scenes three ways (ours on the first half of the scenes, then
+the two baselines on all of them, interleaved, then ours on the second half: an ABBA order, so
+that the machine getting faster or slower during the run does not favour either side):
 
 * **bare loop** (the ceiling): the scene is already built in Blender; only
   ``bpy.ops.render.render()`` of the colour image is timed, with our render settings;
@@ -104,19 +106,35 @@ class _FrameClock(SilentReporter):
         self.finished.append(time.perf_counter())
 
 
-def worker_pipeline(config: BatchConfig, name: str) -> Measure:
+def worker_pipeline(config: BatchConfig, name: str, measure: Optional[Measure] = None) -> Measure:
     """The full synthscene frame (seed to manifest line) in one warm worker process, as
-    ``synthscene render --workers 1`` runs it (the next scene is prepared while one renders).
-    Steady state: frames finished after the first, over the time since the first finished."""
+    ``synthscene render --workers 1`` runs it (the next scene is prepared while one renders and
+    the previous one written). Steady state: frames finished after the first, over the time since
+    the first finished; added to ``measure`` when given."""
     clock = _FrameClock()
     summary = run_batch(dataclasses.replace(config, workers=1), clock)
-    measure = Measure(name, note="spec+physics+both passes+labels+writes, warm worker")
+    measure = measure or Measure(name, note="spec+physics+both passes+labels+writes, warm worker")
     if summary.failed or summary.stopped or len(clock.finished) < 2:
         measure.error = f"{len(summary.failed)} failed {summary.stopped or ''}".strip()
         return measure
-    measure.frames = len(clock.finished) - 1
-    measure.seconds = clock.finished[-1] - clock.finished[0]
+    measure.frames += len(clock.finished) - 1
+    measure.seconds += clock.finished[-1] - clock.finished[0]
     return measure
+
+
+def pipeline_around(config: BatchConfig, name: str, indices: list[int],
+                    in_between: Callable[[], list[Measure]]) -> list[Measure]:
+    """ABBA schedule: our pipeline on the first half of ``indices``, ``in_between()`` (the
+    baselines, on all of them), then ours on the second half, so a machine getting slower or
+    faster during the run affects both alike. Each half has its own warm-up frame (the scene
+    before the half), so ours counts the same scenes as the baselines."""
+    middle = (len(indices) + 1) // 2
+    first = worker_pipeline(dataclasses.replace(
+        config, frames=tuple(indices[:middle]), out=config.out / "a"), name)
+    baselines = in_between()
+    ours = worker_pipeline(dataclasses.replace(
+        config, frames=tuple(indices[middle - 1:]), out=config.out / "b"), name, first)
+    return [ours, *baselines]
 
 
 def kubric_stock(session: RenderSession) -> Contender:
@@ -153,14 +171,15 @@ def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tup
     indices = list(range(scenes + 1))
     report(f"section 1: {scenes} scenes of {recipe!r} at {resolution[0]}x{resolution[1]}, "
            f"{samples} spp (+1 warm-up each)")
-    section = [worker_pipeline(config, f"synthscene ({engine})")]
     if engine == "cycles":
         baseline = RenderSession(dataclasses.replace(config, out=root / "baselines"))
-        section += race([bare_loop(baseline), kubric_stock(baseline)], indices)
+        section = pipeline_around(config, f"synthscene ({engine})", indices, lambda: race(
+            [bare_loop(baseline), kubric_stock(baseline)], indices))
     else:
-        section.append(worker_pipeline(dataclasses.replace(
-            config, engine="cycles", out=root / "ours-cycles"), "synthscene (cycles)"))
-    results["device"] = _device(root / f"ours-{engine}")
+        cycles = dataclasses.replace(config, engine="cycles", out=root / "ours-cycles")
+        section = pipeline_around(config, f"synthscene ({engine})", indices, lambda: [
+            worker_pipeline(cycles, "synthscene (cycles)")])
+    results["device"] = _device(root / f"ours-{engine}" / "a")
     results["section1"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in section]
     if batch > 0:
         report(f"section 2: {batch} different scenes, warm worker vs one process per scene")

@@ -96,7 +96,9 @@ def render_labels(scene: "bpy.types.Scene", exr_path: Path, label_material,
                   motion_and_uv: bool = True) -> dict:
     """Render the pixel-centre label pass to ``exr_path``; return its layers (see module doc).
     Without ``motion_and_uv`` the UV and Vector passes are skipped (labels need neither; Kubric's
-    uv/flow layers do), which makes the pass ~15% cheaper."""
+    uv/flow layers do), which makes the pass ~15% cheaper. The world and the lights are off
+    during the pass: no label depends on lighting, and Cycles would otherwise rebuild the HDRI
+    importance map and the light tree for it (~40% of the pass at 128x128)."""
     view_layer = scene.view_layers[VIEW_LAYER]
     _set_label_passes(view_layer, True, motion_and_uv)
     image = scene.render.image_settings
@@ -105,7 +107,8 @@ def render_labels(scene: "bpy.types.Scene", exr_path: Path, label_material,
         with _settings(scene, render__filepath=str(exr_path), render__use_motion_blur=False,
                        cycles__samples=1, cycles__use_adaptive_sampling=False,
                        cycles__use_denoising=False, cycles__filter_width=0.01,
-                       cycles__max_bounces=0, cycles__sample_offset=0):
+                       cycles__max_bounces=0, cycles__sample_offset=0,
+                       cycles__use_light_tree=False, world=None), _lights_hidden(scene):
             view_layer.material_override = label_material
             image.file_format, image.color_mode, image.color_depth = (
                 "OPEN_EXR_MULTILAYER", "RGBA", "32")
@@ -116,6 +119,19 @@ def render_labels(scene: "bpy.types.Scene", exr_path: Path, label_material,
         image.file_format, image.color_mode, image.color_depth, image.exr_codec = saved_format
         _set_label_passes(view_layer, False)
     return read_exr_layers(exr_path)
+
+
+@contextlib.contextmanager
+def _lights_hidden(scene: "bpy.types.Scene"):
+    """Hide the scene's visible lights from the render, then show them again."""
+    lights = [o for o in scene.objects if o.type == "LIGHT" and not o.hide_render]
+    for light in lights:
+        light.hide_render = True
+    try:
+        yield
+    finally:
+        for light in lights:
+            light.hide_render = False
 
 
 def read_exr_layers(exr_path: Path) -> dict:
