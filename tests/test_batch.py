@@ -201,3 +201,39 @@ def test_recycled_workers_give_back_queued_frames(tmp_path):
                                     samples=1, workers=2, recycle_after=2))
     assert summary.done == 7 and not summary.failed and summary.retried == 0
     assert_complete_and_clean(tmp_path, 7)
+
+
+def test_workers_exit_by_themselves_when_the_batch_ends(tmp_path):
+    """A worker told to stop exits cleanly, with no kill (the coordinator kills a worker only
+    after waiting 30 s; a Blender render handler left registered once made every exit hang)."""
+    from renderer.batch.pools import ProcessPool  # pylint: disable=import-outside-toplevel
+    pool = ProcessPool(BatchConfig(recipe="clevr", out=tmp_path, count=2, resolution=(32, 32),
+                                   samples=1, workers=1), size=1)
+    (worker,) = pool.workers.values()
+    for index in range(2):
+        pool.submit(index)
+    done, deadline = [], time.monotonic() + 120
+    while len(done) < 2 and time.monotonic() < deadline:
+        done += [e for e in pool.poll(1.0) if e.kind == "done"]
+    assert sorted(e.index for e in done) == [0, 1]
+    pool.close()
+    assert worker.process.exitcode == 0  # -9 when it had to be killed
+
+
+def test_render_gate_holds_helper_work_until_a_render_starts():
+    import concurrent.futures  # pylint: disable=import-outside-toplevel
+    from renderer.batch.gate import RenderGate  # pylint: disable=import-outside-toplevel
+    gate = RenderGate(enabled=True)
+    ran = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper:
+        future = helper.submit(gate.gated(ran.append), "prepared")
+        time.sleep(0.2)
+        assert ran == [] and not future.done()  # held while the gate is closed
+        gate.open()  # what the render-start handler does
+        future.result(timeout=5)
+        assert ran == ["prepared"]
+        gate.close()
+        waited_for = helper.submit(gate.gated(ran.append), "written")
+        assert gate.result(waited_for) is None and gate.is_open()  # waiting opens it: no deadlock
+    assert ran == ["prepared", "written"]
+    assert RenderGate(enabled=False).is_open()  # backends without a render event: always open

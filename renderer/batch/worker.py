@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import errno
 import logging
 import os
@@ -24,6 +25,8 @@ import sys
 import threading
 import traceback
 from typing import Callable, Optional
+
+from renderer.batch.gate import RenderGate
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
@@ -54,7 +57,8 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     The coordinator keeps up to three frames with a worker. While Cycles renders one (with the
     GIL released), a thread builds the next frame's scene (spec sampling, PyBullet settling,
     Kubric scene) and another writes the previous frame's files (label derivation, compression,
-    checksums, fsync); its "done" goes out once its manifest line is written."""
+    checksums, fsync); its "done" goes out once its manifest line is written. Both wait for the
+    render to start (:class:`~renderer.batch.gate.RenderGate`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     forget_bpy_script_paths()
     logging.basicConfig(level=logging.WARNING)
@@ -64,35 +68,81 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     session = RenderSession(config)
     send = _locked_sender(connection)
     send(("ready", worker_id))
-    queued: collections.deque = collections.deque()  # (index, solo)
-    prepared: dict = {}  # frame index -> Future of session.prepare(index)
-    writing: Optional[concurrent.futures.Future] = None
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as preparer, \
+    gate = RenderGate(enabled=config.engine == "cycles")
+    with _opened_by_renders(gate), \
+            concurrent.futures.ThreadPoolExecutor(max_workers=1) as preparer, \
             concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
-        for _ in range(config.recycle_after):
-            if not _receive(connection, queued, block=not queued):
-                return  # leaving the with-block finishes the write under way
-            index, solo = queued.popleft()
-            future = prepared.pop(index, None)
-            try:
-                # prepare this frame before starting the next one's preparation: Kubric's uid
-                # counter is per process, so two scenes must never be built at the same time
-                frame = future.result() if future else session.prepare(index)
-                _receive(connection, queued, block=False)
-                if queued and not solo and queued[0][0] not in prepared:
-                    prepared[queued[0][0]] = preparer.submit(session.prepare, queued[0][0])
-                rendered = session.render_passes(frame)
-            except Exception as error:  # pylint: disable=broad-except
-                send(("error", worker_id, index, describe(error), is_fatal(error)))
-                continue
-            if writing is not None:
-                writing.result()  # one frame's files at a time
-            writing = writer.submit(_write_and_report, session, rendered, worker_id, send)
-            if solo:
-                writing.result()
-        if writing is not None:
-            writing.result()
-        send(("retired", worker_id))
+        try:
+            _FrameLoop(session, worker_id, connection, send, gate, preparer, writer).run()
+        finally:
+            gate.open()  # nothing may wait for a render that will not come
+
+
+def _opened_by_renders(gate: RenderGate) -> contextlib.AbstractContextManager:
+    """Opens ``gate`` whenever Blender starts a render, while the block runs."""
+    if not gate.enabled:
+        return contextlib.nullcontext()
+    from renderer.blender.hooks import on_render_start  # pylint: disable=import-outside-toplevel
+    return on_render_start(gate.open)
+
+
+class _FrameLoop:
+    """The worker's main thread: take frames from the pipe, render them, hand each to the
+    writer thread, and have the next one prepared meanwhile."""
+
+    def __init__(self, session, worker_id: int, connection, send: Callable, gate: RenderGate,
+                 preparer: concurrent.futures.Executor, writer: concurrent.futures.Executor):
+        self.session, self.worker_id, self.connection, self.send = (
+            session, worker_id, connection, send)
+        self.gate, self.preparer, self.writer = gate, preparer, writer
+        self.queued: collections.deque = collections.deque()  # (index, solo)
+        self.prepared: dict = {}  # frame index -> Future of session.prepare(index)
+        self.writing: Optional[concurrent.futures.Future] = None
+
+    def run(self) -> None:
+        """Render up to ``recycle_after`` frames, then say so; returns early when told to stop
+        (the caller's executors then finish the write under way)."""
+        for _ in range(self.session.config.recycle_after):
+            if not self.queued:
+                self.gate.open()  # waiting for work: the coordinator may wait for a write
+            if not _receive(self.connection, self.queued, block=not self.queued):
+                return
+            index, solo = self.queued.popleft()
+            rendered = self._render(index, solo)
+            if rendered is not None:
+                self._write(rendered, solo)
+        if self.writing is not None:
+            self.gate.result(self.writing)
+        self.send(("retired", self.worker_id))
+
+    def _render(self, index: int, solo: bool):
+        """Frame ``index`` rendered (None when it raised: reported as an error)."""
+        future = self.prepared.pop(index, None)
+        try:
+            # prepare this frame before starting the next one's preparation: Kubric's uid
+            # counter is per process, so two scenes must never be built at once
+            frame = self.gate.result(future) if future else self.session.prepare(index)
+            _receive(self.connection, self.queued, block=False)
+            self.gate.close()
+            upcoming = self.queued[0][0] if self.queued else None
+            if upcoming is not None and not solo and upcoming not in self.prepared:
+                self.prepared[upcoming] = self.preparer.submit(
+                    self.gate.gated(self.session.prepare), upcoming)
+            return self.session.render_passes(frame)
+        except Exception as error:  # pylint: disable=broad-except
+            self.send(("error", self.worker_id, index, describe(error), is_fatal(error)))
+            return None
+
+    def _write(self, rendered, solo: bool) -> None:
+        """Write ``rendered`` in the writer thread, once the previous frame's files are done
+        (one frame's files at a time); a solo frame is waited for."""
+        if self.writing is not None:
+            self.gate.result(self.writing)
+        self.gate.close()
+        self.writing = self.writer.submit(self.gate.gated(_write_and_report), self.session,
+                                          rendered, self.worker_id, self.send)
+        if solo:
+            self.gate.result(self.writing)
 
 
 def _write_and_report(session, rendered, worker_id: int, send: Callable) -> None:
