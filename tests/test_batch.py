@@ -237,3 +237,16 @@ def test_render_gate_holds_helper_work_until_a_render_starts():
         assert gate.result(waited_for) is None and gate.is_open()  # waiting opens it: no deadlock
     assert ran == ["prepared", "written"]
     assert RenderGate(enabled=False).is_open()  # backends without a render event: always open
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_helper_threads_run_at_the_lowest_priority_and_the_main_thread_keeps_its_own():
+    import concurrent.futures  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
+    from renderer.batch.worker import HELPER_NICENESS, lower_thread_priority  # pylint: disable=import-outside-toplevel
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    with concurrent.futures.ThreadPoolExecutor(1, initializer=lower_thread_priority) as helper:
+        niceness = helper.submit(
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    assert niceness == HELPER_NICENESS == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before

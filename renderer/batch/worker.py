@@ -54,11 +54,12 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     """Entry point of a worker process (spawned). Exits when told to, after ``recycle_after``
     frames, or when the coordinator has gone (its end of the pipe is closed).
 
-    The coordinator keeps up to three frames with a worker. While Cycles renders one (with the
+    The coordinator keeps up to four frames with a worker. While Cycles renders one (with the
     GIL released), a thread builds the next frame's scene (spec sampling, PyBullet settling,
     Kubric scene) and another writes the previous frame's files (label derivation, compression,
     checksums, fsync); its "done" goes out once its manifest line is written. Both wait for the
-    render to start (:class:`~renderer.batch.gate.RenderGate`)."""
+    render to start (:class:`~renderer.batch.gate.RenderGate`) and run at the lowest CPU
+    priority (:func:`lower_thread_priority`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     forget_bpy_script_paths()
     logging.basicConfig(level=logging.WARNING)
@@ -69,13 +70,33 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     send = _locked_sender(connection)
     send(("ready", worker_id))
     gate = RenderGate(enabled=config.engine == "cycles")
-    with _opened_by_renders(gate), \
-            concurrent.futures.ThreadPoolExecutor(max_workers=1) as preparer, \
-            concurrent.futures.ThreadPoolExecutor(max_workers=1) as writer:
+    with _opened_by_renders(gate), _helper_thread() as preparer, _helper_thread() as writer:
         try:
             _FrameLoop(session, worker_id, connection, send, gate, preparer, writer).run()
         finally:
             gate.open()  # nothing may wait for a render that will not come
+
+
+HELPER_NICENESS = 19  # the lowest CPU priority: helpers run on the cores Cycles leaves idle
+
+
+def lower_thread_priority() -> None:
+    """Give the calling thread the lowest CPU priority (Linux: per-thread nice value).
+
+    The helper threads' work (~100 ms of CPU per tabletop frame) then runs on what Cycles
+    leaves idle during its render (scene sync, single-threaded phases: ~9% of two cores here)
+    instead of taking its time slices. When the render ends before the helper, the main thread
+    waits for it and the helper has the CPU to itself. Elsewhere than Linux, setpriority with a
+    thread id would name a process, so nothing is changed there."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HELPER_NICENESS)
+        except OSError as error:
+            logging.getLogger(__name__).info("helper thread keeps its priority: %s", error)
+
+
+def _helper_thread() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max_workers=1, initializer=lower_thread_priority)
 
 
 def _opened_by_renders(gate: RenderGate) -> contextlib.AbstractContextManager:
