@@ -12,8 +12,10 @@ An :class:`Event` is ``done`` (with a FrameResult), ``error`` (the frame raised;
 retry can help), ``crashed`` (the worker process died while holding the frame) or ``returned``
 (a frame the worker held but had not started, e.g. when it retired).
 
-Local workers hold up to three frames: while one renders, the next one's scene is prepared in a
-thread and the previous one's files are written in another. When such a worker dies, the crash
+Local workers hold up to four frames: while one renders, the next one's scene is prepared in a
+thread and the previous one's files are written in another; the fourth waits in the pipe, so the
+next preparation can start with the render even when the previous frame's "done" (sent once its
+files are written, which runs at low priority) has not reached the coordinator yet. When such a worker dies, the crash
 could come from any of them, so its ``crashed`` events are not ``attributable``: the coordinator
 then renders each again ``solo`` (nothing else in flight on that worker), where a crash is
 attributable and counts as an attempt.
@@ -74,7 +76,7 @@ class InProcessPool:
         del kill
 
 
-FRAMES_PER_WORKER = 3  # one being written, one rendering, one being prepared
+FRAMES_PER_WORKER = 4  # one being written, one rendering, one being prepared, one queued
 
 
 @dataclasses.dataclass
