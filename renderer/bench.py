@@ -1,8 +1,11 @@
 """``synthscene bench``: throughput measured against baselines taken in the same run.
 
-Section 1 renders the same recipe scenes three ways (ours on the first half of the scenes, then
-the two baselines on all of them, interleaved, then ours on the second half: an ABBA order, so
-that the machine getting faster or slower during the run does not favour either side):
+Section 1 renders the same recipe scenes three ways, in interleaved blocks of consecutive scenes
+(ours then the baselines on block 1, the baselines then ours on block 2, and so on: ABBA), so
+that the machine getting faster or slower during the run does not favour either side. On a shared
+machine whose speed wanders by +-10% within minutes, a single ABBA over two halves gave ratios
+from 88% to 104% for the same code; blocks of ~6 scenes keep the two sides within seconds of each
+other:
 
 * **bare loop** (the ceiling): the scene is already built in Blender; only
   ``bpy.ops.render.render()`` of the colour image is timed, with our render settings;
@@ -66,75 +69,94 @@ class Contender:
             self.measure.frames += 1
 
 
-def race(contenders: list[Contender], indices: list[int]) -> list[Measure]:
+def race(contenders: list[Contender], indices: list[int], warm_up: bool = True) -> list[Measure]:
     """Render every scene with every contender in turn (interleaved, so load changes on the
-    machine hit all of them alike); the first scene is a warm-up and is not counted."""
+    machine hit all of them alike); with ``warm_up`` the first scene is not counted."""
     for position, index in enumerate(indices):
         for contender in contenders:
-            contender.run(index, warm_up=position == 0)
+            contender.run(index, warm_up=warm_up and position == 0)
     return [c.measure for c in contenders]
 
 
 def bare_loop(session: RenderSession) -> Contender:
-    """Colour render only, scene already in Blender (our settings)."""
-    import bpy  # pylint: disable=import-outside-toplevel
-    from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
-    from renderer.blender.extras import apply_scene_extras  # pylint: disable=import-outside-toplevel
+    """Colour render only, scene already in Blender: the same Blender scene as ours
+    (:meth:`RenderSession.make_view`, so the same settings, extras and warm-worker reset) and
+    the same colour-pass call, without the label pass, preparation or writes."""
+    from renderer.blender import passes  # pylint: disable=import-outside-toplevel
     from renderer.blender.stdout import silenced_stdout  # pylint: disable=import-outside-toplevel
 
     def render_one(index: int) -> float:
-        scene = session.prepare(index).scene
-        view = Blender(scene, scratch_dir=session.scratch,
-                       samples_per_pixel=session.config.samples, device=session.config.device)
-        apply_scene_extras(view, scene)
-        bpy.context.scene.render.filepath = str(session.scratch / "bare.png")
+        view = session.make_view(session.prepare(index).scene)
         started = time.perf_counter()
         with silenced_stdout():
-            bpy.ops.render.render(write_still=True)
+            passes.render_color(view.blender_scene, session.scratch / "bare.png",
+                                view.motion_blur)
         return time.perf_counter() - started
     return Contender(Measure("bare bpy render loop", note="colour only, scene prebuilt"),
                      render_one)
 
 
 class _FrameClock(SilentReporter):
-    """Records when each frame of a batch finished."""
+    """Records when each frame of a batch was rendered (its passes done, in the worker)."""
 
     def __init__(self):
-        self.finished: list[float] = []
+        self.rendered: list[float] = []
 
     def frame_done(self, result) -> None:
-        self.finished.append(time.perf_counter())
+        self.rendered.append(result.rendered_at)
 
 
 def worker_pipeline(config: BatchConfig, name: str, measure: Optional[Measure] = None) -> Measure:
     """The full synthscene frame (seed to manifest line) in one warm worker process, as
     ``synthscene render --workers 1`` runs it (the next scene is prepared while one renders and
-    the previous one written). Steady state: frames finished after the first, over the time since
-    the first finished; added to ``measure`` when given."""
+    the previous one written). Steady state: frames rendered after the first, over the time since
+    the first was rendered (render ends, not "done" messages: a frame's files are written while
+    the next one renders, so the first frame's "done" comes late and the last one's early,
+    which would flatter a short run); added to ``measure`` when given."""
     clock = _FrameClock()
     summary = run_batch(dataclasses.replace(config, workers=1), clock)
     measure = measure or Measure(name, note="spec+physics+both passes+labels+writes, warm worker")
-    if summary.failed or summary.stopped or len(clock.finished) < 2:
+    if summary.failed or summary.stopped or len(clock.rendered) < 2:
         measure.error = f"{len(summary.failed)} failed {summary.stopped or ''}".strip()
         return measure
-    measure.frames += len(clock.finished) - 1
-    measure.seconds += clock.finished[-1] - clock.finished[0]
+    rendered = sorted(clock.rendered)
+    measure.frames += len(rendered) - 1
+    measure.seconds += rendered[-1] - rendered[0]
     return measure
 
 
-def pipeline_around(config: BatchConfig, name: str, indices: list[int],
-                    in_between: Callable[[], list[Measure]]) -> list[Measure]:
-    """ABBA schedule: our pipeline on the first half of ``indices``, ``in_between()`` (the
-    baselines, on all of them), then ours on the second half, so a machine getting slower or
-    faster during the run affects both alike. Each half has its own warm-up frame (the scene
-    before the half), so ours counts the same scenes as the baselines."""
-    middle = (len(indices) + 1) // 2
-    first = worker_pipeline(dataclasses.replace(
-        config, frames=tuple(indices[:middle]), out=config.out / "a"), name)
-    baselines = in_between()
-    ours = worker_pipeline(dataclasses.replace(
-        config, frames=tuple(indices[middle - 1:]), out=config.out / "b"), name, first)
-    return [ours, *baselines]
+def scene_blocks(scenes: int, blocks: Optional[int] = None) -> list[list[int]]:
+    """Scenes 1..``scenes`` (scene 0 is the warm-up) in ``blocks`` runs of consecutive scenes
+    (default: about six scenes each, at most eight blocks)."""
+    count = blocks or max(1, min(8, round(scenes / 6)))
+    count = max(1, min(count, scenes))
+    bounds = [1 + round(k * scenes / count) for k in range(count + 1)]
+    return [list(range(bounds[k], bounds[k + 1])) for k in range(count)]
+
+
+def interleaved(config: BatchConfig, name: str, blocks: list[list[int]],
+                baselines: Callable[[list[int], bool], list[Measure]]) -> list[Measure]:
+    """Our pipeline and ``baselines(indices, warm_up)`` on each block in turn, the order flipped
+    every block (ABBA...). Each of our blocks runs in a fresh warm worker whose warm-up frame is
+    the scene before the block, so ours counts exactly the scenes the baselines count; the
+    baselines warm up once, on scene 0."""
+    ours: Optional[Measure] = None
+    measured: list[Measure] = []
+    for number, block in enumerate(blocks):
+        frames = (block[0] - 1, *block)
+
+        def ours_on_block(frames=frames, number=number) -> None:
+            nonlocal ours
+            ours = worker_pipeline(dataclasses.replace(
+                config, frames=frames, out=config.out / f"block{number}"), name, ours)
+
+        def baselines_on_block(block=block, number=number) -> None:
+            nonlocal measured
+            measured = baselines(([0] if number == 0 else []) + block, number == 0)
+        steps = (ours_on_block, baselines_on_block)
+        for step in steps if number % 2 == 0 else reversed(steps):
+            step()
+    return [ours, *measured]
 
 
 def kubric_stock(session: RenderSession) -> Contender:
@@ -160,7 +182,7 @@ def batch_throughput(config: BatchConfig, recycle_after: int, name: str) -> tupl
 
 def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tuple[int, int],
               samples: int, device: str, out: Optional[Path] = None,
-              report: Callable[[str], None] = print) -> dict:
+              report: Callable[[str], None] = print, blocks: Optional[int] = None) -> dict:
     """Run both sections; ``report`` receives progress lines. Returns the numbers."""
     root = Path(out or tempfile.mkdtemp(prefix="synthscene-bench-"))
     base = dict(recipe=recipe, count=scenes + 1, resolution=resolution, samples=samples,
@@ -168,18 +190,28 @@ def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tup
     results: dict = {"recipe": recipe, "resolution": list(resolution), "samples": samples,
                      "engine": engine}
     config = BatchConfig(out=root / f"ours-{engine}", engine=engine, **base)
-    indices = list(range(scenes + 1))
+    chunks = scene_blocks(scenes, blocks)
+    results["blocks"] = len(chunks)
     report(f"section 1: {scenes} scenes of {recipe!r} at {resolution[0]}x{resolution[1]}, "
-           f"{samples} spp (+1 warm-up each)")
+           f"{samples} spp, in {len(chunks)} interleaved blocks (+1 warm-up each)")
     if engine == "cycles":
         baseline = RenderSession(dataclasses.replace(config, out=root / "baselines"))
-        section = pipeline_around(config, f"synthscene ({engine})", indices, lambda: race(
-            [bare_loop(baseline), kubric_stock(baseline)], indices))
+        contenders = [bare_loop(baseline), kubric_stock(baseline)]
+        section = interleaved(config, f"synthscene ({engine})", chunks,
+                              lambda indices, warm_up: race(contenders, indices, warm_up))
     else:
         cycles = dataclasses.replace(config, engine="cycles", out=root / "ours-cycles")
-        section = pipeline_around(config, f"synthscene ({engine})", indices, lambda: [
-            worker_pipeline(cycles, "synthscene (cycles)")])
-    results["device"] = _device(root / f"ours-{engine}" / "a")
+        measure: Optional[Measure] = None
+
+        def cycles_pipeline(indices: list[int], warm_up: bool) -> list[Measure]:
+            nonlocal measure
+            frames = tuple(indices) if warm_up else (indices[0] - 1, *indices)
+            measure = worker_pipeline(dataclasses.replace(
+                cycles, frames=frames, out=cycles.out / f"from{frames[0]}"),
+                "synthscene (cycles)", measure)
+            return [measure]
+        section = interleaved(config, f"synthscene ({engine})", chunks, cycles_pipeline)
+    results["device"] = _device(root / f"ours-{engine}" / "block0")
     results["section1"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in section]
     if batch > 0:
         report(f"section 2: {batch} different scenes, warm worker vs one process per scene")

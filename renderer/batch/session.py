@@ -31,6 +31,7 @@ class FrameResult:
     instances: int
     seconds: float
     rss_bytes: int
+    rendered_at: float = 0.0  # time.time() when its passes were rendered (before the writes)
 
 
 def resident_bytes() -> int:
@@ -72,6 +73,7 @@ class Rendered:
     prepared: Prepared
     raw: Any  # labels.passes.RawPasses
     seconds: float
+    rendered_at: float  # time.time() when the passes were done
 
 
 class RenderSession:
@@ -112,7 +114,7 @@ class RenderSession:
         started = time.perf_counter()
         raw = self.make_view(prepared.scene).render_raw()
         raw.render_info.pop("timings", None)  # keeps label files identical between runs
-        return Rendered(prepared, raw, time.perf_counter() - started)
+        return Rendered(prepared, raw, time.perf_counter() - started, time.time())
 
     def write(self, rendered: "Rendered") -> FrameResult:
         """Derive the labels and write the frame's files, then its manifest line. Touches no
@@ -128,7 +130,8 @@ class RenderSession:
         record = write_frame(self.out, name, raw, provenance)
         seconds = prepared.seconds + rendered.seconds + time.perf_counter() - started
         return FrameResult(index=prepared.index, name=name, instances=record["instances"],
-                           seconds=seconds, rss_bytes=resident_bytes())
+                           seconds=seconds, rss_bytes=resident_bytes(),
+                           rendered_at=rendered.rendered_at)
 
     def render(self, index: int) -> FrameResult:
         """Prepare, render and write frame ``index``."""

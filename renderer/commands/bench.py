@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipe", default="tabletop")
     parser.add_argument("--engine", default="cycles", choices=("cycles", "raster"))
     parser.add_argument("--scenes", type=int, default=6, help="scenes for section 1")
+    parser.add_argument("--blocks", type=int, default=None,
+                        help="interleaved blocks for section 1 (default: ~6 scenes each, <= 8)")
     parser.add_argument("--batch", type=int, default=50,
                         help="different scenes for the warm-worker comparison (0: skip)")
     parser.add_argument("--resolution", default=None, help="WxH (default 128x128, raster 256x256)")
@@ -31,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     results = run_bench(args.recipe, args.engine, args.scenes, args.batch,
                         parse_resolution(args.resolution or default), args.samples, args.device,
                         Path(args.out) if args.out else None,
-                        report=lambda line: print(line, file=sys.stderr))
+                        report=lambda line: print(line, file=sys.stderr), blocks=args.blocks)
     print(format_results(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
