@@ -240,13 +240,15 @@ def test_render_gate_holds_helper_work_until_a_render_starts():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
-def test_helper_threads_run_at_the_lowest_priority_and_the_main_thread_keeps_its_own():
-    import concurrent.futures  # pylint: disable=import-outside-toplevel
+def test_cycles_helper_threads_run_at_the_lowest_priority_and_the_main_thread_keeps_its_own():
     import threading  # pylint: disable=import-outside-toplevel
-    from renderer.batch.worker import HELPER_NICENESS, lower_thread_priority  # pylint: disable=import-outside-toplevel
-    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    with concurrent.futures.ThreadPoolExecutor(1, initializer=lower_thread_priority) as helper:
-        niceness = helper.submit(
-            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
-    assert niceness == HELPER_NICENESS == 19
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+    from renderer.batch.worker import HELPER_NICENESS, _helper_thread  # pylint: disable=import-outside-toplevel
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    before = niceness()
+    with _helper_thread(low_priority=True) as cycles_helper, \
+            _helper_thread(low_priority=False) as raster_helper:
+        assert cycles_helper.submit(niceness).result() == HELPER_NICENESS == 19
+        assert raster_helper.submit(niceness).result() == before
+    assert niceness() == before
