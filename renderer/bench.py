@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
+
 from renderer.batch import BatchConfig, run_batch
 from renderer.batch.runner import SilentReporter
 from renderer.batch.session import RenderSession
@@ -226,16 +228,21 @@ def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tup
 
 
 MEMORY_WARMUP_FRAMES = 50  # caches fill meanwhile: meshes, HDRIs, Cycles kernels
+MEMORY_WINDOW_FRAMES = 25  # frames whose median RSS stands for "after warm-up" and "end"
 
 
-def memory_growth(rss_bytes: list, warmup: int = MEMORY_WARMUP_FRAMES) -> dict:
-    """Resident memory of the warm worker after ``warmup`` frames and at the end ({} when the
-    batch is not longer than the warm-up; use --batch 500 for a memory measurement)."""
-    if len(rss_bytes) <= warmup:
+def memory_growth(rss_bytes: list, warmup: int = MEMORY_WARMUP_FRAMES,
+                  window: int = MEMORY_WINDOW_FRAMES) -> dict:
+    """Resident memory of the warm worker after ``warmup`` frames and at the end, each the
+    median of ``window`` frames (one frame's RSS swings by tens of MB with what it has just
+    freed), ({} when the batch is too short; use --batch 500 for a memory measurement)."""
+    if len(rss_bytes) < warmup + 2 * window:
         return {}
-    after, end = rss_bytes[warmup - 1], rss_bytes[-1]
-    return {"frames": len(rss_bytes), "warmup_frames": warmup, "after_warmup_mb": round(after / 2 ** 20, 1),
-            "end_mb": round(end / 2 ** 20, 1), "peak_mb": round(max(rss_bytes) / 2 ** 20, 1),
+    after = float(np.median(rss_bytes[warmup:warmup + window]))
+    end = float(np.median(rss_bytes[-window:]))
+    return {"frames": len(rss_bytes), "warmup_frames": warmup, "window_frames": window,
+            "after_warmup_mb": round(after / 2 ** 20, 1), "end_mb": round(end / 2 ** 20, 1),
+            "peak_mb": round(max(rss_bytes) / 2 ** 20, 1),
             "growth_percent": round(100.0 * (end - after) / after, 2)}
 
 
@@ -249,8 +256,10 @@ def _device(out: Path) -> str:
 
 def format_results(results: dict) -> str:
     """The table ``synthscene bench`` prints (Markdown, so it can go into the README)."""
+    blocks = f", section 1 in {results['blocks']} ABBA blocks" if results.get("blocks") else ""
     lines = [f"recipe {results['recipe']}, {results['resolution'][0]}x"
-             f"{results['resolution'][1]}, {results['samples']} spp, device {results['device']}",
+             f"{results['resolution'][1]}, {results['samples']} spp, device {results['device']}"
+             f"{blocks}",
              "", "| way | frames | frames/s | vs first row | note |", "|---|---:|---:|---:|---|"]
     for key in ("section1", "section2"):
         rows = results.get(key) or []
