@@ -136,29 +136,37 @@ def scene_blocks(scenes: int, blocks: Optional[int] = None) -> list[list[int]]:
     return [list(range(bounds[k], bounds[k + 1])) for k in range(count)]
 
 
-def interleaved(config: BatchConfig, name: str, blocks: list[list[int]],
+class PipelineBlocks:
+    """Our pipeline on one block of scenes after another, each in a fresh warm worker whose
+    warm-up frame is the scene before the block (so it counts exactly the block's scenes), all
+    added up in one :class:`Measure`."""
+
+    def __init__(self, config: BatchConfig, name: str):
+        self.config, self.name = config, name
+        self.measure: Optional[Measure] = None
+        self.folders: list[Path] = []  # one output folder per block
+
+    def run(self, block: list[int]) -> list[Measure]:
+        folder = self.config.out / f"block{len(self.folders)}"
+        self.folders.append(folder)
+        self.measure = worker_pipeline(dataclasses.replace(
+            self.config, frames=(block[0] - 1, *block), out=folder), self.name, self.measure)
+        return [self.measure]
+
+
+def interleaved(ours: PipelineBlocks, blocks: list[list[int]],
                 baselines: Callable[[list[int], bool], list[Measure]]) -> list[Measure]:
-    """Our pipeline and ``baselines(indices, warm_up)`` on each block in turn, the order flipped
-    every block (ABBA...). Each of our blocks runs in a fresh warm worker whose warm-up frame is
-    the scene before the block, so ours counts exactly the scenes the baselines count; the
-    baselines warm up once, on scene 0."""
-    ours: Optional[Measure] = None
+    """``ours`` and ``baselines(block, first)`` on each block in turn, the order flipped every
+    block (ABBA...), so a machine getting slower or faster affects both alike."""
     measured: list[Measure] = []
     for number, block in enumerate(blocks):
-        frames = (block[0] - 1, *block)
-
-        def ours_on_block(frames=frames, number=number) -> None:
-            nonlocal ours
-            ours = worker_pipeline(dataclasses.replace(
-                config, frames=frames, out=config.out / f"block{number}"), name, ours)
-
-        def baselines_on_block(block=block, number=number) -> None:
-            nonlocal measured
-            measured = baselines(([0] if number == 0 else []) + block, number == 0)
-        steps = (ours_on_block, baselines_on_block)
-        for step in steps if number % 2 == 0 else reversed(steps):
-            step()
-    return [ours, *measured]
+        if number % 2:
+            measured = baselines(block, False)
+            ours.run(block)
+        else:
+            ours.run(block)
+            measured = baselines(block, number == 0)
+    return [ours.measure, *measured]
 
 
 def kubric_stock(session: RenderSession) -> Contender:
@@ -196,24 +204,19 @@ def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tup
     results["blocks"] = len(chunks)
     report(f"section 1: {scenes} scenes of {recipe!r} at {resolution[0]}x{resolution[1]}, "
            f"{samples} spp, in {len(chunks)} interleaved blocks (+1 warm-up each)")
+    ours = PipelineBlocks(config, f"synthscene ({engine})")
     if engine == "cycles":
         baseline = RenderSession(dataclasses.replace(config, out=root / "baselines"))
         contenders = [bare_loop(baseline), kubric_stock(baseline)]
-        section = interleaved(config, f"synthscene ({engine})", chunks,
-                              lambda indices, warm_up: race(contenders, indices, warm_up))
+        # the baselines warm up once, on scene 0, before the first block
+        section = interleaved(ours, chunks, lambda block, first: race(
+            contenders, [0] * first + block, warm_up=first))
     else:
-        cycles = dataclasses.replace(config, engine="cycles", out=root / "ours-cycles")
-        measure: Optional[Measure] = None
-
-        def cycles_pipeline(indices: list[int], warm_up: bool) -> list[Measure]:
-            nonlocal measure
-            frames = tuple(indices) if warm_up else (indices[0] - 1, *indices)
-            measure = worker_pipeline(dataclasses.replace(
-                cycles, frames=frames, out=cycles.out / f"from{frames[0]}"),
-                "synthscene (cycles)", measure)
-            return [measure]
-        section = interleaved(config, f"synthscene ({engine})", chunks, cycles_pipeline)
-    results["device"] = _device(root / f"ours-{engine}" / "block0")
+        cycles = PipelineBlocks(dataclasses.replace(config, engine="cycles",
+                                                    out=root / "ours-cycles"),
+                                "synthscene (cycles)")
+        section = interleaved(ours, chunks, lambda block, first: cycles.run(block))
+    results["device"] = _device(ours.folders[0])
     results["section1"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in section]
     if batch > 0:
         report(f"section 2: {batch} different scenes, warm worker vs one process per scene")

@@ -15,10 +15,10 @@ retry can help), ``crashed`` (the worker process died while holding the frame) o
 Local workers hold up to four frames: while one renders, the next one's scene is prepared in a
 thread and the previous one's files are written in another; the fourth waits in the pipe, so the
 next preparation can start with the render even when the previous frame's "done" (sent once its
-files are written, which runs at low priority) has not reached the coordinator yet. When such a worker dies, the crash
-could come from any of them, so its ``crashed`` events are not ``attributable``: the coordinator
-then renders each again ``solo`` (nothing else in flight on that worker), where a crash is
-attributable and counts as an attempt.
+files are written, at low priority) has not reached the coordinator yet. When such a worker dies,
+the crash could come from any of them, so its ``crashed`` events are not ``attributable``: the
+coordinator then renders each again ``solo`` (nothing else in flight on that worker), where a
+crash is attributable and counts as an attempt.
 """
 from __future__ import annotations
 
