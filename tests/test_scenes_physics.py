@@ -51,6 +51,27 @@ def test_settle_is_deterministic_and_idempotent(tmp_path):
     assert settle(first, tmp_path / "c") is first  # already settled: unchanged
 
 
+def test_settle_frees_its_physics_world_at_once(tmp_path):
+    """No PyBullet world outlives settle(), even with the cyclic garbage collector off (Kubric's
+    simulator and scene reference each other: left to __del__, dead worlds piled up in warm
+    workers), and an old simulator's late __del__ does not disconnect a newer world that got its
+    reused client id."""
+    import gc  # pylint: disable=import-outside-toplevel
+    import pybullet  # pylint: disable=import-outside-toplevel
+    gc.collect()
+    gc.disable()
+    try:
+        first = settle(sample_spec("tabletop", 0), tmp_path)
+        assert not any(pybullet.isConnected(client) for client in range(16))
+        world = pybullet.connect(pybullet.DIRECT)  # gets the id the settled world had
+        gc.collect()  # runs the dead simulator's __del__
+        assert pybullet.isConnected(world)
+        pybullet.disconnect(world)
+    finally:
+        gc.enable()
+    assert settle(sample_spec("tabletop", 0), tmp_path) == first
+
+
 def test_kubric_scene_mirrors_the_spec(tmp_path):
     import kubric as kb
     spec = settle(sample_spec("tabletop", 6, {"distractors.max": "4"}), tmp_path)
