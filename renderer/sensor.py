@@ -65,7 +65,9 @@ def optical_blur(linear: np.ndarray, sigma: float, defocus_radius: float, motion
 
 
 def disk_kernel(radius: float) -> np.ndarray:
-    """Normalised disk of ``radius`` px, anti-aliased by 4x4 supersampling."""
+    """Normalised disk of ``radius`` px (at least half a pixel), anti-aliased by 4x4
+    supersampling."""
+    radius = max(radius, 0.5)
     half = int(math.ceil(radius))
     offsets = (np.arange(4) + 0.5) / 4 - 0.5
     grid = np.arange(-half, half + 1, dtype=np.float32)
