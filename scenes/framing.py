@@ -4,7 +4,9 @@ A recipe does not know where an object ends up until physics has settled it, so 
 *requests* framing (:func:`random_framing` fills ``CameraSpec.framing``: target object, wanted
 size, offset, viewing direction) and :func:`solve_framing` computes the camera pose from the
 settled spec (``scenes.build.instantiate`` calls it after settling). The solution is a pure
-function of the settled spec, so it is deterministic and stored with the frame.
+function of the settled spec, so it is deterministic and stored with the frame. The camera sits
+on the viewing direction from the target (above it for positive elevations) and turns to put the
+target off-centre.
 
 Size convention: the target's projected box (all vertices of its convex hull through the
 pinhole camera, *not* clipped to the image, i.e. the labels' ``amodal_extent``) measured as
@@ -47,7 +49,7 @@ def parse_size_range(text: str, name: str = "objects.pixel_size") -> tuple[float
 
 def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform(0.15, 0.7),
                    requested: Sequence[float] = (0.15, 0.7), cut_probability: float = 0.2,
-                   elevation: Any = Uniform(math.radians(5), math.radians(60)),
+                   elevation: Any = Uniform(math.radians(5), math.radians(48)),
                    azimuth: Any = Uniform(0.0, 2 * math.pi)) -> FramingSpec:
     """A framing request for object ``target``: ``size`` of its box (fraction of the frame
     side), a viewing direction, and an offset that keeps the box inside the frame or, with
@@ -123,8 +125,10 @@ def solve_framing(spec: SceneSpec) -> SceneSpec:
 
 def _solve(spec: SceneSpec, target: ObjectSpec, framing: FramingSpec
            ) -> tuple[np.ndarray, np.ndarray]:
-    """Camera position and look-at: distance along the viewing direction sets the size, a
-    shift of the look-at point in the image plane sets the offset (iterated together)."""
+    """Camera position and look-at: the camera sits on the viewing direction from the target's
+    centre (so it stays above it for positive elevations) at the distance that sets the size,
+    and turns (yaw and pitch, no roll) to put the box centre at the offset. Both are iterated
+    together, since an off-centre object projects a little larger."""
     points = np.asarray(object_mesh_world(target).convex_hull.vertices, float)
     centre = (points.min(axis=0) + points.max(axis=0)) / 2
     width, height = (int(v) for v in spec.resolution)
@@ -132,30 +136,59 @@ def _solve(spec: SceneSpec, target: ObjectSpec, framing: FramingSpec
     direction = np.array([math.cos(framing.elevation) * math.cos(framing.azimuth),
                           math.cos(framing.elevation) * math.sin(framing.azimuth),
                           math.sin(framing.elevation)])
-    right = np.cross(-direction, (0.0, 0.0, 1.0))
-    if np.linalg.norm(right) < 1e-6:
+    if abs(direction[2]) > 0.999:
         raise SpecError("camera.framing.elevation must stay below 90 degrees (straight down has "
                         "no defined image orientation with +Z up).")
-    right /= np.linalg.norm(right)
-    down = np.cross(-direction, right)
     radius = float(np.linalg.norm(points - centre, axis=1).max())
     distance = max(fx * 2 * radius / (framing.size * max(width, height)), radius + NEAR)
-    shift = np.zeros(2)
     goal = np.array([width / 2 + framing.offset[0] * width,
                      height / 2 + framing.offset[1] * height])
+    angles = np.array([framing.azimuth + math.pi, -framing.elevation])  # yaw, pitch: at the target
+    camera = None
     for _ in range(ITERATIONS):
-        look_at = centre + shift[0] * right + shift[1] * down
-        camera = _Camera(centre + distance * direction + shift[0] * right + shift[1] * down,
-                         look_at, fx, width, height)
-        _, depth = camera.project(points)
-        if depth.min() < NEAR:
+        position = centre + distance * direction
+        if np.min((points - position) @ -direction) < NEAR:
             distance *= 1.5
             continue
+        angles = _aim(position, points, goal, angles, fx, width, height)
+        camera = _Camera(position, position + _forward(angles), fx, width, height)
         size, box_centre = projected_size(camera, points)
-        error = (box_centre - goal) / np.array([width, height])
-        if abs(size / framing.size - 1) < TOLERANCE and np.abs(error).max() < TOLERANCE:
+        error = np.abs(box_centre - goal) / np.array([width, height])
+        if abs(size / framing.size - 1) < TOLERANCE and error.max() < TOLERANCE:
             break
         distance = max(distance * size / framing.size, radius + NEAR)
-        # moving camera and look-at together by s along `right` moves the image by -fx*s/depth
-        shift += (box_centre - goal) * float(np.median(depth)) / fx
     return camera.position, camera.look_at
+
+
+def _forward(angles: np.ndarray) -> np.ndarray:
+    """Unit viewing direction from (yaw about +Z from +X, pitch above the XY plane), radians."""
+    yaw, pitch = angles
+    return np.array([math.cos(pitch) * math.cos(yaw), math.cos(pitch) * math.sin(yaw),
+                     math.sin(pitch)])
+
+
+def _aim(position: np.ndarray, points: np.ndarray, goal: np.ndarray, angles: np.ndarray,
+         fx: float, width: int, height: int, steps: int = 8) -> np.ndarray:
+    """Yaw and pitch that put the centre of the projected box of ``points`` at pixel ``goal``
+    (Newton's method with a finite-difference Jacobian; pitch kept within +-85 degrees)."""
+    limit = math.radians(85)
+
+    def box_centre(trial: np.ndarray) -> np.ndarray:
+        camera = _Camera(position, position + _forward(trial), fx, width, height)
+        return projected_size(camera, points)[1]
+
+    for _ in range(steps):
+        current = box_centre(angles)
+        residual = current - goal
+        if np.abs(residual).max() < 1e-3:
+            break
+        step = 1e-4
+        jacobian = np.column_stack([(box_centre(angles + step * unit) - current) / step
+                                    for unit in np.eye(2)])
+        try:
+            delta = np.linalg.solve(jacobian, -residual)
+        except np.linalg.LinAlgError:
+            break
+        angles = angles + np.clip(delta, -0.3, 0.3)
+        angles[1] = min(max(angles[1], -limit), limit)
+    return angles

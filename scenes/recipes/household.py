@@ -6,7 +6,7 @@ Everything issue 15 asks a render to carry, on by default:
   ``objects.count`` labelled per scene, close together, settled with PyBullet;
 * **framing** (:mod:`scenes.framing`): the camera is solved after physics so that one labelled
   object (the target) spans ``objects.pixel_size`` of the frame (log-uniform over LOW-HIGH, a
-  fraction of the frame side), seen from 5-60 degrees above, sometimes cut by the border;
+  fraction of the frame side), seen from 5-48 degrees above, sometimes cut by the border;
 * **sensor** (:mod:`scenes.sensor`): exposure and white-balance error, lens blur, defocus, motion
   blur, chromatic aberration, vignetting, shot + read noise, JPEG, on the RGB only; centred on
   the user's photos with ``sensor.match_photos=DIR`` (``render --match-photos DIR``);
