@@ -7,7 +7,7 @@ Public API (``from scenes import ...``):
 
 * authoring: ``recipe``, ``Param``, ``Params``, ``SceneSpec`` and its parts (``ObjectSpec``,
   ``AssetSpec``, ``MaterialSpec``, ``TextureSpec``, ``LightSpec``, ``CameraSpec``, ``WorldSpec``,
-  ``HdriSpec``, ``PhysicsSpec``, ``DepthOfFieldSpec``);
+  ``HdriSpec``, ``PhysicsSpec``, ``DepthOfFieldSpec``, ``FramingSpec``, ``SensorSpec``);
 * distributions: ``Uniform``, ``LogUniform``, ``Normal``, ``RandInt``, ``Choice``,
   ``VectorUniform``, ``ColorHSV``, ``kelvin_to_rgb``;
 * randomizers: ``random_camera``, ``random_light``, ``random_lights``, ``random_hdri``,
@@ -15,6 +15,9 @@ Public API (``from scenes import ...``):
   ``file_object``, ``mesh_folder_objects``, ``balanced_categories``, ``support_box``,
   ``scatter``, ``random_rotation``, ``procedural_classes``;
 * running: ``load_recipe``, ``sample_spec``, ``known_recipes``, ``parse_overrides``;
+* framing, sensor, context: ``random_framing``, ``solve_framing``, ``parse_size_range``,
+  ``random_sensor``, ``sensor_for``, ``ranges_matching``, ``SensorRanges``, ``fit_photos``,
+  ``surface_material``, ``wall_material``, ``table``, ``back_wall``, ``indoor_hdri_choice``;
 * Kubric: ``build_kubric_scene``, ``settle``, ``instantiate``, ``scene_extras``;
 * errors: ``RecipeError``, ``ParameterError``, ``SpecError``, ``AssetError``, ``USER_ERRORS``.
 """
@@ -28,7 +31,7 @@ _EXPORTS = {
     "scenes.params": ("Param", "Params", "parse_overrides", "resolve_params"),
     "scenes.spec": ("SceneSpec", "ObjectSpec", "AssetSpec", "MaterialSpec", "TextureSpec",
                     "LightSpec", "CameraSpec", "WorldSpec", "HdriSpec", "PhysicsSpec",
-                    "DepthOfFieldSpec"),
+                    "DepthOfFieldSpec", "FramingSpec", "SensorSpec"),
     "scenes.distributions": ("Distribution", "Uniform", "LogUniform", "Normal", "RandInt",
                              "Choice", "VectorUniform", "ColorHSV", "kelvin_to_rgb"),
     "scenes.randomizers": ("random_camera", "random_light", "random_lights", "random_hdri",
@@ -37,6 +40,11 @@ _EXPORTS = {
                            "balanced_categories", "support_box", "scatter", "random_rotation",
                            "procedural_classes", "shell_position"),
     "scenes.build": ("build_kubric_scene", "settle", "instantiate", "scene_extras"),
+    "scenes.framing": ("random_framing", "solve_framing", "parse_size_range"),
+    "scenes.sensor": ("random_sensor", "sensor_for", "ranges_matching", "SensorRanges"),
+    "scenes.photo_fit": ("fit_photos",),
+    "scenes.context": ("surface_material", "wall_material", "table", "back_wall",
+                       "indoor_hdri_choice"),
     "scenes.errors": ("RecipeError", "ParameterError", "SpecError", "AssetError", "USER_ERRORS"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
