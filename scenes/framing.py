@@ -70,8 +70,9 @@ def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform
 
 
 @dataclasses.dataclass(frozen=True)
-class _Camera:
-    """A look-at pinhole camera (see module docstring)."""
+class LookAtCamera:
+    """A pinhole camera at ``position`` aimed at ``look_at`` with +Z up (no roll), ``fx`` in
+    pixels, centred principal point: Kubric's camera model (see module docstring)."""
     position: np.ndarray
     look_at: np.ndarray
     fx: float
@@ -93,7 +94,7 @@ class _Camera:
         return np.column_stack([u, v]), depth
 
 
-def projected_size(camera: _Camera, points: np.ndarray) -> tuple[float, np.ndarray]:
+def projected_size(camera: LookAtCamera, points: np.ndarray) -> tuple[float, np.ndarray]:
     """Framing size (see module docstring) and the box centre (px) of ``points``."""
     pixels, _ = camera.project(points)
     low, high = pixels.min(axis=0), pixels.max(axis=0)
@@ -103,16 +104,19 @@ def projected_size(camera: _Camera, points: np.ndarray) -> tuple[float, np.ndarr
 
 def solve_framing(spec: SceneSpec) -> SceneSpec:
     """The spec with the camera pose that realises ``camera.framing`` (unchanged when there is
-    no framing or it is solved). Depth of field, when set, is refocused on the target."""
+    no framing or it is solved). A target that physics removed (it fell off the support) is
+    replaced by the first labelled object left; with none left the spec stays unsolved. Depth of
+    field, when set, is refocused on the target."""
     framing = spec.camera.framing
     if framing is None or framing.solved:
         return spec
-    try:
-        target = spec.object(framing.target)
-    except KeyError:
-        raise SpecError(f"camera.framing.target {framing.target!r} is not in the scene (it may "
-                        "have fallen off the support); frame a labelled object.") from None
-    position, look_at = _solve(spec, target, framing)
+    names = [obj.name for obj in spec.objects]
+    if framing.target not in names:  # it fell off the support: frame the first labelled object
+        labelled = [obj.name for obj in spec.labelled_objects()]
+        if not labelled:
+            return spec  # nothing left to frame: the recipe's camera stays, framing unsolved
+        framing = dataclasses.replace(framing, target=labelled[0])
+    position, look_at = _solve(spec, spec.object(framing.target), framing)
     camera = dataclasses.replace(
         spec.camera, position=tuple(float(v) for v in position),
         look_at=tuple(float(v) for v in look_at),
@@ -151,7 +155,7 @@ def _solve(spec: SceneSpec, target: ObjectSpec, framing: FramingSpec
             distance *= 1.5
             continue
         angles = _aim(position, points, goal, angles, fx, width, height)
-        camera = _Camera(position, position + _forward(angles), fx, width, height)
+        camera = LookAtCamera(position, position + _forward(angles), fx, width, height)
         size, box_centre = projected_size(camera, points)
         error = np.abs(box_centre - goal) / np.array([width, height])
         if abs(size / framing.size - 1) < TOLERANCE and error.max() < TOLERANCE:
@@ -174,7 +178,7 @@ def _aim(position: np.ndarray, points: np.ndarray, goal: np.ndarray, angles: np.
     limit = math.radians(85)
 
     def box_centre(trial: np.ndarray) -> np.ndarray:
-        camera = _Camera(position, position + _forward(trial), fx, width, height)
+        camera = LookAtCamera(position, position + _forward(trial), fx, width, height)
         return projected_size(camera, points)[1]
 
     for _ in range(steps):

@@ -164,9 +164,13 @@ def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float)
 
 
 def _world(rng, params, context: bool):
-    """Indoor maps (with context) light the scene; real photos sit behind it when given."""
+    """Indoor maps (with context) light the scene; real photos sit behind it when given.
+    Without context: any bundled map, shown or replaced by a plain colour (as ``tabletop``)."""
     folder = params["background.folder"] or None
-    backgrounds = Choice(("image", "hdri"), (0.7, 0.3)) if folder else "hdri"
+    if folder:
+        backgrounds = Choice(("image", "hdri"), (0.7, 0.3))
+    else:
+        backgrounds = "hdri" if context else Choice(("hdri", "color"))
     world = random_world(rng, background=backgrounds, hdri_folder=params["hdri.folder"] or None,
                          image_folder=folder,
                          hdri_names=indoor_hdri_choice() if context and not
