@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from scenes.spec import FramingSpec, ObjectSpec, SceneSpec
 
 NEAR = 0.02  # m: the camera keeps at least this far in front of every target vertex
 ITERATIONS = 60
+MAX_PITCH = math.radians(80)  # steepest downward look random_framing asks of the camera
 TOLERANCE = 1e-4  # relative size error and offset error (fraction of the image) to stop at
 
 
@@ -47,14 +48,21 @@ def parse_size_range(text: str, name: str = "objects.pixel_size") -> tuple[float
     return values[0], values[1]
 
 
-def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform(0.15, 0.7),
-                   requested: Sequence[float] = (0.15, 0.7), cut_probability: float = 0.2,
+def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform(0.15, 0.8),
+                   requested: Sequence[float] = (0.15, 0.8), cut_probability: float = 0.2,
                    elevation: Any = Uniform(math.radians(5), math.radians(48)),
-                   azimuth: Any = Uniform(0.0, 2 * math.pi)) -> FramingSpec:
+                   azimuth: Any = Uniform(0.0, 2 * math.pi),
+                   focal_ratio: Optional[float] = None) -> FramingSpec:
     """A framing request for object ``target``: ``size`` of its box (fraction of the frame
     side), a viewing direction, and an offset that keeps the box inside the frame or, with
-    ``cut_probability``, lets the border cut it (its centre stays inside)."""
+    ``cut_probability``, lets the border cut it (its centre stays inside).
+
+    ``focal_ratio`` (focal length / image side, both in pixels; square images), when given,
+    shrinks an offset that no camera without roll could realise from a steep ``elevation``
+    (looking down at more than :data:`MAX_PITCH`, or sideways past a target below it); without
+    it keep elevations below ~50 degrees."""
     wanted = float(sample(size, rng))
+    view_elevation = float(sample(elevation, rng))
     inside = max(0.0, (1.0 - min(wanted, 1.0)) / 2)
     offset = []
     for _ in range(2):
@@ -63,10 +71,27 @@ def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform
         else:
             magnitude = rng.uniform(0.0, 0.8 * inside)
         offset.append(float(magnitude if rng.uniform() < 0.5 else -magnitude))
+    if focal_ratio is not None:
+        for _ in range(40):
+            if reachable(view_elevation, offset, focal_ratio):
+                break
+            offset = [0.9 * value for value in offset]
     return FramingSpec(target=target, size=wanted, offset=(offset[0], offset[1]),
-                       elevation=float(sample(elevation, rng)),
+                       elevation=view_elevation,
                        azimuth=float(sample(azimuth, rng)),
                        requested=(float(requested[0]), float(requested[1])))
+
+
+def reachable(elevation: float, offset: Sequence[float], focal_ratio: float) -> bool:
+    """Whether a look-at camera (+Z up, no roll, pitch within +-:data:`MAX_PITCH`) can see a
+    target ``elevation`` below it at image ``offset`` (fractions of a square image whose focal
+    length is ``focal_ratio`` image sides): the ray through that pixel, (x, y, 1), must point
+    down by sin(elevation) for some pitch p, i.e. (sin p - y cos p) / |ray| = -sin(elevation)."""
+    x, y = offset[0] / focal_ratio, offset[1] / focal_ratio
+    pitch = np.linspace(-MAX_PITCH, MAX_PITCH, 721)
+    slope = (np.sin(pitch) - y * np.cos(pitch)) / math.sqrt(x * x + y * y + 1)
+    margin = 0.01
+    return bool(slope.min() + margin <= -math.sin(elevation) <= slope.max() - margin)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,8 +199,8 @@ def _forward(angles: np.ndarray) -> np.ndarray:
 def _aim(position: np.ndarray, points: np.ndarray, goal: np.ndarray, angles: np.ndarray,
          fx: float, width: int, height: int, steps: int = 8) -> np.ndarray:
     """Yaw and pitch that put the centre of the projected box of ``points`` at pixel ``goal``
-    (Newton's method with a finite-difference Jacobian; pitch kept within +-85 degrees)."""
-    limit = math.radians(85)
+    (Newton's method with a finite-difference Jacobian; pitch kept within +-88 degrees)."""
+    limit = math.radians(88)
 
     def box_centre(trial: np.ndarray) -> np.ndarray:
         camera = LookAtCamera(position, position + _forward(trial), fx, width, height)

@@ -80,8 +80,9 @@ def test_framing_realises_the_requested_size_and_place(batches):
 
 
 def test_default_framing_keeps_objects_large_at_160_px():
-    """At 160 px the default size range (0.15-0.7) gives no target under 24 px and most
-    over 32 px (the issue: defaults must not make mostly sub-32-px objects)."""
+    """At 160 px the default size range (0.15-0.8, log-uniform) gives no target under 24 px
+    and most over 32 px (83 % in expectation; the issue: defaults must not make mostly
+    sub-32-px objects)."""
     pixels = []
     for seed in range(16):
         spec = sample_spec("household", seed, {"resolution": 160, "distractors.max": 0})
@@ -93,7 +94,7 @@ def test_default_framing_keeps_objects_large_at_160_px():
         size, _ = projected_size(camera, np.asarray(object_mesh_world(target).vertices))
         pixels.append(size * 160)
     assert min(pixels) >= 0.15 * 160 * 0.98
-    assert np.mean(np.array(pixels) >= 32) > 0.75
+    assert np.mean(np.array(pixels) >= 32) > 0.6 and np.median(pixels) > 40
 
 
 def test_framing_falls_back_when_physics_removed_the_target():

@@ -9,7 +9,8 @@ Everything issue 15 asks a render to carry, on by default:
   single-mesh procedural shapes instead, for ablations);
 * **framing** (:mod:`scenes.framing`): the camera is solved after physics so that one labelled
   object (the target) spans ``objects.pixel_size`` of the frame (log-uniform over LOW-HIGH, a
-  fraction of the frame side), seen from 5-48 degrees above, sometimes cut by the border;
+  fraction of the frame side), seen from 5-80 degrees above (a third of the views steeper than
+  45 degrees, as phone photos of things on a table often are), sometimes cut by the border;
 * **sensor** (:mod:`scenes.sensor`): exposure and white-balance error, lens blur, defocus, motion
   blur, chromatic aberration, vignetting, shot + read noise, JPEG, on the RGB only; centred on
   the user's photos with ``sensor.match_photos=DIR`` (``render --match-photos DIR``);
@@ -49,7 +50,7 @@ PARAMS = {
     "objects.count": Param(3, low=1, high=12, help="up to this many labelled objects"),
     "objects.library": Param("household", choices=LIBRARIES,
                              help="household (parts, glass, liquid, prints) or basic shapes"),
-    "objects.pixel_size": Param("0.15-0.7", help="target object size, LOW-HIGH fraction of the "
+    "objects.pixel_size": Param("0.15-0.8", help="target object size, LOW-HIGH fraction of the "
                                                  "frame side (log-uniform)"),
     "objects.cut_probability": Param(0.2, low=0.0, high=1.0,
                                      help="chance per axis that the border cuts the target"),
@@ -83,7 +84,7 @@ def everyday_object(rng, category: str, name: str, library: str, textures: str |
                     role: str = "object"):
     """One object of household ``category`` (labelled, or clutter with ``role="distractor"``):
     from the household library (real sizes, a material per part), or a basic stand-in."""
-    upright = rng.uniform() < 0.85
+    upright = rng.uniform() < 0.75  # the rest lie on their side after settling
     if library == "household":
         return household_object(rng, category, name, role=role, upright=upright,
                                 image_folder=textures)
@@ -135,8 +136,13 @@ def household(rng, params) -> SceneSpec:
     if params["framing.enabled"] and labelled:
         low, high = parse_size_range(params["objects.pixel_size"])
         target = labelled[int(rng.integers(len(labelled)))].name
+        steep = rng.uniform() < 0.35
+        elevation = Uniform(math.radians(45), math.radians(80)) if steep else \
+            Uniform(math.radians(5), math.radians(45))
         camera.framing = random_framing(rng, target, size=LogUniform(low, high),
                                         requested=(low, high), azimuth=view_azimuth,
+                                        elevation=elevation,
+                                        focal_ratio=camera.focal_length / camera.sensor_width,
                                         cut_probability=params["objects.cut_probability"])
     sensor = sensor_for(rng, params["sensor.enabled"], params["sensor.match_photos"] or None,
                         scale=params.resolution)
