@@ -9,8 +9,15 @@ import cv2
 import kubric as kb
 import numpy as np
 
-from renderer.blender import Blender
 from assets.hdri import resolve_hdri
+from renderer.backend import ViewSettings, open_view
+
+
+def demo_extras() -> dict:
+    """The demo's world in the spec-extras layout: Blender's bundled "sunset" HDRI lights the
+    scene and shows as its background (strength 0.6, unrotated)."""
+    return {"world": {"background": "hdri", "hdri": {"path": str(resolve_hdri("sunset")),
+                                                     "rotation": 0.0, "strength": 0.6}}}
 
 
 def build_hello_scene(resolution: tuple[int, int] = (256, 256)) -> kb.Scene:
@@ -40,9 +47,9 @@ def render_demo(out: Path, resolution: tuple[int, int], samples: int,
     """Render the demo scene into ``out``; return what was written, by label."""
     out.mkdir(parents=True, exist_ok=True)
     scene = build_hello_scene(resolution)
-    renderer = Blender(scene, scratch_dir=out / ".scratch", samples_per_pixel=samples,
-                       device=device)
-    renderer.set_hdri(resolve_hdri("sunset"), strength=0.6, as_background=True)
+    settings = ViewSettings(samples_per_pixel=samples, device=device,
+                            scratch_dir=out / ".scratch")
+    renderer = open_view("cycles", scene, settings, extras=demo_extras())
     raw = renderer.render_raw()
     palette = (np.array(kb_palette(int(raw.instance_ids.max()) + 1)) * 255).astype(np.uint8)
     return {

@@ -36,7 +36,8 @@ _EXPORTS = {
                            "procedural_object", "file_object", "mesh_folder_objects",
                            "balanced_categories", "support_box", "scatter", "random_rotation",
                            "procedural_classes", "shell_position"),
-    "scenes.build": ("build_kubric_scene", "settle", "instantiate", "scene_extras"),
+    "scenes.build": ("build_kubric_scene", "settle", "instantiate"),
+    "scenes.extras": ("scene_extras",),
     "scenes.errors": ("RecipeError", "ParameterError", "SpecError", "AssetError", "USER_ERRORS"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -15,11 +15,11 @@ from typing import Any, Optional
 
 import numpy as np
 
+from renderer.backend import ENGINES
 from renderer.errors import UserError
 
 BATCH_FILE = "batch.json"
 BATCH_FORMAT = "synthscene-batch/1"
-ENGINES = ("cycles", "raster")
 
 
 def frame_seed(batch_seed: int, index: int) -> int:

@@ -298,6 +298,10 @@ class Blender(core.View):
         """Light the scene and/or fill the background with an equirectangular HDRI."""
         self.world.set_hdri(path, rotation, strength, as_background, as_ambient)
 
+    def set_background_image(self, path: str | os.PathLike) -> None:
+        """Show an image behind the scene, stretched to the frame; lighting stays as it is."""
+        self.world.set_background_image(path)
+
     def _set_ambient_light_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.),
                                 strength=1.0):
         """Kubric's name for :meth:`set_hdri` (lighting only)."""
