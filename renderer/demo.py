@@ -2,14 +2,14 @@
 Blender's bundled CC0 HDRIs, rendered with the Blender backend."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import cv2
 import kubric as kb
 import numpy as np
 
 from assets.hdri import resolve_hdri
+from fileio.atomic import write_atomic_with
+from fileio.images import write_png_atomic
 from renderer.backend import ViewSettings, open_view
 
 
@@ -35,13 +35,6 @@ def build_hello_scene(resolution: tuple[int, int] = (256, 256)) -> kb.Scene:
     return scene
 
 
-def _write_atomic(path: Path, write) -> Path:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
-    write(temporary)
-    os.replace(temporary, path)
-    return path
-
-
 def render_demo(out: Path, resolution: tuple[int, int], samples: int,
                 device: str = "auto") -> dict[str, Path]:
     """Render the demo scene into ``out``; return what was written, by label."""
@@ -52,14 +45,14 @@ def render_demo(out: Path, resolution: tuple[int, int], samples: int,
     renderer = open_view("cycles", scene, settings, extras=demo_extras())
     raw = renderer.render_raw()
     palette = (np.array(kb_palette(int(raw.instance_ids.max()) + 1)) * 255).astype(np.uint8)
+    paths = {"rgba": out / "rgba.png", "segmentation": out / "segmentation.png",
+             "instance ids": out / "instance_ids.png"}
+    write_png_atomic(paths["rgba"], raw.rgba)
+    write_png_atomic(paths["segmentation"], palette[raw.instance_ids])
+    write_png_atomic(paths["instance ids"], raw.instance_ids)
     return {
-        "rgba": _write_atomic(out / "rgba.png", lambda p: cv2.imwrite(
-            str(p), cv2.cvtColor(raw.rgba, cv2.COLOR_RGBA2BGRA))),
-        "segmentation": _write_atomic(out / "segmentation.png", lambda p: cv2.imwrite(
-            str(p), cv2.cvtColor(palette[raw.instance_ids], cv2.COLOR_RGB2BGR))),
-        "instance ids": _write_atomic(out / "instance_ids.png", lambda p: cv2.imwrite(
-            str(p), raw.instance_ids)),
-        "depth": _write_atomic(out / "depth.npz", lambda p: np.savez_compressed(
+        **paths,
+        "depth": write_atomic_with(out / "depth.npz", lambda p: np.savez_compressed(
             p, depth=raw.depth, K=raw.camera.K)),
         "blend file": renderer.save_state(out / "scene.blend"),
     }

@@ -143,5 +143,5 @@ def claim_output_folder(config: BatchConfig) -> None:
             raise UserError(f"output folder {str(out)!r} holds a different batch ({theirs}); "
                             "rerun with the same arguments to resume it, or choose another --out")
         return
-    from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
+    from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
     write_json_atomic(marker, identity, indent=1)

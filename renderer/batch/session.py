@@ -119,7 +119,7 @@ class RenderSession:
     def write(self, rendered: "Rendered") -> FrameResult:
         """Derive the labels and write the frame's files, then its manifest line. Touches no
         backend state, so a worker runs it in a thread while the next frame renders."""
-        from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
+        from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
         from labels.native import write_frame  # pylint: disable=import-outside-toplevel
         started = time.perf_counter()
         prepared, raw = rendered.prepared, rendered.raw

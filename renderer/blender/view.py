@@ -29,6 +29,7 @@ import kubric as kb
 import numpy as np
 from kubric import core
 
+from fileio.atomic import write_atomic_with
 from labels.passes import RawPasses
 from renderer.blender import camera as camera_geometry
 from renderer.blender import materials, objects, passes
@@ -314,14 +315,12 @@ class Blender(core.View):
     # ---------------------------------------------------------------------------- output
     def save_state(self, path: str | os.PathLike, pack_textures: bool = True) -> Path:
         """Write the scene as a ``.blend`` file (atomically; an existing file is replaced)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp.blend")
-        with silenced_stdout(not self.verbose):
-            if pack_textures and any(image.filepath for image in bpy.data.images):
-                bpy.ops.file.pack_all()
-            bpy.ops.wm.save_as_mainfile(filepath=str(temporary), copy=True)
-        os.replace(temporary, target)
+        def save(temporary: Path) -> None:
+            with silenced_stdout(not self.verbose):
+                if pack_textures and any(image.filepath for image in bpy.data.images):
+                    bpy.ops.file.pack_all()
+                bpy.ops.wm.save_as_mainfile(filepath=str(temporary), copy=True)
+        target = write_atomic_with(path, save, durable=False)
         logger.info("Saved %s", target)
         return target
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from renderer.refiner.dataset import GateOptions, check_dataset_paths, refine_dataset
     records = check_dataset_paths(args.dataset, args.out)
     from renderer.refiner.errors import require_torch
-    from renderer.refiner.images import sha256_file
+    from fileio.digest import sha256_file
     from renderer.refiner.model import load_checkpoint
     from renderer.refiner.sdedit import Refiner
     require_torch()

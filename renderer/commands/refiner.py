@@ -158,7 +158,7 @@ def _training_photos(args: argparse.Namespace, photo_side: int):
 def _photos(args: argparse.Namespace) -> int:
     from pathlib import Path
     from renderer.refiner.hdri_photos import hdri_photos
-    from renderer.refiner.images import write_png_atomic
+    from fileio.images import write_png_atomic
     out = Path(args.out)
     for index, photo in enumerate(hdri_photos(args.count, size=args.size, seed=args.seed)):
         write_png_atomic(out / f"hdri_{index:05d}.png", photo)

@@ -31,6 +31,7 @@ from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
 from renderer.raster import environment, geometry, label_pass, platform, shading, textures
 from renderer.kubric_layers import KUBRIC_LAYERS, category_of, check_layer_names, kubric_layer
+from scenes.geometry import pose_matrix
 
 SHADER_DIR = Path(__file__).parent / "shaders"
 
@@ -44,7 +45,7 @@ def _value(asset: kb.Asset, name: str, frame: Optional[int]) -> Any:
 
 def _pose(asset: kb.Object3D, frame: Optional[int], with_scale: bool) -> np.ndarray:
     scale = _value(asset, "scale", frame) if with_scale else (1.0, 1.0, 1.0)
-    return camera_conversion.pose_matrix(_value(asset, "position", frame),
+    return pose_matrix(_value(asset, "position", frame),
                                          _value(asset, "quaternion", frame), scale)
 
 

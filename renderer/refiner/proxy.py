@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from labels.atomic import write_json_atomic
+from fileio.atomic import write_json_atomic
 from labels.native import finished_frames, latest_records, read_image, write_frame
 from renderer.refiner.camera_model import apply_camera
 from renderer.refiner.gate import luminance, ssim_map
@@ -90,7 +90,7 @@ def run_proxy(out: str | Path, settings: ProxySettings, progress: bool = True,
               device: str = "cpu") -> dict:
     """Render, train, refine and measure (see module docstring); returns what ``proxy.json`` holds."""
     from renderer.refiner.dataset import GateOptions, refine_dataset
-    from renderer.refiner.images import sha256_file
+    from fileio.digest import sha256_file
     from renderer.refiner.model import ModelConfig, load_checkpoint
     from renderer.refiner.sdedit import RefineOptions, Refiner
     from renderer.refiner.training import TrainingOptions, summarize_photos, train
