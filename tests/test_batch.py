@@ -222,7 +222,7 @@ def test_workers_exit_by_themselves_when_the_batch_ends(tmp_path):
 
 def test_render_gate_holds_helper_work_until_a_render_starts():
     import concurrent.futures  # pylint: disable=import-outside-toplevel
-    from renderer.batch.gate import RenderGate  # pylint: disable=import-outside-toplevel
+    from renderer.batch.render_gate import RenderGate  # pylint: disable=import-outside-toplevel
     gate = RenderGate(enabled=True)
     ran = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper:

@@ -29,7 +29,7 @@ from fileio.digest import sha256_file
 from fileio.images import write_png_atomic
 from labels.native import MANIFEST, FrameReadError, frame_paths, latest_records, read_frame_arrays, read_image
 from renderer.refiner.errors import RefinerInputError
-from renderer.refiner.gate import DEFAULT_THRESHOLD, gate
+from renderer.refiner.label_gate import DEFAULT_THRESHOLD, gate
 from renderer.refiner.sdedit import RefineOptions
 
 log = logging.getLogger(__name__)

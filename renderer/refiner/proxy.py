@@ -24,7 +24,7 @@ import numpy as np
 from fileio.atomic import write_json_atomic
 from labels.native import finished_frames, latest_records, read_image, write_frame
 from renderer.refiner.camera_model import apply_camera
-from renderer.refiner.gate import luminance, ssim_map
+from renderer.refiner.label_gate import luminance, ssim_map
 
 log = logging.getLogger(__name__)
 TRAIN_SEED_OFFSET = 100_000  # training specs never overlap the held-out test specs

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from test_feed_helpers import REPO, shared_batch
+from cli_support import REPO, shared_batch
 
 pytest.importorskip("torch")
 

@@ -8,7 +8,7 @@ import pytest
 
 from labels.native import latest_records
 from labels.validate import DATASET, validate_dataset
-from test_feed_helpers import copy_batch, run_cli, shared_batch
+from cli_support import copy_batch, run_cli, shared_batch
 
 
 @pytest.fixture(scope="module")

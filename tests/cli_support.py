@@ -1,4 +1,4 @@
-"""Shared fixture data for the feed tests (report, validate, inspect, training example).
+"""Helpers for tests that run the real command line (report, validate, inspect, training example).
 
 One small raster batch is rendered once per test session through the real CLI and reused
 read-only; tests that damage a dataset work on a copy (:func:`copy_batch`).
@@ -27,7 +27,7 @@ def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 def shared_batch(tmp_path_factory) -> Path:
     """A 24-frame 64x64 raster tabletop batch (rendered once per session; do not modify)."""
     if "raster" not in _RENDERED:
-        out = tmp_path_factory.mktemp("feed") / "tabletop"
+        out = tmp_path_factory.mktemp("cli-batch") / "tabletop"
         result = run_cli("render", "tabletop", "--count", FRAMES, "--out", out, "--engine",
                          "raster", "--resolution", "64x64", "--workers", "0", "--seed", "5",
                          "--quiet")

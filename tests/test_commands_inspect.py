@@ -8,7 +8,7 @@ import re
 import pytest
 
 from labels.native import frame_paths, read_frame_json
-from test_feed_helpers import FRAMES, copy_batch, run_cli, shared_batch
+from cli_support import FRAMES, copy_batch, run_cli, shared_batch
 
 
 @pytest.fixture(scope="module")
