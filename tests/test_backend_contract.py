@@ -21,7 +21,8 @@ from labels.native import read_image  # noqa: E402
 from renderer.backend import ViewSettings, open_view  # noqa: E402
 from renderer.batch import BatchConfig  # noqa: E402
 from renderer.batch.session import RenderSession  # noqa: E402
-from scenes import instantiate, sample_spec  # noqa: E402
+from scenes.build import instantiate  # noqa: E402
+from scenes.recipe_api import sample_spec  # noqa: E402
 
 SIZE, SAMPLES, SEED = 32, 1, 4
 

@@ -18,7 +18,8 @@ import time
 
 
 def _scenes(recipes, seeds: int, resolution: int, scratch: str):
-    from scenes import instantiate, sample_spec  # pylint: disable=import-outside-toplevel
+    from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
+    from scenes.recipe_api import sample_spec  # pylint: disable=import-outside-toplevel
     return [instantiate(sample_spec(recipe, seed, {"resolution": resolution}), scratch)[1]
             for recipe in recipes for seed in range(seeds)]
 

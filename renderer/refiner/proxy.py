@@ -52,7 +52,8 @@ def render_frames(out: Path, recipe: str, seeds: Sequence[int], size: int, sampl
                   with_sim: bool) -> None:
     """Write ``out/real`` (Cycles + camera model) and, if ``with_sim``, ``out/sim`` (raster)."""
     from renderer.backend import ViewSettings, open_view
-    from scenes import instantiate, sample_spec
+    from scenes.build import instantiate
+    from scenes.recipe_api import sample_spec
     real_done = set(finished_frames(out / "real"))
     sim_done = set(finished_frames(out / "sim")) if with_sim else None
     for seed in seeds:
