@@ -7,7 +7,6 @@ and a caption of the main sampled values. All sampled values go to a JSON file n
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 

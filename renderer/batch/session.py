@@ -150,7 +150,7 @@ class RenderSession:
         return open_view(config.engine, scene, settings)
 
     def _provenance(self, prepared: Prepared, raw, spec_file: str, spec_bytes: bytes) -> dict:
-        index, spec = prepared.index, prepared.spec
+        index = prepared.index
         return {"index": index, "seed": frame_seed(self.config.seed, index),
                 "batch_seed": self.config.seed, "recipe": self.config.recipe,
                 "recipe_sha256": self.recipe_sha256, "params": self.config.overrides_dict,

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
 import bpy
-import kubric as kb
 import numpy as np
 from kubric import core
 
+from assets.formats import MESH_EXTENSIONS
 from fileio.atomic import write_atomic_with
 from labels.passes import RawPasses
 from renderer.blender import camera as camera_geometry
@@ -245,7 +244,7 @@ class Blender(core.View):
     def _add_file_object(self, asset: core.FileBasedObject):
         if asset.render_filename is None:
             raise ValueError(f"{asset!r} has no render_filename; set it to a mesh file "
-                             f"({', '.join(objects.MESH_EXTENSIONS)})")
+                             f"({', '.join(MESH_EXTENSIONS)})")
         obj = objects.import_mesh_file(asset.uid, asset.render_filename,
                                        asset.render_import_kwargs)
         return self._bind_physical(asset, obj)
