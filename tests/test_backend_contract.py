@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("bpy")
 
 from labels.native import read_image  # noqa: E402
-from renderer.backend import ViewSettings, open_view  # noqa: E402
+from renderer.backend import View, ViewSettings, open_view  # noqa: E402
 from renderer.batch import BatchConfig  # noqa: E402
 from renderer.batch.session import RenderSession  # noqa: E402
 from scenes.build import instantiate  # noqa: E402
@@ -115,6 +115,7 @@ def rendered(request, recipe_file, tmp_path_factory):
     session = RenderSession(_config(recipe_file, out / "batch", engine, background))
     prepared = session.prepare(0)
     view = open_view(engine, prepared.scene, _settings(out / "scratch"))
+    assert isinstance(view, View)
     found = {"engine": engine, "background": background, "reference": view.render_raw(),
              "applied": _applied_settings(view, engine)}  # Blender's scene goes with the next view
     found["batch"] = read_image(out / "batch", session.render(0).name)
