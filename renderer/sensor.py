@@ -34,9 +34,15 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
 
 
+_LINEAR_OF_BYTE = srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
+_LUT_STEPS = 1 << 16
+_BYTE_OF_LINEAR = (linear_to_srgb(np.arange(_LUT_STEPS, dtype=np.float64) / (_LUT_STEPS - 1))
+                   * 255 + 0.5).astype(np.uint8)
+
+
 def apply_sensor(image: np.ndarray, sensor: SensorSpec) -> np.ndarray:
     """``image`` (uint8 (H, W, 3|4) sRGB) as the modelled camera records it: uint8 (H, W, 3)."""
-    linear = srgb_to_linear(image[..., :3].astype(np.float32) / 255.0).astype(np.float32)
+    linear = _LINEAR_OF_BYTE[image[..., :3]]
     width = linear.shape[1]
     linear *= np.float32(2.0 ** sensor.exposure) * np.asarray(sensor.white_balance, np.float32)
     linear = optical_blur(linear, sensor.blur * width, sensor.defocus * width,
@@ -45,7 +51,7 @@ def apply_sensor(image: np.ndarray, sensor: SensorSpec) -> np.ndarray:
     linear *= vignetting_mask(linear.shape[:2], sensor.vignetting)[..., None]
     linear = sensor_noise(np.clip(linear, 0, 1), sensor.shot_noise, sensor.read_noise,
                           sensor.seed)
-    srgb = (linear_to_srgb(linear) * 255 + 0.5).astype(np.uint8)
+    srgb = _BYTE_OF_LINEAR[(np.clip(linear, 0, 1) * (_LUT_STEPS - 1) + 0.5).astype(np.int32)]
     return jpeg_roundtrip(srgb, sensor.jpeg_quality) if sensor.jpeg_quality else srgb
 
 

@@ -143,6 +143,7 @@ def test_sensor_is_seeded():
     sensor = SensorSpec(blur=0.01, defocus=0.02, motion=0.03, chromatic_aberration=0.01,
                         vignetting=0.3, shot_noise=0.02, read_noise=0.005, jpeg_quality=80,
                         seed=7)
+    assert np.array_equal(apply_sensor(image, SensorSpec()), image)  # no effect: same bytes
     assert np.array_equal(apply_sensor(image, sensor), apply_sensor(image, sensor))
     other = apply_sensor(image, dataclasses.replace(sensor, seed=8))
     assert not np.array_equal(apply_sensor(image, sensor), other)
