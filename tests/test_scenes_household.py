@@ -212,6 +212,22 @@ def test_household_classes_are_selectable():
         sample_spec("household", 5, {"objects.classes": "bottle,glass"})
 
 
+def test_household_context_and_its_ablation():
+    """Context on: surfaces of real materials, a wall in most scenes, indoor-weighted maps,
+    household clutter of the classes not asked for. Off: a plain slab, no wall."""
+    on = [sample_spec("household", seed, {"objects.classes": "bottle,cup", "distractors.max": 6})
+          for seed in range(8)]
+    surfaces = {spec.object("table").material.name.split(":")[1] for spec in on}
+    assert surfaces <= {"wood", "stone", "laminate", "tiles", "cloth"} and len(surfaces) >= 3
+    assert sum(any(obj.name == "wall" for obj in spec.objects) for spec in on) >= 4
+    clutter = [obj for spec in on for obj in spec.objects if obj.role == "distractor"]
+    assert {obj.asset.name for obj in clutter if obj.asset.kind == "household"} & \
+        {"can", "bowl", "carton", "jar"}
+    off = [sample_spec("household", seed, {"context.enabled": False}) for seed in range(4)]
+    assert not any(obj.name == "wall" for spec in off for obj in spec.objects)
+    assert all(spec.object("table").material.name == "table" for spec in off)
+
+
 def test_household_renders_on_cycles(tmp_path):
     out = _render(tmp_path / "cycles", engine="cycles", count=1, resolution=32)
     labels = _labels(out, "000000")
