@@ -25,7 +25,7 @@ from scenes.photo_fit import blur_sigma, fit_photos, jpeg_quality, noise_sigma
 from scenes.spec import SensorSpec
 
 SIZE = 48
-FRAMES = 8
+FRAMES = 6
 SIZE_TOLERANCE = 0.02  # relative: the solver stops at 1e-4; labels project the same vertices
 
 
