@@ -167,6 +167,23 @@ def test_sensor_noise_exposure_and_vignetting_follow_the_model():
     assert vignetted[0, 0].mean() / vignetted[64, 64].mean() == pytest.approx(0.6, abs=0.03)
 
 
+def test_sensor_auto_exposure_contrast_and_saturation():
+    """Auto exposure meters the image to its key; the tone curve keeps black and white and
+    spreads the mid-tones; saturation scales chroma about the luminance."""
+    rng = np.random.default_rng(3)
+    image = (rng.uniform(0.5, 0.9, (64, 64, 3)) * 255).astype(np.uint8)  # a bright render
+    metered = apply_sensor(image, SensorSpec(auto_exposure=0.4)) / 255.0
+    luma = metered @ np.array([0.2126, 0.7152, 0.0722])
+    assert luma.mean() == pytest.approx(0.4, abs=0.01)
+    ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    curved = apply_sensor(ramp, SensorSpec(contrast=0.5))[0, :, 0].astype(int)
+    assert curved[0] == 0 and curved[255] == 255 and curved[128] == 128
+    assert curved[64] < 64 and curved[192] > 192 and np.all(np.diff(curved) >= 0)
+    vivid = apply_sensor(image, SensorSpec(saturation=1.5)).astype(float)
+    assert (vivid.max(axis=2) - vivid.min(axis=2)).mean() > \
+        (image.max(axis=2).astype(float) - image.min(axis=2)).mean() * 1.2
+
+
 def test_photo_fit_recovers_known_noise_blur_and_jpeg(tmp_path):
     """Photos made with a known blur, noise and JPEG quality: the fit finds them."""
     rng = np.random.default_rng(0)
