@@ -4,7 +4,9 @@ Each sub-command lives in its own module under :mod:`renderer.commands` and expo
 (the sub-command), ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
 Modules are discovered at start-up, so adding a command means adding a file there. Heavy
 imports (bpy, torch) belong inside ``run``, so ``synthscene --help`` stays fast. Errors meant for
-the user (see :mod:`renderer.errors`) print one line, no traceback, and exit with status 2.
+the user (see :mod:`renderer.errors`) print one line, no traceback: status 2 for a bad argument
+(argparse's own errors too), 1 for a failure while working (:class:`RuntimeFailure`, and any
+``OSError`` such as a full disk, named with its file). ``-v`` adds the traceback.
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ import importlib
 import logging
 import pkgutil
 import sys
+import traceback
 from typing import Optional, Sequence
 
 from renderer import commands
-from renderer.errors import UserError, user_facing_errors
+from renderer.errors import RuntimeFailure, UserError, user_facing_errors
 
 __all__ = ["main", "build_parser", "UserError"]
 
@@ -46,11 +49,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return int(args._run(args) or 0)
     except user_facing_errors() as error:
-        print(f"synthscene {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        _explain(args, str(error))
+        return 1 if isinstance(error, (RuntimeFailure, OSError)) else 2
+    except OSError as error:  # disk full, read-only, a folder where a file was expected...
+        what = f" {error.filename}" if error.filename else ""
+        _explain(args, f"cannot use{what}: {error.strerror or error}; free space, fix the "
+                       "permissions or choose another path")
+        return 1
     except KeyboardInterrupt:
         print(f"synthscene {args.command}: interrupted; finished work is kept.", file=sys.stderr)
         return 130
+
+
+def _explain(args: argparse.Namespace, message: str) -> None:
+    """One line on stderr (and the traceback with ``-v``)."""
+    if args.verbose:
+        traceback.print_exc()
+    print(f"synthscene {args.command}: error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,12 @@ class JsonLog:
     """Appends one JSON object per event to ``path``; wraps another reporter."""
 
     def __init__(self, path: Path, inner):
-        self.handle = open(path, "a", encoding="utf-8")  # pylint: disable=consider-using-with
+        from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+        try:
+            self.handle = open(path, "a", encoding="utf-8")  # pylint: disable=consider-using-with
+        except OSError as error:
+            raise UserError(f"--log-json {str(path)!r} cannot be written ({error.strerror}); "
+                            "give a file path in a writable folder") from None
         self.inner = inner
 
     def _write(self, **event) -> None:
