@@ -16,9 +16,9 @@ from typing import Any, Optional
 
 import numpy as np
 
+from labels.native import BATCH_FILE, IDENTITY_KEY
 from renderer.errors import UserError
 
-BATCH_FILE = "batch.json"
 BATCH_FORMAT = "synthscene-batch/1"
 ENGINES = ("cycles", "raster")
 
@@ -233,8 +233,6 @@ def recorded_identity(out: Path) -> Optional[dict]:
         return None
     return max(counts.values(), key=lambda item: item[1])[0]
 
-
-IDENTITY_KEY = "batch"  # manifest key holding the identity of the batch a frame belongs to
 
 
 def foreign_frames(out: Path, identity: dict) -> dict[str, str]:

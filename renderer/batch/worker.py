@@ -35,9 +35,11 @@ FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
 def is_fatal(error: BaseException) -> bool:
     """Errors that no retry can fix and that would fail every later frame too."""
+    from assets.errors import AssetError  # pylint: disable=import-outside-toplevel
     from renderer.errors import SetupError  # pylint: disable=import-outside-toplevel
+    # an unusable input file (flat mesh, corrupt image) would fail every frame that uses it
     return (isinstance(error, OSError) and error.errno in FATAL_ERRNOS
-            or isinstance(error, SetupError))
+            or isinstance(error, (SetupError, AssetError)))
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
