@@ -23,6 +23,25 @@ def folder_images(folder: str | Path) -> list[Path]:
     return images
 
 
+def spec_image_paths(value) -> list[str]:
+    """Every image file a spec (as a plain dict) uses: strings under ``image`` keys (material
+    textures, the world's background), sorted, without repeats."""
+    found = set()
+
+    def walk(item) -> None:
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if key == "image" and isinstance(child, str) and child:
+                    found.add(child)
+                else:
+                    walk(child)
+        elif isinstance(item, list):
+            for child in item:
+                walk(child)
+    walk(value)
+    return sorted(found)
+
+
 _checked: dict[tuple, Optional[str]] = {}  # (path, size, mtime_ns) -> problem or None
 
 

@@ -14,8 +14,10 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import re
 import sys
 import traceback
+from pathlib import Path
 from typing import Optional, Sequence
 
 from renderer import commands
@@ -48,17 +50,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args._run(args) or 0)
+    except OSError as error:  # disk full, read-only, a folder where a file was expected...
+        _explain(args, describe_os_error(error))
+        return 1
     except user_facing_errors() as error:
         _explain(args, str(error))
-        return 1 if isinstance(error, (RuntimeFailure, OSError)) else 2
-    except OSError as error:  # disk full, read-only, a folder where a file was expected...
-        what = f" {error.filename}" if error.filename else ""
-        _explain(args, f"cannot use{what}: {error.strerror or error}; free space, fix the "
-                       "permissions or choose another path")
-        return 1
+        return 1 if isinstance(error, RuntimeFailure) else 2
     except KeyboardInterrupt:
         print(f"synthscene {args.command}: interrupted; finished work is kept.", file=sys.stderr)
         return 130
+
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-[0-9]+-[0-9a-f]{8}$")  # labels.atomic's names
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line naming the file (the target, not an atomic write's temporary name) and why."""
+    if error.strerror is None:  # raised with our own message
+        return str(error)
+    filename = Path(str(error.filename)) if error.filename else None
+    if filename is not None and (temporary := _TEMPORARY.match(filename.name)):
+        filename = filename.with_name(temporary.group("name"))
+    where = f"{filename}: " if filename else ""
+    return (f"{where}{error.strerror}; free space, fix the permissions, or give another path")
 
 
 def _explain(args: argparse.Namespace, message: str) -> None:

@@ -147,30 +147,30 @@ MAX_SIDE = 4096  # for recipes that declare no resolution parameter (the built-i
 def recipe_overrides(recipe, config: BatchConfig) -> dict[str, Any]:
     """The parameter overrides frames of ``config`` are sampled with.
 
-    ``--resolution`` is the recipe's ``resolution`` parameter when it declares one (one side:
-    square images), so it is checked against the recipe's declared range exactly as
-    ``--set resolution=`` is. For a recipe without that parameter it replaces the spec's size,
-    within [1, MAX_SIDE] per side (see :func:`spec_resolution`)."""
+    ``--resolution WxH`` goes through the recipe's ``resolution`` parameter when it declares
+    one: each side is checked against the declared range by the parameter itself, exactly as
+    ``--set resolution=`` is (so ``100000x100000`` is refused, not rendered), and a square size
+    becomes that parameter's value; ``--set resolution=`` that disagrees is refused. A recipe
+    without the parameter gets sides within [1, MAX_SIDE]. See :func:`spec_resolution`."""
     overrides = config.overrides_dict
     if config.resolution is None or RESOLUTION_PARAM not in recipe.params:
         return overrides
-    width, height = config.resolution
-    if width != height:
-        raise UserError(f"--resolution {width}x{height}: recipe {config.recipe!r} renders square "
-                        f"images (its 'resolution' parameter is one side); give --resolution "
-                        f"{max(width, height)}")
-    if RESOLUTION_PARAM in overrides and str(overrides[RESOLUTION_PARAM]).strip() != str(width):
-        raise UserError(f"--resolution {width} and --set resolution="
-                        f"{overrides[RESOLUTION_PARAM]} disagree; give only one")
-    return {**overrides, RESOLUTION_PARAM: width}
+    param = recipe.params[RESOLUTION_PARAM]
+    width, height = (param.convert(RESOLUTION_PARAM, side, config.recipe)
+                     for side in config.resolution)
+    given = overrides.get(RESOLUTION_PARAM)
+    if given is not None and (width != height or str(given).strip() != str(width)):
+        raise UserError(f"--resolution {width}x{height} and --set resolution={given} disagree; "
+                        "give only one")
+    return {**overrides, RESOLUTION_PARAM: width} if width == height else overrides
 
 
 def spec_resolution(recipe, config: BatchConfig) -> Optional[tuple[int, int]]:
-    """The size to impose on each spec: ``--resolution`` for a recipe that declares no
-    ``resolution`` parameter (checked against MAX_SIDE), else None (the parameter does it)."""
-    if config.resolution is None or RESOLUTION_PARAM in recipe.params:
+    """The (width, height) imposed on each spec by ``--resolution`` (None without it), after
+    :func:`recipe_overrides` checked it; MAX_SIDE bounds recipes without the parameter."""
+    if config.resolution is None:
         return None
-    if max(config.resolution) > MAX_SIDE:
+    if RESOLUTION_PARAM not in recipe.params and max(config.resolution) > MAX_SIDE:
         raise UserError(f"--resolution {config.resolution[0]}x{config.resolution[1]} is larger "
                         f"than {MAX_SIDE} px per side; give a smaller size")
     return tuple(config.resolution)

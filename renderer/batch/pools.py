@@ -129,6 +129,7 @@ class _Worker:
     retired: bool = False
     last_heard: float = dataclasses.field(default_factory=time.monotonic)  # start or message
     timed_out: bool = False
+    ready: bool = False  # backend loaded: from then on the clock runs per frame
 
     def can_take(self, solo: bool) -> bool:
         if self.retired or self.solo or not self.process.is_alive():
@@ -166,8 +167,8 @@ class ProcessPool:
         # prefer an idle worker, so frames spread over workers before they queue up
         worker = min((w for w in self.workers.values() if w.can_take(solo)),
                      key=lambda w: len(w.held))
-        if not worker.held:
-            worker.last_heard = time.monotonic()  # its clock starts with its first frame
+        if not worker.held and worker.ready:
+            worker.last_heard = time.monotonic()  # an idle worker's clock starts now
         worker.held.append(index)
         worker.solo = solo
         worker.connection.send((index, solo))
@@ -237,6 +238,7 @@ class ProcessPool:
         worker = self.workers.get(worker_id)
         if worker is not None:
             worker.last_heard = time.monotonic()
+            worker.ready = worker.ready or kind == "ready"
         if kind == "ready" or worker is None:
             return None
         if kind == "retired":

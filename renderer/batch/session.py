@@ -93,6 +93,7 @@ class RenderSession:
         self.overrides = recipe_overrides(self.recipe, config)
         self.resolution = spec_resolution(self.recipe, config)
         self.views_made = 0
+        self._image_hashes: dict[tuple, str] = {}
 
     def sample(self, index: int):
         """The (unsettled) spec of frame ``index``, with the batch's resolution."""
@@ -167,5 +168,20 @@ class RenderSession:
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(),
                 "engine": self.config.engine, "device": raw.render_info.get("device"),
                 "versions": self.versions,
-                "assets": scene_extras(prepared.scene)["assets"], IDENTITY_KEY: self.identity}
+                "assets": scene_extras(prepared.scene)["assets"],
+                "input_images": self._input_images(spec), IDENTITY_KEY: self.identity}
+
+    def _input_images(self, spec) -> dict[str, str]:
+        """sha256 of every image file the spec uses (cached per file version), so ``validate``
+        can tell an image that was broken at render time from one changed since."""
+        from assets.meshes import file_sha256  # pylint: disable=import-outside-toplevel
+        from assets.textures import spec_image_paths  # pylint: disable=import-outside-toplevel
+        hashes = {}
+        for path in spec_image_paths(spec.to_dict()):
+            stat = os.stat(path)
+            key = (path, stat.st_size, stat.st_mtime_ns)
+            if key not in self._image_hashes:
+                self._image_hashes[key] = file_sha256(path)
+            hashes[path] = self._image_hashes[key]
+        return hashes
 
