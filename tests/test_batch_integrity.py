@@ -20,7 +20,6 @@ import pytest
 from labels.native import MANIFEST, latest_records, read_manifest
 from labels.validate import validate_dataset
 from renderer.batch import BatchConfig, frame_name, frame_seed, run_batch
-from renderer.batch.folder import FolderLock
 from renderer.cli import main
 from renderer.errors import UserError
 
@@ -92,7 +91,7 @@ def test_a_rerun_with_other_content_arguments_is_refused_with_or_without_batch_j
         (a.out / "batch.json").unlink()
     manifest = (a.out / MANIFEST).read_bytes()
     for change in ({"seed": 1}, {"recipe": "hello"}, {"resolution": (48, 48)},
-                   {"overrides": (("objects.count", "3"),)}):
+                   {"overrides": (("objects.max", "3"),)}):
         with pytest.raises(UserError, match="holds a different batch"):
             run_batch(BatchConfig(**{**a.__dict__, **change}))
     assert (a.out / MANIFEST).read_bytes() == manifest
@@ -147,6 +146,7 @@ def test_repair_rerenders_what_validate_flags(batches, tmp_path):
 
 # 3. one writer per folder --------------------------------------------------------------------
 def test_a_second_render_into_a_locked_folder_is_refused_naming_the_holder(batches, tmp_path):
+    from renderer.batch.folder import FolderLock  # pylint: disable=import-outside-toplevel
     a = copy_of(batches[0], tmp_path)
     with FolderLock(a.out):  # a coordinator rendering into it (this process)
         refused = synthscene("render", "clevr", "--count", "4", "--out", str(a.out), *FAST_ARGS)

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from renderer.errors import UserError
+from renderer.errors import RuntimeFailure
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ COCO_DESCRIPTION = "synthscene"  # our coco.json says so in info.description
 
 class FolderLock:
     """Exclusive lock on an output folder for this process; ``release()`` or process exit frees
-    it. Raises :class:`UserError` naming the holder (PID, host, since) when another holds it."""
+    it. Raises :class:`RuntimeFailure` naming the holder (PID, host, since) when another holds it."""
 
     def __init__(self, out: Path):
         self.path = Path(out) / LOCK_FILE
@@ -52,7 +52,7 @@ class FolderLock:
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 holder = self._holder()
                 self.release()
-                raise UserError(f"output folder {str(out)!r} is being written by another "
+                raise RuntimeFailure(f"output folder {str(out)!r} is being written by another "
                                 f"synthscene ({holder}); wait for it to finish, stop it, or "
                                 "choose another --out") from None
             # ENOLCK / EOPNOTSUPP / EINVAL: this filesystem cannot lock

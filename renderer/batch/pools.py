@@ -43,6 +43,7 @@ from renderer.errors import RuntimeFailure
 
 logger = logging.getLogger(__name__)
 MAX_STARTUP_FAILURES = 3
+STARTUP_SECONDS = 300.0  # the least time a worker gets to load its backend
 
 
 @dataclasses.dataclass
@@ -175,9 +176,11 @@ class ProcessPool:
 
     def _stop_stuck_workers(self) -> None:
         """Kill each worker that holds frames and has said nothing for the time limit."""
-        limit = self.config.time_limit()
         now = time.monotonic()
         for worker in self.workers.values():
+            limit = self.config.time_limit()
+            if not worker.ready:  # loading its backend: Blender's start is not a frame's time
+                limit = max(limit, STARTUP_SECONDS)
             if worker.held and not worker.timed_out and now - worker.last_heard > limit:
                 logger.warning("worker %s said nothing for %.0f s while holding frames %s: "
                                "stopping it", worker.process.name, now - worker.last_heard,

@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
     if not dataset.is_dir():
         raise UserError(f"dataset folder {str(dataset)!r} does not exist; give the folder "
                         "'synthscene render --out' wrote")
+    from labels.native import MANIFEST  # pylint: disable=import-outside-toplevel
+    if not (dataset / MANIFEST).is_file():
+        raise UserError(f"{str(dataset)!r} holds no batch (no {MANIFEST}); give the folder "
+                        "'synthscene render --out' wrote")
     frames = flagged_frames(dataset)
     if not frames:
         print(f"{dataset}: validate flags no frame; nothing to repair")
