@@ -286,6 +286,12 @@ def _check_folder_content(config: BatchConfig, out: Path, repair: bool, foreign_
     existing = recorded_identity(out)
     if existing is not None:
         differs = identity_differences(identity, existing)
+        if differs and differs == identity_differences({"versions": identity["versions"]},
+                                                       existing):
+            raise UserError(f"output folder {str(out)!r} holds a batch rendered by other "
+                            f"software ({'; '.join(differs)}); its frames would differ in bytes "
+                            "from new ones: finish it with those versions, or choose another "
+                            "--out")
         if differs:
             raise UserError(f"output folder {str(out)!r} holds a different batch "
                             f"({'; '.join(differs)}); rerun with the same arguments to resume "
