@@ -145,12 +145,31 @@ def check_belonging(name: str, record: dict, identity, report: ValidationReport)
                          "repair' re-renders it with this batch's settings")
 
 
+def spec_image_paths(value) -> list[str]:
+    """Every image file a spec (as a plain dict) uses: strings under ``image`` keys (material
+    textures, the world's background), sorted, without repeats."""
+    found = set()
+
+    def walk(item) -> None:
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if key == "image" and isinstance(child, str) and child:
+                    found.add(child)
+                else:
+                    walk(child)
+        elif isinstance(item, list):
+            for child in item:
+                walk(child)
+    walk(value)
+    return sorted(found)
+
+
 def check_input_images(dataset: Path, name: str, record: dict, report: ValidationReport) -> None:
     """A problem for each image the frame used that does not decode completely while it still
     has the bytes it had at render time (``input_images`` sha256): Blender drew it in its
     magenta "missing image" colour. One changed since then is only a warning."""
-    from assets.meshes import file_sha256  # pylint: disable=import-outside-toplevel
-    from assets.textures import image_problem  # pylint: disable=import-outside-toplevel
+    from fileio.digest import sha256_file  # pylint: disable=import-outside-toplevel
+    from fileio.images import image_problem  # pylint: disable=import-outside-toplevel
     recorded = record.get("input_images")
     if not isinstance(recorded, dict):
         return  # rendered before inputs were recorded
@@ -158,7 +177,7 @@ def check_input_images(dataset: Path, name: str, record: dict, report: Validatio
         problem = image_problem(path) if Path(path).is_file() else None
         if problem is None:
             continue
-        if file_sha256(path) == digest:
+        if sha256_file(path) == digest:
             report.add(name, f"input image {path} {problem}: the frame shows Blender's magenta "
                              "'missing image' colour there; fix the file and run "
                              "'synthscene repair'")

@@ -61,7 +61,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
 
 
-_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-[0-9]+-[0-9a-f]{8}$")  # labels.atomic's names
+# fileio.atomic's temporary names: .<name>.tmp-<pid>-<8 hex>[<suffix>]
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-[0-9]+-[0-9a-f]{8}(\.[A-Za-z0-9]+)?$")
 
 
 def describe_os_error(error: OSError) -> str:

@@ -17,10 +17,10 @@ from typing import Any, Optional
 import numpy as np
 
 from labels.native import BATCH_FILE, IDENTITY_KEY
+from renderer.backend import ENGINES
 from renderer.errors import UserError
 
 BATCH_FORMAT = "synthscene-batch/1"
-ENGINES = ("cycles", "raster")
 
 
 def frame_seed(batch_seed: int, index: int) -> int:
@@ -255,7 +255,7 @@ def claim_output_folder(config: BatchConfig, repair: bool = False):
     files the tool did not write (unless ``force``), the same batch identity as the one it
     holds, and no finished frame of another batch (unless ``repair``, which re-renders them).
     Returns the :class:`~renderer.batch.folder.FolderLock` (release it when done)."""
-    from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
+    from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
     from renderer.batch.folder import FolderLock, foreign_files  # pylint: disable=import-outside-toplevel
     out = Path(config.out)
     if out.exists() and not out.is_dir():

@@ -35,7 +35,8 @@ OUR_TOP_LEVEL = {"batch.json", "manifest.jsonl", "coco.json", LOCK_FILE, SCRATCH
 OUR_FILES_IN = {"images": re.compile(r"^[0-9]+\.png$"),
                 "labels": re.compile(r"^[0-9]+\.(json|npz)$"),
                 "specs": re.compile(r"^[0-9]+\.json$")}
-_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-[0-9]+-[0-9a-f]{8}$")  # labels.atomic's names
+# fileio.atomic's temporary names: .<name>.tmp-<pid>-<8 hex>[<suffix>]
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-[0-9]+-[0-9a-f]{8}(\.[A-Za-z0-9]+)?$")
 COCO_DESCRIPTION = "synthscene"  # our coco.json says so in info.description
 
 
