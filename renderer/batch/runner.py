@@ -160,7 +160,6 @@ def run_batch(config: BatchConfig, reporter: Optional[Reporter] = None,
     ``rerender``: frame indices rendered again even if they look finished (``repair``); with
     it, finished frames of another batch in the folder are allowed (they are re-rendered)."""
     reporter = reporter or SilentReporter()
-    out = Path(config.out)
     rerender = set(rerender)
     check_recipe(config)
     lock = claim_output_folder(config, repair=bool(rerender))

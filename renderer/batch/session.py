@@ -164,7 +164,7 @@ class RenderSession:
                 "engine": self.config.engine, "device": raw.render_info.get("device"),
                 "versions": self.versions,
                 "assets": scene_extras(prepared.scene)["assets"],
-                "input_images": self._input_images(spec), IDENTITY_KEY: self.identity}
+                "input_images": self._input_images(prepared.spec), IDENTITY_KEY: self.identity}
 
     def _input_images(self, spec) -> dict[str, str]:
         """sha256 of every image file the spec uses (cached per file version), so ``validate``

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from renderer.errors import UserError
 
@@ -21,10 +22,9 @@ def parse_resolution(text: str) -> tuple[int, int]:
     return values
 
 
-def output_file(path: str, flag: str = "--out") -> "Path":
+def output_file(path: str, flag: str = "--out") -> Path:
     """``path`` as a file to write: refused (one line naming ``flag``) when it is a folder or
     its folder cannot be created."""
-    from pathlib import Path  # pylint: disable=import-outside-toplevel
     from renderer.errors import RuntimeFailure  # pylint: disable=import-outside-toplevel
     target = Path(path)
     if target.is_dir():
@@ -41,9 +41,8 @@ def output_file(path: str, flag: str = "--out") -> "Path":
     return target
 
 
-def output_folder(path: str, flag: str = "--out") -> "Path":
+def output_folder(path: str, flag: str = "--out") -> Path:
     """``path`` as a folder to write into: refused when it is a file or cannot be created."""
-    from pathlib import Path  # pylint: disable=import-outside-toplevel
     from renderer.errors import RuntimeFailure  # pylint: disable=import-outside-toplevel
     target = Path(path)
     if target.exists() and not target.is_dir():
