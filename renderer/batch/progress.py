@@ -114,6 +114,10 @@ def print_summary(summary: BatchSummary, stream: TextIO) -> None:
     if summary.coco:
         lines.append(f"  COCO: {summary.coco}")
     if summary.stopped:
-        lines.append(f"  stopped early: {summary.stopped}. Finished frames are kept; rerun the "
+        why = summary.stopped
+        if summary.signal:
+            import signal  # pylint: disable=import-outside-toplevel
+            why = f"{why} by {signal.Signals(summary.signal).name}"
+        lines.append(f"  stopped early: {why}. Finished frames are kept; rerun the "
                      "same command to continue.")
     stream.write("\n".join(lines) + "\n")
