@@ -199,7 +199,7 @@ def alive(pids: set[int]) -> set[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_workers_die_with_their_coordinator_and_a_rerun_completes(tmp_path, how):
     recipe_file = tmp_path / "hanging.py"
     recipe_file.write_text(HANGING_RECIPE)
@@ -268,23 +268,22 @@ def test_more_workers_than_frames_or_cores_warns_and_is_capped(caplog):
 
 
 # 6. the user's files are theirs --------------------------------------------------------------
-def test_user_files_refuse_the_folder_and_survive_force(tmp_path):
+def test_user_files_refuse_the_folder_and_survive_force(tmp_path, capsys):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("my notes")
     (out / ".draft.txt.tmp-1-deadbeef").write_text("my temporary file")
     user_coco = json.dumps({"info": {"description": "my own labels"}, "images": []})
     (out / "coco.json").write_text(user_coco)
-    refused = synthscene("render", "clevr", "--count", "2", "--out", str(out), *FAST_ARGS)
-    assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert "notes.txt" in refused.stderr and "coco.json" in refused.stderr
-    assert "--force" in refused.stderr and not (out / MANIFEST).exists()
+    render = ["render", "clevr", "--count", "2", "--out", str(out), "--workers", "0", *FAST_ARGS]
+    assert main(render) == 2
+    refused = capsys.readouterr().err
+    assert "notes.txt" in refused and "coco.json" in refused
+    assert "--force" in refused and not (out / MANIFEST).exists()
     ours = out / "images" / ".000000.png.tmp-1-deadbeef"
     ours.parent.mkdir()
     ours.write_bytes(b"left by a crash")
-    done = synthscene("render", "clevr", "--count", "2", "--out", str(out), "--force",
-                      *FAST_ARGS)
-    assert done.returncode == 0, done.stderr
+    assert main([*render, "--force"]) == 0
     assert (out / "notes.txt").read_text() == "my notes"
     assert (out / ".draft.txt.tmp-1-deadbeef").read_text() == "my temporary file"
     assert (out / "coco.json").read_text() == user_coco  # never overwritten
@@ -324,15 +323,14 @@ def test_corrupt_or_truncated_inputs_are_refused_naming_the_file(tmp_path, batch
         scan_mesh_folder(meshes)
 
 
-def test_a_corrupt_background_image_stops_the_render_naming_it(tmp_path, batches):
+def test_a_corrupt_texture_image_stops_the_render_naming_it(tmp_path, batches, capsys):
     images = tmp_path / "backgrounds"
     images.mkdir()
     (images / "broken.png").write_bytes((batches[0].out / "images" / "000000.png")
                                         .read_bytes()[:150])
-    done = synthscene("render", "tabletop", "--count", "2", "--out", str(tmp_path / "b"),
-                      "--set", f"textures.folder={images}", "--workers", "0", *FAST_ARGS)
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "broken.png is corrupt or truncated" in done.stderr
+    assert main(["render", "tabletop", "--count", "2", "--out", str(tmp_path / "b"), "--set",
+                 f"textures.folder={images}", "--workers", "0", *FAST_ARGS]) == 2
+    assert "broken.png is corrupt or truncated" in capsys.readouterr().err
     assert not (tmp_path / "b" / MANIFEST).exists()
 
 
