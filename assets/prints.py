@@ -25,7 +25,7 @@ from assets.meshes import write_atomic
 STYLES = ("label", "wrap", "mug")
 HEIGHT = 256
 MAX_WIDTH = 2048
-VERSION = 1  # bump when the drawing changes (cached files are keyed by it)
+VERSION = 2  # bump when the drawing changes (cached files are keyed by it)
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
          cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX)
 LETTERS = "ABCDEFGHIJKLMNOPRSTUVWYZ"
@@ -36,7 +36,7 @@ def print_image(style: str, seed: int, aspect: float) -> np.ndarray:
     if style not in STYLES:
         raise ValueError(f"print style {style!r} unknown; use one of {', '.join(STYLES)}")
     rng = np.random.default_rng(seed)
-    width = int(np.clip(round(HEIGHT * aspect), 64, MAX_WIDTH))
+    width = int(np.clip(round(HEIGHT * aspect / 8) * 8, 64, MAX_WIDTH))
     image = np.zeros((HEIGHT, width, 4), np.uint8)
     palette = _palette(rng, saturated=style == "wrap")
     if style == "mug":
