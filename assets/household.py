@@ -141,13 +141,30 @@ def _curve(start: tuple, end: tuple, steps: int = 8) -> list:
 
 
 # -- bottles ------------------------------------------------------------------------------------
+def _label_zone(p: Mapping) -> tuple[float, float]:
+    """Heights (m) of a bottle label's bottom and top edges."""
+    h, r = p["height"], p["radius"]
+    z0 = r * 0.12 + (h * p["shoulder"] - r * 0.12) * p["label_low"]
+    return z0, min(z0 + h * p["label_height"], h * p["shoulder"])
+
+
 def _bottle_outer(p: Mapping) -> list:
-    """Outer profile of a bottle: foot, straight body, shoulder, neck, lip bead."""
+    """Outer profile of a bottle: foot, straight body (PET grip ribs above the label),
+    shoulder, neck, lip bead."""
     r, h = p["radius"], p["height"]
     neck_r = p["neck_radius"]
     shoulder_z = h * p["shoulder"]
     neck_z = h - p["neck_length"]
     outer = [(r * 0.85, 0.0), (r, r * 0.12)]
+    ribs = int(round(p.get("ribs", 0.0)))
+    rib_low = _label_zone(p)[1] + 0.006
+    rib_high = min(rib_low + ribs * 0.008, shoulder_z - 0.004)
+    if ribs and rib_high - rib_low > 0.008:
+        count = max(1, int((rib_high - rib_low) / 0.008))
+        for z in np.linspace(rib_low, rib_high, count * 8 + 1):
+            depth = 0.0012 * 0.5 * (1 - math.cos(2 * math.pi * count * (z - rib_low)
+                                                 / (rib_high - rib_low)))
+            outer.append((r - depth, float(z)))
     outer.append((r, shoulder_z))
     outer += _curve((r, shoulder_z), (neck_r, neck_z), 10)
     lip = min(0.003, p["neck_length"] * 0.2)
@@ -169,8 +186,7 @@ def _bottle(p: Mapping) -> list[Part]:
         parts.append(_cylinder("capsule", p["neck_radius"] * 1.12 + 0.0006, h - cap_h, h + 0.0008,
                                chamfer=0.0008))
     if p["label_height"] > 0:
-        z0 = r * 0.12 + (h * p["shoulder"] - r * 0.12) * p["label_low"]
-        z1 = min(z0 + h * p["label_height"], h * p["shoulder"])
+        z0, z1 = _label_zone(p)
         parts.append(_band("label", outer, z0, z1, wall * 0.5))
     if p["fill"] > 0:
         level = bottom + (h - p["neck_length"] - bottom) * p["fill"]
@@ -199,7 +215,7 @@ BOTTLE = HouseholdClass("bottle", {s.name: s for s in [
                       "shoulder": (0.62, 0.75), "neck_radius": (0.0135, 0.0145),
                       "neck_length": (0.02, 0.03), "wall": (0.0005, 0.0008),
                       "cap_height": (0.011, 0.018), "label_height": (0.12, 0.25),
-                      "fill": (0.6, 0.98)}, _bottle, {"closure": ("cap",)}),
+                      "fill": (0.6, 0.98), "ribs": (0.0, 6.0)}, _bottle, {"closure": ("cap",)}),
     Subtype("soda", {**BOTTLE_SHARED, "radius": (0.03, 0.05), "height": (0.2, 0.33),
                      "shoulder": (0.55, 0.7), "neck_radius": (0.0135, 0.0145),
                      "neck_length": (0.02, 0.03), "wall": (0.0005, 0.0008),

@@ -183,7 +183,7 @@ def _painted_metal(rng, name: str) -> MaterialSpec:
                             metallic=float(rng.uniform(0.3, 0.8)),
                             roughness=float(rng.uniform(0.2, 0.5)), name=f"painted_{name}")
     material.coat = float(rng.uniform(0.0, 0.6))
-    return _surface(material, rng)
+    return _surface(material, rng, bump=(0.005, 0.04))
 
 
 def _plastic(rng, translucent: bool = False, name: str = "plastic") -> MaterialSpec:
