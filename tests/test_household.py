@@ -331,3 +331,34 @@ def test_colour_passes_show_the_materials(rendered):
             mask = passes.instance_ids == ids[obj.name]
             assert mask.sum() >= 20, obj.name
             assert rgb[mask].std(axis=0).max() > 3.0, obj.name
+
+
+def test_prints_from_the_users_image_folder(tmp_path):
+    """With an image folder, about half the prints are the user's images (any size, RGB or RGBA);
+    the raster backend bakes them over the part colour with 4-byte aligned rows."""
+    import cv2
+
+    from renderer.raster.textures import baked_print
+    from scenes.build import build_kubric_scene
+
+    folder = tmp_path / "prints"
+    folder.mkdir()
+    image = np.zeros((30, 61, 3), np.uint8)
+    image[:, :30] = (0, 0, 255)  # BGR: left half red
+    cv2.imwrite(str(folder / "red_left.png"), image)
+    rng = np.random.default_rng(4)
+    objects = [
+        household_object(rng, "can", f"can_{i}", image_folder=str(folder)) for i in range(12)
+    ]
+    images = [o.parts[1].material.texture.image for o in objects]
+    assert 2 <= sum(i is not None for i in images) <= 10
+    user = next(o for o in objects if o.parts[1].material.texture.image)
+    scene = build_kubric_scene(SceneSpec(objects=[user]).normalised(), tmp_path / "scratch")
+    texture = scene.assets[0].metadata["parts"][1]["material"]["texture"]
+    assert texture["kind"] == "print" and texture["image"] == str(
+        (folder / "red_left.png").resolve()
+    )
+    baked = baked_print((0.0, 0.0, 1.0, 1.0), texture)
+    assert baked.shape[1] % 4 == 0 and baked.shape[0] == 30
+    assert baked[15, 5, 0] == 255 and baked[15, 5, 2] == 0  # red where the image is red
+    assert baked[15, -5, 0] == 0  # black where the image is black (opaque RGB image)
