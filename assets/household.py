@@ -341,11 +341,12 @@ def _handle(p: Mapping, outer: list) -> Part:
     reach = p["handle_reach"] * (0.6 if p["handle"] == "ear" else 1.0)
     half_span *= 0.6 if p["handle"] == "ear" else 1.0
     tube = p["handle_thickness"]
+    sunk = min(tube, 0.7 * p["wall"])  # the ends sit inside the wall, not in the cup
     path = []
     for theta in np.linspace(-math.pi / 2, math.pi / 2, 28):
         c, s = math.cos(theta), math.sin(theta)
         z = centre_z + half_span * math.copysign(abs(s) ** exponent, s)
-        x = _radius_at(outer, z) - tube + (reach + tube) * abs(c) ** exponent
+        x = _radius_at(outer, z) - sunk + (reach + sunk) * abs(c) ** exponent
         path.append((x, 0.0, z))
     return sweep_tube("handle", np.array(path), tube * 0.6, tube)
 

@@ -16,8 +16,8 @@ Material families (linear RGB; IOR of the real substance):
 * ``plastic`` opaque caps, lids and tumblers; ``paper`` and ``cardboard`` (rough, printed);
 * ``food`` (jam, honey, pickles, spreads) for jar contents.
 
-Every non-liquid surface gets small imperfections: a noise bump (strength 0.02-0.15) and a
-roughness noise (0.03-0.15).
+Every non-liquid surface gets small imperfections: a noise bump (strength up to 0.15, weaker on
+metal and glaze) and a roughness noise (0.03-0.15).
 """
 
 from __future__ import annotations
@@ -238,6 +238,8 @@ def _steel(rng) -> MaterialSpec:
             name="steel",
         ),
         rng,
+        bump=(0.002, 0.015),  # brushed, not hammered
+        noise=(0.01, 0.05),
     )
 
 
