@@ -362,3 +362,24 @@ def test_prints_from_the_users_image_folder(tmp_path):
     assert baked.shape[1] % 4 == 0 and baked.shape[0] == 30
     assert baked[15, 5, 0] == 255 and baked[15, 5, 2] == 0  # red where the image is red
     assert baked[15, -5, 0] == 0  # black where the image is black (opaque RGB image)
+
+
+def test_raster_frames_are_the_same_bytes_from_fresh_caches(tmp_path):
+    """Same spec, two empty scratch folders (meshes and prints generated twice): same pixels."""
+    pytest.importorskip("pyrender")
+    from renderer.backend import open_view
+    from scenes.build import build_kubric_scene
+
+    spec = _row_spec()
+    frames = [
+        open_view("raster", build_kubric_scene(spec, tmp_path / name)).render_raw()
+        for name in ("a", "b")
+    ]
+    assert frames[0].rgba.tobytes() == frames[1].rgba.tobytes()
+    assert frames[0].instance_ids.tobytes() == frames[1].instance_ids.tobytes()
+    prints = sorted(p.name for p in (tmp_path / "a" / "meshes").glob("print_*.png"))
+    assert prints == sorted(p.name for p in (tmp_path / "b" / "meshes").glob("print_*.png"))
+    for name in prints:
+        assert (tmp_path / "a" / "meshes" / name).read_bytes() == (
+            tmp_path / "b" / "meshes" / name
+        ).read_bytes()
