@@ -16,6 +16,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import math
+import os
 from pathlib import Path
 
 import cv2
@@ -62,6 +63,8 @@ def print_file(folder: str | Path, style: str, seed: int, aspect: float) -> Path
         if not ok:
             raise RuntimeError(f"OpenCV could not encode the print for {path}")
         write_cache_file(path, encoded.tobytes())
+    else:
+        os.utime(path)  # recently used: the cache prunes it last
     return path
 
 

@@ -383,3 +383,13 @@ def test_raster_frames_are_the_same_bytes_from_fresh_caches(tmp_path):
         assert (tmp_path / "a" / "meshes" / name).read_bytes() == (
             tmp_path / "b" / "meshes" / name
         ).read_bytes()
+
+
+def test_parts_that_do_not_match_the_asset_are_refused(tmp_path):
+    from scenes.build import build_kubric_scene
+    from scenes.errors import SpecError
+
+    obj = household_object(np.random.default_rng(0), "bottle", "bottle")
+    obj.parts = obj.parts[:-1]
+    with pytest.raises(SpecError, match=r"parts \[.*\] do not match the asset's parts"):
+        build_kubric_scene(SceneSpec(objects=[obj]), tmp_path)
