@@ -310,7 +310,8 @@ def _print_material(
     """Paper (labels), glaze (mug prints) or the body's metal with a print over it."""
     if asset.name == "cup" or subtype == "tumbler":
         base = MaterialSpec(**{**body.__dict__, "texture": None, "name": f"{body.name}_print"})
-        style = "mug"
+        # coffee-shop paper cups are mostly printed all round; mugs carry motifs more often
+        style = "wrap" if rng.uniform() < (0.5 if subtype == "paper" else 0.25) else "mug"
     elif asset.name in ("can", "carton") or subtype == "flask":
         base = MaterialSpec(
             **{**body.__dict__, "texture": None, "transmission": 0.0, "name": f"{body.name}_print"}
