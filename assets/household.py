@@ -12,7 +12,7 @@ the convex hull of all parts.
 
 Part names (the material sampler in :mod:`scenes.household` keys on them): ``body``, ``cap``,
 ``capsule`` (wine foil), ``label``, ``print``, ``liquid``, ``contents``, ``handle``, ``rim``,
-``lid``.
+``lid``, ``top`` and ``fin`` (a carton's gable roof).
 
 Class names: ``bottle`` (water, soda, wine, beer, flask), ``cup`` (mug with a round, square or
 ear handle or none, paper, glass, tumbler), ``can``, ``bowl``, ``carton``, ``jar``. ``mug`` is
@@ -28,7 +28,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assets.loft import Part, loft, rectangle_section, sweep_tube
+from assets.loft import Part, loft, lying, polygon_section, rectangle_section, sweep_tube
 
 SOURCE = "synthscene household library (assets/household.py)"
 LICENCE = "CC0-1.0"
@@ -472,7 +472,32 @@ def _bowl(p: Mapping) -> list[Part]:
 
 
 def _carton(p: Mapping) -> list[Part]:
+    """A printed box; with ``gable`` > 0 a juice/milk carton: a gable roof of that rise
+    (fraction of the depth) and a sealed fin along its ridge."""
     w, d, h = p["width"], p["depth"], p["height"]
+    rise = d * p.get("gable", 0.0)
+    roof = []
+    if rise > 0:
+        fin = 0.012
+        h -= rise + fin * 0.7
+        # centred on its centroid: the loft closes each end with a fan around the origin
+        triangle = polygon_section([(-d / 2, -rise / 3), (d / 2, -rise / 3), (0.0, 2 * rise / 3)])
+        roof = [
+            lying(
+                loft("top", [(0.0, -w / 2), (1.0, -w / 2), (1.0, w / 2), (0.0, w / 2)], triangle),
+                h + rise / 3,
+            ),
+            loft(
+                "fin",
+                [
+                    (0.0, h + rise - fin * 0.3),
+                    (1.0, h + rise - fin * 0.3),
+                    (1.0, h + rise + fin * 0.7),
+                    (0.0, h + rise + fin * 0.7),
+                ],
+                rectangle_section(w, 0.0025),
+            ),
+        ]
     body = loft("body", [(0.0, 0.0), (1.0, 0.0), (1.0, h), (0.0, h)], rectangle_section(w, d))
     grow = 1.0 + 2 * LABEL_GAP / min(w, d)
     band = loft(
@@ -480,7 +505,7 @@ def _carton(p: Mapping) -> list[Part]:
         [(0.9, 0.001), (grow, 0.001), (grow, h - 0.001), (0.9, h - 0.001), (0.9, 0.001)],
         rectangle_section(w, d),
     )
-    return [body, band]
+    return [body, band] + roof
 
 
 def _jar(p: Mapping) -> list[Part]:
@@ -549,7 +574,12 @@ CARTON = HouseholdClass(
             ),
             Subtype(
                 "juice",
-                {"width": (0.06, 0.075), "depth": (0.06, 0.075), "height": (0.15, 0.24)},
+                {
+                    "width": (0.06, 0.075),
+                    "depth": (0.06, 0.075),
+                    "height": (0.17, 0.26),
+                    "gable": (0.3, 0.45),
+                },
                 _carton,
             ),
         ]

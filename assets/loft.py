@@ -59,21 +59,37 @@ def circle_section(sections: int = SECTIONS) -> tuple[np.ndarray, np.ndarray]:
     return points, points.copy()
 
 
+def polygon_section(
+    corners: Sequence[tuple[float, float]], per_side: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """A closed counter-clockwise polygon as a section loop (first corner repeated last),
+    corners duplicated so each side has its own outward normal."""
+    corners = [np.asarray(c, float) for c in corners] + [np.asarray(corners[0], float)]
+    points, normals = [], []
+    for start, end in zip(corners[:-1], corners[1:]):
+        direction = (end - start) / np.linalg.norm(end - start)
+        for t in np.linspace(0.0, 1.0, per_side + 1):
+            points.append(start + t * (end - start))
+            normals.append((direction[1], -direction[0]))
+    return np.array(points, float), np.array(normals, float)
+
+
 def rectangle_section(
     width: float, depth: float, per_side: int = 4
 ) -> tuple[np.ndarray, np.ndarray]:
     """A width x depth rectangle (scale 1 = these sizes) as a closed loop starting at the middle
     of the +X side, corners duplicated so each side has its own normal."""
     hw, hd = width / 2, depth / 2
-    corners = [(hw, 0.0), (hw, hd), (-hw, hd), (-hw, -hd), (hw, -hd), (hw, 0.0)]
-    normals_by_side = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 0)]
-    points, normals = [], []
-    for side, normal in enumerate(normals_by_side):
-        start, end = np.array(corners[side]), np.array(corners[side + 1])
-        for t in np.linspace(0.0, 1.0, per_side + 1):
-            points.append(start + t * (end - start))
-            normals.append(normal)
-    return np.array(points, float), np.array(normals, float)
+    return polygon_section([(hw, 0.0), (hw, hd), (-hw, hd), (-hw, -hd), (hw, -hd)], per_side)
+
+
+def lying(part: Part, z: float) -> Part:
+    """A part lofted along +Z turned to lie along +X (axes cycled: x, y, z -> y, z, x), then
+    raised by ``z``: a prism whose section stands in the YZ plane."""
+    cycle = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    return dataclasses.replace(
+        part, vertices=part.vertices @ cycle.T + (0.0, 0.0, z), normals=part.normals @ cycle.T
+    )
 
 
 def loft(

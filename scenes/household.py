@@ -94,7 +94,7 @@ def part_materials(
     for index, name in enumerate(names):
         if name == "body":
             material = body
-        elif name in ("handle", "rim"):
+        elif name in ("handle", "rim", "top", "fin"):
             material = body
         elif name in ("label", "print"):
             material = _print_material(rng, asset, subtype, name, index, body, image_folder)

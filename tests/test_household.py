@@ -29,6 +29,8 @@ PART_NAMES = {
     "handle",
     "rim",
     "lid",
+    "top",
+    "fin",
 }
 
 
