@@ -38,7 +38,7 @@ def is_image(texture: Optional[dict]) -> bool:
 
 def procedural_base_colour(colour, texture: Optional[dict]) -> tuple:
     """Base colour (linear RGBA) for a material with a procedural texture (or none)."""
-    if not texture or is_image(texture):
+    if not texture or is_image(texture) or is_print(texture):
         return tuple(colour)
     second = np.asarray(texture.get("color2") or (0.0, 0.0, 0.0, 1.0), float)
     return tuple(0.5 * np.asarray(colour, float) + 0.5 * second)
@@ -86,6 +86,10 @@ def baked_print(colour, texture: dict) -> np.ndarray:
     """(H, W, 3) uint8 sRGB: the print laid over ``colour`` by its alpha (as renderer.blender's
     mix(base, image, alpha)); used with the mesh's own UVs."""
     rgba = _print_rgba(str(texture["image"]))
+    height, width = rgba.shape[:2]
+    if width % 4:  # rows of an RGB texture must be 4-byte aligned for OpenGL's default unpacking
+        import cv2  # pylint: disable=import-outside-toplevel
+        rgba = cv2.resize(rgba, (width + 4 - width % 4, height), interpolation=cv2.INTER_LINEAR)
     alpha = rgba[..., 3:]
     mixed = (1.0 - alpha) * np.asarray(colour, float)[:3] + alpha * rgba[..., :3]
     return np.round(_linear_to_srgb(mixed) * 255).astype(np.uint8)
