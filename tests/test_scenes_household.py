@@ -82,19 +82,20 @@ def test_framing_realises_the_requested_size_and_place(batches):
 def test_default_framing_keeps_objects_large_at_160_px():
     """At 160 px the default size range (0.15-0.8, log-uniform) gives no target under 24 px
     and most over 32 px (83 % in expectation; the issue: defaults must not make mostly
-    sub-32-px objects)."""
-    pixels = []
-    for seed in range(16):
-        spec = sample_spec("household", seed, {"resolution": 160, "distractors.max": 0})
-        solved = solve_framing(spec)  # unsettled poses: the size depends on the camera only
-        framing = solved.camera.framing
-        target = solved.object(framing.target)
-        camera = LookAtCamera(np.array(solved.camera.position), np.array(solved.camera.look_at),
-                         solved.camera.focal_length / solved.camera.sensor_width * 160, 160, 160)
-        size, _ = projected_size(camera, np.asarray(object_mesh_world(target).vertices))
-        pixels.append(size * 160)
-    assert min(pixels) >= 0.15 * 160 * 0.98
-    assert np.mean(np.array(pixels) >= 32) > 0.6 and np.median(pixels) > 40
+    sub-32-px objects). Realised sizes on 8 solved specs, the distribution on 120 requests
+    (basic shapes: faster to sample, same framing)."""
+    for seed in range(8):
+        solved = solve_framing(sample_spec("household", seed, {"resolution": 160}))
+        camera, framing = solved.camera, solved.camera.framing  # unsettled poses suffice here
+        view = LookAtCamera(np.array(camera.position), np.array(camera.look_at),
+                            camera.focal_length / camera.sensor_width * 160, 160, 160)
+        size, _ = projected_size(view, np.asarray(object_mesh_world(
+            solved.object(framing.target)).vertices))
+        assert size * 160 >= 0.15 * 160 * 0.98
+    pixels = 160 * np.array([sample_spec("household", seed, {
+        "resolution": 160, "distractors.max": 0, "objects.library": "basic"}).camera.framing.size
+        for seed in range(120)])
+    assert pixels.min() >= 24 and np.mean(pixels >= 32) > 0.7 and np.median(pixels) > 45
 
 
 def test_framing_falls_back_when_physics_removed_the_target():
