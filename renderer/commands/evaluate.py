@@ -147,7 +147,7 @@ def real_coco(real_sets, mapping) -> dict:
 def _print(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
-    console = Console()
+    console = Console(width=max(Console().width, 130))
     classes, names = report["classes"], report["real_names"]
     seeds = report["settings"]["seeds"]
     table = Table(title=f"train on synthetic, test on real ({seeds} seed{'s' * (seeds > 1)}; mean +- std)")
@@ -157,13 +157,13 @@ def _print(report: dict) -> None:
     table.add_column("balanced acc.")
     for real_name, synthetic_name in zip(names, classes):
         table.add_column(f"{real_name} (as {synthetic_name})")
-    table.add_column("confusion (rows true, summed over seeds)")
+    table.add_column("confusion (true row: predicted counts, all seeds)")
     for source, entry in report["summary"].items():
         if source == "synthetic held-out":
             continue
         table.add_row(source, str(entry["crops"]), _stat(entry["accuracy"]), _stat(entry["balanced_accuracy"]),
                       *("-" if value is None else f"{value:.3f}" for value in entry["per_class_accuracy"]),
-                      str(entry["confusion_summed_over_seeds"]))
+                      " | ".join("/".join(map(str, row)) for row in entry["confusion_summed_over_seeds"]))
     console.print(table)
     held_out = report["summary"]["synthetic held-out"]
     console.print(f"synthetic held-out balanced accuracy {_stat(held_out['balanced_accuracy'])}; "

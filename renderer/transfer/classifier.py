@@ -119,7 +119,7 @@ def train_classifier(train: CropSet, held_out: CropSet, classes: int, seed: int,
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         logits = predict_logits(model, val_inputs)
         val_loss = float(F.cross_entropy(logits, torch.from_numpy(val_targets))) if len(val_targets) else 0.0
         scores = classification_metrics(val_targets, logits.argmax(1).numpy(), classes)
