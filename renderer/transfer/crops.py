@@ -146,8 +146,10 @@ def real_crops(dataset: RealDataset, class_of: Mapping[str, int], size: int = CR
 
 
 def split_synthetic(crops: CropSet, val_fraction: float) -> tuple[CropSet, CropSet]:
-    """(train, held-out) by frame: a frame's crops all go where ``labels.yolo.split_of`` puts it."""
-    held_out = np.array([split_of(group, val_fraction) == "val" for group in crops.groups], bool)
+    """(train, held-out) by frame: a frame's crops all go where ``labels.yolo.split_of`` puts its
+    frame name (groups are ``batch-folder/frame``; the folder's name does not change the split)."""
+    held_out = np.array([split_of(group.rsplit("/", 1)[-1], val_fraction) == "val"
+                         for group in crops.groups], bool)
     return crops.subset(~held_out), crops.subset(held_out)
 
 
