@@ -151,3 +151,14 @@ def test_undecodable_photo_is_one_clear_line(sets, tmp_path, capsys):
     message = _error(capsys, str(sets["synthetic"]), "--real", str(voc), "--classes", CLASSES, *FAST)
     # only the photos holding a box of a mapped class are decoded, and each of those fails
     assert "labelled photo(s) cannot be decoded" in message and str(voc / "JPEGImages") in message
+
+
+def test_gap_pools_the_same_real_folders(sets, tmp_path):
+    """``synthscene gap`` takes the evaluation's real folders (COCO images/, VOC JPEGImages/), pooled."""
+    out = tmp_path / "gap.json"
+    assert main(["gap", str(sets["synthetic"]), str(sets["coco"]), str(sets["voc"]), "--size", "32",
+                 "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["counts"] == {"synthetic": 24, "real": 48}
+    # the "real" photos are the synthetic images themselves: nothing tells the sets apart
+    assert report["gap_accuracy"] < 0.7
