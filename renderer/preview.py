@@ -37,7 +37,7 @@ def render_tile(session: RenderSession, index: int) -> tuple[np.ndarray, dict]:
     """One labelled preview tile (RGB uint8, caption included) and its sampled parameters."""
     prepared = session.prepare(index)
     spec = prepared.spec
-    raw = session.make_view(prepared.scene).render_raw()
+    raw = session.render_raw(prepared)
     labels = compute_frame_labels(raw)
     image = np.ascontiguousarray(raw.rgba[..., :3])
     for instance in labels.instances:

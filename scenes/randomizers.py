@@ -21,13 +21,15 @@ from assets.procedural import LICENCE as PROCEDURAL_LICENCE
 from assets.procedural import PROCEDURAL_CLASSES
 from assets.procedural import SOURCE as PROCEDURAL_SOURCE
 from assets.procedural import procedural_class
+from assets.household import household_class_names
 from assets.textures import folder_images
 from scenes.distributions import (Choice, ColorHSV, Distribution, LogUniform, Uniform,
                                   kelvin_to_rgb, sample)
 from scenes.errors import RecipeError
 from scenes.geometry import asset_extents, asset_volume
+from scenes.household import household_object_asset, part_materials
 from scenes.spec import (AssetSpec, CameraSpec, DepthOfFieldSpec, HdriSpec, LightSpec,
-                         MaterialSpec, ObjectSpec, TextureSpec, Vec3, WorldSpec)
+                         MaterialSpec, ObjectSpec, PartSpec, TextureSpec, Vec3, WorldSpec)
 
 BLENDER_HDRI_NAMES = ("city", "courtyard", "forest", "interior", "night", "studio", "sunrise",
                       "sunset")
@@ -87,15 +89,20 @@ def random_rotation(rng: np.random.Generator, upright: bool = True) -> tuple[flo
 # -- lighting ------------------------------------------------------------------------------
 def random_hdri(rng: np.random.Generator, folder: Optional[str] = None,
                 strength: Any = LogUniform(0.3, 1.5),
-                rotation: Any = Uniform(0.0, 2 * math.pi)) -> HdriSpec:
-    """An environment map: one of Blender's 8 bundled CC0 maps, or of a user ``folder``
-    (each file there is checked readable; AssetError otherwise)."""
+                rotation: Any = Uniform(0.0, 2 * math.pi), names: Any = None) -> HdriSpec:
+    """An environment map: one of Blender's 8 bundled CC0 maps (uniformly, or drawn from
+    ``names``, e.g. a weighted Choice of indoor maps), or of a user ``folder`` (each file there
+    is checked readable; AssetError otherwise)."""
     if folder:
         maps = folder_hdris(folder)
         chosen = maps[int(rng.integers(len(maps)))]
         name, source, licence = chosen.name, "folder", chosen.licence
     else:
-        name = BLENDER_HDRI_NAMES[int(rng.integers(len(BLENDER_HDRI_NAMES)))]
+        name = (sample(names, rng) if names is not None
+                else BLENDER_HDRI_NAMES[int(rng.integers(len(BLENDER_HDRI_NAMES)))])
+        if name not in BLENDER_HDRI_NAMES:
+            raise RecipeError(f"HDRI {name!r} is not one of Blender's bundled maps: "
+                              f"{', '.join(BLENDER_HDRI_NAMES)}")
         source, licence = "blender", BLENDER_HDRI_LICENCE
     return HdriSpec(name=name, source=source, folder=str(folder) if folder else None,
                     rotation=sample(rotation, rng), strength=sample(strength, rng),
@@ -203,11 +210,11 @@ def random_camera(rng: np.random.Generator, look_at: Sequence[float] = (0.0, 0.0
 # -- world / background --------------------------------------------------------------------
 def random_world(rng: np.random.Generator, background: Any = Choice(("hdri", "color")),
                  hdri_folder: Optional[str] = None, image_folder: Optional[str] = None,
-                 color: Any = ColorHSV(value=(0.05, 0.9)), strength: Any = LogUniform(0.3, 1.5)
-                 ) -> WorldSpec:
+                 color: Any = ColorHSV(value=(0.05, 0.9)), strength: Any = LogUniform(0.3, 1.5),
+                 hdri_names: Any = None) -> WorldSpec:
     """An HDRI that lights the scene, and what the camera sees behind it: the HDRI, a plain
-    colour, or (with ``image_folder``) an image."""
-    hdri = random_hdri(rng, folder=hdri_folder, strength=strength)
+    colour, or (with ``image_folder``) an image. ``hdri_names``: see :func:`random_hdri`."""
+    hdri = random_hdri(rng, folder=hdri_folder, strength=strength, names=hdri_names)
     kind = sample(background, rng)
     world = WorldSpec(background=kind, hdri=hdri, color=sample(color, rng))
     if kind == "image":
@@ -255,13 +262,43 @@ def balanced_categories(rng: np.random.Generator, classes: Sequence[str], count:
 def procedural_object(rng: np.random.Generator, category: str, name: str,
                       material: Optional[MaterialSpec] = None, scale: Any = 1.0,
                       role: str = "object", upright: bool = True,
-                      density: float = DEFAULT_DENSITY) -> ObjectSpec:
+                      density: float = DEFAULT_DENSITY, library: str = "basic",
+                      image_folder: Optional[str] = None) -> ObjectSpec:
     """An object of a procedural class with random shape parameters, yaw (or full rotation)
-    and material. ``role="distractor"`` makes it unlabelled clutter."""
+    and material. ``role="distractor"`` makes it unlabelled clutter.
+
+    ``library``: "basic" (assets/procedural.py: one mesh, one material) or "household"
+    (assets/household.py, see :func:`household_object`; ``image_folder`` then supplies prints)."""
+    if library == "household":
+        return household_object(rng, category, name, material, scale, role, upright, density,
+                                image_folder)
+    if library != "basic":
+        raise RecipeError(f"object library {library!r} unknown; use basic or household")
     shape = procedural_class(category)
     asset = AssetSpec(kind="procedural", name=category, params=shape.sample_params(rng),
                       source=PROCEDURAL_SOURCE, licence=PROCEDURAL_LICENCE)
     return _object(rng, asset, category, name, material, scale, role, upright, density)
+
+
+def household_object(rng: np.random.Generator, category: str, name: str,
+                     material: Optional[MaterialSpec] = None, scale: Any = 1.0,
+                     role: str = "object", upright: bool = True,
+                     density: float = DEFAULT_DENSITY,
+                     image_folder: Optional[str] = None) -> ObjectSpec:
+    """An object of the household library made of parts: sub-type, shape and one material per
+    part sampled (scenes/household.py). ``category`` is the label (``mug`` = a cup of sub-type
+    mug); ``material``, when given, replaces the body's (first part's) material. ``scale``
+    defaults to 1: the library's sizes are real ones."""
+    try:
+        asset = household_object_asset(rng, category)
+    except KeyError as error:
+        raise RecipeError(f"{error.args[0]}; pick household classes for library household.") from None
+    parts = part_materials(rng, asset, image_folder)
+    if material is not None:
+        parts[0] = PartSpec(name=parts[0].name, material=material)
+    obj = _object(rng, asset, category, name, parts[0].material, scale, role, upright, density)
+    obj.parts = parts
+    return obj
 
 
 def file_object(rng: np.random.Generator, mesh: MeshAsset, name: str,
@@ -369,6 +406,8 @@ def _free_spot(rng, placed, radius, region, clearance, tries, z, planar) -> Opti
     return None
 
 
-def procedural_classes() -> list[str]:
-    """Names of the embedded procedural classes."""
+def procedural_classes(library: str = "basic") -> list[str]:
+    """Names of the embedded procedural classes of ``library`` ("basic" or "household")."""
+    if library == "household":
+        return household_class_names()
     return sorted(PROCEDURAL_CLASSES)

@@ -112,9 +112,17 @@ class RenderSession:
     def render_passes(self, prepared: Prepared) -> "Rendered":
         """The backend's part of a frame (Blender state: call it from the thread that owns it)."""
         started = time.perf_counter()
-        raw = self.make_view(prepared.scene).render_raw()
+        raw = self.render_raw(prepared)
         raw.render_info.pop("timings", None)  # keeps label files identical between runs
         return Rendered(prepared, raw, time.perf_counter() - started, time.time())
+
+    def render_raw(self, prepared: Prepared):
+        """The backend's raw passes of a prepared frame, with the spec's camera/sensor model
+        applied to the colour image (labels untouched; :mod:`renderer.sensor`)."""
+        from renderer.sensor import apply_to_passes  # pylint: disable=import-outside-toplevel
+        raw = self.make_view(prepared.scene).render_raw()
+        apply_to_passes(raw, prepared.spec.sensor)
+        return raw
 
     def write(self, rendered: "Rendered") -> FrameResult:
         """Derive the labels and write the frame's files, then its manifest line. Touches no
@@ -150,7 +158,7 @@ class RenderSession:
         return open_view(config.engine, scene, settings)
 
     def _provenance(self, prepared: Prepared, raw, spec_file: str, spec_bytes: bytes) -> dict:
-        index = prepared.index
+        index, spec = prepared.index, prepared.spec
         return {"index": index, "seed": frame_seed(self.config.seed, index),
                 "batch_seed": self.config.seed, "recipe": self.config.recipe,
                 "recipe_sha256": self.recipe_sha256, "params": self.config.overrides_dict,
@@ -158,5 +166,6 @@ class RenderSession:
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(),
                 "engine": self.config.engine, "device": raw.render_info.get("device"),
                 "versions": self.versions,
-                "assets": scene_extras(prepared.scene)["assets"]}
+                "assets": scene_extras(prepared.scene)["assets"],
+                "sensor": dataclasses.asdict(spec.sensor) if spec.sensor else None}
 

@@ -1,0 +1,157 @@
+"""``household``: everyday objects where they live, framed and photographed like real photos.
+
+Everything issue 15 asks a render to carry, on by default:
+
+* **objects**: household classes (bottle, cup, can, bowl, box, jar; ``objects.classes``), 1 to
+  ``objects.count`` labelled per scene, close together, settled with PyBullet;
+* **framing** (:mod:`scenes.framing`): the camera is solved after physics so that one labelled
+  object (the target) spans ``objects.pixel_size`` of the frame (log-uniform over LOW-HIGH, a
+  fraction of the frame side), seen from 5-60 degrees above, sometimes cut by the border;
+* **sensor** (:mod:`scenes.sensor`): exposure and white-balance error, lens blur, defocus, motion
+  blur, chromatic aberration, vignetting, shot + read noise, JPEG, on the RGB only; centred on
+  the user's photos with ``sensor.match_photos=DIR`` (``render --match-photos DIR``);
+* **context** (:mod:`scenes.context`): wood/stone/laminate/tile/cloth surfaces, a wall or a
+  shelf behind, unlabelled clutter (other household classes and odd shapes), indoor HDRIs and,
+  with ``background.folder``, real photos behind the scene.
+
+Each part can be switched off (``framing.enabled``, ``sensor.enabled``, ``context.enabled``)
+for ablations. The sensor is sampled last, so switching it off changes nothing else.
+"""
+from __future__ import annotations
+
+import math
+
+from scenes.context import back_wall, indoor_hdri_choice, table
+from scenes.distributions import Choice, LogUniform, RandInt, Uniform
+from scenes.errors import ParameterError
+from scenes.framing import parse_size_range, random_framing
+from scenes.params import Param
+from scenes.randomizers import (procedural_object, random_camera, random_lights,
+                                random_material, random_world, scatter, support_box)
+from scenes.recipe_api import recipe
+from scenes.sensor import sensor_for
+from scenes.spec import PhysicsSpec, SceneSpec
+
+# household class -> procedural class of assets.procedural that stands for it
+HOUSEHOLD_CLASSES = {"bottle": "bottle", "cup": "mug", "can": "cylinder", "bowl": "bowl",
+                     "box": "box"}
+ODD_SHAPES = ("sphere", "torus", "gear", "capsule", "cone", "ring", "hex_nut", "pyramid")
+TABLE_TOP = 0.0
+
+PARAMS = {
+    "objects.classes": Param("", help="comma-separated household classes (default: all)"),
+    "objects.count": Param(3, low=1, high=12, help="up to this many labelled objects"),
+    "objects.pixel_size": Param("0.15-0.7", help="target object size, LOW-HIGH fraction of the "
+                                                 "frame side (log-uniform)"),
+    "objects.cut_probability": Param(0.2, low=0.0, high=1.0,
+                                     help="chance per axis that the border cuts the target"),
+    "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
+    "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
+    "context.enabled": Param(True, help="room context (surfaces, walls, shelves, indoor maps)"),
+    "background.folder": Param("", help="folder of real photos shown behind the scene"),
+    "hdri.folder": Param("", help="folder of .exr/.hdr maps (default: Blender's bundled)"),
+    "textures.folder": Param("", help="folder of images for prints and surfaces"),
+    "lights.max": Param(2, low=0, high=8, help="0..max extra lights besides the HDRI"),
+    "sensor.enabled": Param(True, help="camera/sensor model on the rendered RGB"),
+    "sensor.match_photos": Param("", help="centre the sensor ranges on this photo folder"),
+    "physics.seconds": Param(2.0, low=0.1, high=20.0, help="max settle time (s)"),
+    "resolution": Param(256, low=16, high=4096, help="image width = height (px)"),
+}
+
+
+def chosen_classes(text: str) -> list[str]:
+    """Parse ``objects.classes``; ParameterError naming unknown classes."""
+    known = sorted(HOUSEHOLD_CLASSES)
+    classes = [c.strip() for c in text.split(",") if c.strip()] or known
+    unknown = [c for c in classes if c not in HOUSEHOLD_CLASSES]
+    if unknown:
+        raise ParameterError(f"parameter 'objects.classes': unknown class(es) "
+                             f"{', '.join(unknown)}; household classes: {', '.join(known)}.")
+    return classes
+
+
+def household_object(rng, category: str, name: str, textures: str | None, role: str = "object"):
+    """One household object of ``category`` (labelled, or clutter with ``role="distractor"``)."""
+    material = random_material(rng, texture_probability=0.5, image_folder=textures or None)
+    obj = procedural_object(rng, HOUSEHOLD_CLASSES[category], name, material=material,
+                            scale=Uniform(0.8, 1.2), role=role, upright=rng.uniform() < 0.85)
+    if role == "object":
+        obj.category = category
+    return obj
+
+
+@recipe(params=PARAMS)
+def household(rng, params) -> SceneSpec:
+    """Household objects on real-looking surfaces, framed to a size, through a camera model."""
+    classes = chosen_classes(params["objects.classes"])
+    textures = params["textures.folder"] or None
+    context = params["context.enabled"]
+    count = int(RandInt(1, params["objects.count"]).sample(rng))
+    categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
+    objects = [household_object(rng, c, f"{c}_{i}", textures) for i, c in enumerate(categories)]
+    clutter_classes = [c for c in HOUSEHOLD_CLASSES if c not in classes]
+    distractors = []
+    for i in range(int(RandInt(0, params["distractors.max"]).sample(rng))):
+        everyday = clutter_classes and context and rng.uniform() < 0.6
+        if everyday:
+            category = str(Choice(tuple(clutter_classes)).sample(rng))
+            distractors.append(household_object(rng, category, f"clutter_{i}", textures,
+                                                role="distractor"))
+        else:
+            distractors.append(procedural_object(
+                rng, str(Choice(ODD_SHAPES).sample(rng)), f"clutter_{i}", role="distractor",
+                scale=Uniform(0.4, 0.9),
+                material=random_material(rng, texture_probability=0.6, image_folder=textures)))
+    placed = scatter(rng, objects, (-0.2, 0.2, -0.15, 0.15), support_height=TABLE_TOP)
+    placed += scatter(rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP)
+    view_azimuth = float(rng.uniform(0, 2 * math.pi))
+    surroundings = _surroundings(rng, context, textures, view_azimuth)
+    world = _world(rng, params, context)
+    lights = random_lights(rng, int(RandInt(0, params["lights.max"]).sample(rng)),
+                           target=(0.0, 0.0, TABLE_TOP))
+    camera = random_camera(rng, look_at=(0.0, 0.0, TABLE_TOP + 0.05), distance=Uniform(0.5, 1.0),
+                           elevation=Uniform(math.radians(15), math.radians(60)),
+                           azimuth=view_azimuth,
+                           focal_length=Uniform(24.0, 55.0), exposure=Uniform(-0.3, 0.3))
+    labelled = [obj for obj in placed if obj.labelled]
+    if params["framing.enabled"] and labelled:
+        low, high = parse_size_range(params["objects.pixel_size"])
+        target = labelled[int(rng.integers(len(labelled)))].name
+        camera.framing = random_framing(rng, target, size=LogUniform(low, high),
+                                        requested=(low, high), azimuth=view_azimuth,
+                                        cut_probability=params["objects.cut_probability"])
+    sensor = sensor_for(rng, params["sensor.enabled"], params["sensor.match_photos"] or None,
+                        scale=params.resolution)
+    return SceneSpec(resolution=(params.resolution, params.resolution), camera=camera,
+                     lights=lights, world=world, objects=surroundings + placed, sensor=sensor,
+                     physics=PhysicsSpec(settle=True, seconds=params["physics.seconds"],
+                                         support_height=TABLE_TOP))
+
+
+def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float) -> list:
+    """The table, and with context a table/counter/shelf surface and, most of the time, a wall
+    behind the objects as the camera (at ``view_azimuth``) sees them: close behind for a
+    counter or shelf, further for a table."""
+    if not context:
+        return [support_box("table", (1.6, 1.2), top=TABLE_TOP, thickness=0.05,
+                            material=random_material(rng, texture_probability=0.7,
+                                                     image_folder=textures, name="table"))]
+    parts = [table(rng, TABLE_TOP, size=(3.0, 3.0))]
+    if rng.uniform() < 0.75:
+        behind = view_azimuth + math.pi + float(rng.uniform(-0.5, 0.5))
+        parts.append(back_wall(rng, distance=float(Choice((0.45, 0.9)).sample(rng)
+                                                   * rng.uniform(1.0, 1.5)),
+                               azimuth=behind, top=TABLE_TOP))
+    return parts
+
+
+def _world(rng, params, context: bool):
+    """Indoor maps (with context) light the scene; real photos sit behind it when given."""
+    folder = params["background.folder"] or None
+    backgrounds = Choice(("image", "hdri"), (0.7, 0.3)) if folder else "hdri"
+    world = random_world(rng, background=backgrounds, hdri_folder=params["hdri.folder"] or None,
+                         image_folder=folder,
+                         hdri_names=indoor_hdri_choice() if context and not
+                         params["hdri.folder"] else None)
+    return world
+
