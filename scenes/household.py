@@ -82,6 +82,8 @@ def part_materials(rng: np.random.Generator, asset: AssetSpec,
             material = _food(rng)
         elif name == "capsule":
             material = _painted_metal(rng, name="foil")
+        elif subtype == "beer":  # a crown cap
+            material = _painted_metal(rng, name="crown")
         else:  # cap, lid
             material = (_steel(rng) if subtype in ("flask", "jar") and rng.uniform() < 0.5
                         else _plastic(rng, name=name))

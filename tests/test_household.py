@@ -137,6 +137,10 @@ def _row_spec() -> SceneSpec:
         if category == "bottle":  # a glass bottle with everything: cap, label, liquid
             while [p.name for p in obj.parts] != ["body", "cap", "label", "liquid"]:
                 obj = household_object(rng, category, f"{category}_{index}")
+        if category == "cup":  # a mug whose handle sticks out sideways (+X), seen in profile
+            while [p.name for p in obj.parts][:2] != ["body", "handle"]:
+                obj = household_object(rng, "mug", f"{category}_{index}")
+            obj.quaternion = (1.0, 0.0, 0.0, 0.0)
         obj.position = (x, 0.0, 0.0)
         obj.position = (x, 0.0, float(-object_mesh_world(obj).bounds[0, 2]))
         objects.append(obj)
@@ -219,6 +223,10 @@ def test_each_multi_part_object_is_one_instance_on_both_backends(rendered):
         assert seen == {ids[o.name] for o in spec.objects}  # no extra id for any part
         labelled = {i.instance_id for i in passes.instances if i.category}
         assert labelled == {ids[o.name] for o in spec.objects[1:]}
+        by_id = {i.instance_id: i for i in passes.instances}
+        for obj in spec.objects[1:]:  # labels name the parts, without this machine's paths
+            assert by_id[ids[obj.name]].metadata["parts"] == [
+                {"name": p.name, "material": p.material.name} for p in obj.parts]
 
 
 def test_mask_covers_every_visible_part(rendered):

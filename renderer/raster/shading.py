@@ -4,7 +4,7 @@ Mapping, each an approximation of Cycles:
 
 * Principled BSDF colour/metallic/roughness/emission -> MetallicRoughnessMaterial (linear colour,
   double sided); specular and IOR are ignored; transmission t > 0 becomes alpha blending with
-  opacity 1 - 0.75 t (a see-through tint, no refraction); spec textures as in textures.py.
+  opacity 1 - 0.85 t (a see-through tint, no refraction); spec textures as in textures.py.
   FlatMaterial -> emissive colour only (``holdout``: the view makes its pixels transparent).
   No material (UndefinedMaterial): Blender's default grey (0.8, roughness 0.5).
 * Sun strength S (W/m^2) -> DirectionalLight intensity S; point/spot power P (W) ->
@@ -31,7 +31,7 @@ BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
 BLENDER_DEFAULT_ROUGHNESS = 0.5
 DISPLAY_GAMMA = 2.2  # pyrender's mesh.frag encodes with pow(1 / 2.2)
 MAX_CONE = math.radians(89.0)
-TRANSMISSION_CLARITY = 0.75  # opacity of a fully transmissive surface: 1 - 0.75
+TRANSMISSION_CLARITY = 0.85  # opacity of a fully transmissive surface: 1 - 0.85
 
 ValueAt = Callable[[kb.Asset, str], Any]  # (asset, trait name) -> value at the rendered frame
 
