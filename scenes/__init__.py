@@ -8,13 +8,16 @@ Recipe-author API (``from scenes import ...``):
 
 * authoring: ``recipe``, ``Param``, ``Params``, ``SceneSpec`` and its parts (``ObjectSpec``,
   ``AssetSpec``, ``MaterialSpec``, ``TextureSpec``, ``LightSpec``, ``CameraSpec``, ``WorldSpec``,
-  ``HdriSpec``, ``PhysicsSpec``, ``DepthOfFieldSpec``);
+  ``HdriSpec``, ``PhysicsSpec``, ``DepthOfFieldSpec``, ``FramingSpec``, ``SensorSpec``);
 * distributions: ``Distribution``, ``Uniform``, ``LogUniform``, ``Normal``, ``RandInt``,
   ``Choice``, ``VectorUniform``, ``ColorHSV``, ``kelvin_to_rgb``;
 * randomizers: ``random_camera``, ``random_light``, ``random_lights``, ``random_hdri``,
   ``random_world``, ``random_material``, ``random_texture``, ``procedural_object``,
   ``file_object``, ``mesh_folder_objects``, ``balanced_categories``, ``support_box``,
   ``scatter``, ``random_rotation``, ``procedural_classes``, ``shell_position``;
+* framing, sensor, context: ``random_framing``, ``solve_framing``, ``parse_size_range``,
+  ``random_sensor``, ``sensor_for``, ``ranges_matching``, ``SensorRanges``, ``fit_photos``,
+  ``surface_material``, ``wall_material``, ``table``, ``back_wall``, ``indoor_hdri_choice``;
 * errors a recipe may raise: ``RecipeError``, ``ParameterError``, ``SpecError``, ``AssetError``.
 
 Running recipes and building scenes live in their modules: :mod:`scenes.recipe_api`
@@ -33,7 +36,7 @@ _EXPORTS = {
     "scenes.params": ("Param", "Params"),
     "scenes.spec": ("SceneSpec", "ObjectSpec", "AssetSpec", "MaterialSpec", "TextureSpec",
                     "LightSpec", "CameraSpec", "WorldSpec", "HdriSpec", "PhysicsSpec",
-                    "DepthOfFieldSpec"),
+                    "DepthOfFieldSpec", "FramingSpec", "SensorSpec"),
     "scenes.distributions": ("Distribution", "Uniform", "LogUniform", "Normal", "RandInt",
                              "Choice", "VectorUniform", "ColorHSV", "kelvin_to_rgb"),
     "scenes.randomizers": ("random_camera", "random_light", "random_lights", "random_hdri",
@@ -41,6 +44,11 @@ _EXPORTS = {
                            "procedural_object", "file_object", "mesh_folder_objects",
                            "balanced_categories", "support_box", "scatter", "random_rotation",
                            "procedural_classes", "shell_position"),
+    "scenes.framing": ("random_framing", "solve_framing", "parse_size_range"),
+    "scenes.sensor": ("random_sensor", "sensor_for", "ranges_matching", "SensorRanges"),
+    "scenes.photo_fit": ("fit_photos",),
+    "scenes.context": ("surface_material", "wall_material", "table", "back_wall",
+                       "indoor_hdri_choice"),
     "scenes.errors": ("RecipeError", "ParameterError", "SpecError", "AssetError"),
 }
 _EARLIER_API = {  # reachable for existing code; not exported

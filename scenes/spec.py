@@ -220,7 +220,7 @@ class CameraSpec:
     depth_of_field: Optional[DepthOfFieldSpec] = None
     motion_blur: Optional[float] = None
     exposure: float = 0.0
-    framing: Optional[FramingSpec] = None
+    framing: Optional[FramingSpec] = _optional(None)
 
 
 @dataclasses.dataclass
@@ -314,7 +314,7 @@ class SceneSpec:
     world: WorldSpec = dataclasses.field(default_factory=WorldSpec)
     objects: list[ObjectSpec] = dataclasses.field(default_factory=list)
     physics: PhysicsSpec = dataclasses.field(default_factory=PhysicsSpec)
-    sensor: Optional[SensorSpec] = None
+    sensor: Optional[SensorSpec] = _optional(None)
     frame_start: int = 1
     frame_end: int = 1
     format_version: int = FORMAT_VERSION
