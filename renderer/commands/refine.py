@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gate-threshold", type=float, default=None,
                         help="minimum label-consistency score to accept a refined frame (default 0.5)")
     parser.add_argument("--retries", type=int, default=1, help="retries at half strength after a gate rejection")
+    parser.add_argument("--photos", metavar="DIR",
+                        help="real photos to match: each frame's CIELAB colour mean/std is moved to a photo's "
+                             "(drawn per frame) before the model, and the grain the model adds is capped at "
+                             "that photo's noise level (renderer/refiner/photo_stats.py)")
+    parser.add_argument("--colour-weight", type=float, default=1.0,
+                        help="with --photos: 0..1, how far colour statistics move to the photo's (default 1)")
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     from renderer.commands.refiner import add_threads_argument
     add_threads_argument(parser)
@@ -43,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
                             guidance_downsample=args.guidance_downsample, guidance_weight=args.guidance_weight,
                             tile=args.tile, resize_to=args.resize_to)
     options.validate()  # before loading anything: bad input fails fast
+    if not 0.0 <= args.colour_weight <= 1.0:
+        from renderer.refiner.errors import RefinerInputError
+        raise RefinerInputError(f"--colour-weight {args.colour_weight} is outside [0, 1]; use e.g. 1 "
+                                "(photos' colour statistics) or 0 (render's colours)")
     from renderer.refiner.dataset import GateOptions, check_dataset_paths, refine_dataset
     records = check_dataset_paths(args.dataset, args.out)
     from renderer.refiner.errors import require_torch
@@ -54,11 +64,18 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.model)
     refiner = Refiner(checkpoint, device=pick_device(args.device))
     model_info = {"path": str(args.model), "sha256": sha256_file(args.model), **checkpoint.describe()}
+    refine, matching = refiner.refine, None
+    if args.photos:
+        from renderer.refiner.images import read_image_folder
+        from renderer.refiner.photo_stats import PhotoMatch
+        photos, files = read_image_folder(args.photos)
+        refine = PhotoMatch(photos, args.colour_weight).wrap(refiner.refine)
+        matching = {"photos": str(args.photos), "count": len(files), "colour_weight": args.colour_weight}
     gating = GateOptions(threshold=DEFAULT_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
                          retries=max(0, args.retries))
     total = sum(1 for record in records.values() if record.get("status") == "ok")
-    summary = _with_progress(total, lambda progress: refine_dataset(args.dataset, args.out, refiner.refine, options,
-                                                             gating, model_info, progress))
+    summary = _with_progress(total, lambda progress: refine_dataset(args.dataset, args.out, refine, options,
+                                                             gating, model_info, progress, matching))
     print(json.dumps({key: summary[key] for key in ("frames", "accepted", "rejected", "pass_rate",
                                                    "gate_score_mean", "gate_score_min")}))
     return 0

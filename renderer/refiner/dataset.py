@@ -66,9 +66,12 @@ def refine_frame(refine: Callable[[np.ndarray, RefineOptions], np.ndarray], imag
 
 def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.ndarray, RefineOptions], np.ndarray],
                    options: RefineOptions, gating: GateOptions, model_info: dict,
-                   progress: Optional[Callable[[str, dict], None]] = None) -> dict:
+                   progress: Optional[Callable[[str, dict], None]] = None,
+                   matching: Optional[dict] = None) -> dict:
     """Refine every finished frame of ``source`` into ``out``; return the summary also written to
-    ``out/refinement.json``. ``refine(image, options)`` is e.g. :meth:`Refiner.refine`."""
+    ``out/refinement.json``. ``refine(image, options)`` is e.g. :meth:`Refiner.refine`, or that
+    wrapped by :class:`renderer.refiner.photo_stats.PhotoMatch` (then ``matching`` describes it:
+    photos, colour weight; recorded with the settings)."""
     source, out = Path(source), Path(out)
     options.validate()
     records = check_dataset_paths(source, out)
@@ -76,6 +79,8 @@ def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.nda
                 "seed": options.seed, "guidance_downsample": options.guidance_downsample,
                 "guidance_weight": options.guidance_weight, "tile": options.tile, "resize_to": options.resize_to,
                 "gate_threshold": gating.threshold, "retries": gating.retries}
+    if matching:
+        settings["photo_match"] = matching
     done = {name: record for name, record in latest_records(out).items()
             if record.get("status") != "ok" or record.get("refinement", {}).get("settings") == settings}
     _copy_top_level_files(source, out)

@@ -1,0 +1,150 @@
+"""Photo statistics the refiner matches explicitly: colour (CIELAB mean/std) and noise level.
+
+The diffusion refiner, trained from scratch on a few hundred photos, is poor at what is cheapest to
+state: it kept the renders' colours and added more grain than the photos have (issue 15). This
+module does those two things by measurement instead, around the model:
+
+* **colour** (before the model): the frame's per-channel CIELAB mean and standard deviation are
+  moved (Reinhard et al. 2001) to those of one real photo drawn per frame (seeded), so the refined
+  set's colour and tone statistics follow the photos' distribution, not only its mean;
+* **noise ceiling** (after the model): the high-frequency part of what the model added is scaled
+  down until the frame's noise sigma is at most that photo's (or the frame's own before the model,
+  if that was already higher: the ceiling never removes noise the render or sensor model made).
+
+Photos are measured at the scale of the frames they are matched to: resized (area filter) so the
+shorter side equals the frame's. Noise sigma is the gap score's estimator (median |Laplacian|,
+Immerkaer-style, luminance in [0, 1]). Images are uint8 (H, W, 3) sRGB. Everything here is
+deterministic; the only randomness is the photo drawn per frame, from a seed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from renderer.refiner.errors import RefinerInputError
+
+LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 weights, as the gap score
+HIGH_PASS_SIGMAS = (1.0, 2.0, 4.0, 8.0)  # px: blur radii tried, finest first, to split change into smooth + grain
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoStats:
+    """One photo at frame scale: CIELAB mean and std per channel (OpenCV float Lab: L in
+    [0, 100], a/b about [-127, 127]) and noise sigma (luminance in [0, 1])."""
+    lab_mean: tuple[float, float, float]
+    lab_std: tuple[float, float, float]
+    noise_sigma: float
+
+
+def noise_sigma(image: np.ndarray) -> float:
+    """Noise sigma of a uint8 RGB image's luminance in [0, 1] (the gap score's estimator)."""
+    luma = (image[..., :3].astype(np.float32) / 255.0) @ LUMA
+    laplacian = cv2.Laplacian(luma, cv2.CV_32F, ksize=1)
+    return float(np.median(np.abs(laplacian)) * 1.4826 / np.sqrt(20.0))
+
+
+def _lab(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image[..., :3].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def photo_stats(photo: np.ndarray, side: int) -> PhotoStats:
+    """Statistics of ``photo`` resized so its shorter side is ``side`` px."""
+    height, width = photo.shape[:2]
+    scale = side / min(height, width)
+    if scale != 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    lab = _lab(photo).reshape(-1, 3).astype(np.float64)
+    return PhotoStats(tuple(float(v) for v in lab.mean(0)), tuple(float(v) for v in lab.std(0)),
+                      noise_sigma(photo))
+
+
+def photo_set_stats(photos: Sequence[np.ndarray], side: int) -> list[PhotoStats]:
+    """:func:`photo_stats` of every photo; an error naming the fix when there are none."""
+    if not photos:
+        raise RefinerInputError("no photos to match: pass a folder of real .png/.jpg photos with --photos")
+    return [photo_stats(photo, side) for photo in photos]
+
+
+def pick_photo(stats: Sequence[PhotoStats], seed: int) -> PhotoStats:
+    """The photo whose statistics a frame is matched to, drawn from ``seed`` alone."""
+    return stats[int(np.random.default_rng(int(seed)).integers(len(stats)))]
+
+
+def match_colour(image: np.ndarray, target: PhotoStats, weight: float = 1.0) -> np.ndarray:
+    """``image`` with its CIELAB per-channel mean/std moved ``weight`` (0..1) of the way to
+    ``target``'s (Reinhard colour transfer; a flat channel is shifted, not stretched)."""
+    if weight <= 0.0:
+        return image[..., :3].copy()
+    lab = _lab(image)
+    mean = lab.reshape(-1, 3).mean(0)
+    std = lab.reshape(-1, 3).std(0)
+    goal_mean = (1 - weight) * mean + weight * np.asarray(target.lab_mean, np.float32)
+    goal_std = (1 - weight) * std + weight * np.asarray(target.lab_std, np.float32)
+    gain = np.where(std > 1e-3, goal_std / np.maximum(std, 1e-3), 1.0).astype(np.float32)
+    moved = (lab - mean) * gain + goal_mean
+    moved[..., 0] = np.clip(moved[..., 0], 0.0, 100.0)
+    rgb = cv2.cvtColor(moved.astype(np.float32), cv2.COLOR_LAB2RGB)
+    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def cap_noise(before: np.ndarray, after: np.ndarray, ceiling: float, iterations: int = 12) -> np.ndarray:
+    """``after`` with the high-frequency part of its change from ``before`` scaled down (one
+    factor per frame, found by bisection) so its noise sigma is at most ``max(ceiling,
+    noise_sigma(before))``; the smooth part of the change is kept. If even the smooth part (at
+    growing blur radii) is too noisy, ``before`` is returned: the ceiling always holds."""
+    limit = max(float(ceiling), noise_sigma(before))
+    if noise_sigma(after) <= limit:
+        return after[..., :3].copy()
+    change = after[..., :3].astype(np.float32) - before[..., :3].astype(np.float32)
+    for blur in HIGH_PASS_SIGMAS:
+        smooth = cv2.GaussianBlur(change, (0, 0), blur)
+        base = before[..., :3].astype(np.float32) + smooth
+        grain = change - smooth
+
+        def with_grain(factor: float) -> np.ndarray:
+            return np.clip(base + factor * grain + 0.5, 0, 255).astype(np.uint8)
+        if noise_sigma(with_grain(0.0)) > limit:
+            continue
+        low, high = 0.0, 1.0
+        for _ in range(iterations):
+            middle = (low + high) / 2
+            if noise_sigma(with_grain(middle)) <= limit:
+                low = middle
+            else:
+                high = middle
+        return with_grain(low)
+    return before[..., :3].copy()
+
+
+class PhotoMatch:
+    """Wraps a refine function (e.g. :meth:`renderer.refiner.sdedit.Refiner.refine`) with the
+    colour match before it and the noise ceiling after it; photo statistics are measured once per
+    frame size. The photo is drawn from the frame's refine seed, so retries and reruns agree."""
+
+    def __init__(self, photos: Sequence[np.ndarray], colour_weight: float = 1.0):
+        if not 0.0 <= colour_weight <= 1.0:
+            raise RefinerInputError(f"--colour-weight {colour_weight} is outside [0, 1]; use e.g. 1 "
+                                    "(photos' colour statistics) or 0 (render's colours)")
+        if not photos:
+            raise RefinerInputError("no photos to match: pass a folder of real .png/.jpg photos with --photos")
+        self.photos = list(photos)
+        self.colour_weight = float(colour_weight)
+        self._stats: dict[int, list[PhotoStats]] = {}
+
+    def stats_for(self, side: int) -> list[PhotoStats]:
+        """Every photo's statistics at a frame shorter side of ``side`` px (cached)."""
+        if side not in self._stats:
+            self._stats[side] = photo_set_stats(self.photos, side)
+        return self._stats[side]
+
+    def wrap(self, refine):
+        """``refine(image, options)`` -> the same signature with matching around it."""
+        def matched(image: np.ndarray, options) -> np.ndarray:
+            target = pick_photo(self.stats_for(min(image.shape[:2])), options.seed)
+            coloured = match_colour(image, target, self.colour_weight)
+            return cap_noise(coloured, refine(coloured, options), target.noise_sigma)
+        return matched
