@@ -174,3 +174,20 @@ def test_photo_matched_refinement_keeps_labels_and_caps_noise(dataset, model, tm
         assert noise_sigma(refined) <= max(target.noise_sigma, noise_sigma(coloured)) + 1e-6
     settings = latest_records(outs[0])[FRAMES[0]]["refinement"]["settings"]
     assert settings["photo_match"] == {"photos": str(photos_dir), "count": 4, "colour_weight": 1.0}
+
+
+def test_photo_matching_alone_needs_no_model(dataset, tmp_path, capsys):
+    from fileio.images import write_png_atomic
+    photos_dir = tmp_path / "photos"
+    for index, photo in enumerate(hdri_photos(3, 2 * SIZE, seed=5)):
+        write_png_atomic(photos_dir / f"p{index}.png", photo)
+    out = tmp_path / "colour"
+    assert main(["refine", str(dataset), "--out", str(out), "--strength", "0", "--photos", str(photos_dir),
+                 "--gate-threshold", "0"]) == 0
+    for name in FRAMES:
+        assert (out / frame_paths(name)["labels_npz"]).read_bytes() == \
+            (dataset / frame_paths(name)["labels_npz"]).read_bytes()
+        assert not np.array_equal(read_image(out, name), read_image(dataset, name))  # colour moved
+    assert main(["refine", str(dataset), "--out", str(tmp_path / "x"), "--strength", "0.3",
+                 "--photos", str(photos_dir)]) != 0
+    assert "--model is missing" in capsys.readouterr().err
