@@ -7,7 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
+from renderer.refiner.dataset import GateOptions, refine_frame
 from renderer.refiner.errors import RefinerInputError
+from renderer.refiner.sdedit import RefineOptions
 from renderer.refiner.photo_stats import (PhotoMatch, PhotoStats, cap_noise, match_colour, noise_sigma,
                                           photo_set_stats, photo_stats, pick_photo)
 
@@ -96,20 +98,34 @@ def test_photo_is_drawn_from_the_seed_alone(warm_photos):
     assert isinstance(stats[0], PhotoStats) and stats[0].noise_sigma > 0
 
 
-def test_photo_match_wraps_a_refine_function_deterministically(warm_photos):
-    class Options:
-        seed = 11
+def frame_with_labels() -> tuple[np.ndarray, np.ndarray]:
+    """A bluish frame with two labelled squares (instance ids 1, 2)."""
+    image = smooth_image(2, (0.7, 0.9, 1.2))
+    ids = np.zeros((SIZE, SIZE), np.int32)
+    ids[8:24, 8:24], ids[28:44, 20:40] = 1, 2
+    image[ids == 1], image[ids == 2] = (220, 60, 40), (40, 60, 200)
+    return image, ids
 
-    def grainy_refine(image, options):  # a refiner that only adds grain
-        return noisy(image, 20.0, seed=options.seed)
 
-    render = smooth_image(2, (0.7, 0.9, 1.2))
-    matched = PhotoMatch(warm_photos).wrap(grainy_refine)
-    first, second = matched(render, Options()), matched(render, Options())
-    assert np.array_equal(first, second)
-    target = pick_photo(photo_set_stats(warm_photos, SIZE), Options.seed)
-    assert noise_sigma(first) <= max(target.noise_sigma, noise_sigma(match_colour(render, target))) + 1e-6
+def test_photo_matched_frame_is_seeded_capped_and_gated_after_the_colour_step(warm_photos):
+    image, ids = frame_with_labels()
+    matching = PhotoMatch(warm_photos)
+    options = RefineOptions(strength=0.5, seed=11)
+
+    def grainy(frame, opts):  # a 'model' that only adds grain (seeded)
+        return noisy(frame, 20.0, seed=opts.seed)
+    first, record = refine_frame(grainy, image, ids, options, GateOptions(), matching)
+    second, _ = refine_frame(grainy, image, ids, options, GateOptions(), matching)
+    assert np.array_equal(first, second) and record["accepted"]
+    target = matching.target(image, options.seed)
+    coloured = matching.prepare(image, options.seed)
+    assert noise_sigma(first) <= max(target.noise_sigma, noise_sigma(coloured)) + 1e-6
     assert np.abs(lab_stats(first)[0] - np.array(target.lab_mean)).max() < 3.0
+
+    def drifting(frame, opts):  # a 'model' that moves everything by 4 px: labels no longer hold
+        return np.roll(frame, 4, axis=1)
+    kept, record = refine_frame(drifting, image, ids, options, GateOptions(retries=0), matching)
+    assert not record["accepted"] and np.array_equal(kept, coloured)
 
 
 def test_bad_inputs_are_clear_errors(warm_photos):
@@ -117,3 +133,12 @@ def test_bad_inputs_are_clear_errors(warm_photos):
         PhotoMatch([])
     with pytest.raises(RefinerInputError, match="--colour-weight"):
         PhotoMatch(warm_photos, colour_weight=1.5)
+
+
+def test_flat_render_is_not_stretched_past_the_gain_limit(warm_photos):
+    from renderer.refiner.photo_stats import MAX_GAIN
+    flat = noisy(np.full((SIZE, SIZE, 3), 235, np.uint8), 1.0, seed=3)  # a white wall, faint noise
+    target = PhotoStats((50.0, 10.0, 20.0), (30.0, 15.0, 15.0), 0.01)
+    moved = match_colour(flat, target)
+    assert (lab_stats(moved)[1] <= MAX_GAIN * lab_stats(flat)[1] + 0.5).all()
+    assert abs(lab_stats(moved)[0][0] - 50.0) < 1.0  # the mean still moves all the way

@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
         from renderer.refiner.images import read_image_folder
         from renderer.refiner.photo_stats import PhotoMatch
         photos, files = read_image_folder(args.photos, max_side=PHOTO_MAX_SIDE)
-        refine = PhotoMatch(photos, args.colour_weight).wrap(refine)
-        matching = {"photos": str(args.photos), "count": len(files), "colour_weight": args.colour_weight}
+        matching = PhotoMatch(photos, args.colour_weight, {"photos": str(args.photos)})
     gating = GateOptions(threshold=DEFAULT_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
                          retries=max(0, args.retries))
     total = sum(1 for record in records.values() if record.get("status") == "ok")

@@ -19,7 +19,7 @@ deterministic; the only randomness is the photo drawn per frame, from a seed.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -27,6 +27,7 @@ import numpy as np
 from renderer.refiner.errors import RefinerInputError
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 weights, as the gap score
+MAX_GAIN = 2.0  # per-channel CIELAB std gain limit of the colour step
 HIGH_PASS_SIGMAS = (1.0, 2.0, 4.0, 8.0)  # px: blur radii tried, finest first, to split change into smooth + grain
 
 
@@ -76,7 +77,8 @@ def pick_photo(stats: Sequence[PhotoStats], seed: int) -> PhotoStats:
 
 def match_colour(image: np.ndarray, target: PhotoStats, weight: float = 1.0) -> np.ndarray:
     """``image`` with its CIELAB per-channel mean/std moved ``weight`` (0..1) of the way to
-    ``target``'s (Reinhard colour transfer; a flat channel is shifted, not stretched)."""
+    ``target``'s (Reinhard colour transfer). The std gain is clipped to [1/MAX_GAIN, MAX_GAIN]:
+    a flat render (a white wall) is not stretched into amplified noise and banding."""
     if weight <= 0.0:
         return image[..., :3].copy()
     lab = _lab(image)
@@ -84,7 +86,7 @@ def match_colour(image: np.ndarray, target: PhotoStats, weight: float = 1.0) -> 
     std = lab.reshape(-1, 3).std(0)
     goal_mean = (1 - weight) * mean + weight * np.asarray(target.lab_mean, np.float32)
     goal_std = (1 - weight) * std + weight * np.asarray(target.lab_std, np.float32)
-    gain = np.where(std > 1e-3, goal_std / np.maximum(std, 1e-3), 1.0).astype(np.float32)
+    gain = np.clip(goal_std / np.maximum(std, 1e-3), 1 / MAX_GAIN, MAX_GAIN).astype(np.float32)
     moved = (lab - mean) * gain + goal_mean
     moved[..., 0] = np.clip(moved[..., 0], 0.0, 100.0)
     rgb = cv2.cvtColor(moved.astype(np.float32), cv2.COLOR_LAB2RGB)
@@ -121,11 +123,12 @@ def cap_noise(before: np.ndarray, after: np.ndarray, ceiling: float, iterations:
 
 
 class PhotoMatch:
-    """Wraps a refine function (e.g. :meth:`renderer.refiner.sdedit.Refiner.refine`) with the
-    colour match before it and the noise ceiling after it; photo statistics are measured once per
-    frame size. The photo is drawn from the frame's refine seed, so retries and reruns agree."""
+    """The photo-matching steps around a refine function, for :func:`renderer.refiner.dataset.refine_frame`:
+    :meth:`prepare` (colour match; the model refines its result and the gate compares with it)
+    and :meth:`finish` (noise ceiling). Photo statistics are measured once per frame size; the
+    photo is drawn from the frame's refine seed, so retries and reruns agree."""
 
-    def __init__(self, photos: Sequence[np.ndarray], colour_weight: float = 1.0):
+    def __init__(self, photos: Sequence[np.ndarray], colour_weight: float = 1.0, description: Optional[dict] = None):
         if not 0.0 <= colour_weight <= 1.0:
             raise RefinerInputError(f"--colour-weight {colour_weight} is outside [0, 1]; use e.g. 1 "
                                     "(photos' colour statistics) or 0 (render's colours)")
@@ -133,6 +136,7 @@ class PhotoMatch:
             raise RefinerInputError("no photos to match: pass a folder of real .png/.jpg photos with --photos")
         self.photos = list(photos)
         self.colour_weight = float(colour_weight)
+        self.description = {**(description or {}), "count": len(self.photos), "colour_weight": self.colour_weight}
         self._stats: dict[int, list[PhotoStats]] = {}
 
     def stats_for(self, side: int) -> list[PhotoStats]:
@@ -141,10 +145,14 @@ class PhotoMatch:
             self._stats[side] = photo_set_stats(self.photos, side)
         return self._stats[side]
 
-    def wrap(self, refine):
-        """``refine(image, options)`` -> the same signature with matching around it."""
-        def matched(image: np.ndarray, options) -> np.ndarray:
-            target = pick_photo(self.stats_for(min(image.shape[:2])), options.seed)
-            coloured = match_colour(image, target, self.colour_weight)
-            return cap_noise(coloured, refine(coloured, options), target.noise_sigma)
-        return matched
+    def target(self, image: np.ndarray, seed: int) -> PhotoStats:
+        """The photo statistics a frame is matched to."""
+        return pick_photo(self.stats_for(min(image.shape[:2])), seed)
+
+    def prepare(self, image: np.ndarray, seed: int) -> np.ndarray:
+        """The frame with the drawn photo's colour statistics (the model's input)."""
+        return match_colour(image, self.target(image, seed), self.colour_weight)
+
+    def finish(self, prepared: np.ndarray, refined: np.ndarray, seed: int) -> np.ndarray:
+        """The model's result with its added grain capped at the drawn photo's noise level."""
+        return cap_noise(prepared, refined, self.target(prepared, seed).noise_sigma)
