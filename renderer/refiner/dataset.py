@@ -55,16 +55,19 @@ def refine_frame(refine: Callable[[np.ndarray, RefineOptions], np.ndarray], imag
 
     With ``matching`` the frame is first colour-matched to a photo (a per-pixel colour map: it
     cannot move a boundary), the model refines that, its grain is capped, and the gate compares
-    the model's output with the colour-matched frame, which is also what is kept on rejection."""
+    the model's output, before and after the cap (the worse score counts), with the colour-matched
+    frame, which is also what is kept on rejection."""
     if matching is not None:
         image = matching.prepare(image, options.seed)
     attempts = []
     strength = options.strength
     for _attempt in range(gating.retries + 1):
         refined = refine(image, dataclasses.replace(options, strength=strength))
-        if matching is not None:
-            refined = matching.finish(image, refined, options.seed)
         result = gate(image, refined, instance_ids, threshold=gating.threshold)
+        if matching is not None:  # the grain cap can hide a drift the model made: both must pass
+            refined = matching.finish(image, refined, options.seed)
+            result = min(result, gate(image, refined, instance_ids, threshold=gating.threshold),
+                         key=lambda item: item.score)
         attempts.append({"strength": strength, **result.to_json()})
         if result.passed:
             return refined, {"accepted": True, "strength_used": strength, "gate": attempts[-1],

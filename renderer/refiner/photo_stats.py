@@ -7,9 +7,10 @@ module does those two things by measurement instead, around the model:
 * **colour** (before the model): the frame's per-channel CIELAB mean and standard deviation are
   moved (Reinhard et al. 2001) to those of one real photo drawn per frame (seeded), so the refined
   set's colour and tone statistics follow the photos' distribution, not only its mean;
-* **noise ceiling** (after the model): the high-frequency part of what the model added is scaled
-  down until the frame's noise sigma is at most that photo's (or the frame's own before the model,
-  if that was already higher: the ceiling never removes noise the render or sensor model made).
+* **noise ceiling** (after the model): the fine part of what the model added (its change minus a
+  2-px blur, all channels) is scaled down so that, added to the frame's own noise, it does not
+  exceed the photos' median noise sigma (the ceiling never removes noise the render or sensor
+  model made; a frame already at the ceiling gets no grain from the model).
 
 Photos are measured at the scale of the frames they are matched to: resized (area filter) so the
 shorter side equals the frame's. Noise sigma is the gap score's estimator (median |Laplacian|,
@@ -19,6 +20,7 @@ deterministic; the only randomness is the photo drawn per frame, from a seed.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Optional, Sequence
 
 import cv2
@@ -28,7 +30,7 @@ from renderer.refiner.errors import RefinerInputError
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 weights, as the gap score
 MAX_GAIN = 2.0  # per-channel CIELAB std gain limit of the colour step
-HIGH_PASS_SIGMAS = (1.0, 2.0, 4.0, 8.0)  # px: blur radii tried, finest first, to split change into smooth + grain
+GRAIN_BLUR_PX = 2.0  # Gaussian sigma (px) splitting the model's change into smooth part + grain
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,33 +95,26 @@ def match_colour(image: np.ndarray, target: PhotoStats, weight: float = 1.0) -> 
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def cap_noise(before: np.ndarray, after: np.ndarray, ceiling: float, iterations: int = 12) -> np.ndarray:
-    """``after`` with the high-frequency part of its change from ``before`` scaled down (one
-    factor per frame, found by bisection) so its noise sigma is at most ``max(ceiling,
-    noise_sigma(before))``; the smooth part of the change is kept. If even the smooth part (at
-    growing blur radii) is too noisy, ``before`` is returned: the ceiling always holds."""
-    limit = max(float(ceiling), noise_sigma(before))
-    if noise_sigma(after) <= limit:
-        return after[..., :3].copy()
-    change = after[..., :3].astype(np.float32) - before[..., :3].astype(np.float32)
-    for blur in HIGH_PASS_SIGMAS:
-        smooth = cv2.GaussianBlur(change, (0, 0), blur)
-        base = before[..., :3].astype(np.float32) + smooth
-        grain = change - smooth
+def grain_sigma(change: np.ndarray) -> float:
+    """Robust sigma (MAD over all channels, [0, 1] units) of the fine part of an RGB change: the
+    change minus its ``GRAIN_BLUR_PX`` Gaussian blur. Colour grain counts as much as grey grain."""
+    change = change.astype(np.float32)
+    fine = change - cv2.GaussianBlur(change, (0, 0), GRAIN_BLUR_PX)
+    return float(1.4826 * np.median(np.abs(fine - np.median(fine))) / 255.0)
 
-        def with_grain(factor: float) -> np.ndarray:
-            return np.clip(base + factor * grain + 0.5, 0, 255).astype(np.uint8)
-        if noise_sigma(with_grain(0.0)) > limit:
-            continue
-        low, high = 0.0, 1.0
-        for _ in range(iterations):
-            middle = (low + high) / 2
-            if noise_sigma(with_grain(middle)) <= limit:
-                low = middle
-            else:
-                high = middle
-        return with_grain(low)
-    return before[..., :3].copy()
+
+def cap_noise(before: np.ndarray, after: np.ndarray, ceiling: float) -> np.ndarray:
+    """``after`` with the fine part of its change from ``before`` (:func:`grain_sigma`) scaled so
+    the grain it adds is at most ``sqrt(ceiling^2 - noise_sigma(before)^2)`` (nothing once
+    ``before`` is already at the ceiling); the smooth part of the change is kept as it is."""
+    change = after[..., :3].astype(np.float32) - before[..., :3].astype(np.float32)
+    added = grain_sigma(change)
+    budget = math.sqrt(max(float(ceiling) ** 2 - noise_sigma(before) ** 2, 0.0))
+    if added <= budget:
+        return after[..., :3].copy()
+    smooth = cv2.GaussianBlur(change, (0, 0), GRAIN_BLUR_PX)
+    capped = before[..., :3].astype(np.float32) + smooth + (budget / added) * (change - smooth)
+    return np.clip(capped + 0.5, 0, 255).astype(np.uint8)
 
 
 class PhotoMatch:
@@ -153,6 +148,11 @@ class PhotoMatch:
         """The frame with the drawn photo's colour statistics (the model's input)."""
         return match_colour(image, self.target(image, seed), self.colour_weight)
 
+    def noise_ceiling(self, side: int) -> float:
+        """The photos' noise level at frame side ``side``: the median over the photos (one photo's
+        estimate is inflated by its fine texture; the sensor model's photo fit uses a median too)."""
+        return float(np.median([stats.noise_sigma for stats in self.stats_for(side)]))
+
     def finish(self, prepared: np.ndarray, refined: np.ndarray, seed: int) -> np.ndarray:
-        """The model's result with its added grain capped at the drawn photo's noise level."""
-        return cap_noise(prepared, refined, self.target(prepared, seed).noise_sigma)
+        """The model's result with the grain it added capped at the photos' noise level."""
+        return cap_noise(prepared, refined, self.noise_ceiling(min(prepared.shape[:2])))
