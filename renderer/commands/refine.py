@@ -86,8 +86,9 @@ def _model_refine(args: argparse.Namespace):
     from renderer.refiner.sdedit import Refiner
     require_torch()
     apply_threads(args.threads)
+    device = pick_device(args.device)  # before the model: a missing GPU is said at once
     checkpoint = load_checkpoint(args.model)
-    refiner = Refiner(checkpoint, device=pick_device(args.device))
+    refiner = Refiner(checkpoint, device=device)
     return refiner.refine, {"path": str(args.model), "sha256": sha256_file(args.model), **checkpoint.describe()}
 
 
