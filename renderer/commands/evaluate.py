@@ -48,8 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from labels.sources import collect_categories
     from renderer.errors import UserError
     from renderer.transfer.crops import checked_batches
-    from renderer.transfer.protocol import (EvaluationSettings, check_mapping, collect_crops,
-                                            evaluate_transfer, parse_class_mapping)
+    from renderer.transfer.protocol import (
+        EvaluationSettings,
+        check_mapping,
+        collect_crops,
+        evaluate_transfer,
+        parse_class_mapping,
+    )
 
     if args.seeds < 1 or args.max_epochs < 1 or args.patience < 1 or not 0 < args.val_fraction < 1:
         raise UserError("--seeds, --max-epochs and --patience must be >= 1 and --val-fraction in (0, 1)")
@@ -78,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_sheet(path: Path, crops, classes: int) -> None:
     import numpy as np
+
     from renderer.refiner.images import write_png_atomic
     from renderer.transfer.crops import contact_sheet
     from renderer.transfer.protocol import pooled_crops
