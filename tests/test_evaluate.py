@@ -13,7 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_feed_helpers import run_cli
+try:
+    from cli_support import run_cli
+except ImportError:  # tests/ before issue 14's reorganisation
+    from test_feed_helpers import run_cli
 
 pytest.importorskip("torch")
 

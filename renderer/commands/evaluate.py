@@ -82,14 +82,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_sheet(path: Path, crops, classes: int) -> None:
+    import cv2
     import numpy as np
 
-    from renderer.refiner.images import write_png_atomic
+    from labels.atomic import write_bytes_atomic
+    from renderer.errors import UserError
     from renderer.transfer.crops import contact_sheet
     from renderer.transfer.protocol import pooled_crops
     synthetic, real = crops
-    sheets = [contact_sheet(synthetic, 16, classes), contact_sheet(pooled_crops(real), 16, classes)]
-    write_png_atomic(path, np.concatenate(sheets, axis=0))
+    sheet = np.concatenate([contact_sheet(synthetic, 16, classes), contact_sheet(pooled_crops(real), 16, classes)])
+    ok, encoded = cv2.imencode(".png", sheet[:, :, ::-1])
+    if not ok:
+        raise UserError(f"--crops-sheet {path}: PNG encoding failed; give a path ending in .png")
+    write_bytes_atomic(path, encoded.tobytes())
 
 
 def detection_report(synthetic_dirs, real_sets, mapping, settings, steps: int) -> dict:
