@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 try:
     from cli_support import run_cli
 except ImportError:  # tests/ before issue 14's reorganisation
