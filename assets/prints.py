@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from assets.meshes import write_atomic
+from assets.meshes import write_cache_file
 
 STYLES = ("label", "wrap", "mug")
 HEIGHT = 256
@@ -55,7 +55,7 @@ def print_file(folder: str | Path, style: str, seed: int, aspect: float) -> Path
         ok, encoded = cv2.imencode(".png", bgra)
         if not ok:
             raise RuntimeError(f"OpenCV could not encode the print for {path}")
-        write_atomic(path, encoded.tobytes())
+        write_cache_file(path, encoded.tobytes())
     return path
 
 

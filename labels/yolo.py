@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from labels.atomic import write_bytes_atomic, write_text_atomic
+from fileio.atomic import write_bytes_atomic, write_text_atomic
 from labels.categories import names_by_id
 from labels.coco import mask_to_polygons
 from labels.sources import (DatasetFrame, ExportSummary, PathLike, check_datasets,

@@ -37,10 +37,10 @@ def surface_material(rng: np.random.Generator, kind: Optional[str] = None,
     rotation = (0.0, 0.0, float(rng.uniform(0, 2 * math.pi)))
     if kind == "wood":
         base = _hsv(rng, (0.04, 0.1), (0.35, 0.75), (0.12, 0.6))
-        texture = TextureSpec(kind="wave", scale=sample(LogUniform(2.0, 8.0), rng),
-                              color2=tuple(c * 0.55 for c in base[:3]) + (1.0,),
-                              params={"Distortion": sample(Uniform(2.0, 10.0), rng),
-                                      "Detail": sample(Uniform(1.0, 4.0), rng)},
+        texture = TextureSpec(kind="wave", scale=sample(LogUniform(12.0, 50.0), rng),
+                              color2=tuple(c * 0.7 for c in base[:3]) + (1.0,),
+                              params={"Distortion": sample(Uniform(1.0, 5.0), rng),
+                                      "Detail": sample(Uniform(2.0, 6.0), rng)},
                               rotation=rotation)
         return MaterialSpec(color=base, roughness=sample(Uniform(0.3, 0.75), rng),
                             specular=0.4, texture=texture, name=f"{name}:wood")

@@ -68,7 +68,7 @@ def _fit(folder: str, scale: int, signature: tuple) -> dict:
               .round().astype(int)]
     images, broken = {}, []
     for path in chosen:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image = read_reduced(path, scale)
         if image is None or image.size == 0:
             broken.append(path)
         else:
@@ -80,7 +80,7 @@ def _fit(folder: str, scale: int, signature: tuple) -> dict:
                              f"images ({names}{more}); convert them to JPEG/PNG or remove them.")
     measures = [_measure(image, scale) for image in images.values()]
     qualities = [q for q in (jpeg_quality(p) for p in images) if q is not None]
-    shrink = float(np.median([min(image.shape[:2]) / scale for image in images.values()]))
+    shrink = float(np.median([_shorter_side(p) / scale for p in images]))
     quality = float(np.median(qualities)) if qualities else None
     effective = None
     if quality is not None:
@@ -96,6 +96,25 @@ def _fit(folder: str, scale: int, signature: tuple) -> dict:
             "gray_world_gains": [median("gain_r"), 1.0, median("gain_b")],
             "mean_rgb": [median("mean_r"), median("mean_g"), median("mean_b")],
             "luminance": median("luminance")}
+
+
+REDUCED_FLAGS = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
+                 (2, cv2.IMREAD_REDUCED_COLOR_2))
+
+
+def read_reduced(path: Path, scale: int) -> Optional[np.ndarray]:
+    """BGR image of ``path`` decoded at 1/2, 1/4 or 1/8 size when it stays at least ``scale``
+    px on its shorter side (JPEG decodes that much faster), else full size; None if unreadable."""
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    try:
+        with Image.open(path) as header:
+            shorter = min(header.size)
+    except (OSError, ValueError):
+        return None
+    for factor, flag in REDUCED_FLAGS:
+        if shorter // factor >= scale:
+            return cv2.imread(str(path), flag)
+    return cv2.imread(str(path), cv2.IMREAD_COLOR)
 
 
 def _measure(rgb: np.ndarray, scale: int) -> dict:
@@ -138,6 +157,12 @@ def blur_sigma(luma: np.ndarray, reblur: float = 1.0) -> float:
     ratio = min(float(after[edges].sum() / before[edges].sum()), 0.995)
     measured = reblur * ratio / math.sqrt(1 - ratio ** 2)
     return float(math.sqrt(max(measured ** 2 - SHARP_EDGE_PX ** 2, 0.0)))
+
+
+def _shorter_side(path: Path) -> int:
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    with Image.open(path) as header:
+        return min(header.size)
 
 
 def jpeg_quality(path: Path) -> Optional[float]:

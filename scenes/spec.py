@@ -220,7 +220,7 @@ class CameraSpec:
     depth_of_field: Optional[DepthOfFieldSpec] = None
     motion_blur: Optional[float] = None
     exposure: float = 0.0
-    framing: Optional[FramingSpec] = None
+    framing: Optional[FramingSpec] = _optional(None)
 
 
 @dataclasses.dataclass
@@ -314,7 +314,7 @@ class SceneSpec:
     world: WorldSpec = dataclasses.field(default_factory=WorldSpec)
     objects: list[ObjectSpec] = dataclasses.field(default_factory=list)
     physics: PhysicsSpec = dataclasses.field(default_factory=PhysicsSpec)
-    sensor: Optional[SensorSpec] = None
+    sensor: Optional[SensorSpec] = _optional(None)
     frame_start: int = 1
     frame_end: int = 1
     format_version: int = FORMAT_VERSION
@@ -396,9 +396,7 @@ class SceneSpec:
     # -- views ---------------------------------------------------------------------------
     def sampled_parameters(self) -> dict[str, Any]:
         """The spec as a flat dict ``{"camera.focal_length": 35.0, "objects.0.category": ...}``."""
-        flat: dict[str, Any] = {}
-        _flatten(self.to_dict(), "", flat)
-        return flat
+        return flatten(self.to_dict())
 
     def labelled_objects(self) -> list[ObjectSpec]:
         return [obj for obj in self.objects if obj.labelled]
@@ -470,6 +468,15 @@ def canonical(value: Any) -> Any:
         return 0.0 if rounded == 0 else rounded
     raise SpecError(f"spec holds a {type(value).__name__} ({value!r}); use plain numbers, "
                     "strings, lists and dicts")
+
+
+def flatten(data: dict) -> dict[str, Any]:
+    """A spec dict (or any JSON object) as one level: nested keys joined by ``.``, items of lists
+    of objects by their index (``objects.0.category``); other values (numbers, strings, vectors
+    as lists) are kept as they are. The one key format of flattened specs."""
+    flat: dict[str, Any] = {}
+    _flatten(data, "", flat)
+    return flat
 
 
 def _flatten(value: Any, prefix: str, out: dict) -> None:

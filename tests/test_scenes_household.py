@@ -19,7 +19,7 @@ from renderer.batch import BatchConfig, run_batch
 from renderer.sensor import apply_sensor, srgb_to_linear
 from scenes import sample_spec
 from scenes.errors import ParameterError
-from scenes.framing import _Camera, projected_size, solve_framing
+from scenes.framing import LookAtCamera, projected_size, solve_framing
 from scenes.geometry import object_mesh_world
 from scenes.photo_fit import blur_sigma, fit_photos, jpeg_quality, noise_sigma
 from scenes.spec import SensorSpec
@@ -80,20 +80,32 @@ def test_framing_realises_the_requested_size_and_place(batches):
 
 
 def test_default_framing_keeps_objects_large_at_160_px():
-    """At 160 px the default size range (0.15-0.7) gives no target under 24 px and most
-    over 32 px (the issue: defaults must not make mostly sub-32-px objects)."""
+    """At 160 px the default size range (0.15-0.8, log-uniform) gives no target under 24 px
+    and most over 32 px (83 % in expectation; the issue: defaults must not make mostly
+    sub-32-px objects)."""
     pixels = []
-    for seed in range(24):
+    for seed in range(16):
         spec = sample_spec("household", seed, {"resolution": 160, "distractors.max": 0})
         solved = solve_framing(spec)  # unsettled poses: the size depends on the camera only
         framing = solved.camera.framing
         target = solved.object(framing.target)
-        camera = _Camera(np.array(solved.camera.position), np.array(solved.camera.look_at),
+        camera = LookAtCamera(np.array(solved.camera.position), np.array(solved.camera.look_at),
                          solved.camera.focal_length / solved.camera.sensor_width * 160, 160, 160)
         size, _ = projected_size(camera, np.asarray(object_mesh_world(target).vertices))
         pixels.append(size * 160)
     assert min(pixels) >= 0.15 * 160 * 0.98
-    assert np.mean(np.array(pixels) >= 32) > 0.75
+    assert np.mean(np.array(pixels) >= 32) > 0.6 and np.median(pixels) > 40
+
+
+def test_framing_falls_back_when_physics_removed_the_target():
+    spec = sample_spec("household", 2, {"resolution": 32, "objects.count": 3})
+    target = spec.camera.framing.target
+    others = [obj for obj in spec.objects if obj.name != target]
+    solved = solve_framing(dataclasses.replace(spec, objects=others))
+    assert solved.camera.framing.solved
+    assert solved.camera.framing.target == [o.name for o in others if o.labelled][0]
+    bare = dataclasses.replace(spec, objects=[o for o in others if not o.labelled])
+    assert solve_framing(bare) == bare  # nothing left to frame: unchanged, unsolved
 
 
 def test_report_shows_requested_and_realised_sizes(batches, tmp_path):
@@ -114,12 +126,14 @@ def test_sensor_changes_the_image_only(batches):
             (off / "labels" / f"{name}.npz").read_bytes()
         labels_on, labels_off = _labels(on, name), _labels(off, name)
         provenance_on, provenance_off = labels_on.pop("provenance"), labels_off.pop("provenance")
-        assert labels_on == labels_off
+        # generated prints live in each batch's mesh cache: the same files under another root
+        assert json.dumps(labels_on).replace(str(on), "ROOT") == \
+            json.dumps(labels_off).replace(str(off), "ROOT")
         spec_on, spec_off = _spec(on, name), _spec(off, name)
-        assert spec_off["sensor"] is None and spec_on["sensor"]
+        assert "sensor" not in spec_off and spec_on["sensor"]  # off: left out of the spec
         assert provenance_on["sensor"] == spec_on["sensor"] and provenance_off["sensor"] is None
         assert spec_on.pop("params")["sensor.enabled"] and not spec_off.pop("params")["sensor.enabled"]
-        assert {**spec_on, "sensor": None} == spec_off
+        assert {key: value for key, value in spec_on.items() if key != "sensor"} == spec_off
         assert (on / "images" / f"{name}.png").read_bytes() != \
             (off / "images" / f"{name}.png").read_bytes()
 
@@ -193,8 +207,8 @@ def test_household_classes_are_selectable():
     assert {obj.category for obj in spec.labelled_objects()} <= {"bottle", "cup"}
     clutter = [obj for obj in spec.objects if obj.role == "distractor"]
     assert all(obj.category is None for obj in clutter)
-    with pytest.raises(ParameterError, match="unknown class.*mug; household classes: bottle"):
-        sample_spec("household", 5, {"objects.classes": "bottle,mug"})
+    with pytest.raises(ParameterError, match="unknown class.*glass; household classes: bottle"):
+        sample_spec("household", 5, {"objects.classes": "bottle,glass"})
 
 
 def test_household_renders_on_cycles(tmp_path):

@@ -2,11 +2,15 @@
 
 Everything issue 15 asks a render to carry, on by default:
 
-* **objects**: household classes (bottle, cup, can, bowl, box, jar; ``objects.classes``), 1 to
-  ``objects.count`` labelled per scene, close together, settled with PyBullet;
+* **objects**: the household library (:mod:`scenes.household`: bottle, cup, can, bowl, carton,
+  jar, made of parts with glass, PET, liquid, glaze, metal, paper and printed labels;
+  ``objects.classes``, ``mug`` = cups of the mug sub-type), 1 to ``objects.count`` labelled per
+  scene, close together, settled with PyBullet (``objects.library=basic`` uses the old
+  single-mesh procedural shapes instead, for ablations);
 * **framing** (:mod:`scenes.framing`): the camera is solved after physics so that one labelled
   object (the target) spans ``objects.pixel_size`` of the frame (log-uniform over LOW-HIGH, a
-  fraction of the frame side), seen from 5-60 degrees above, sometimes cut by the border;
+  fraction of the frame side), seen from 5-80 degrees above (a third of the views steeper than
+  45 degrees, as phone photos of things on a table often are), sometimes cut by the border;
 * **sensor** (:mod:`scenes.sensor`): exposure and white-balance error, lens blur, defocus, motion
   blur, chromatic aberration, vignetting, shot + read noise, JPEG, on the RGB only; centred on
   the user's photos with ``sensor.match_photos=DIR`` (``render --match-photos DIR``);
@@ -21,27 +25,32 @@ from __future__ import annotations
 
 import math
 
+from assets.household import household_class_names
 from scenes.context import back_wall, indoor_hdri_choice, table
 from scenes.distributions import Choice, LogUniform, RandInt, Uniform
 from scenes.errors import ParameterError
 from scenes.framing import parse_size_range, random_framing
 from scenes.params import Param
-from scenes.randomizers import (procedural_object, random_camera, random_lights,
-                                random_material, random_world, scatter, support_box)
+from scenes.randomizers import (household_object, procedural_object, random_camera,
+                                random_lights, random_material, random_world, scatter,
+                                support_box)
 from scenes.recipe_api import recipe
 from scenes.sensor import sensor_for
 from scenes.spec import PhysicsSpec, SceneSpec
 
-# household class -> procedural class of assets.procedural that stands for it
-HOUSEHOLD_CLASSES = {"bottle": "bottle", "cup": "mug", "can": "cylinder", "bowl": "bowl",
-                     "box": "box"}
+# household class -> the single-mesh class of assets.procedural standing for it (library basic)
+BASIC_STAND_INS = {"bottle": "bottle", "cup": "mug", "mug": "mug", "can": "cylinder",
+                   "bowl": "bowl", "carton": "box", "jar": "cylinder"}
+LIBRARIES = ("household", "basic")
 ODD_SHAPES = ("sphere", "torus", "gear", "capsule", "cone", "ring", "hex_nut", "pyramid")
 TABLE_TOP = 0.0
 
 PARAMS = {
     "objects.classes": Param("", help="comma-separated household classes (default: all)"),
     "objects.count": Param(3, low=1, high=12, help="up to this many labelled objects"),
-    "objects.pixel_size": Param("0.15-0.7", help="target object size, LOW-HIGH fraction of the "
+    "objects.library": Param("household", choices=LIBRARIES,
+                             help="household (parts, glass, liquid, prints) or basic shapes"),
+    "objects.pixel_size": Param("0.15-0.8", help="target object size, LOW-HIGH fraction of the "
                                                  "frame side (log-uniform)"),
     "objects.cut_probability": Param(0.2, low=0.0, high=1.0,
                                      help="chance per axis that the border cuts the target"),
@@ -61,22 +70,28 @@ PARAMS = {
 
 def chosen_classes(text: str) -> list[str]:
     """Parse ``objects.classes``; ParameterError naming unknown classes."""
-    known = sorted(HOUSEHOLD_CLASSES)
-    classes = [c.strip() for c in text.split(",") if c.strip()] or known
-    unknown = [c for c in classes if c not in HOUSEHOLD_CLASSES]
+    known = household_class_names()
+    classes = [c.strip() for c in text.split(",") if c.strip()] or \
+        [c for c in known if c != "mug"]
+    unknown = [c for c in classes if c not in known]
     if unknown:
         raise ParameterError(f"parameter 'objects.classes': unknown class(es) "
                              f"{', '.join(unknown)}; household classes: {', '.join(known)}.")
     return classes
 
 
-def household_object(rng, category: str, name: str, textures: str | None, role: str = "object"):
-    """One household object of ``category`` (labelled, or clutter with ``role="distractor"``)."""
-    material = random_material(rng, texture_probability=0.5, image_folder=textures or None)
-    obj = procedural_object(rng, HOUSEHOLD_CLASSES[category], name, material=material,
-                            scale=Uniform(0.8, 1.2), role=role, upright=rng.uniform() < 0.85)
-    if role == "object":
-        obj.category = category
+def everyday_object(rng, category: str, name: str, library: str, textures: str | None,
+                    role: str = "object"):
+    """One object of household ``category`` (labelled, or clutter with ``role="distractor"``):
+    from the household library (real sizes, a material per part), or a basic stand-in."""
+    upright = rng.uniform() < 0.75  # the rest lie on their side after settling
+    if library == "household":
+        return household_object(rng, category, name, role=role, upright=upright,
+                                image_folder=textures)
+    material = random_material(rng, texture_probability=0.5, image_folder=textures)
+    obj = procedural_object(rng, BASIC_STAND_INS[category], name, material=material,
+                            scale=Uniform(0.8, 1.2), role=role, upright=upright)
+    obj.category = category if role == "object" else None
     return obj
 
 
@@ -88,15 +103,19 @@ def household(rng, params) -> SceneSpec:
     context = params["context.enabled"]
     count = int(RandInt(1, params["objects.count"]).sample(rng))
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
-    objects = [household_object(rng, c, f"{c}_{i}", textures) for i, c in enumerate(categories)]
-    clutter_classes = [c for c in HOUSEHOLD_CLASSES if c not in classes]
+    library = params["objects.library"]
+    objects = [everyday_object(rng, c, f"{c}_{i}", library, textures)
+               for i, c in enumerate(categories)]
+    clutter_classes = [c for c in household_class_names()
+                       if c not in classes and not (c == "mug" and "cup" in classes)
+                       and not (c == "cup" and "mug" in classes)]
     distractors = []
     for i in range(int(RandInt(0, params["distractors.max"]).sample(rng))):
         everyday = clutter_classes and context and rng.uniform() < 0.6
         if everyday:
             category = str(Choice(tuple(clutter_classes)).sample(rng))
-            distractors.append(household_object(rng, category, f"clutter_{i}", textures,
-                                                role="distractor"))
+            distractors.append(everyday_object(rng, category, f"clutter_{i}", library, textures,
+                                               role="distractor"))
         else:
             distractors.append(procedural_object(
                 rng, str(Choice(ODD_SHAPES).sample(rng)), f"clutter_{i}", role="distractor",
@@ -117,8 +136,13 @@ def household(rng, params) -> SceneSpec:
     if params["framing.enabled"] and labelled:
         low, high = parse_size_range(params["objects.pixel_size"])
         target = labelled[int(rng.integers(len(labelled)))].name
+        steep = rng.uniform() < 0.35
+        elevation = Uniform(math.radians(45), math.radians(80)) if steep else \
+            Uniform(math.radians(5), math.radians(45))
         camera.framing = random_framing(rng, target, size=LogUniform(low, high),
                                         requested=(low, high), azimuth=view_azimuth,
+                                        elevation=elevation,
+                                        focal_ratio=camera.focal_length / camera.sensor_width,
                                         cut_probability=params["objects.cut_probability"])
     sensor = sensor_for(rng, params["sensor.enabled"], params["sensor.match_photos"] or None,
                         scale=params.resolution)
@@ -146,9 +170,13 @@ def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float)
 
 
 def _world(rng, params, context: bool):
-    """Indoor maps (with context) light the scene; real photos sit behind it when given."""
+    """Indoor maps (with context) light the scene; real photos sit behind it when given.
+    Without context: any bundled map, shown or replaced by a plain colour (as ``tabletop``)."""
     folder = params["background.folder"] or None
-    backgrounds = Choice(("image", "hdri"), (0.7, 0.3)) if folder else "hdri"
+    if folder:
+        backgrounds = Choice(("image", "hdri"), (0.7, 0.3))
+    else:
+        backgrounds = "hdri" if context else Choice(("hdri", "color"))
     world = random_world(rng, background=backgrounds, hdri_folder=params["hdri.folder"] or None,
                          image_folder=folder,
                          hdri_names=indoor_hdri_choice() if context and not
