@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from cli_support import run_cli
-except ImportError:  # tests/ before issue 14's reorganisation
-    from test_feed_helpers import run_cli
+from cli_support import run_cli
 
 pytest.importorskip("torch")
 

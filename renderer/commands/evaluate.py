@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         report["detection"] = detection_report(synthetic_dirs, real_sets, mapping, settings, args.detection_steps)
     _print(report)
     out = Path(args.out) if args.out else synthetic_dirs[0] / "evaluation.json"
-    from labels.atomic import write_bytes_atomic
+    from fileio.atomic import write_bytes_atomic
     write_bytes_atomic(out, (json.dumps(report, indent=1) + "\n").encode())
     print(f"wrote {out}")
     return 0
@@ -85,7 +85,7 @@ def _write_sheet(path: Path, crops, classes: int) -> None:
     import cv2
     import numpy as np
 
-    from labels.atomic import write_bytes_atomic
+    from fileio.atomic import write_bytes_atomic
     from renderer.errors import UserError
     from renderer.transfer.crops import contact_sheet
     from renderer.transfer.protocol import pooled_crops
