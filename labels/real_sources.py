@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from xml.etree import ElementTree
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 FORMATS = ("coco", "yolo", "voc")
 YOLO_NAME_FILES = ("data.yaml", "dataset.yaml", "data.yml", "classes.txt", "obj.names")
@@ -84,8 +84,8 @@ class RealDataset:
                    if box.category == category and min(box.width, box.height) >= min_side)
 
 
-def read_real_dataset(folder: PathLike, format: Optional[str] = None) -> RealDataset:  # noqa: A002
-    """Read a labelled photo folder; ``format`` (one of :data:`FORMATS`) or auto-detected.
+def read_real_dataset(folder: PathLike, label_format: str | None = None) -> RealDataset:
+    """Read a labelled photo folder; ``label_format`` (one of :data:`FORMATS`) or auto-detected.
 
     Raises:
       RealLabelsError: the folder is missing, holds no labels of a known format, or its labels
@@ -95,13 +95,13 @@ def read_real_dataset(folder: PathLike, format: Optional[str] = None) -> RealDat
     if not root.is_dir():
         raise RealLabelsError(f"real folder {root} does not exist or is not a folder; pass a folder "
                               "of labelled photos (COCO, YOLO or Pascal-VOC)")
-    format = format or detect_format(root)
+    label_format = label_format or detect_format(root)
     readers = {"coco": _read_coco, "yolo": _read_yolo, "voc": _read_voc}
-    if format not in readers:
-        raise RealLabelsError(f"unknown label format {format!r}; choose from {', '.join(FORMATS)}")
-    dataset = readers[format](root)
+    if label_format not in readers:
+        raise RealLabelsError(f"unknown label format {label_format!r}; choose from {', '.join(FORMATS)}")
+    dataset = readers[label_format](root)
     if not dataset.images:
-        raise RealLabelsError(f"real folder {root}: its {format} labels name no image that exists "
+        raise RealLabelsError(f"real folder {root}: its {label_format} labels name no image that exists "
                               "there; keep the photos inside the folder next to their labels")
     return dataset
 
@@ -217,7 +217,7 @@ def _yolo_label_files(root: Path) -> list[Path]:
             and _image_beside_label(path) is not None]
 
 
-def _image_beside_label(label: Path) -> Optional[Path]:
+def _image_beside_label(label: Path) -> Path | None:
     """The image of a YOLO label: ``.../labels/x/a.txt`` -> ``.../images/x/a.*``, or ``a.*`` beside it."""
     parts = list(label.parts)
     folders = []
@@ -310,8 +310,8 @@ class _ImageIndex:
 
     def __init__(self, root: Path):
         self.root = root
-        self._by_name: Optional[dict[str, Path]] = None
-        self._by_stem: Optional[dict[str, Path]] = None
+        self._by_name: dict[str, Path] | None = None
+        self._by_stem: dict[str, Path] | None = None
 
     def _build(self) -> None:
         files = sorted(path for path in self.root.rglob("*")
@@ -321,7 +321,7 @@ class _ImageIndex:
             self._by_name.setdefault(path.name, path)
             self._by_stem.setdefault(path.stem, path)
 
-    def find(self, file_name: str, folder: Path) -> Optional[Path]:
+    def find(self, file_name: str, folder: Path) -> Path | None:
         for candidate in (folder / file_name, self.root / file_name, self.root / "images" / file_name):
             if candidate.is_file():
                 return candidate
@@ -329,7 +329,7 @@ class _ImageIndex:
             self._build()
         return self._by_name.get(Path(file_name).name)
 
-    def find_stem(self, stem: str) -> Optional[Path]:
+    def find_stem(self, stem: str) -> Path | None:
         if self._by_stem is None:
             self._build()
         return self._by_stem.get(stem)

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from test_feed_helpers import run_cli
+from cli_support import run_cli
 
 pytest.importorskip("torch")
 
-from labels.coco import write_coco  # noqa: E402
-from labels.native import finished_frames, read_frame_json  # noqa: E402
-from labels.real_sources import RealLabelsError, read_real_dataset  # noqa: E402
-from labels.yolo import export_yolo  # noqa: E402
-from renderer.cli import main  # noqa: E402
+from labels.coco import write_coco
+from labels.native import finished_frames, read_frame_json
+from labels.real_sources import RealLabelsError, read_real_dataset
+from labels.yolo import export_yolo
+from renderer.cli import main
 
 CLASSES = "bottle=bottle,cup=cup"
 # 24 frames hold ~20 usable crops; 40 % of the frames held out so both classes are in it

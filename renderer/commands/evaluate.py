@@ -48,8 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from labels.sources import collect_categories
     from renderer.errors import UserError
     from renderer.transfer.crops import checked_batches
-    from renderer.transfer.protocol import (EvaluationSettings, check_mapping, collect_crops,
-                                            evaluate_transfer, parse_class_mapping)
+    from renderer.transfer.protocol import (
+        EvaluationSettings,
+        check_mapping,
+        collect_crops,
+        evaluate_transfer,
+        parse_class_mapping,
+    )
 
     if args.seeds < 1 or args.max_epochs < 1 or args.patience < 1 or not 0 < args.val_fraction < 1:
         raise UserError("--seeds, --max-epochs and --patience must be >= 1 and --val-fraction in (0, 1)")
@@ -70,20 +75,26 @@ def run(args: argparse.Namespace) -> int:
         report["detection"] = detection_report(synthetic_dirs, real_sets, mapping, settings, args.detection_steps)
     _print(report)
     out = Path(args.out) if args.out else synthetic_dirs[0] / "evaluation.json"
-    from labels.atomic import write_bytes_atomic
+    from fileio.atomic import write_bytes_atomic
     write_bytes_atomic(out, (json.dumps(report, indent=1) + "\n").encode())
     print(f"wrote {out}")
     return 0
 
 
 def _write_sheet(path: Path, crops, classes: int) -> None:
+    import cv2
     import numpy as np
-    from renderer.refiner.images import write_png_atomic
+
+    from fileio.atomic import write_bytes_atomic
+    from renderer.errors import UserError
     from renderer.transfer.crops import contact_sheet
     from renderer.transfer.protocol import pooled_crops
     synthetic, real = crops
-    sheets = [contact_sheet(synthetic, 16, classes), contact_sheet(pooled_crops(real), 16, classes)]
-    write_png_atomic(path, np.concatenate(sheets, axis=0))
+    sheet = np.concatenate([contact_sheet(synthetic, 16, classes), contact_sheet(pooled_crops(real), 16, classes)])
+    ok, encoded = cv2.imencode(".png", sheet[:, :, ::-1])
+    if not ok:
+        raise UserError(f"--crops-sheet {path}: PNG encoding failed; give a path ending in .png")
+    write_bytes_atomic(path, encoded.tobytes())
 
 
 def detection_report(synthetic_dirs, real_sets, mapping, settings, steps: int) -> dict:

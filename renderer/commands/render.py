@@ -129,7 +129,7 @@ def match_photos(config) -> dict:
 def record_fit(config, fit: dict) -> None:
     """Add the photo fit to ``batch.json`` (beside the batch identity, which it does not change)."""
     import json  # pylint: disable=import-outside-toplevel
-    from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
+    from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
     from renderer.batch.config import BATCH_FILE  # pylint: disable=import-outside-toplevel
     path = Path(config.out) / BATCH_FILE
     if path.is_file():

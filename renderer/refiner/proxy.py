@@ -1,7 +1,8 @@
 """The proxy experiment: does refining raster renders move them toward a "real" domain?
 
 "sim" = pyrender (raster) renders of held-out recipe specs; "real" = Cycles renders of the same
-specs through the render-time camera model :mod:`renderer.sensor` with fixed settings
+specs (both through :func:`renderer.backend.open_view`, so with the specs' HDRIs and textures)
+through the render-time camera model :mod:`renderer.sensor` with fixed settings
 (:func:`proxy_sensor`: blur, vignetting, colour cast, noise, JPEG).
 The refiner is trained on a disjoint set of "real" frames only (unpaired), then refines the
 held-out "sim" frames. Reported per strength: PSNR/SSIM of sim vs its paired real image before

@@ -158,7 +158,7 @@ def classification_metrics(truth: np.ndarray, predicted: np.ndarray, classes: in
     support = confusion.sum(1)
     recall = [float(confusion[i, i] / support[i]) if support[i] else None for i in range(classes)]
     present = [value for value in recall if value is not None]
-    return {"crops": int(len(truth)),
+    return {"crops": len(truth),
             "accuracy": float((truth == predicted).mean()) if len(truth) else None,
             "balanced_accuracy": float(np.mean(present)) if present else None,
             "per_class_accuracy": recall, "confusion": confusion.tolist()}

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -42,7 +42,7 @@ class CropSet:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, keep: np.ndarray) -> "CropSet":
+    def subset(self, keep: np.ndarray) -> CropSet:
         keep = np.asarray(keep, bool)
         return CropSet(self.images[keep], self.labels[keep],
                        [group for group, flag in zip(self.groups, keep) if flag])
@@ -60,9 +60,9 @@ def square_crop(image: np.ndarray, box: Sequence[float], size: int = CROP_SIZE,
     """The square crop (module docstring) of pixel-edge xyxy ``box`` from uint8 (H, W, 3) ``image``."""
     x0, y0, x1, y1 = map(float, box)
     side = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * margin)
-    left = int(round((x0 + x1) / 2.0 - side / 2.0))
-    top = int(round((y0 + y1) / 2.0 - side / 2.0))
-    extent = max(1, int(round(side)))
+    left = round((x0 + x1) / 2.0 - side / 2.0)
+    top = round((y0 + y1) / 2.0 - side / 2.0)
+    extent = max(1, round(side))
     height, width = image.shape[:2]
     pad = (max(0, -top), max(0, top + extent - height), max(0, -left), max(0, left + extent - width))
     window = image[max(0, top):min(height, top + extent), max(0, left):min(width, left + extent)]

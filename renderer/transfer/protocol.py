@@ -13,17 +13,28 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 import torch
 
 from labels.real_sources import RealDataset
 from renderer.errors import UserError
-from renderer.transfer.classifier import (CropNet, classification_metrics, parameter_count,
-                                          predict_logits, to_input, train_classifier)
-from renderer.transfer.crops import CropSet, real_crops, split_synthetic, synthetic_crops
+from renderer.transfer.classifier import (
+    CropNet,
+    classification_metrics,
+    parameter_count,
+    predict_logits,
+    to_input,
+    train_classifier,
+)
+from renderer.transfer.crops import (
+    CropSet,
+    real_crops,
+    split_synthetic,
+    synthetic_crops,
+)
 
 OVERALL = "all real"
 
@@ -94,7 +105,7 @@ class EvaluationSettings:
 
 def evaluate_transfer(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDataset],
                       mapping: ClassMapping, settings: EvaluationSettings,
-                      crops: Optional[tuple[CropSet, dict[str, CropSet]]] = None) -> dict:
+                      crops: tuple[CropSet, dict[str, CropSet]] | None = None) -> dict:
     """Run the protocol (module docstring); return the JSON-ready report."""
     started = time.perf_counter()
     synthetic, real = crops or collect_crops(synthetic_dirs, real_sets, mapping)
@@ -186,7 +197,7 @@ def summarise(runs: list[dict], sources: list[str], classes: int) -> dict:
     return summary
 
 
-def _stats(values: list[float]) -> Optional[dict]:
+def _stats(values: list[float]) -> dict | None:
     if not values:
         return None
     array = np.asarray(values, np.float64)
@@ -195,5 +206,5 @@ def _stats(values: list[float]) -> Optional[dict]:
             "values": [round(float(v), 4) for v in array]}
 
 
-def _mean(values: list[float]) -> Optional[float]:
+def _mean(values: list[float]) -> float | None:
     return round(float(np.mean(values)), 4) if values else None
