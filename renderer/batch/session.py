@@ -117,25 +117,21 @@ class RenderSession:
     def render_passes(self, prepared: Prepared) -> "Rendered":
         """The backend's part of a frame (Blender state: call it from the thread that owns it)."""
         started = time.perf_counter()
-        raw = self.render_raw(prepared)
+        raw = self.make_view(prepared.scene).render_raw()
         raw.render_info.pop("timings", None)  # keeps label files identical between runs
         return Rendered(prepared, raw, time.perf_counter() - started, time.time())
 
-    def render_raw(self, prepared: Prepared):
-        """The backend's raw passes of a prepared frame, with the spec's camera/sensor model
-        applied to the colour image (labels untouched; :mod:`renderer.sensor`)."""
-        from renderer.sensor import apply_to_passes  # pylint: disable=import-outside-toplevel
-        raw = self.make_view(prepared.scene).render_raw()
-        apply_to_passes(raw, prepared.spec.sensor)
-        return raw
-
     def write(self, rendered: "Rendered") -> FrameResult:
-        """Derive the labels and write the frame's files, then its manifest line. Touches no
-        backend state, so a worker runs it in a thread while the next frame renders."""
+        """Apply the spec's camera/sensor model to the colour image (:mod:`renderer.sensor`;
+        labels untouched), derive the labels and write the frame's files, then its manifest
+        line. Touches no backend state, so a worker runs it in a thread while the next frame
+        renders."""
         from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
         from labels.native import write_frame  # pylint: disable=import-outside-toplevel
+        from renderer.sensor import apply_to_passes  # pylint: disable=import-outside-toplevel
         started = time.perf_counter()
         prepared, raw = rendered.prepared, rendered.raw
+        apply_to_passes(raw, prepared.spec.sensor)
         name = frame_name(prepared.index)
         spec_file = f"{SPECS_DIR}/{name}.json"
         spec_bytes = write_json_atomic(self.out / spec_file, prepared.spec.to_dict(), indent=1)
