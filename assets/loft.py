@@ -15,6 +15,7 @@ from the axis at the bottom outwards, up the outside, and back inwards/down the 
 with ``scale == 0`` at either end closes the part on the axis (a pole), a profile whose last
 point equals its first is a closed ring (a torus-like rim).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,14 +25,15 @@ from typing import Sequence
 import numpy as np
 import trimesh
 
-SECTIONS = 48          # points around a revolved section
-SHARP_DEGREES = 40.0   # profile turns sharper than this get split normals
-WELD_DIGITS = 7        # coincident vertices: equal when rounded to 0.1 um
+SECTIONS = 48  # points around a revolved section
+SHARP_DEGREES = 40.0  # profile turns sharper than this get split normals
+WELD_DIGITS = 7  # coincident vertices: equal when rounded to 0.1 um
 
 
 @dataclasses.dataclass(frozen=True)
 class Part:
     """One part: ``vertices`` (N, 3) m, ``faces`` (M, 3), ``uv`` (N, 2), ``normals`` (N, 3)."""
+
     name: str
     vertices: np.ndarray
     faces: np.ndarray
@@ -44,8 +46,9 @@ class Part:
 
 def welded(part: Part) -> trimesh.Trimesh:
     """The part as a watertight trimesh: coincident vertices (seam, corners) merged."""
-    _, index, inverse = np.unique(np.round(part.vertices, WELD_DIGITS), axis=0,
-                                  return_index=True, return_inverse=True)
+    _, index, inverse = np.unique(
+        np.round(part.vertices, WELD_DIGITS), axis=0, return_index=True, return_inverse=True
+    )
     return trimesh.Trimesh(part.vertices[index], inverse.reshape(-1)[part.faces], process=True)
 
 
@@ -56,24 +59,44 @@ def circle_section(sections: int = SECTIONS) -> tuple[np.ndarray, np.ndarray]:
     return points, points.copy()
 
 
-def rectangle_section(width: float, depth: float, per_side: int = 4
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """A width x depth rectangle (scale 1 = these sizes) as a closed loop starting at the middle
-    of the +X side, corners duplicated so each side has its own normal."""
-    hw, hd = width / 2, depth / 2
-    corners = [(hw, 0.0), (hw, hd), (-hw, hd), (-hw, -hd), (hw, -hd), (hw, 0.0)]
-    normals_by_side = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 0)]
+def polygon_section(
+    corners: Sequence[tuple[float, float]], per_side: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """A closed counter-clockwise polygon as a section loop (first corner repeated last),
+    corners duplicated so each side has its own outward normal."""
+    corners = [np.asarray(c, float) for c in corners] + [np.asarray(corners[0], float)]
     points, normals = [], []
-    for side, normal in enumerate(normals_by_side):
-        start, end = np.array(corners[side]), np.array(corners[side + 1])
+    for start, end in zip(corners[:-1], corners[1:]):
+        direction = (end - start) / np.linalg.norm(end - start)
         for t in np.linspace(0.0, 1.0, per_side + 1):
             points.append(start + t * (end - start))
-            normals.append(normal)
+            normals.append((direction[1], -direction[0]))
     return np.array(points, float), np.array(normals, float)
 
 
-def loft(name: str, profile: Sequence[tuple[float, float]],
-         section: tuple[np.ndarray, np.ndarray] | None = None) -> Part:
+def rectangle_section(
+    width: float, depth: float, per_side: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """A width x depth rectangle (scale 1 = these sizes) as a closed loop starting at the middle
+    of the +X side, corners duplicated so each side has its own normal."""
+    hw, hd = width / 2, depth / 2
+    return polygon_section([(hw, 0.0), (hw, hd), (-hw, hd), (-hw, -hd), (hw, -hd)], per_side)
+
+
+def lying(part: Part, z: float) -> Part:
+    """A part lofted along +Z turned to lie along +X (axes cycled: x, y, z -> y, z, x), then
+    raised by ``z``: a prism whose section stands in the YZ plane."""
+    cycle = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    return dataclasses.replace(
+        part, vertices=part.vertices @ cycle.T + (0.0, 0.0, z), normals=part.normals @ cycle.T
+    )
+
+
+def loft(
+    name: str,
+    profile: Sequence[tuple[float, float]],
+    section: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Part:
     """Sweep the closed ``section`` loop (default: unit circle) along ``profile``: ring i is the
     section scaled by ``profile[i][0]`` at height ``profile[i][1]`` (see module docstring)."""
     points, section_normals = section if section is not None else circle_section()
@@ -103,7 +126,8 @@ def loft(name: str, profile: Sequence[tuple[float, float]],
     for ring in range(len(rings) - 1):
         a0, b0 = ring_starts[ring], ring_starts[ring + 1]
         if rings[ring][0] == rings[ring + 1][0] == 0.0 or (
-                rings[ring][1] == rings[ring + 1][1] and rings[ring][0] == rings[ring + 1][0]):
+            rings[ring][1] == rings[ring + 1][1] and rings[ring][0] == rings[ring + 1][0]
+        ):
             continue  # a split corner: both rings coincide
         for k in range(count - 1):
             if np.allclose(points[k], points[k + 1]):
@@ -115,8 +139,13 @@ def loft(name: str, profile: Sequence[tuple[float, float]],
                 faces.append((a, b, c))
             else:
                 faces += [(a, b, d), (a, d, c)]
-    part = Part(name, np.array(vertices, float), np.array(faces, np.int64),
-                np.array(uvs, float), np.array(normals, float))
+    part = Part(
+        name,
+        np.array(vertices, float),
+        np.array(faces, np.int64),
+        np.array(uvs, float),
+        np.array(normals, float),
+    )
     return _outward(part)
 
 
@@ -142,8 +171,9 @@ def _profile_rings(profile: np.ndarray, closed: bool) -> list[tuple[float, float
     return rings
 
 
-def sweep_tube(name: str, path: np.ndarray, half_width: float, half_depth: float,
-               sides: int = 16) -> Part:
+def sweep_tube(
+    name: str, path: np.ndarray, half_width: float, half_depth: float, sides: int = 16
+) -> Part:
     """An elliptical tube (``half_width`` in the path's plane, ``half_depth`` along +Y) swept
     along a polyline ``path`` (K, 3) lying in the XZ plane; flat caps at both ends."""
     path = np.asarray(path, float)
@@ -157,11 +187,18 @@ def sweep_tube(name: str, path: np.ndarray, half_width: float, half_depth: float
     vertices, uvs, normals, faces = [], [], [], []
     for i, centre in enumerate(path):
         for angle in angles:
-            offset = half_width * math.cos(angle) * in_plane[i] + half_depth * math.sin(angle) * side_axis
+            offset = (
+                half_width * math.cos(angle) * in_plane[i]
+                + half_depth * math.sin(angle) * side_axis
+            )
             vertices.append(centre + offset)
             uvs.append((angle / (2 * math.pi), arc[i] / arc[-1]))
-            normals.append(_unit(half_depth * math.cos(angle) * in_plane[i]
-                                 + half_width * math.sin(angle) * side_axis))
+            normals.append(
+                _unit(
+                    half_depth * math.cos(angle) * in_plane[i]
+                    + half_width * math.sin(angle) * side_axis
+                )
+            )
     ring = sides + 1
     for i in range(len(path) - 1):
         for k in range(sides):
@@ -179,26 +216,31 @@ def sweep_tube(name: str, path: np.ndarray, half_width: float, half_depth: float
             normals.append(sign * tangents[end])
         for k in range(sides):
             faces.append((centre_index, first + k, first + (k + 1) % sides))
-    part = Part(name, np.array(vertices, float), np.array(faces, np.int64), np.array(uvs, float),
-                np.array(normals, float))
-    return _outward(part, fix_each_cap=True)
+    part = Part(
+        name,
+        np.array(vertices, float),
+        np.array(faces, np.int64),
+        np.array(uvs, float),
+        np.array(normals, float),
+    )
+    return _outward(part)
 
 
-def _outward(part: Part, fix_each_cap: bool = False) -> Part:
+def _outward(part: Part) -> Part:
     """Orient every face so that its normal agrees with the analytic vertex normals."""
     corners = part.vertices[part.faces]
     face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
     expected = part.normals[part.faces].sum(axis=1)
     flip = np.einsum("ij,ij->i", face_normals, expected) < 0
-    del fix_each_cap  # per-face orientation already covers caps
     faces = part.faces.copy()
     faces[flip] = faces[flip][:, ::-1]
     return dataclasses.replace(part, faces=faces)
 
 
 def _drop_repeats(profile: np.ndarray) -> np.ndarray:
-    keep = [0] + [i for i in range(1, len(profile))
-                  if np.linalg.norm(profile[i] - profile[i - 1]) > 1e-9]
+    keep = [0] + [
+        i for i in range(1, len(profile)) if np.linalg.norm(profile[i] - profile[i - 1]) > 1e-9
+    ]
     return profile[keep]
 
 
@@ -217,9 +259,13 @@ def merged(parts: Sequence[Part]) -> trimesh.Trimesh:
     faces = np.concatenate([p.faces + o for p, o in zip(parts, offsets)])
     part_index = np.concatenate([np.full(len(p.faces), i, np.int64) for i, p in enumerate(parts)])
     normals = np.concatenate([p.normals for p in parts])
-    mesh = trimesh.Trimesh(vertices, faces, process=False, vertex_normals=normals,
-                           vertex_attributes={"uv": np.concatenate([p.uv for p in parts]),
-                                              "normal": normals},
-                           face_attributes={"part": part_index})
+    mesh = trimesh.Trimesh(
+        vertices,
+        faces,
+        process=False,
+        vertex_normals=normals,
+        vertex_attributes={"uv": np.concatenate([p.uv for p in parts]), "normal": normals},
+        face_attributes={"part": part_index},
+    )
     mesh.metadata["parts"] = [p.name for p in parts]
     return mesh

@@ -10,11 +10,13 @@ or box: saturated colours, big logo, bold text, all covered), ``mug`` (transpare
 with one or two motifs: logo, text, dots or stripes). Same arguments -> same pixels (OpenCV's
 drawing is deterministic). Generated, hence CC0; text is random letters.
 """
+
 from __future__ import annotations
 
 import colorsys
 import hashlib
 import math
+import os
 from pathlib import Path
 
 import cv2
@@ -26,8 +28,13 @@ STYLES = ("label", "wrap", "mug")
 HEIGHT = 256
 MAX_WIDTH = 2048
 VERSION = 2  # bump when the drawing changes (cached files are keyed by it)
-FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
-         cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX)
+FONTS = (
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+)
 LETTERS = "ABCDEFGHIJKLMNOPRSTUVWYZ"
 
 
@@ -56,14 +63,19 @@ def print_file(folder: str | Path, style: str, seed: int, aspect: float) -> Path
         if not ok:
             raise RuntimeError(f"OpenCV could not encode the print for {path}")
         write_cache_file(path, encoded.tobytes())
+    else:
+        os.utime(path)  # recently used: the cache prunes it last
     return path
 
 
 def _palette(rng, saturated: bool) -> list[tuple[int, int, int, int]]:
     """Five RGBA colours: a background, two accents, a dark ink, a light ink."""
     hue = rng.uniform()
-    background = (_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.5, 0.95)) if saturated or
-                  rng.uniform() < 0.5 else _rgb(hue, rng.uniform(0.0, 0.2), rng.uniform(0.85, 1)))
+    background = (
+        _rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.5, 0.95))
+        if saturated or rng.uniform() < 0.5
+        else _rgb(hue, rng.uniform(0.0, 0.2), rng.uniform(0.85, 1))
+    )
     accent = _rgb((hue + rng.uniform(0.25, 0.75)) % 1, rng.uniform(0.6, 1), rng.uniform(0.5, 1))
     second = _rgb((hue + rng.uniform(0.1, 0.9)) % 1, rng.uniform(0.4, 1), rng.uniform(0.3, 0.9))
     dark = _rgb(rng.uniform(), rng.uniform(0, 0.6), rng.uniform(0.05, 0.25))
@@ -84,8 +96,9 @@ def _draw_label(rng, image: np.ndarray, palette: list, bold: bool) -> None:
     for _ in range(int(rng.integers(1, 4))):  # bands
         top = int(rng.uniform(0, height))
         thick = int(rng.uniform(0.03, 0.25 if bold else 0.15) * height)
-        cv2.rectangle(image, (0, top), (width, top + thick),
-                      accent if rng.uniform() < 0.6 else second, -1)
+        cv2.rectangle(
+            image, (0, top), (width, top + thick), accent if rng.uniform() < 0.6 else second, -1
+        )
     faces = max(1, int(round(width / (height * 1.3))))  # logos repeat around wide wraps
     ink = dark if sum(background[:3]) > 380 else light
     for face in range(min(faces, 3)):
@@ -93,11 +106,23 @@ def _draw_label(rng, image: np.ndarray, palette: list, bold: bool) -> None:
         centre_y = int(rng.uniform(0.3, 0.55) * height)
         size = int(rng.uniform(0.12, 0.3 if bold else 0.22) * height)
         _logo(rng, image, (centre_x, centre_y), size, accent if rng.uniform() < 0.5 else second)
-        _text(rng, image, (centre_x, int(centre_y + size + 0.12 * height)), ink,
-              scale=rng.uniform(0.9, 1.8) if bold else rng.uniform(0.6, 1.2), words=1)
+        _text(
+            rng,
+            image,
+            (centre_x, int(centre_y + size + 0.12 * height)),
+            ink,
+            scale=rng.uniform(0.9, 1.8) if bold else rng.uniform(0.6, 1.2),
+            words=1,
+        )
         for line in range(int(rng.integers(1, 4))):
-            _text(rng, image, (centre_x, int(centre_y + size + (0.22 + 0.08 * line) * height)),
-                  ink, scale=rng.uniform(0.3, 0.45), words=int(rng.integers(2, 5)))
+            _text(
+                rng,
+                image,
+                (centre_x, int(centre_y + size + (0.22 + 0.08 * line) * height)),
+                ink,
+                scale=rng.uniform(0.3, 0.45),
+                words=int(rng.integers(2, 5)),
+            )
     if not bold and rng.uniform() < 0.6:
         _barcode(rng, image, ink)
 
@@ -122,8 +147,14 @@ def _draw_mug(rng, image: np.ndarray, palette: list) -> None:
         if motif in ("logo", "text") or rng.uniform() < 0.4:
             size = int(rng.uniform(0.15, 0.3) * height)
             _logo(rng, image, centre, size, second)
-            _text(rng, image, (centre[0], centre[1] + size + int(0.15 * height)), dark,
-                  scale=rng.uniform(0.7, 1.4), words=int(rng.integers(1, 3)))
+            _text(
+                rng,
+                image,
+                (centre[0], centre[1] + size + int(0.15 * height)),
+                dark,
+                scale=rng.uniform(0.7, 1.4),
+                words=int(rng.integers(1, 3)),
+            )
 
 
 def _logo(rng, image, centre, size: int, colour) -> None:
@@ -133,11 +164,23 @@ def _logo(rng, image, centre, size: int, colour) -> None:
     if kind == "circle":
         cv2.circle(image, centre, size, colour, -1, cv2.LINE_AA)
     elif kind == "ellipse":
-        cv2.ellipse(image, centre, (size, int(size * rng.uniform(0.4, 0.8))), 0, 0, 360, colour,
-                    -1, cv2.LINE_AA)
+        cv2.ellipse(
+            image,
+            centre,
+            (size, int(size * rng.uniform(0.4, 0.8))),
+            0,
+            0,
+            360,
+            colour,
+            -1,
+            cv2.LINE_AA,
+        )
     else:
-        corners = {"star": int(rng.integers(5, 8)), "polygon": int(rng.integers(3, 9)),
-                   "diamond": 4}[kind]
+        corners = {
+            "star": int(rng.integers(5, 8)),
+            "polygon": int(rng.integers(3, 9)),
+            "diamond": 4,
+        }[kind]
         points = []
         for k in range(corners * (2 if kind == "star" else 1)):
             radius = size * (0.45 if kind == "star" and k % 2 else 1.0)
@@ -150,9 +193,10 @@ def _logo(rng, image, centre, size: int, colour) -> None:
 
 def _text(rng, image, centre, colour, scale: float, words: int) -> None:
     """Random capital words centred at ``centre`` (OpenCV Hershey fonts)."""
-    text = " ".join("".join(LETTERS[int(i)] for i in rng.integers(0, len(LETTERS),
-                                                                  int(rng.integers(3, 8))))
-                    for _ in range(words))
+    text = " ".join(
+        "".join(LETTERS[int(i)] for i in rng.integers(0, len(LETTERS), int(rng.integers(3, 8))))
+        for _ in range(words)
+    )
     font = FONTS[int(rng.integers(len(FONTS)))]
     scale *= image.shape[0] / 256
     thickness = max(1, int(round(scale * 2)))

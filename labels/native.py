@@ -39,6 +39,8 @@ from labels.passes import CameraModel, RawPasses
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.jsonl"
+BATCH_FILE = "batch.json"  # the batch identity (written by renderer.batch)
+IDENTITY_KEY = "batch"  # manifest key holding the identity of the batch a frame belongs to
 FRAME_FORMAT = "synthscene-frame/1"
 _RESERVED_KEYS = {"frame", "status", "files", "sha256", "width", "height", "instances", "error"}
 _FRAME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")

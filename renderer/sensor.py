@@ -6,11 +6,13 @@ written, on the RGB only: label passes (ids, depth, normals, boxes) stay those o
 noise-free scene, so a blurred edge spreads over pixels the labels assign to one side of it
 (documented, intended: the labels say where the object *is*).
 
-Order (physical; optics and noise act on linear light): exposure error and white-balance gains,
+Order (physical; optics and noise act on linear light): auto exposure (scale to a metered
+key: mean sRGB luminance), exposure error and white-balance gains,
 lens blur (Gaussian) then defocus (disk) then motion blur (line), lateral chromatic aberration
 (red scaled outward, blue inward about the centre), vignetting (1 - v * r^2, r = 1 at the
 corners), clipping at full well, sensor noise (Gaussian, sigma^2 = read^2 + shot^2 * signal),
-sRGB encoding to 8 bits, then JPEG re-encoding. Deterministic: the noise comes from
+then the camera's processing: saturation (chroma about the luminance), sRGB encoding with an
+S-shaped tone curve (contrast), 8 bits, and JPEG re-encoding. Deterministic: the noise comes from
 ``sensor.seed`` and OpenCV's filters are exact, so the same spec gives the same bytes.
 """
 from __future__ import annotations
@@ -34,10 +36,18 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
 
 
+_LINEAR_OF_BYTE = srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
+_LUT_STEPS = 1 << 16
+_BYTE_OF_LINEAR = (linear_to_srgb(np.arange(_LUT_STEPS, dtype=np.float64) / (_LUT_STEPS - 1))
+                   * 255 + 0.5).astype(np.uint8)
+
+
 def apply_sensor(image: np.ndarray, sensor: SensorSpec) -> np.ndarray:
     """``image`` (uint8 (H, W, 3|4) sRGB) as the modelled camera records it: uint8 (H, W, 3)."""
-    linear = srgb_to_linear(image[..., :3].astype(np.float32) / 255.0).astype(np.float32)
+    linear = _LINEAR_OF_BYTE[image[..., :3]]
     width = linear.shape[1]
+    if sensor.auto_exposure > 0:
+        linear = linear * np.float32(metered_gain(linear, sensor.auto_exposure))
     linear *= np.float32(2.0 ** sensor.exposure) * np.asarray(sensor.white_balance, np.float32)
     linear = optical_blur(linear, sensor.blur * width, sensor.defocus * width,
                           sensor.motion * width, sensor.motion_angle)
@@ -45,8 +55,38 @@ def apply_sensor(image: np.ndarray, sensor: SensorSpec) -> np.ndarray:
     linear *= vignetting_mask(linear.shape[:2], sensor.vignetting)[..., None]
     linear = sensor_noise(np.clip(linear, 0, 1), sensor.shot_noise, sensor.read_noise,
                           sensor.seed)
-    srgb = (linear_to_srgb(linear) * 255 + 0.5).astype(np.uint8)
+    if sensor.saturation != 1.0:
+        grey = (linear @ _LUMINANCE_WEIGHTS)[..., None]
+        linear = grey + np.float32(sensor.saturation) * (linear - grey)
+    srgb = _BYTE_OF_LINEAR[(np.clip(linear, 0, 1) * (_LUT_STEPS - 1) + 0.5).astype(np.int32)]
+    if sensor.contrast > 0:
+        srgb = tone_curve(srgb, sensor.contrast)
     return jpeg_roundtrip(srgb, sensor.jpeg_quality) if sensor.jpeg_quality else srgb
+
+
+_LUMINANCE_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def metered_gain(linear: np.ndarray, key: float, iterations: int = 4) -> float:
+    """Gain on linear light that makes the image's mean sRGB luminance ``key`` (clipping
+    included), by a few fixed-point steps on the exposure; kept within 1/64..64."""
+    gain = 1.0
+    luminance = np.clip(linear @ _LUMINANCE_WEIGHTS, 0, None)
+    for _ in range(iterations):
+        mean = float(linear_to_srgb(np.clip(luminance * gain, 0, 1)).mean())
+        if mean <= 1e-4:
+            return gain
+        gain *= (key / mean) ** 2.2  # sRGB ~ linear^(1/2.2)
+        gain = min(max(gain, 1 / 64), 64.0)
+    return gain
+
+
+def tone_curve(srgb: np.ndarray, contrast: float) -> np.ndarray:
+    """uint8 sRGB through (1 - c) * s + c * smoothstep(s): more contrast in the mid-tones,
+    black and white fixed."""
+    levels = np.arange(256, dtype=np.float64) / 255.0
+    curve = (1 - contrast) * levels + contrast * levels * levels * (3 - 2 * levels)
+    return (curve * 255 + 0.5).astype(np.uint8)[srgb]
 
 
 def optical_blur(linear: np.ndarray, sigma: float, defocus_radius: float, motion_length: float,

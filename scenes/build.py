@@ -84,7 +84,8 @@ from assets.prints import print_file
 from scenes.errors import SpecError
 from scenes.extras import EXTRAS_KEY
 from scenes.framing import solve_framing
-from scenes.geometry import asset_hull, asset_key, asset_mesh, object_mesh_world
+from scenes.geometry import (asset_hull, asset_key, asset_mesh, asset_part_names,
+                             object_mesh_world)
 from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
@@ -148,8 +149,19 @@ def _metadata(obj: ObjectSpec) -> dict:
                       "path": asset.path, "sha256": asset.sha256}}
 
 
+def _check_parts(obj: ObjectSpec) -> None:
+    """The spec's parts must name the asset's parts in mesh order (one material each)."""
+    built = asset_part_names(obj.asset) if obj.asset.kind == "household" else []
+    named = [part.name for part in obj.parts]
+    if named != built:
+        raise SpecError(f"object {obj.name!r}: parts {named} do not match the asset's parts "
+                        f"{built}; give one PartSpec per asset part, in that order (or re-sample).")
+
+
 def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
     metadata = _metadata(obj)
+    if obj.parts or obj.asset.kind == "household":
+        _check_parts(obj)
     if obj.parts:
         metadata["parts"] = [{"name": part.name, "material": None if index == 0 else
                               material_description(part.material, cache.folder)}

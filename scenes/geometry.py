@@ -25,8 +25,8 @@ from assets.errors import AssetError
 from assets.household import build_parts
 from assets.loft import merged
 from assets.meshes import load_mesh_file, mesh_key
-from assets.procedural import procedural_class
 from fileio.digest import sha256_file
+from assets.procedural import procedural_class
 from scenes.spec import AssetSpec, ObjectSpec, canonical
 
 

@@ -28,6 +28,7 @@ RENDER_BLUR_PX = 0.5  # Gaussian sigma (px) the renderers' own pixel filter alre
 class SensorRanges:
     """Where each effect is drawn from. ``(low, high)`` ranges are uniform unless the field says
     log-uniform; ``*_probability`` is the chance the effect is on at all in a frame."""
+    auto_exposure: Range = (0.36, 0.5)               # metered mean sRGB luminance
     exposure: Range = (-0.5, 0.5)                    # EV
     red_gain: Range = (0.88, 1.12)                   # log-uniform, white-balance error of R / G
     blue_gain: Range = (0.88, 1.12)                  # log-uniform, B / G
@@ -40,6 +41,8 @@ class SensorRanges:
     vignetting: Range = (0.0, 0.4)
     shot_noise: Range = (0.004, 0.03)                # log-uniform
     read_noise: Range = (0.001, 0.006)               # log-uniform
+    saturation: Range = (1.0, 1.5)                   # log-uniform chroma multiplier
+    contrast: Range = (0.0, 0.5)                     # S-curve strength
     jpeg_quality: Range = (60, 95)                   # integer quality
     jpeg_probability: float = 0.7
     matched: dict = dataclasses.field(default_factory=dict)
@@ -61,6 +64,7 @@ def random_sensor(rng: np.random.Generator, ranges: SensorRanges = DEFAULT_RANGE
         value = uniform(bounds)
         return value if on else 0.0
 
+    key = uniform(ranges.auto_exposure)
     exposure = uniform(ranges.exposure)
     gains = (log_uniform(ranges.red_gain), 1.0, log_uniform(ranges.blue_gain))
     blur = uniform(ranges.blur)
@@ -70,19 +74,21 @@ def random_sensor(rng: np.random.Generator, ranges: SensorRanges = DEFAULT_RANGE
     aberration = uniform(ranges.chromatic_aberration)
     vignetting = uniform(ranges.vignetting)
     shot, read = log_uniform(ranges.shot_noise), log_uniform(ranges.read_noise)
+    saturation, contrast = log_uniform(ranges.saturation), uniform(ranges.contrast)
     quality = int(round(sometimes(ranges.jpeg_probability, ranges.jpeg_quality)))
-    return SensorSpec(exposure=exposure, white_balance=gains, blur=blur, defocus=defocus,
+    return SensorSpec(auto_exposure=key, exposure=exposure, white_balance=gains, blur=blur, defocus=defocus,
                       motion=motion, motion_angle=motion_angle, chromatic_aberration=aberration,
                       vignetting=vignetting, shot_noise=shot, read_noise=read,
-                      jpeg_quality=min(max(quality, 0), 100),
+                      saturation=saturation, contrast=contrast, jpeg_quality=min(max(quality, 0), 100),
                       seed=int(rng.integers(0, 2 ** 31 - 1)), matched=dict(ranges.matched))
 
 
 def ranges_matching(fit: dict, base: SensorRanges = DEFAULT_RANGES,
                     spread: float = 1.6) -> SensorRanges:
-    """``base`` with the ranges of noise, blur, JPEG quality and white balance centred on a photo
-    fit (:func:`scenes.photo_fit.fit_photos`): each spans centre / ``spread`` .. centre *
-    ``spread`` (JPEG: +-10 quality); effects the fit says nothing about keep ``base``."""
+    """``base`` with the ranges of noise, blur, JPEG quality, metered brightness and white
+    balance centred on a photo fit (:func:`scenes.photo_fit.fit_photos`): each spans centre / ``spread`` .. centre *
+    ``spread`` (JPEG: +-10 quality, brightness +-0.06); effects the fit says nothing about keep
+    ``base``."""
     def around(centre: float, floor: float = 0.0) -> Range:
         centre = max(centre, floor)
         return (centre / spread, centre * spread)
@@ -103,6 +109,9 @@ def ranges_matching(fit: dict, base: SensorRanges = DEFAULT_RANGES,
     if quality is not None:
         changes["jpeg_quality"] = (max(1.0, quality - 10.0), min(100.0, quality + 10.0))
         changes["jpeg_probability"] = 1.0 if quality < 97 else 0.0
+    luminance = fit.get("luminance")
+    if luminance is not None:
+        changes["auto_exposure"] = (max(0.05, luminance - 0.06), min(0.9, luminance + 0.06))
     gains = fit.get("gray_world_gains")
     if gains:
         red, blue = float(gains[0]), float(gains[2])

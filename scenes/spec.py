@@ -232,6 +232,8 @@ class SensorSpec:
     in linear-light units of the [0, 1] signal.
 
     Attributes:
+      auto_exposure: the metered key: linear light is scaled so the image's mean sRGB luminance
+        becomes this (a camera's auto exposure; 0 = off), before the exposure error.
       exposure: exposure error, EV stops (multiplies linear light by 2**exposure).
       white_balance: per-channel gains (R, G, B) of a white-balance error, G = 1.
       blur: Gaussian lens blur sigma.
@@ -240,10 +242,13 @@ class SensorSpec:
       chromatic_aberration: lateral shift of red (outward) and blue (inward) at the image corner.
       vignetting: relative light fall-off at the corners (0 = none).
       shot_noise, read_noise: noise sigma = sqrt(read**2 + shot**2 * signal).
+      saturation: chroma multiplier about the luminance (linear light; 1 = unchanged).
+      contrast: strength 0..1 of an S-shaped tone curve on the sRGB values (0 = none).
       jpeg_quality: JPEG re-encoding quality 1-100; 0 = none.
       seed: seed of the noise.
       matched: photo statistics the ranges were centred on (``--match-photos``), else {}.
     """
+    auto_exposure: float = 0.0
     exposure: float = 0.0
     white_balance: RGB = (1.0, 1.0, 1.0)
     blur: float = 0.0
@@ -254,6 +259,8 @@ class SensorSpec:
     vignetting: float = 0.0
     shot_noise: float = 0.0
     read_noise: float = 0.0
+    saturation: float = 1.0
+    contrast: float = 0.0
     jpeg_quality: int = 0
     seed: int = 0
     matched: dict = dataclasses.field(default_factory=dict)

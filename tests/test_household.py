@@ -3,9 +3,9 @@
 Geometry and sampling tests are pure Python; the render tests share one module-scoped scene
 (one object of every class in a row, 64 px, Cycles at 2 spp and raster).
 """
+
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -16,11 +16,22 @@ from assets.meshes import MeshCache, read_parted_ply, read_render_ply
 from assets.prints import STYLES, print_file, print_image
 from scenes.geometry import asset_key, asset_mesh, object_mesh_world
 from scenes.randomizers import household_object, procedural_object, support_box
-from scenes.spec import (CameraSpec, HdriSpec, MaterialSpec, ObjectSpec, SceneSpec, WorldSpec,
-                         AssetSpec)
+from scenes.spec import CameraSpec, HdriSpec, MaterialSpec, SceneSpec, WorldSpec, AssetSpec
 
-PART_NAMES = {"body", "cap", "capsule", "label", "print", "liquid", "contents", "handle", "rim",
-              "lid"}
+PART_NAMES = {
+    "body",
+    "cap",
+    "capsule",
+    "label",
+    "print",
+    "liquid",
+    "contents",
+    "handle",
+    "rim",
+    "lid",
+    "top",
+    "fin",
+}
 
 
 @pytest.mark.parametrize("name", sorted(HOUSEHOLD_CLASSES))
@@ -45,9 +56,11 @@ def test_every_subtype_is_watertight_per_part_with_uvs(name):
 def test_shapes_follow_real_proportions():
     """A few anchors: a wine bottle ~30 cm, a mug 8-11 cm tall, a 330 ml can 6.4-6.8 cm wide."""
     rng = np.random.default_rng(1)
-    for category, subtype, low, high, axis in (("bottle", "wine", 0.29, 0.33, 2),
-                                               ("cup", "mug", 0.08, 0.112, 2),
-                                               ("can", "standard", 0.0635, 0.069, 0)):
+    for category, subtype, low, high, axis in (
+        ("bottle", "wine", 0.29, 0.33, 2),
+        ("cup", "mug", 0.08, 0.112, 2),
+        ("can", "standard", 0.0635, 0.069, 0),
+    ):
         params = HOUSEHOLD_CLASSES[category].subtype(subtype).sample_params(rng)
         size = asset_mesh(AssetSpec(kind="household", name=category, params=params)).extents
         assert low <= size[axis] <= high, (category, size)
@@ -56,8 +69,8 @@ def test_shapes_follow_real_proportions():
 def test_sampling_is_seeded_and_the_spec_round_trips():
     def objects(seed):
         rng = np.random.default_rng(seed)
-        return [household_object(rng, c, f"{c}_{i}") for i, c in
-                enumerate(household_class_names())]
+        return [household_object(rng, c, f"{c}_{i}") for i, c in enumerate(household_class_names())]
+
     first, again, other = (SceneSpec(objects=objects(s)).normalised() for s in (3, 3, 4))
     assert first.to_json() == again.to_json() and first.to_json() != other.to_json()
     assert SceneSpec.from_json(first.to_json()) == first
@@ -69,7 +82,9 @@ def test_sampling_is_seeded_and_the_spec_round_trips():
         mesh = asset_mesh(obj.asset)
         assert [p.name for p in obj.parts] == mesh.metadata["parts"]
     mug = first.object("mug_" + str(household_class_names().index("mug")))
-    assert mug.category == "mug" and mug.asset.name == "cup" and mug.asset.params["subtype"] == "mug"
+    assert (
+        mug.category == "mug" and mug.asset.name == "cup" and mug.asset.params["subtype"] == "mug"
+    )
 
 
 def test_procedural_object_household_library_samples_subtypes_and_materials():
@@ -78,8 +93,9 @@ def test_procedural_object_household_library_samples_subtypes_and_materials():
     subtypes = {b.asset.params["subtype"] for b in bottles}
     assert {"water", "soda", "wine", "flask"} <= subtypes
     transmissive = [p for b in bottles for p in b.parts if p.material.transmission > 0]
-    assert any(p.name == "liquid" for p in transmissive) and any(p.name == "body"
-                                                                  for p in transmissive)
+    assert any(p.name == "liquid" for p in transmissive) and any(
+        p.name == "body" for p in transmissive
+    )
     assert all(1.3 <= p.material.ior <= 1.6 for p in transmissive)
     prints = [p for b in bottles for p in b.parts if p.material.texture is not None]
     assert prints and all(p.material.texture.kind == "print" for p in prints)
@@ -119,8 +135,8 @@ def test_prints_are_seeded_images_of_the_requested_aspect(tmp_path):
         np.testing.assert_array_equal(image, print_image(style, 7, 3.0))
         assert not np.array_equal(image, print_image(style, 8, 3.0))
         assert image[..., :3].std() > 10  # not a flat colour
-    assert (print_image("label", 1, 2.0)[..., 3] == 255).all()      # labels cover the band
-    assert (print_image("mug", 1, 2.0)[..., 3] == 0).any()          # mug prints let glaze show
+    assert (print_image("label", 1, 2.0)[..., 3] == 255).all()  # labels cover the band
+    assert (print_image("mug", 1, 2.0)[..., 3] == 0).any()  # mug prints let glaze show
     first = print_file(tmp_path, "label", 3, 2.5)
     assert print_file(tmp_path, "label", 3, 2.5) == first and first.read_bytes()
 
@@ -137,37 +153,46 @@ def _row_spec() -> SceneSpec:
         if category == "bottle":  # a glass bottle with everything: cap, label, liquid
             while [p.name for p in obj.parts] != ["body", "cap", "label", "liquid"]:
                 obj = household_object(rng, category, f"{category}_{index}")
+        if category == "cup":  # a mug whose handle sticks out sideways (+X), seen in profile
+            while [p.name for p in obj.parts][:2] != ["body", "handle"]:
+                obj = household_object(rng, "mug", f"{category}_{index}")
+            obj.quaternion = (1.0, 0.0, 0.0, 0.0)
         obj.position = (x, 0.0, 0.0)
         obj.position = (x, 0.0, float(-object_mesh_world(obj).bounds[0, 2]))
         objects.append(obj)
         x += 0.11
     table = support_box("table", (2.0, 2.0), material=MaterialSpec(color=(0.4, 0.4, 0.4, 1.0)))
-    camera = CameraSpec(position=(0.0, -0.8, 0.3), look_at=(0.0, 0.0, 0.11), focal_length=35.0,
-                        sensor_width=36.0)
+    camera = CameraSpec(
+        position=(0.0, -0.8, 0.3), look_at=(0.0, 0.0, 0.11), focal_length=35.0, sensor_width=36.0
+    )
     world = WorldSpec(background="hdri", hdri=HdriSpec(name="interior", licence="CC0-1.0"))
-    return SceneSpec(recipe="household_test", resolution=(96, 64), camera=camera, world=world,
-                     objects=[table] + objects).normalised().validate()
+    return (
+        SceneSpec(
+            recipe="household_test",
+            resolution=(96, 64),
+            camera=camera,
+            world=world,
+            objects=[table] + objects,
+        )
+        .normalised()
+        .validate()
+    )
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     pytest.importorskip("bpy")
     import bpy  # noqa: F401  (renderer.blender needs it)
-    from renderer.blender import Blender
-    from renderer.blender.extras import apply_scene_extras
-    from renderer.raster import Raster
-    from renderer.spec_extras import apply_hdri
+    from renderer.backend import ViewSettings, open_view
     from scenes.build import build_kubric_scene
+
     scratch = tmp_path_factory.mktemp("household")
     spec = _row_spec()
     scene = build_kubric_scene(spec, scratch)
-    cycles_view = Blender(scene, scratch_dir=scratch, samples_per_pixel=2)
-    apply_scene_extras(cycles_view, scene)
+    cycles_view = open_view("cycles", scene, ViewSettings(samples_per_pixel=2, scratch_dir=scratch))
     slots = _blender_slots(scene, cycles_view)
     cycles = cycles_view.render_raw()
-    raster_view = Raster(scene)
-    apply_hdri(raster_view, scene)
-    raster = raster_view.render_raw()
+    raster = open_view("raster", scene).render_raw()
     return spec, scene, cycles, raster, slots
 
 
@@ -184,11 +209,18 @@ def _blender_slots(scene, view) -> dict:
         for slot in obj.material_slots:
             nodes = slot.material.node_tree.nodes
             bsdf = nodes["Principled BSDF"]
-            slots.append({"transmission": bsdf.inputs["Transmission Weight"].default_value,
-                          "coat": bsdf.inputs["Coat Weight"].default_value,
-                          "images": [n.image.filepath for n in nodes if n.type == "TEX_IMAGE"]})
-        facts[asset.metadata["spec_name"]] = {"slots": slots, "faces": np.bincount(indices),
-                                              "uv": obj.data.uv_layers.keys()}
+            slots.append(
+                {
+                    "transmission": bsdf.inputs["Transmission Weight"].default_value,
+                    "coat": bsdf.inputs["Coat Weight"].default_value,
+                    "images": [n.image.filepath for n in nodes if n.type == "TEX_IMAGE"],
+                }
+            )
+        facts[asset.metadata["spec_name"]] = {
+            "slots": slots,
+            "faces": np.bincount(indices),
+            "uv": obj.data.uv_layers.keys(),
+        }
     return facts
 
 
@@ -207,8 +239,11 @@ def test_blender_objects_have_one_slot_per_part(rendered):
 
 
 def _ids_by_name(scene) -> dict:
-    return {asset.metadata["spec_name"]: index for index, asset in enumerate(scene.assets, 1)
-            if asset.metadata.get("spec_name")}
+    return {
+        asset.metadata["spec_name"]: index
+        for index, asset in enumerate(scene.assets, 1)
+        if asset.metadata.get("spec_name")
+    }
 
 
 def test_each_multi_part_object_is_one_instance_on_both_backends(rendered):
@@ -219,6 +254,11 @@ def test_each_multi_part_object_is_one_instance_on_both_backends(rendered):
         assert seen == {ids[o.name] for o in spec.objects}  # no extra id for any part
         labelled = {i.instance_id for i in passes.instances if i.category}
         assert labelled == {ids[o.name] for o in spec.objects[1:]}
+        by_id = {i.instance_id: i for i in passes.instances}
+        for obj in spec.objects[1:]:  # labels name the parts, without this machine's paths
+            assert by_id[ids[obj.name]].metadata["parts"] == [
+                {"name": p.name, "material": p.material.name} for p in obj.parts
+            ]
 
 
 def test_mask_covers_every_visible_part(rendered):
@@ -240,14 +280,22 @@ def test_mask_covers_every_visible_part(rendered):
             towards = np.asarray(spec.camera.position) - centres
             centres = centres[np.einsum("ij,ij->i", world.face_normals[faces], towards) > 0]
             pixels = np.floor(_project(camera, centres)).astype(int)
-            depth = (camera.world_to_camera[:3, :3] @ centres.T).T[:, 2] + camera.world_to_camera[2, 3]
-            inside = ((pixels[:, 1] >= 1) & (pixels[:, 1] < camera.height - 1)
-                      & (pixels[:, 0] >= 1) & (pixels[:, 0] < camera.width - 1))
+            depth = (camera.world_to_camera[:3, :3] @ centres.T).T[:, 2] + camera.world_to_camera[
+                2, 3
+            ]
+            inside = (
+                (pixels[:, 1] >= 1)
+                & (pixels[:, 1] < camera.height - 1)
+                & (pixels[:, 0] >= 1)
+                & (pixels[:, 0] < camera.width - 1)
+            )
             assert inside.sum() >= 3, (obj.name, part.name)
             for passes in (cycles, raster):
-                ok = [np.any(passes.instance_ids[r - 1:r + 2, c - 1:c + 2] == ids[obj.name])
-                      or passes.depth[r, c] < z - 0.002
-                      for (c, r), z in zip(pixels[inside], depth[inside])]
+                ok = [
+                    np.any(passes.instance_ids[r - 1 : r + 2, c - 1 : c + 2] == ids[obj.name])
+                    or passes.depth[r, c] < z - 0.002
+                    for (c, r), z in zip(pixels[inside], depth[inside])
+                ]
                 assert np.mean(ok) >= 0.99, (obj.name, part.name, np.mean(ok))
 
 
@@ -268,7 +316,9 @@ def test_cycles_and_raster_ids_agree(rendered):
     height, width = same.shape
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
-            boundary |= padded[1 + dr:1 + dr + height, 1 + dc:1 + dc + width] != cycles.instance_ids
+            boundary |= (
+                padded[1 + dr : 1 + dr + height, 1 + dc : 1 + dc + width] != cycles.instance_ids
+            )
     assert not np.any(~same & ~boundary)
 
 
@@ -283,3 +333,65 @@ def test_colour_passes_show_the_materials(rendered):
             mask = passes.instance_ids == ids[obj.name]
             assert mask.sum() >= 20, obj.name
             assert rgb[mask].std(axis=0).max() > 3.0, obj.name
+
+
+def test_prints_from_the_users_image_folder(tmp_path):
+    """With an image folder, about half the prints are the user's images (any size, RGB or RGBA);
+    the raster backend bakes them over the part colour with 4-byte aligned rows."""
+    import cv2
+
+    from renderer.raster.textures import baked_print
+    from scenes.build import build_kubric_scene
+
+    folder = tmp_path / "prints"
+    folder.mkdir()
+    image = np.zeros((30, 61, 3), np.uint8)
+    image[:, :30] = (0, 0, 255)  # BGR: left half red
+    cv2.imwrite(str(folder / "red_left.png"), image)
+    rng = np.random.default_rng(4)
+    objects = [
+        household_object(rng, "can", f"can_{i}", image_folder=str(folder)) for i in range(12)
+    ]
+    images = [o.parts[1].material.texture.image for o in objects]
+    assert 2 <= sum(i is not None for i in images) <= 10
+    user = next(o for o in objects if o.parts[1].material.texture.image)
+    scene = build_kubric_scene(SceneSpec(objects=[user]).normalised(), tmp_path / "scratch")
+    texture = scene.assets[0].metadata["parts"][1]["material"]["texture"]
+    assert texture["kind"] == "print" and texture["image"] == str(
+        (folder / "red_left.png").resolve()
+    )
+    baked = baked_print((0.0, 0.0, 1.0, 1.0), texture)
+    assert baked.shape[1] % 4 == 0 and baked.shape[0] == 30
+    assert baked[15, 5, 0] == 255 and baked[15, 5, 2] == 0  # red where the image is red
+    assert baked[15, -5, 0] == 0  # black where the image is black (opaque RGB image)
+
+
+def test_raster_frames_are_the_same_bytes_from_fresh_caches(tmp_path):
+    """Same spec, two empty scratch folders (meshes and prints generated twice): same pixels."""
+    pytest.importorskip("pyrender")
+    from renderer.backend import open_view
+    from scenes.build import build_kubric_scene
+
+    spec = _row_spec()
+    frames = [
+        open_view("raster", build_kubric_scene(spec, tmp_path / name)).render_raw()
+        for name in ("a", "b")
+    ]
+    assert frames[0].rgba.tobytes() == frames[1].rgba.tobytes()
+    assert frames[0].instance_ids.tobytes() == frames[1].instance_ids.tobytes()
+    prints = sorted(p.name for p in (tmp_path / "a" / "meshes").glob("print_*.png"))
+    assert prints == sorted(p.name for p in (tmp_path / "b" / "meshes").glob("print_*.png"))
+    for name in prints:
+        assert (tmp_path / "a" / "meshes" / name).read_bytes() == (
+            tmp_path / "b" / "meshes" / name
+        ).read_bytes()
+
+
+def test_parts_that_do_not_match_the_asset_are_refused(tmp_path):
+    from scenes.build import build_kubric_scene
+    from scenes.errors import SpecError
+
+    obj = household_object(np.random.default_rng(0), "bottle", "bottle")
+    obj.parts = obj.parts[:-1]
+    with pytest.raises(SpecError, match=r"parts \[.*\] do not match the asset's parts"):
+        build_kubric_scene(SceneSpec(objects=[obj]), tmp_path)

@@ -25,7 +25,7 @@ from scenes.photo_fit import blur_sigma, fit_photos, jpeg_quality, noise_sigma
 from scenes.spec import SensorSpec
 
 SIZE = 48
-FRAMES = 8
+FRAMES = 6
 SIZE_TOLERANCE = 0.02  # relative: the solver stops at 1e-4; labels project the same vertices
 
 
@@ -143,6 +143,7 @@ def test_sensor_is_seeded():
     sensor = SensorSpec(blur=0.01, defocus=0.02, motion=0.03, chromatic_aberration=0.01,
                         vignetting=0.3, shot_noise=0.02, read_noise=0.005, jpeg_quality=80,
                         seed=7)
+    assert np.array_equal(apply_sensor(image, SensorSpec()), image)  # no effect: same bytes
     assert np.array_equal(apply_sensor(image, sensor), apply_sensor(image, sensor))
     other = apply_sensor(image, dataclasses.replace(sensor, seed=8))
     assert not np.array_equal(apply_sensor(image, sensor), other)
@@ -164,6 +165,23 @@ def test_sensor_noise_exposure_and_vignetting_follow_the_model():
     assert brighter.mean() == pytest.approx(2 * signal, rel=0.02)
     vignetted = srgb_to_linear(apply_sensor(grey, SensorSpec(vignetting=0.4)) / 255.0)
     assert vignetted[0, 0].mean() / vignetted[64, 64].mean() == pytest.approx(0.6, abs=0.03)
+
+
+def test_sensor_auto_exposure_contrast_and_saturation():
+    """Auto exposure meters the image to its key; the tone curve keeps black and white and
+    spreads the mid-tones; saturation scales chroma about the luminance."""
+    rng = np.random.default_rng(3)
+    image = (rng.uniform(0.5, 0.9, (64, 64, 3)) * 255).astype(np.uint8)  # a bright render
+    metered = apply_sensor(image, SensorSpec(auto_exposure=0.4)) / 255.0
+    luma = metered @ np.array([0.2126, 0.7152, 0.0722])
+    assert luma.mean() == pytest.approx(0.4, abs=0.01)
+    ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    curved = apply_sensor(ramp, SensorSpec(contrast=0.5))[0, :, 0].astype(int)
+    assert curved[0] == 0 and curved[255] == 255 and curved[128] == 128
+    assert curved[64] < 64 and curved[192] > 192 and np.all(np.diff(curved) >= 0)
+    vivid = apply_sensor(image, SensorSpec(saturation=1.5)).astype(float)
+    assert (vivid.max(axis=2) - vivid.min(axis=2)).mean() > \
+        (image.max(axis=2).astype(float) - image.min(axis=2)).mean() * 1.2
 
 
 def test_photo_fit_recovers_known_noise_blur_and_jpeg(tmp_path):
@@ -209,6 +227,22 @@ def test_household_classes_are_selectable():
     assert all(obj.category is None for obj in clutter)
     with pytest.raises(ParameterError, match="unknown class.*glass; household classes: bottle"):
         sample_spec("household", 5, {"objects.classes": "bottle,glass"})
+
+
+def test_household_context_and_its_ablation():
+    """Context on: surfaces of real materials, a wall in most scenes, indoor-weighted maps,
+    household clutter of the classes not asked for. Off: a plain slab, no wall."""
+    on = [sample_spec("household", seed, {"objects.classes": "bottle,cup", "distractors.max": 6})
+          for seed in range(8)]
+    surfaces = {spec.object("table").material.name.split(":")[1] for spec in on}
+    assert surfaces <= {"wood", "stone", "laminate", "tiles", "cloth"} and len(surfaces) >= 3
+    assert sum(any(obj.name == "wall" for obj in spec.objects) for spec in on) >= 4
+    clutter = [obj for spec in on for obj in spec.objects if obj.role == "distractor"]
+    assert {obj.asset.name for obj in clutter if obj.asset.kind == "household"} & \
+        {"can", "bowl", "carton", "jar"}
+    off = [sample_spec("household", seed, {"context.enabled": False}) for seed in range(4)]
+    assert not any(obj.name == "wall" for spec in off for obj in spec.objects)
+    assert all(spec.object("table").material.name == "table" for spec in off)
 
 
 def test_household_renders_on_cycles(tmp_path):

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from renderer.batch.config import BatchConfig, frame_name, frame_seed, recipe_sha256
+from renderer.batch.config import (IDENTITY_KEY, BatchConfig, frame_name, frame_seed,
+                                   recipe_overrides, recipe_sha256, spec_resolution)
 from scenes.extras import scene_extras
 
 logger = logging.getLogger(__name__)
@@ -88,13 +89,17 @@ class RenderSession:
         self.recipe = load_recipe(config.recipe)
         self.versions = versions(config.engine)
         self.recipe_sha256 = recipe_sha256(config.recipe)
+        self.identity = config.identity()
+        self.overrides = recipe_overrides(self.recipe, config)
+        self.resolution = spec_resolution(self.recipe, config)
         self.views_made = 0
+        self._image_hashes: dict[tuple, str] = {}
 
     def sample(self, index: int):
-        """The (unsettled) spec of frame ``index``, with the batch's resolution override."""
-        spec = self.recipe.sample(frame_seed(self.config.seed, index), self.config.overrides_dict)
-        if self.config.resolution:
-            spec = dataclasses.replace(spec, resolution=tuple(self.config.resolution))
+        """The (unsettled) spec of frame ``index``, with the batch's resolution."""
+        spec = self.recipe.sample(frame_seed(self.config.seed, index), self.overrides)
+        if self.resolution:
+            spec = dataclasses.replace(spec, resolution=self.resolution)
         return spec
 
     def prepare(self, index: int) -> Prepared:
@@ -112,25 +117,21 @@ class RenderSession:
     def render_passes(self, prepared: Prepared) -> "Rendered":
         """The backend's part of a frame (Blender state: call it from the thread that owns it)."""
         started = time.perf_counter()
-        raw = self.render_raw(prepared)
+        raw = self.make_view(prepared.scene).render_raw()
         raw.render_info.pop("timings", None)  # keeps label files identical between runs
         return Rendered(prepared, raw, time.perf_counter() - started, time.time())
 
-    def render_raw(self, prepared: Prepared):
-        """The backend's raw passes of a prepared frame, with the spec's camera/sensor model
-        applied to the colour image (labels untouched; :mod:`renderer.sensor`)."""
-        from renderer.sensor import apply_to_passes  # pylint: disable=import-outside-toplevel
-        raw = self.make_view(prepared.scene).render_raw()
-        apply_to_passes(raw, prepared.spec.sensor)
-        return raw
-
     def write(self, rendered: "Rendered") -> FrameResult:
-        """Derive the labels and write the frame's files, then its manifest line. Touches no
-        backend state, so a worker runs it in a thread while the next frame renders."""
+        """Apply the spec's camera/sensor model to the colour image (:mod:`renderer.sensor`;
+        labels untouched), derive the labels and write the frame's files, then its manifest
+        line. Touches no backend state, so a worker runs it in a thread while the next frame
+        renders."""
         from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
         from labels.native import write_frame  # pylint: disable=import-outside-toplevel
+        from renderer.sensor import apply_to_passes  # pylint: disable=import-outside-toplevel
         started = time.perf_counter()
         prepared, raw = rendered.prepared, rendered.raw
+        apply_to_passes(raw, prepared.spec.sensor)
         name = frame_name(prepared.index)
         spec_file = f"{SPECS_DIR}/{name}.json"
         spec_bytes = write_json_atomic(self.out / spec_file, prepared.spec.to_dict(), indent=1)
@@ -168,5 +169,20 @@ class RenderSession:
                 "versions": self.versions,
                 "assets": scene_extras(prepared.scene)["assets"],
                 "sensor": (dataclasses.asdict(prepared.spec.sensor) if prepared.spec.sensor
-                           else None)}
+                           else None),
+                "input_images": self._input_images(prepared.spec), IDENTITY_KEY: self.identity}
+
+    def _input_images(self, spec) -> dict[str, str]:
+        """sha256 of every image file the spec uses (cached per file version), so ``validate``
+        can tell an image that was broken at render time from one changed since."""
+        from fileio.digest import sha256_file  # pylint: disable=import-outside-toplevel
+        from labels.validate import spec_image_paths  # pylint: disable=import-outside-toplevel
+        hashes = {}
+        for path in spec_image_paths(spec.to_dict()):
+            stat = os.stat(path)
+            key = (path, stat.st_size, stat.st_mtime_ns)
+            if key not in self._image_hashes:
+                self._image_hashes[key] = sha256_file(path)
+            hashes[path] = self._image_hashes[key]
+        return hashes
 

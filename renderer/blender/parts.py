@@ -5,6 +5,7 @@ the object's id in the label pass) with one material slot per part: slot 0 holds
 material (bound to its traits like any object's), slot i > 0 a material built here from part i's
 description; each face's material index is its part index (renderer/blender/objects.py).
 """
+
 from __future__ import annotations
 
 import bpy

@@ -4,7 +4,8 @@ Mapping, each an approximation of Cycles:
 
 * Principled BSDF colour/metallic/roughness/emission -> MetallicRoughnessMaterial (linear colour,
   double sided); specular and IOR are ignored; transmission t > 0 becomes alpha blending with
-  opacity 1 - 0.75 t (a see-through tint, no refraction); spec textures as in textures.py.
+  opacity 1 - 0.85 t sqrt(luminance of the colour) (clear glass
+  lets most light through, dark tinted glass little; no refraction); spec textures as in textures.py.
   FlatMaterial -> emissive colour only (``holdout``: the view makes its pixels transparent).
   No material (UndefinedMaterial): Blender's default grey (0.8, roughness 0.5).
 * Sun strength S (W/m^2) -> DirectionalLight intensity S; point/spot power P (W) ->
@@ -31,7 +32,7 @@ BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
 BLENDER_DEFAULT_ROUGHNESS = 0.5
 DISPLAY_GAMMA = 2.2  # pyrender's mesh.frag encodes with pow(1 / 2.2)
 MAX_CONE = math.radians(89.0)
-TRANSMISSION_CLARITY = 0.75  # opacity of a fully transmissive surface: 1 - 0.75
+TRANSMISSION_CLARITY = 0.85  # opacity of a fully transmissive surface: 1 - 0.85
 
 ValueAt = Callable[[kb.Asset, str], Any]  # (asset, trait name) -> value at the rendered frame
 
@@ -106,7 +107,8 @@ def pyrender_material(pyrender, state: MaterialState, base_colour_texture=None):
             colour = (1.0, 1.0, 1.0, colour[3])
         blend = {}
         if state.transmission > 0:
-            opacity = 1.0 - TRANSMISSION_CLARITY * min(state.transmission, 1.0)
+            luminance = float(np.dot(np.clip(colour[:3], 0.0, 1.0), (0.2126, 0.7152, 0.0722)))
+            opacity = 1.0 - TRANSMISSION_CLARITY * min(state.transmission, 1.0) * luminance ** 0.5
             colour = (*colour[:3], colour[3] * opacity)
             blend = {"alphaMode": "BLEND"}
         return pyrender.MetallicRoughnessMaterial(

@@ -31,7 +31,8 @@ from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
 from renderer.raster import environment, geometry, label_pass, platform, shading, textures
 from renderer.raster import parts as part_meshes
-from renderer.kubric_layers import KUBRIC_LAYERS, category_of, check_layer_names, kubric_layer
+from renderer.kubric_layers import (KUBRIC_LAYERS, category_of, check_layer_names,
+                                    instance_metadata, kubric_layer)
 from scenes.geometry import pose_matrix
 
 SHADER_DIR = Path(__file__).parent / "shaders"
@@ -336,8 +337,7 @@ class Raster(View):
         return InstanceGeometry(instance_id=instance_id, uid=asset.uid,
                                 category=category_of(asset), vertices_world=world_vertices,
                                 faces=np.asarray(faces), object_to_world=object_to_world,
-                                metadata={k: v for k, v in asset.metadata.items()
-                                          if k != "category"})
+                                metadata=instance_metadata(asset))
 
     # ------------------------------------------------------------------ meshes and materials
     def _label_mesh(self, mesh: geometry.ObjectMesh):

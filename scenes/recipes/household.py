@@ -56,7 +56,7 @@ PARAMS = {
                                      help="chance per axis that the border cuts the target"),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
-    "context.enabled": Param(True, help="room context (surfaces, walls, shelves, indoor maps)"),
+    "context.enabled": Param(True, help="room context (surfaces, walls, clutter, indoor maps)"),
     "background.folder": Param("", help="folder of real photos shown behind the scene"),
     "hdri.folder": Param("", help="folder of .exr/.hdr maps (default: Blender's bundled)"),
     "textures.folder": Param("", help="folder of images for prints and surfaces"),
@@ -100,27 +100,12 @@ def household(rng, params) -> SceneSpec:
     """Household objects on real-looking surfaces, framed to a size, through a camera model."""
     classes = chosen_classes(params["objects.classes"])
     textures = params["textures.folder"] or None
-    context = params["context.enabled"]
+    context, library = params["context.enabled"], params["objects.library"]
     count = int(RandInt(1, params["objects.count"]).sample(rng))
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
-    library = params["objects.library"]
     objects = [everyday_object(rng, c, f"{c}_{i}", library, textures)
                for i, c in enumerate(categories)]
-    clutter_classes = [c for c in household_class_names()
-                       if c not in classes and not (c == "mug" and "cup" in classes)
-                       and not (c == "cup" and "mug" in classes)]
-    distractors = []
-    for i in range(int(RandInt(0, params["distractors.max"]).sample(rng))):
-        everyday = clutter_classes and context and rng.uniform() < 0.6
-        if everyday:
-            category = str(Choice(tuple(clutter_classes)).sample(rng))
-            distractors.append(everyday_object(rng, category, f"clutter_{i}", library, textures,
-                                               role="distractor"))
-        else:
-            distractors.append(procedural_object(
-                rng, str(Choice(ODD_SHAPES).sample(rng)), f"clutter_{i}", role="distractor",
-                scale=Uniform(0.4, 0.9),
-                material=random_material(rng, texture_probability=0.6, image_folder=textures)))
+    distractors = _clutter(rng, classes, params["distractors.max"], library, textures, context)
     placed = scatter(rng, objects, (-0.2, 0.2, -0.15, 0.15), support_height=TABLE_TOP)
     placed += scatter(rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP)
     view_azimuth = float(rng.uniform(0, 2 * math.pi))
@@ -134,16 +119,7 @@ def household(rng, params) -> SceneSpec:
                            focal_length=Uniform(24.0, 55.0), exposure=Uniform(-0.3, 0.3))
     labelled = [obj for obj in placed if obj.labelled]
     if params["framing.enabled"] and labelled:
-        low, high = parse_size_range(params["objects.pixel_size"])
-        target = labelled[int(rng.integers(len(labelled)))].name
-        steep = rng.uniform() < 0.35
-        elevation = Uniform(math.radians(45), math.radians(80)) if steep else \
-            Uniform(math.radians(5), math.radians(45))
-        camera.framing = random_framing(rng, target, size=LogUniform(low, high),
-                                        requested=(low, high), azimuth=view_azimuth,
-                                        elevation=elevation,
-                                        focal_ratio=camera.focal_length / camera.sensor_width,
-                                        cut_probability=params["objects.cut_probability"])
+        camera.framing = _framing(rng, params, labelled, camera, view_azimuth)
     sensor = sensor_for(rng, params["sensor.enabled"], params["sensor.match_photos"] or None,
                         scale=params.resolution)
     return SceneSpec(resolution=(params.resolution, params.resolution), camera=camera,
@@ -152,10 +128,43 @@ def household(rng, params) -> SceneSpec:
                                          support_height=TABLE_TOP))
 
 
+def _clutter(rng, classes: list[str], most: int, library: str, textures: str | None,
+             context: bool) -> list:
+    """0..``most`` unlabelled distractors: with context, 60 % are household objects of the
+    classes not asked for (a can next to the bottles), the rest odd shapes."""
+    others = [c for c in household_class_names() if c not in classes
+              and not (c == "mug" and "cup" in classes) and not (c == "cup" and "mug" in classes)]
+    clutter = []
+    for i in range(int(RandInt(0, most).sample(rng))):
+        if others and context and rng.uniform() < 0.6:
+            category = str(Choice(tuple(others)).sample(rng))
+            clutter.append(everyday_object(rng, category, f"clutter_{i}", library, textures,
+                                           role="distractor"))
+        else:
+            clutter.append(procedural_object(
+                rng, str(Choice(ODD_SHAPES).sample(rng)), f"clutter_{i}", role="distractor",
+                scale=Uniform(0.4, 0.9),
+                material=random_material(rng, texture_probability=0.6, image_folder=textures)))
+    return clutter
+
+
+def _framing(rng, params, labelled: list, camera, view_azimuth: float):
+    """Frame one labelled object at ``objects.pixel_size``; a third of the views steep."""
+    low, high = parse_size_range(params["objects.pixel_size"])
+    target = labelled[int(rng.integers(len(labelled)))].name
+    steep = rng.uniform() < 0.35
+    elevation = (Uniform(math.radians(45), math.radians(80)) if steep
+                 else Uniform(math.radians(5), math.radians(45)))
+    return random_framing(rng, target, size=LogUniform(low, high), requested=(low, high),
+                          azimuth=view_azimuth, elevation=elevation,
+                          focal_ratio=camera.focal_length / camera.sensor_width,
+                          cut_probability=params["objects.cut_probability"])
+
+
 def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float) -> list:
-    """The table, and with context a table/counter/shelf surface and, most of the time, a wall
-    behind the objects as the camera (at ``view_azimuth``) sees them: close behind for a
-    counter or shelf, further for a table."""
+    """The support, and with context a table/counter of a real surface material and, most of
+    the time, a wall behind the objects as the camera (at ``view_azimuth``) sees them: close
+    behind (a counter against the wall) or further away (a table in a room)."""
     if not context:
         return [support_box("table", (1.6, 1.2), top=TABLE_TOP, thickness=0.05,
                             material=random_material(rng, texture_probability=0.7,
