@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from labels.report import build_report
 from renderer.batch import BatchConfig, run_batch
 from scenes import sample_spec
 from scenes.errors import RecipeError
@@ -95,3 +96,8 @@ def test_group_framing_drops_members_physics_removed():
     assert solved.camera.framing.solved
     assert solved.camera.framing.group == spec.camera.framing.group[1:]
     assert solved.camera.framing.target == spec.camera.framing.group[1]
+
+
+def test_report_compares_the_union_size_of_group_frames(group_batch, tmp_path):
+    result = build_report(group_batch, tmp_path / "report.html")
+    assert "100% inside the requested range" in result.summary_text
