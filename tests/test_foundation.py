@@ -42,7 +42,7 @@ def test_demo_command_writes_and_lists_its_files(tmp_path):
     hello, batch = out / "hello", out / "tabletop"
     for name in ("rgba.png", "segmentation.png", "instance_ids.png", "depth.npz", "scene.blend"):
         assert (hello / name).is_file() and str(hello / name) in done.stdout, name
-    for name in ("images", "labels", "manifest.jsonl", "coco.json"):
+    for name in ("data", "labels", "manifest.jsonl", "coco.json"):
         assert (batch / name).exists() and str(batch / name) in done.stdout, name
     depth = np.load(hello / "depth.npz")["depth"]
     assert depth.dtype == np.float32 and depth.shape == (32, 48)

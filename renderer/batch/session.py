@@ -89,6 +89,7 @@ class RenderSession:
         self.versions = versions(config.engine)
         self.recipe_sha256 = recipe_sha256(config.recipe)
         self.views_made = 0
+        self._category_ids = None
 
     def sample(self, index: int):
         """The (unsettled) spec of frame ``index``, with the batch's resolution override."""
@@ -127,11 +128,22 @@ class RenderSession:
         spec_file = f"{SPECS_DIR}/{name}.json"
         spec_bytes = write_json_atomic(self.out / spec_file, prepared.spec.to_dict(), indent=1)
         provenance = self._provenance(prepared, raw, spec_file, spec_bytes)
-        record = write_frame(self.out, name, raw, provenance)
+        record = write_frame(self.out, name, raw, provenance, category_ids=self.category_ids(raw))
         seconds = prepared.seconds + rendered.seconds + time.perf_counter() - started
         return FrameResult(index=prepared.index, name=name, instances=record["instances"],
                            seconds=seconds, rss_bytes=resident_bytes(),
                            rendered_at=rendered.rendered_at)
+
+    def category_ids(self, raw) -> dict[str, int]:
+        """The batch's category table (see :mod:`renderer.batch.categories`), extended for this
+        frame only if its passes hold a class no spec announced."""
+        from renderer.batch.categories import batch_categories  # pylint: disable=import-outside-toplevel
+        if self._category_ids is None:
+            self._category_ids = batch_categories(self.config) or {}
+        table = dict(self._category_ids)
+        for name in sorted({item.category for item in raw.instances if item.category} - set(table)):
+            table[name] = len(table) + 1
+        return table
 
     def render(self, index: int) -> FrameResult:
         """Prepare, render and write frame ``index``."""

@@ -42,7 +42,7 @@ def _render_batch(args: argparse.Namespace, out: Path, resolution: tuple[int, in
                          device=args.device)
     summary = run_batch(config, RichReporter("tabletop batch"))
     print(f"Batch of {summary.requested} tabletop frames in {out}:")
-    for label, path in (("images", out / "images"), ("labels", out / "labels"),
+    for label, path in (("images", out / "data"), ("labels", out / "labels"),
                         ("specs", out / "specs"), ("manifest", out / "manifest.jsonl"),
                         ("COCO", summary.coco)):
         print(f"  {label:<13} {path}")

@@ -13,7 +13,7 @@ HELP = "domain-gap score between two image folders (classifier accuracy, 0.5 = i
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("synthetic", metavar="SYNTH_DIR", help="dataset folder (its images/ is used) or image folder")
+    parser.add_argument("synthetic", metavar="SYNTH_DIR", help="dataset folder (its data/ images are used) or image folder")
     parser.add_argument("real", metavar="REAL_DIR", help="folder of real photos (or a dataset folder)")
     parser.add_argument("--size", type=int, default=128, help="images are resized to this square size (default 128)")
     parser.add_argument("--limit", type=int, default=1000, help="use at most this many images per set")

@@ -13,7 +13,7 @@ HELP = "refine a rendered dataset's images toward real photos with a trained ref
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", metavar="DATASET", help="native dataset folder (images/, labels/, manifest.jsonl)")
+    parser.add_argument("dataset", metavar="DATASET", help="native dataset folder (data/, labels/, manifest.jsonl)")
     parser.add_argument("--model", required=True, help="model file from `synthscene refiner train`")
     parser.add_argument("--strength", type=float, required=True,
                         help="SDEdit strength in [0, 1]: 0 keeps the render, 1 redraws from noise (try 0.2-0.4)")
