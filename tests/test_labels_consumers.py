@@ -106,8 +106,9 @@ def test_coco_json_is_identical_for_0_and_2_workers_and_ids_follow_frames(batche
         (index + 1, f"{index:06d}") for index in range(4)]
 
 
-def test_frame_json_category_ids_equal_coco_ids(batches):
-    batch = batches[0]
+@pytest.mark.parametrize("which", [0, 1])
+def test_frame_json_category_ids_equal_coco_ids(batches, which):
+    batch = batches[which]
     coco = json.loads((batch / "coco.json").read_text())
     coco_ids = {item["name"]: item["id"] for item in coco["categories"]}
     listed = json.loads((batch / "categories.json").read_text())["categories"]

@@ -6,15 +6,15 @@ Frame label JSON, ``coco.json``, YOLO and the torch dataset then agree on every 
 specs gives exactly the classes the frames will hold) in sorted order; a later run over more
 frames appends the names it finds new (sorted), so ids already written never change.
 
-The specs are sampled in a separate process, so a recipe that crashes on one frame costs only
+The specs are sampled in a separate Python process (workers are daemons: no multiprocessing), so a recipe that crashes on one frame costs only
 that frame: if the sampler dies, frames fall back to per-frame tables (logged).
 """
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import logging
-import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -31,15 +31,15 @@ def batch_categories(config) -> Optional[dict[str, int]]:
     listed, sampled = _read(path)
     count = max([config.count] + [index + 1 for index in (config.frames or ())])
     if sampled < count:
-        try:
-            with concurrent.futures.ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                names = pool.submit(sampled_categories, config.recipe, config.seed,
-                                    config.overrides_dict, count).result()
-        except Exception as error:  # a crashing or failing recipe: its frames report it
-            logger.warning("could not sample the batch's categories (%s); frames use their "
-                           "own category tables", error)
+        request = json.dumps([str(config.recipe), int(config.seed), config.overrides_dict, count])
+        done = subprocess.run([sys.executable, "-m", __name__, request], capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:  # a crashing or failing recipe: its frames report it
+            logger.warning("could not sample the batch's categories (exit %s: %s); frames use "
+                           "their own category tables", done.returncode,
+                           done.stderr.strip()[-300:])
             return None
+        names = json.loads(done.stdout.strip().splitlines()[-1])
         listed = listed + sorted(set(names) - set(listed))
         write_json_atomic(path, {"categories": listed, "frames_sampled": count}, indent=1)
     return {name: index + 1 for index, name in enumerate(listed)}
@@ -68,3 +68,7 @@ def _read(path: Path) -> tuple[list[str], int]:
         return list(data["categories"]), int(data.get("frames_sampled", 0))
     except (OSError, ValueError, KeyError, TypeError):
         return [], 0
+
+
+if __name__ == "__main__":
+    print(json.dumps(sampled_categories(*json.loads(sys.argv[1]))))
