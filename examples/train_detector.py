@@ -324,6 +324,11 @@ def as_coco_detections(predictions: list[dict], image_ids: list[int],
     return detections
 
 
+def image_root(coco_file: Path) -> Path:
+    """Where a COCO file's ``file_name`` entries start: ``data/`` beside it if present."""
+    return coco_file.parent / "data" if (coco_file.parent / "data").is_dir() else coco_file.parent
+
+
 def evaluate_real(model: nn.Module, coco_file: Path, image_folder: Path, class_names: list[str],
                   input_size: tuple[int, int], device: torch.device) -> dict:
     """AP on a real COCO set: images resized to the training size, categories matched by name."""
@@ -385,7 +390,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     }
     if args.real_coco:
         real_coco = Path(args.real_coco)
-        metrics["real"] = evaluate_real(model, real_coco, Path(args.real_images or real_coco.parent),
+        metrics["real"] = evaluate_real(model, real_coco, Path(args.real_images or image_root(real_coco)),
                                         dataset.class_names, (int(width), int(height)), device)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     print(json.dumps(metrics, indent=1))
@@ -411,7 +416,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even with a GPU")
     parser.add_argument("--real-coco", metavar="JSON", help="real COCO annotations to evaluate on")
     parser.add_argument("--real-images", metavar="DIR",
-                        help="folder the real COCO file names are relative to (default: its folder)")
+                        help="folder the real COCO file names are relative to (default: data/ "
+                             "next to the JSON if there is one, as FiftyOne and synthscene "
+                             "write it, else the JSON's folder)")
     parser.add_argument("--out", metavar="JSON", help="write the metrics here")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.batch_size < 1 or not 0 < args.val_fraction < 1:
