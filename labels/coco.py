@@ -59,8 +59,10 @@ def write_coco(datasets: Sequence[PathLike], out_path: PathLike, *, polygons: bo
     Args:
       datasets: batch folders (shards); image and annotation ids run across all of them.
       out_path: the JSON to write, e.g. ``DIR/coco.json``.
-      polygons: polygon segmentations instead of RLE (see module docstring).
-      category_order: explicit category list (ids = position + 1); default sorted names.
+      polygons: polygon segmentations instead of RLE (see module docstring); the summary's
+        ``polygons`` report says what they lose.
+      category_order: explicit category list (ids = position + 1); default: the ids the frames
+        were written with (:func:`labels.sources.collect_categories`).
       verify: check each frame's files against the manifest checksums first.
     """
     datasets = check_datasets(datasets)
