@@ -98,6 +98,25 @@ def test_fiftyone_coco_importer_reads_the_batch_folder_with_its_defaults(batches
             assert np.array_equal(detection.mask.astype(bool), exact)
 
 
+def test_fiftyone_dataset_from_dir_with_its_defaults(batches):
+    """The one-liner itself; needs FiftyOne's MongoDB (skipped where it cannot start)."""
+    fo = pytest.importorskip("fiftyone", reason="fiftyone is not installed")
+    try:
+        dataset = fo.Dataset.from_dir(dataset_dir=str(batches[0]),
+                                      dataset_type=fo.types.COCODetectionDataset,
+                                      label_types=["detections", "segmentations"])
+    except Exception as error:  # FiftyOneConfigError / pymongo errors: no database here
+        if "mongo" not in f"{type(error).__name__} {error}".lower():
+            raise
+        pytest.skip(f"FiftyOne's database cannot start here: {str(error).splitlines()[0]}")
+    try:
+        coco = json.loads((batches[0] / "coco.json").read_text())
+        assert len(dataset) == len(coco["images"])
+        assert sum(len(s["segmentations"].detections) for s in dataset) == len(coco["annotations"])
+    finally:
+        dataset.delete()
+
+
 def test_coco_json_is_identical_for_0_and_2_workers_and_ids_follow_frames(batches):
     first, second = batches
     assert (first / "coco.json").read_bytes() == (second / "coco.json").read_bytes()
