@@ -28,7 +28,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: install
 	$(BIN)/synthscene demo --out $(DEMO_OUT)
 
+# lint (ruff: pyflakes + pycodestyle errors), formatting, then the suite (which includes the
+# import-layer contract, tests/test_import_layers.py)
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 test-slow: install

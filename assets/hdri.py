@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Optional
 
 from assets.errors import AssetError
+from assets.formats import HDRI_EXTENSIONS
 
-HDRI_SUFFIXES = (".exr", ".hdr")
 BLENDER_LICENCE = "CC0-1.0"
 BLENDER_SOURCE = "Blender bundled studio lights (Greg Zaal, Poly Haven)"
 
@@ -57,7 +57,7 @@ def folder_hdris(folder: str | Path, licence: str = "user supplied (licence not 
     folder = Path(folder)
     if not folder.is_dir():
         raise AssetError(f"HDRI folder {folder} does not exist; pass a folder of .exr/.hdr files.")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in HDRI_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in HDRI_EXTENSIONS)
     if not files:
         raise AssetError(f"HDRI folder {folder} holds no .exr or .hdr files; add some or use "
                          "the bundled Blender maps (leave the folder unset).")
@@ -92,7 +92,7 @@ def resolve_hdri(name: str, source: str = "blender", folder: Optional[str] = Non
             known = ", ".join(h.name for h in blender_hdris())
             raise AssetError(f"HDRI {name!r} is not one of Blender's bundled maps ({known}).")
     else:
-        candidates = [Path(folder or ".") / f"{name}{suffix}" for suffix in HDRI_SUFFIXES]
+        candidates = [Path(folder or ".") / f"{name}{suffix}" for suffix in HDRI_EXTENSIONS]
         path = next((p for p in candidates if p.exists()), candidates[0])
     check_hdri_readable(path)
     return path.resolve()

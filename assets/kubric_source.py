@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Optional
 
 from assets.errors import AssetError
-from assets.meshes import UNKNOWN_LICENCE, MeshAsset, file_sha256
+from assets.meshes import UNKNOWN_LICENCE, MeshAsset
+from fileio.digest import sha256_file
 
 ASSET_DIR = "{asset_dir}/"
 
@@ -80,7 +81,7 @@ def unpack_asset(archive: Path, asset_id: str, cache: Path) -> Path:
     if not archive.is_file():
         raise AssetError(f"Kubric asset {asset_id!r}: archive {archive} does not exist; put "
                          f"{archive.name} in the source's data_dir.")
-    folder = cache / f"{asset_id}-{file_sha256(archive)[:16]}"
+    folder = cache / f"{asset_id}-{sha256_file(archive)[:16]}"
     if folder.is_dir():
         return folder
     cache.mkdir(parents=True, exist_ok=True)

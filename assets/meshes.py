@@ -27,11 +27,11 @@ Concave shapes (mug, bowl, torus) therefore collide as their convex hull: nothin
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -39,9 +39,12 @@ import numpy as np
 import trimesh
 
 from assets.errors import AssetError
+from assets.formats import MESH_EXTENSIONS
 from assets.procedural import centre_on_bounds
+from fileio.atomic import write_bytes_atomic
 
-MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl")
+# the mesh cache is rebuilt from its key on a miss, so its files skip the fsync
+write_cache_file = functools.partial(write_bytes_atomic, durable=False)
 UNKNOWN_LICENCE = "user supplied (licence not stated)"
 
 
@@ -65,7 +68,7 @@ def scan_mesh_folder(folder: str | Path) -> list[MeshAsset]:
     manifest = _read_manifest(folder)
     entries = manifest.get("files", {})
     found = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MESH_SUFFIXES):
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MESH_EXTENSIONS):
         relative = path.relative_to(folder).as_posix()
         entry = entries.get(relative, {})
         default_category = path.relative_to(folder).parts[0] if len(
@@ -80,7 +83,7 @@ def scan_mesh_folder(folder: str | Path) -> list[MeshAsset]:
             units_to_metres=float(entry.get("units_to_metres",
                                             manifest.get("units_to_metres", 1.0)))))
     if not found:
-        raise AssetError(f"mesh folder {folder} holds no meshes ({', '.join(MESH_SUFFIXES)}); "
+        raise AssetError(f"mesh folder {folder} holds no meshes ({', '.join(MESH_EXTENSIONS)}); "
                          "put one sub-folder per class with mesh files in it.")
     return found
 
@@ -111,28 +114,6 @@ def load_mesh_file(path: str | Path, up: str = "Z", units_to_metres: float = 1.0
         raise AssetError(f"mesh {path}: up axis {up!r} is not supported; use \"Z\" or \"Y\".")
     mesh.apply_scale(units_to_metres)
     return centre_on_bounds(mesh)
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,7 +171,7 @@ class MeshCache:
         if not urdf_path.exists():
             hull = HullMassProperties(info["hull"]["volume"], tuple(info["hull"]["center_mass"]),
                                       tuple(map(tuple, info["hull"]["inertia"])))
-            write_atomic(urdf_path, urdf_text(key, hull_path.name, hull, mass, friction).encode())
+            write_cache_file(urdf_path, urdf_text(key, hull_path.name, hull, mass, friction).encode())
         for path in (render_path, hull_path, urdf_path, info_path):
             os.utime(path)  # recently used: pruned last
         lower, upper = info["bounds"]
@@ -200,14 +181,14 @@ class MeshCache:
     def _build(make_mesh, make_hull, render_path: Path, hull_path: Path, info_path: Path) -> dict:
         mesh = make_mesh()
         hull = make_hull() if make_hull else mesh.convex_hull
-        write_atomic(render_path, trimesh.exchange.ply.export_ply(
+        write_cache_file(render_path, trimesh.exchange.ply.export_ply(
             mesh, encoding="binary", vertex_normal=True, include_attributes=False))
-        write_atomic(hull_path, trimesh.exchange.obj.export_obj(
+        write_cache_file(hull_path, trimesh.exchange.obj.export_obj(
             hull, include_normals=False, include_texture=False).encode())
         stored = mesh.vertices.astype(np.float32)  # as the PLY holds them
         info = {"bounds": [stored.min(axis=0).tolist(), stored.max(axis=0).tolist()],
                 "hull": dataclasses.asdict(HullMassProperties.of(hull))}
-        write_atomic(info_path, json.dumps(info).encode())
+        write_cache_file(info_path, json.dumps(info).encode())
         return json.loads(json.dumps(info))  # exactly what a later reader gets
 
     def prune(self, max_bytes: int) -> int:

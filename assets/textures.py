@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from assets.errors import AssetError
+from assets.formats import TEXTURE_IMAGE_EXTENSIONS
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".exr", ".tif", ".tiff", ".hdr")
 
 
 def folder_images(folder: str | Path) -> list[Path]:
@@ -13,9 +13,9 @@ def folder_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise AssetError(f"texture folder {folder} does not exist; pass a folder of images "
-                         f"({', '.join(IMAGE_SUFFIXES)}).")
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+                         f"({', '.join(TEXTURE_IMAGE_EXTENSIONS)}).")
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXTURE_IMAGE_EXTENSIONS)
     if not images:
-        raise AssetError(f"texture folder {folder} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
+        raise AssetError(f"texture folder {folder} holds no images ({', '.join(TEXTURE_IMAGE_EXTENSIONS)}); "
                          "add some or drop the folder option.")
     return images

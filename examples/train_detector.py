@@ -48,7 +48,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a source checkout
 
-from labels.atomic import write_json_atomic  # noqa: E402
+from fileio.atomic import write_json_atomic  # noqa: E402
 from labels.torch_dataset import DetectionDataset  # noqa: E402
 from labels.yolo import split_of  # noqa: E402
 

@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from labels.atomic import write_bytes_atomic, write_json_atomic
+from fileio.atomic import write_bytes_atomic, write_json_atomic
 from labels.categories import category_table, names_by_id
 from labels.native import IMAGE_DIR
 from labels.sources import (DatasetFrame, ExportSummary, PathLike, PolygonReport,

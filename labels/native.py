@@ -36,8 +36,9 @@ from typing import Any, Mapping, Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from labels.atomic import (append_line, save_npz_atomic, to_json_text, write_bytes_atomic,
-                           write_json_atomic)
+from fileio.atomic import append_line, save_npz_atomic, to_json_text, write_json_atomic
+from fileio.digest import sha256_file
+from fileio.images import write_png_atomic
 from labels.frame import FrameLabels, InstanceLabels, compute_frame_labels
 from labels.passes import CameraModel, RawPasses
 
@@ -119,7 +120,7 @@ def write_frame(out_dir: Union[str, Path], frame_name: str, frame: Union[RawPass
     out_dir = Path(out_dir)
     paths = frame_paths(frame_name)
     written = {
-        "image": _write_png(out_dir / paths["image"], frame.image),
+        "image": write_png_atomic(out_dir / paths["image"], np.asarray(frame.image, np.uint8)),
         "labels_npz": save_npz_atomic(out_dir / paths["labels_npz"], _frame_arrays(frame)),
         "labels_json": write_json_atomic(out_dir / paths["labels_json"],
                                          _frame_json(frame_name, frame, metadata), indent=1),
@@ -196,7 +197,7 @@ def verify_frame(out_dir: Union[str, Path], record: Mapping[str, Any]) -> list[s
         path = out_dir / relative
         if not path.is_file():
             problems.append(f"{relative} is missing")
-        elif _sha256_file(path) != expected:
+        elif sha256_file(path) != expected:
             problems.append(f"{relative} does not match its manifest checksum (corrupt or edited)")
     return problems
 
@@ -318,17 +319,6 @@ def _check_frame_name(frame_name: str) -> None:
                          "digits, '_', '.', '-' and no leading dot, e.g. '000042'")
 
 
-def _write_png(path: Path, image: np.ndarray) -> bytes:
-    image = np.asarray(image, dtype=np.uint8)
-    code = cv2.COLOR_RGBA2BGRA if image.shape[-1] == 4 else cv2.COLOR_RGB2BGR
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, code))
-    if not ok:
-        raise RuntimeError(f"OpenCV could not encode {path} as PNG")
-    data = encoded.tobytes()
-    write_bytes_atomic(path, data)
-    return data
-
-
 def _frame_arrays(frame: FrameLabels) -> dict[str, np.ndarray]:
     arrays = {
         "instance": frame.instance_map.astype(np.uint16),
@@ -355,11 +345,3 @@ def _frame_json(frame_name: str, frame: FrameLabels, provenance: dict) -> dict:
             "instances": [item.to_json() for item in frame.instances],
             "backend": frame.backend, "render_info": frame.render_info,
             "provenance": provenance}
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -27,7 +27,8 @@ from typing import Optional, Sequence, Union
 import cv2
 import numpy as np
 
-from labels.atomic import write_bytes_atomic
+from fileio.atomic import write_bytes_atomic
+from fileio.images import encode_png
 from labels.native import FrameReadError, read_frame_arrays, read_frame_json, read_image
 from labels.report_stats import DatasetStats, collect_stats
 from labels.report_svg import bar_chart, histogram
@@ -187,10 +188,7 @@ def normals_preview(normals: np.ndarray) -> np.ndarray:
 
 def png_data_uri(image: np.ndarray) -> str:
     """``data:image/png;base64,...`` of an RGB uint8 image."""
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError("OpenCV could not encode a preview as PNG")
-    return "data:image/png;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(encode_png(image)).decode("ascii")
 
 
 def frame_figure(dataset: Path, name: str) -> str:

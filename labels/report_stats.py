@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from labels.native import FrameReadError, latest_records, read_frame_json
+from scenes.spec import flatten
 
 PathLike = Union[str, Path]
 # Spec keys that identify a frame rather than describe a randomized choice.
@@ -100,34 +101,25 @@ def read_spec(dataset: Path, name: str, record: dict) -> Optional[dict]:
 
 
 def flatten_spec(spec: dict) -> dict[str, list]:
-    """A spec as flat ``{key: [values]}``: nested keys joined by ``.``, list items (objects,
-    lights) pooled under ``.*``, short numeric vectors split into ``[i]`` components."""
-    flat: dict[str, Any] = {}
-    _flatten(spec, "", flat)
+    """A spec as flat ``{key: [values]}``: keys as :func:`scenes.spec.flatten` makes them, list
+    items (objects, lights) pooled under ``.*``, short numeric vectors split into ``[i]``
+    components, other lists as JSON text."""
     pooled: dict[str, Any] = {}
-    for key, value in flat.items():
+    for key, value in flatten(spec).items():
         if key in _NOT_PARAMETERS:
             continue
-        pooled_key = _INDEX.sub(".*", key)
-        pooled.setdefault(pooled_key, []).append(value)
+        for component, item in _split_vector(key, value):
+            pooled.setdefault(_INDEX.sub(".*", component), []).append(item)
     return pooled
 
 
-def _flatten(value: Any, prefix: str, out: dict) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
-    elif isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value) \
-            and len(value) <= _MAX_VECTOR_LENGTH:
-        for index, item in enumerate(value):
-            out[f"{prefix}[{index}]"] = item
-    elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        for index, item in enumerate(value):
-            _flatten(item, f"{prefix}.{index}", out)
-    elif isinstance(value, list):
-        out[prefix] = json.dumps(value)
-    else:
-        out[prefix] = value
+def _split_vector(key: str, value: Any) -> list[tuple[str, Any]]:
+    if not isinstance(value, list):
+        return [(key, value)]
+    if value and len(value) <= _MAX_VECTOR_LENGTH and all(isinstance(v, (int, float))
+                                                           for v in value):
+        return [(f"{key}[{index}]", item) for index, item in enumerate(value)]
+    return [(key, json.dumps(value))]
 
 
 def _add_frame_labels(stats: DatasetStats, labels: dict) -> None:

@@ -35,7 +35,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from labels.atomic import write_text_atomic
+from fileio.atomic import write_text_atomic
 from labels.categories import names_by_id
 from labels.coco import mask_iou
 from labels.sources import (DatasetFrame, ExportSummary, PathLike, PolygonReport,

@@ -2,15 +2,22 @@
 Blender's bundled CC0 HDRIs, rendered with the Blender backend."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import cv2
 import kubric as kb
 import numpy as np
 
-from renderer.blender import Blender
 from assets.hdri import resolve_hdri
+from fileio.atomic import write_atomic_with
+from fileio.images import write_png_atomic
+from renderer.backend import ViewSettings, open_view
+
+
+def demo_extras() -> dict:
+    """The demo's world in the spec-extras layout: Blender's bundled "sunset" HDRI lights the
+    scene and shows as its background (strength 0.6, unrotated)."""
+    return {"world": {"background": "hdri", "hdri": {"path": str(resolve_hdri("sunset")),
+                                                     "rotation": 0.0, "strength": 0.6}}}
 
 
 def build_hello_scene(resolution: tuple[int, int] = (256, 256)) -> kb.Scene:
@@ -28,31 +35,24 @@ def build_hello_scene(resolution: tuple[int, int] = (256, 256)) -> kb.Scene:
     return scene
 
 
-def _write_atomic(path: Path, write) -> Path:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
-    write(temporary)
-    os.replace(temporary, path)
-    return path
-
-
 def render_demo(out: Path, resolution: tuple[int, int], samples: int,
                 device: str = "auto") -> dict[str, Path]:
     """Render the demo scene into ``out``; return what was written, by label."""
     out.mkdir(parents=True, exist_ok=True)
     scene = build_hello_scene(resolution)
-    renderer = Blender(scene, scratch_dir=out / ".scratch", samples_per_pixel=samples,
-                       device=device)
-    renderer.set_hdri(resolve_hdri("sunset"), strength=0.6, as_background=True)
+    settings = ViewSettings(samples_per_pixel=samples, device=device,
+                            scratch_dir=out / ".scratch")
+    renderer = open_view("cycles", scene, settings, extras=demo_extras())
     raw = renderer.render_raw()
     palette = (np.array(kb_palette(int(raw.instance_ids.max()) + 1)) * 255).astype(np.uint8)
+    paths = {"rgba": out / "rgba.png", "segmentation": out / "segmentation.png",
+             "instance ids": out / "instance_ids.png"}
+    write_png_atomic(paths["rgba"], raw.rgba)
+    write_png_atomic(paths["segmentation"], palette[raw.instance_ids])
+    write_png_atomic(paths["instance ids"], raw.instance_ids)
     return {
-        "rgba": _write_atomic(out / "rgba.png", lambda p: cv2.imwrite(
-            str(p), cv2.cvtColor(raw.rgba, cv2.COLOR_RGBA2BGRA))),
-        "segmentation": _write_atomic(out / "segmentation.png", lambda p: cv2.imwrite(
-            str(p), cv2.cvtColor(palette[raw.instance_ids], cv2.COLOR_RGB2BGR))),
-        "instance ids": _write_atomic(out / "instance_ids.png", lambda p: cv2.imwrite(
-            str(p), raw.instance_ids)),
-        "depth": _write_atomic(out / "depth.npz", lambda p: np.savez_compressed(
+        **paths,
+        "depth": write_atomic_with(out / "depth.npz", lambda p: np.savez_compressed(
             p, depth=raw.depth, K=raw.camera.K)),
         "blend file": renderer.save_state(out / "scene.blend"),
     }

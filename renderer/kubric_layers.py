@@ -16,23 +16,18 @@ from typing import Optional
 
 import numpy as np
 
+from assets.formats import MESH_EXTENSIONS
+from labels.geometry import pixel_ray_lengths
 from labels.passes import CameraModel, RawPasses
 
 KUBRIC_LAYERS = ("rgba", "rgb", "segmentation", "depth", "z", "normal", "object_coordinates")
 KUBRIC_BACKGROUND_Z = 1e10  # metres
-MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")
 
 
 def ray_distance(z: np.ndarray, camera: CameraModel) -> np.ndarray:
     """Distance from the camera centre to the surface seen at each pixel centre (metres), from
     planar depth ``z``; orthographic cameras: ``z`` itself."""
-    if camera.orthographic:
-        return z.copy()
-    height, width = z.shape
-    cols, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
-    x = (cols - camera.K[0, 2]) / camera.K[0, 0]
-    y = (rows - camera.K[1, 2]) / camera.K[1, 1]
-    return (z * np.sqrt(1.0 + x * x + y * y)).astype(np.float32)
+    return (z * pixel_ray_lengths(camera)).astype(np.float32)
 
 
 def unit_to_uint16(values: np.ndarray, low: float = 0.0) -> np.ndarray:

@@ -7,14 +7,14 @@ and a caption of the main sampled values. All sampled values go to a JSON file n
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from labels.atomic import write_bytes_atomic, write_json_atomic
+from fileio.atomic import write_json_atomic
+from fileio.images import write_png_atomic
 from labels.frame import compute_frame_labels
 from renderer.batch.config import BatchConfig, frame_seed
 from renderer.batch.session import RenderSession
@@ -75,9 +75,7 @@ def render_preview(config: BatchConfig, out_png: Path) -> tuple[Path, Path]:
         tiles.append(tile)
         parameters[str(index)] = {"seed": frame_seed(config.seed, index), **sampled}
     sheet = contact_sheet(tiles, columns=math.ceil(math.sqrt(len(tiles))))
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
-    assert ok
-    write_bytes_atomic(out_png, encoded.tobytes())
+    write_png_atomic(out_png, sheet)
     out_json = out_png.with_suffix(".json")
     write_json_atomic(out_json, parameters, indent=1)
     return out_png, out_json

@@ -1,22 +1,27 @@
-"""Scene recipes, distributions, the SceneSpec and its instantiation as a ``kubric.Scene``.
+"""Scene recipes: what a recipe author imports (``from synthscene import ...`` re-exports it).
 
-Imported at every interpreter start (through ``scenes.kubric_compat``), so this file stays
-light: the public API below is loaded on first attribute access (PEP 562), never at import.
+Nothing here runs at interpreter start (the Kubric start-up hook is the standalone module
+``synthscene_kubric_compat``); the names below are still loaded on first access (PEP 562), so
+``import scenes`` stays cheap.
 
-Public API (``from scenes import ...``):
+Recipe-author API (``from scenes import ...``):
 
 * authoring: ``recipe``, ``Param``, ``Params``, ``SceneSpec`` and its parts (``ObjectSpec``,
   ``AssetSpec``, ``MaterialSpec``, ``TextureSpec``, ``LightSpec``, ``CameraSpec``, ``WorldSpec``,
   ``HdriSpec``, ``PhysicsSpec``, ``DepthOfFieldSpec``);
-* distributions: ``Uniform``, ``LogUniform``, ``Normal``, ``RandInt``, ``Choice``,
-  ``VectorUniform``, ``ColorHSV``, ``kelvin_to_rgb``;
+* distributions: ``Distribution``, ``Uniform``, ``LogUniform``, ``Normal``, ``RandInt``,
+  ``Choice``, ``VectorUniform``, ``ColorHSV``, ``kelvin_to_rgb``;
 * randomizers: ``random_camera``, ``random_light``, ``random_lights``, ``random_hdri``,
   ``random_world``, ``random_material``, ``random_texture``, ``procedural_object``,
   ``file_object``, ``mesh_folder_objects``, ``balanced_categories``, ``support_box``,
-  ``scatter``, ``random_rotation``, ``procedural_classes``;
-* running: ``load_recipe``, ``sample_spec``, ``known_recipes``, ``parse_overrides``;
-* Kubric: ``build_kubric_scene``, ``settle``, ``instantiate``, ``scene_extras``;
-* errors: ``RecipeError``, ``ParameterError``, ``SpecError``, ``AssetError``, ``USER_ERRORS``.
+  ``scatter``, ``random_rotation``, ``procedural_classes``, ``shell_position``;
+* errors a recipe may raise: ``RecipeError``, ``ParameterError``, ``SpecError``, ``AssetError``.
+
+Running recipes and building scenes live in their modules: :mod:`scenes.recipe_api`
+(``load_recipe``, ``sample_spec``, ``known_recipes``), :mod:`scenes.params` (``parse_overrides``),
+:mod:`scenes.build` (``build_kubric_scene``, ``settle``, ``instantiate``), :mod:`scenes.extras`
+(``scene_extras``), :mod:`scenes.errors` (``USER_ERRORS``). Those names are still reachable as
+``scenes.<name>`` for code written against the earlier, wider API, but are not part of it.
 """
 from __future__ import annotations
 
@@ -24,8 +29,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "scenes.recipe_api": ("recipe", "Recipe", "load_recipe", "sample_spec", "known_recipes"),
-    "scenes.params": ("Param", "Params", "parse_overrides", "resolve_params"),
+    "scenes.recipe_api": ("recipe",),
+    "scenes.params": ("Param", "Params"),
     "scenes.spec": ("SceneSpec", "ObjectSpec", "AssetSpec", "MaterialSpec", "TextureSpec",
                     "LightSpec", "CameraSpec", "WorldSpec", "HdriSpec", "PhysicsSpec",
                     "DepthOfFieldSpec"),
@@ -36,12 +41,19 @@ _EXPORTS = {
                            "procedural_object", "file_object", "mesh_folder_objects",
                            "balanced_categories", "support_box", "scatter", "random_rotation",
                            "procedural_classes", "shell_position"),
-    "scenes.build": ("build_kubric_scene", "settle", "instantiate", "scene_extras"),
-    "scenes.errors": ("RecipeError", "ParameterError", "SpecError", "AssetError", "USER_ERRORS"),
+    "scenes.errors": ("RecipeError", "ParameterError", "SpecError", "AssetError"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_EARLIER_API = {  # reachable for existing code; not exported
+    "scenes.recipe_api": ("Recipe", "load_recipe", "sample_spec", "known_recipes"),
+    "scenes.params": ("parse_overrides", "resolve_params"),
+    "scenes.build": ("build_kubric_scene", "settle", "instantiate"),
+    "scenes.extras": ("scene_extras",),
+    "scenes.errors": ("USER_ERRORS",),
+}
+_WHERE = {name: module for table in (_EXPORTS, _EARLIER_API)
+          for module, names in table.items() for name in names}
 
-__all__ = sorted(_WHERE)
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
 
 
 def __getattr__(name: str) -> Any:

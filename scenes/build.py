@@ -50,7 +50,7 @@ How spec fields map onto the Kubric scene
   ``camera.metadata = {"depth_of_field": {"focus_distance", "fstop"} | None,
   "motion_blur": shutter | None, "exposure": EV}``.
 * Everything Blender needs beyond Kubric is in ``scene.metadata["synthscene"]``
-  (see :func:`scene_extras`)::
+  (see :func:`scenes.extras.scene_extras`)::
 
       {"spec_hash": str, "recipe": str, "seed": int,
        "world": {"background": "hdri" | "color" | "image",
@@ -74,6 +74,7 @@ import numpy as np
 from assets.hdri import resolve_hdri
 from assets.meshes import MeshCache
 from scenes.errors import SpecError
+from scenes.extras import EXTRAS_KEY
 from scenes.geometry import asset_hull, asset_key, asset_mesh, object_mesh_world
 from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
@@ -86,16 +87,11 @@ CACHE_LIMIT_BYTES = 1 << 30  # mesh cache pruned (oldest files first) above 1 Gi
 CACHE_PRUNE_SECONDS = 60.0  # ... checked at most this often per process
 
 
-def scene_extras(scene) -> dict:
-    """The synthscene-specific data of a scene built here (see module docstring)."""
-    return scene.metadata["synthscene"]
-
-
 def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
                        cache_dir: Optional[str | Path] = None):
     """A ``kubric.Scene`` holding exactly the spec's objects, lights, camera and world."""
     scene = _physical_scene(spec, scratch_dir, cache_dir)
-    scene.metadata["synthscene"] = _extras(spec, scene)
+    scene.metadata[EXTRAS_KEY] = _extras(spec, scene)
     return scene
 
 

@@ -20,7 +20,8 @@ import numpy as np
 import trimesh
 
 from assets.errors import AssetError
-from assets.meshes import file_sha256, load_mesh_file, mesh_key
+from assets.meshes import load_mesh_file, mesh_key
+from fileio.digest import sha256_file
 from assets.procedural import procedural_class
 from scenes.spec import AssetSpec, ObjectSpec, canonical
 
@@ -104,7 +105,7 @@ def _built_mesh(description: dict) -> trimesh.Trimesh:
     if kind == "file":
         path = description["path"]
         try:
-            digest = file_sha256(path)
+            digest = sha256_file(path)
         except OSError as error:
             raise AssetError(f"cannot read mesh {path}: {error.strerror}; check the path.") from None
         if description["sha256"] and digest != description["sha256"]:
@@ -127,8 +128,16 @@ def scaled_extents(obj: ObjectSpec) -> np.ndarray:
     return asset_extents(obj.asset) * np.asarray(obj.scale, float)
 
 
-def pose_matrix(position, quaternion_wxyz) -> np.ndarray:
-    """4x4 rigid transform from a position and a (w, x, y, z) quaternion."""
-    matrix = trimesh.transformations.quaternion_matrix(np.asarray(quaternion_wxyz, float))
+def pose_matrix(position, quaternion, scale=(1.0, 1.0, 1.0)) -> np.ndarray:
+    """4x4 object-to-world from a position (m), a (w, x, y, z) quaternion (normalised here) and a
+    per-axis scale: ``T @ R @ diag(scale)``. The one pose formula of synthscene (the raster
+    backend poses its meshes and lights with it)."""
+    w, x, y, z = np.asarray(quaternion, float) / np.linalg.norm(quaternion)
+    rotation = np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation * np.asarray(scale, float)[None, :]
     matrix[:3, 3] = position
     return matrix

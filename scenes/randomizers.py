@@ -16,7 +16,8 @@ import numpy as np
 
 from assets.hdri import folder_hdris
 from assets.kubric_source import scan_kubric_source
-from assets.meshes import MeshAsset, file_sha256, scan_mesh_folder
+from assets.meshes import MeshAsset, scan_mesh_folder
+from fileio.digest import sha256_file
 from assets.procedural import LICENCE as PROCEDURAL_LICENCE
 from assets.procedural import PROCEDURAL_CLASSES
 from assets.procedural import SOURCE as PROCEDURAL_SOURCE
@@ -270,7 +271,7 @@ def file_object(rng: np.random.Generator, mesh: MeshAsset, name: str,
                 density: float = DEFAULT_DENSITY) -> ObjectSpec:
     """An object from a user mesh file (path kept as given; sha256 pins its content)."""
     asset = AssetSpec(kind="file", name=mesh.category, path=mesh.path.as_posix(),
-                      sha256=file_sha256(mesh.path), up=mesh.up,
+                      sha256=sha256_file(mesh.path), up=mesh.up,
                       units_to_metres=mesh.units_to_metres, source=mesh.source,
                       licence=mesh.licence)
     return _object(rng, asset, mesh.category, name, material, scale, role, upright, density)

@@ -287,9 +287,7 @@ class SceneSpec:
     # -- views ---------------------------------------------------------------------------
     def sampled_parameters(self) -> dict[str, Any]:
         """The spec as a flat dict ``{"camera.focal_length": 35.0, "objects.0.category": ...}``."""
-        flat: dict[str, Any] = {}
-        _flatten(self.to_dict(), "", flat)
-        return flat
+        return flatten(self.to_dict())
 
     def labelled_objects(self) -> list[ObjectSpec]:
         return [obj for obj in self.objects if obj.labelled]
@@ -338,6 +336,15 @@ def canonical(value: Any) -> Any:
         return 0.0 if rounded == 0 else rounded
     raise SpecError(f"spec holds a {type(value).__name__} ({value!r}); use plain numbers, "
                     "strings, lists and dicts")
+
+
+def flatten(data: dict) -> dict[str, Any]:
+    """A spec dict (or any JSON object) as one level: nested keys joined by ``.``, items of lists
+    of objects by their index (``objects.0.category``); other values (numbers, strings, vectors
+    as lists) are kept as they are. The one key format of flattened specs."""
+    flat: dict[str, Any] = {}
+    _flatten(data, "", flat)
+    return flat
 
 
 def _flatten(value: Any, prefix: str, out: dict) -> None:

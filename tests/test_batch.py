@@ -4,7 +4,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -66,18 +65,18 @@ def assert_complete_and_clean(out: Path, count: int) -> None:
     assert len(coco.getImgIds()) == count
 
 
-def test_sigkill_at_a_random_moment_then_rerun_completes_the_batch(tmp_path):
+def test_sigkill_at_a_random_moment_then_rerun_completes_the_batch(tmp_path, rng):
     out = tmp_path / "batch"
     args = ["render", "clevr", "--count", "30", "--out", str(out), "--workers", "2", *SMALL]
     process = subprocess.Popen([sys.executable, "-m", "renderer.cli", *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     deadline = time.monotonic() + 120
-    wanted = random.Random().randint(1, 5)  # kill once this many frames are finished
+    wanted = rng.randint(1, 5)  # kill once this many frames are finished (seed printed)
     while time.monotonic() < deadline and len(ok_frames(out)) < wanted \
             and process.poll() is None:
         time.sleep(0.05)
-    time.sleep(random.Random().uniform(0.0, 0.3))
+    time.sleep(rng.uniform(0.0, 0.3))
     os.killpg(process.pid, signal.SIGKILL)  # the coordinator and every worker
     process.wait()
     killed_with = len(ok_frames(out))
@@ -222,7 +221,7 @@ def test_workers_exit_by_themselves_when_the_batch_ends(tmp_path):
 
 def test_render_gate_holds_helper_work_until_a_render_starts():
     import concurrent.futures  # pylint: disable=import-outside-toplevel
-    from renderer.batch.gate import RenderGate  # pylint: disable=import-outside-toplevel
+    from renderer.batch.render_gate import RenderGate  # pylint: disable=import-outside-toplevel
     gate = RenderGate(enabled=True)
     ran = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper:

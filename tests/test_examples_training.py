@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from test_feed_helpers import REPO, shared_batch
+from cli_support import REPO
 
 sys.path.insert(0, str(REPO / "examples"))
 torch = pytest.importorskip("torch")
@@ -27,15 +27,15 @@ def run_example(script: str, *args: str, cwd) -> subprocess.CompletedProcess:
 
 @pytest.mark.skipif(ULTRALYTICS_PROBLEM is not None,
                     reason=f"Ultralytics cannot run here: {ULTRALYTICS_PROBLEM}")
-def test_ultralytics_trains_one_epoch_from_a_model_yaml(tmp_path_factory, tmp_path):
-    batch = shared_batch(tmp_path_factory)
+def test_ultralytics_trains_one_epoch_from_a_model_yaml(raster_batch, tmp_path):
+    batch = raster_batch
     done = run_example("train_ultralytics.py", str(batch), "--epochs", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "metrics/mAP50(B)" in done.stdout
 
 
 @pytest.mark.skipif(ULTRALYTICS_PROBLEM is None, reason="Ultralytics runs here")
-def test_ultralytics_example_says_why_it_cannot_run(tmp_path_factory, tmp_path):
+def test_ultralytics_example_says_why_it_cannot_run(tmp_path):
     done = run_example("train_ultralytics.py", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("Ultralytics cannot run here (") and "Traceback" not in done.stderr
@@ -44,16 +44,16 @@ def test_ultralytics_example_says_why_it_cannot_run(tmp_path_factory, tmp_path):
 
 @pytest.mark.skipif(TORCHVISION_PROBLEM is not None,
                     reason=f"torchvision cannot run here: {TORCHVISION_PROBLEM}")
-def test_torchvision_faster_rcnn_trains_on_the_detection_dataset(tmp_path_factory, tmp_path):
-    batch = shared_batch(tmp_path_factory)
+def test_torchvision_faster_rcnn_trains_on_the_detection_dataset(raster_batch, tmp_path):
+    batch = raster_batch
     done = run_example("train_detector.py", str(batch), "--model", "fasterrcnn", "--steps", "4",
                        "--cpu", "--out", str(tmp_path / "m.json"), cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 @pytest.mark.skipif(TORCHVISION_PROBLEM is None, reason="torchvision runs here")
-def test_torchvision_path_says_why_it_cannot_run(tmp_path_factory, tmp_path):
-    batch = shared_batch(tmp_path_factory)
+def test_torchvision_path_says_why_it_cannot_run(raster_batch, tmp_path):
+    batch = raster_batch
     done = run_example("train_detector.py", str(batch), "--model", "fasterrcnn", "--steps", "4",
                        "--cpu", cwd=tmp_path)
     assert done.returncode == 1

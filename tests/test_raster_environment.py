@@ -7,6 +7,7 @@ import pytest
 
 import kubric as kb
 
+from renderer.backend import open_view
 from renderer.raster import Raster
 from renderer.raster.environment import Environment, euler_xyz, load_equirectangular
 
@@ -73,7 +74,7 @@ def test_background_image_is_stretched_to_the_frame(tmp_path):
     scene.camera = kb.PerspectiveCamera()
     scene.metadata["synthscene"] = {"world": {"background": "image",
                                               "image": str(tmp_path / "bg.png")}}
-    raw = Raster(scene).render_raw()                          # picked up from the spec extras
+    raw = open_view("raster", scene).render_raw()             # applied from the spec extras
     np.testing.assert_array_equal(raw.rgba[:, :8, :3], 0)
     np.testing.assert_array_equal(raw.rgba[:, 8:, 2], 255)
     assert np.all(raw.rgba[:, 8:, :2] == 0)

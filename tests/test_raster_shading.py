@@ -6,6 +6,7 @@ import pytest
 
 import kubric as kb
 
+from renderer.backend import open_view
 from renderer.raster import Raster
 
 
@@ -97,10 +98,9 @@ def test_material_changes_and_removed_assets_are_mirrored():
 def test_spec_exposure_scales_all_radiance():
     flat = kb.FlatMaterial(color=kb.Color(0.1, 0.2, 0.3, 1.0))
     scene, box = _box_scene(material=flat, background=(0.05, 0.05, 0.05, 1.0))
-    view = Raster(scene)
-    plain = view.render_raw()
+    plain = open_view("raster", scene).render_raw()
     scene.metadata["synthscene"] = {"camera": {"exposure": 1.0}}           # +1 EV: twice the light
-    brighter = view.render_raw()
+    brighter = open_view("raster", scene).render_raw()
     inside = _eroded(plain.instance_ids > 0)
     outside = _eroded(plain.instance_ids == 0)
     for mask, linear in ((inside, [0.1, 0.2, 0.3]), (outside, [0.05] * 3)):

@@ -9,7 +9,7 @@ from renderer.cli import main
 from renderer.refiner.errors import RefinerInputError
 from renderer.refiner.gap import FEATURE_NAMES, domain_gap, image_features
 from renderer.refiner.hdri_photos import hdri_photos
-from renderer.refiner.images import write_png_atomic
+from fileio.images import write_png_atomic
 
 
 @pytest.fixture(scope="module")

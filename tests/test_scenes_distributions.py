@@ -149,7 +149,7 @@ def test_texture_and_light_kinds_all_occur(tabletop_specs):
     kinds = Counter(o.material.texture.kind for s in tabletop_specs for o in s.objects
                     if o.material.texture)
     assert set(kinds) == set(PROCEDURAL_TEXTURES)
-    lights = Counter(l.kind for s in tabletop_specs for l in s.lights)
+    lights = Counter(light.kind for s in tabletop_specs for light in s.lights)
     assert set(lights) == {"sun", "point", "area", "spot"}
 
 

@@ -20,7 +20,7 @@ def test_example_user_recipe_is_short_uses_public_api_and_makes_a_valid_spec(tmp
     source = EXAMPLE.read_text()
     assert len(source.splitlines()) <= 20
     imports = [line for line in source.splitlines() if line.startswith(("import", "from"))]
-    assert all(line.startswith("from scenes import") for line in imports)
+    assert all(line.startswith("from synthscene import") for line in imports)
     spec = sample_spec(f"{EXAMPLE}:shapes", 3, {"count": "5"})
     assert spec.recipe.endswith("shapes_on_floor.py:shapes") and spec.params == {"count": 5}
     assert sorted(o.category for o in spec.labelled_objects()) != [] and len(

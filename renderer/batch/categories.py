@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from labels.atomic import write_json_atomic
+from fileio.atomic import write_json_atomic
 from labels.native import CATEGORIES
 
 logger = logging.getLogger(__name__)

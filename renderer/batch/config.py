@@ -15,11 +15,11 @@ from typing import Any, Optional
 
 import numpy as np
 
+from renderer.backend import ENGINES
 from renderer.errors import UserError
 
 BATCH_FILE = "batch.json"
 BATCH_FORMAT = "synthscene-batch/1"
-ENGINES = ("cycles", "raster")
 
 
 def frame_seed(batch_seed: int, index: int) -> int:
@@ -143,5 +143,5 @@ def claim_output_folder(config: BatchConfig) -> None:
             raise UserError(f"output folder {str(out)!r} holds a different batch ({theirs}); "
                             "rerun with the same arguments to resume it, or choose another --out")
         return
-    from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
+    from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
     write_json_atomic(marker, identity, indent=1)

@@ -1,6 +1,6 @@
 """The batch coordinator: what to render, retries, failures, resume, and the final COCO file.
 
-Guarantees (with the atomic writers of :mod:`labels.atomic`):
+Guarantees (with the atomic writers of :mod:`fileio.atomic`):
 
 * a frame's files are complete before its ``ok`` manifest line is appended, so after any crash
   (even SIGKILL of the whole batch) the manifest only lists whole frames;

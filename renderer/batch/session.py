@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from renderer.batch.config import BatchConfig, frame_name, frame_seed, recipe_sha256
-from renderer.spec_extras import apply_hdri, scene_extras
+from scenes.extras import scene_extras
 
 logger = logging.getLogger(__name__)
 SPECS_DIR = "specs"
@@ -120,7 +120,7 @@ class RenderSession:
     def write(self, rendered: "Rendered") -> FrameResult:
         """Derive the labels and write the frame's files, then its manifest line. Touches no
         backend state, so a worker runs it in a thread while the next frame renders."""
-        from labels.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
+        from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
         from labels.native import write_frame  # pylint: disable=import-outside-toplevel
         started = time.perf_counter()
         prepared, raw = rendered.prepared, rendered.raw
@@ -150,24 +150,19 @@ class RenderSession:
         return self.finish(self.prepare(index))
 
     def make_view(self, scene) -> Any:
-        """The configured backend's view of ``scene``, with the spec's extras applied."""
+        """The configured backend's view of ``scene``, with the spec's extras applied
+        (:func:`renderer.backend.open_view`); after the first, Blender views purge instead of a
+        factory reset (warm worker)."""
+        from renderer.backend import ViewSettings, open_view  # pylint: disable=import-outside-toplevel
         config = self.config
-        if config.engine == "raster":
-            from renderer.raster import Raster  # pylint: disable=import-outside-toplevel
-            view = Raster(scene)
-        else:
-            from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
-            from renderer.blender.extras import apply_scene_extras  # pylint: disable=import-outside-toplevel
-            view = Blender(scene, scratch_dir=self.scratch, samples_per_pixel=config.samples,
-                           device=config.device, reset="purge" if self.views_made else "factory")
-            self.views_made += 1
-            apply_scene_extras(view, scene)
-            return view
-        apply_hdri(view, scene)
-        return view
+        settings = ViewSettings(samples_per_pixel=config.samples, device=config.device,
+                                scratch_dir=self.scratch,
+                                reset="purge" if self.views_made else "factory")
+        self.views_made += 1
+        return open_view(config.engine, scene, settings)
 
     def _provenance(self, prepared: Prepared, raw, spec_file: str, spec_bytes: bytes) -> dict:
-        index, spec = prepared.index, prepared.spec
+        index = prepared.index
         return {"index": index, "seed": frame_seed(self.config.seed, index),
                 "batch_seed": self.config.seed, "recipe": self.config.recipe,
                 "recipe_sha256": self.recipe_sha256, "params": self.config.overrides_dict,

@@ -26,7 +26,7 @@ import threading
 import traceback
 from typing import Callable, Optional
 
-from renderer.batch.gate import RenderGate
+from renderer.batch.render_gate import RenderGate
 
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
@@ -58,7 +58,7 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     GIL released), a thread builds the next frame's scene (spec sampling, PyBullet settling,
     Kubric scene) and another writes the previous frame's files (label derivation, compression,
     checksums, fsync); its "done" goes out once its manifest line is written. Both wait for the
-    render to start (:class:`~renderer.batch.gate.RenderGate`) and run at the lowest CPU
+    render to start (:class:`~renderer.batch.render_gate.RenderGate`) and run at the lowest CPU
     priority (:func:`lower_thread_priority`); both only with Cycles."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     forget_bpy_script_paths()

@@ -9,12 +9,12 @@ then scaled by ``texture.scale`` through the node's Scale input.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import bpy
 from kubric import core
 
-from renderer.spec_extras import apply_hdri, scene_extras
+from renderer.backend import ViewSettings, apply_world, exposure_ev, view_extras
 
 TEXTURE_NODES = {
     "noise": "ShaderNodeTexNoise", "voronoi": "ShaderNodeTexVoronoi",
@@ -24,17 +24,29 @@ TEXTURE_NODES = {
 }
 
 
-def apply_scene_extras(view, scene: core.Scene) -> None:
-    """Configure ``view`` (a :class:`renderer.blender.Blender`) from the scene's extras."""
+def open_view(scene: core.Scene, settings: ViewSettings = ViewSettings(),
+              extras: Optional[Mapping] = None):
+    """A :class:`renderer.blender.Blender` view of ``scene`` with every spec extra applied
+    (the Cycles side of :func:`renderer.backend.open_view`)."""
+    from renderer.blender.view import Blender  # pylint: disable=import-outside-toplevel
+    view = Blender(scene, scratch_dir=settings.scratch_dir,
+                   samples_per_pixel=settings.samples_per_pixel, device=settings.device,
+                   use_denoising=settings.use_denoising,
+                   background_transparency=settings.background_transparency,
+                   reset=settings.reset)
+    apply_scene_extras(view, scene, extras)
+    return view
+
+
+def apply_scene_extras(view, scene: core.Scene, extras: Optional[Mapping] = None) -> None:
+    """Configure ``view`` (a :class:`renderer.blender.Blender`) from the materials' textures and
+    the scene's extras (``extras`` if given, else ``scene.metadata["synthscene"]``)."""
     for material in _materials(scene):
         texture = material.metadata.get("texture")
         if texture and view in material.linked_objects:
             add_texture(material.linked_objects[view], texture)
-    extras = scene_extras(scene)
-    apply_hdri(view, scene)
-    world = extras.get("world") or {}
-    if world.get("background") == "image" and world.get("image"):
-        view.world.set_background_image(world["image"])
+    extras = view_extras(scene, extras)
+    apply_world(view, extras)
     _apply_camera(view, extras.get("camera") or {})
 
 
@@ -57,7 +69,7 @@ def _apply_camera(view, camera: dict) -> None:
         blender_camera.dof.aperture_fstop = float(dof["fstop"])
     if camera.get("motion_blur") is not None:
         view.motion_blur = float(camera["motion_blur"])
-    view.blender_scene.view_settings.exposure = float(camera.get("exposure") or 0.0)
+    view.blender_scene.view_settings.exposure = exposure_ev({"camera": camera})
 
 
 def add_texture(material: "bpy.types.Material", texture: dict) -> Optional["bpy.types.Node"]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from assets.meshes import read_render_ply
 from renderer.blender.stdout import silenced_stdout
-from renderer.kubric_layers import MESH_EXTENSIONS, check_mesh_file
+from renderer.kubric_layers import check_mesh_file
 
 def _new_object(name: str, mesh: "bpy.types.Mesh") -> "bpy.types.Object":
     obj = bpy.data.objects.new(name, mesh)

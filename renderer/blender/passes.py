@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from pathlib import Path
+from typing import Optional
 
 import bpy
 import cv2

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,10 +26,11 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import bpy
 import cv2
-import kubric as kb
 import numpy as np
 from kubric import core
 
+from assets.formats import MESH_EXTENSIONS
+from fileio.atomic import write_atomic_with
 from labels.passes import RawPasses
 from renderer.blender import camera as camera_geometry
 from renderer.blender import materials, objects, passes
@@ -313,7 +313,7 @@ class Blender(core.View):
     def _add_file_object(self, asset: core.FileBasedObject):
         if asset.render_filename is None:
             raise ValueError(f"{asset!r} has no render_filename; set it to a mesh file "
-                             f"({', '.join(objects.MESH_EXTENSIONS)})")
+                             f"({', '.join(MESH_EXTENSIONS)})")
         obj = objects.import_mesh_file(asset.uid, asset.render_filename,
                                        asset.render_import_kwargs)
         return self._bind_physical(asset, obj)
@@ -367,6 +367,10 @@ class Blender(core.View):
         """Light the scene and/or fill the background with an equirectangular HDRI."""
         self.world.set_hdri(path, rotation, strength, as_background, as_ambient)
 
+    def set_background_image(self, path: str | os.PathLike) -> None:
+        """Show an image behind the scene, stretched to the frame; lighting stays as it is."""
+        self.world.set_background_image(path)
+
     def _set_ambient_light_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.),
                                 strength=1.0):
         """Kubric's name for :meth:`set_hdri` (lighting only)."""
@@ -379,14 +383,12 @@ class Blender(core.View):
     # ---------------------------------------------------------------------------- output
     def save_state(self, path: str | os.PathLike, pack_textures: bool = True) -> Path:
         """Write the scene as a ``.blend`` file (atomically; an existing file is replaced)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp.blend")
-        with silenced_stdout(not self.verbose):
-            if pack_textures and any(image.filepath for image in bpy.data.images):
-                bpy.ops.file.pack_all()
-            bpy.ops.wm.save_as_mainfile(filepath=str(temporary), copy=True)
-        os.replace(temporary, target)
+        def save(temporary: Path) -> None:
+            with silenced_stdout(not self.verbose):
+                if pack_textures and any(image.filepath for image in bpy.data.images):
+                    bpy.ops.file.pack_all()
+                bpy.ops.wm.save_as_mainfile(filepath=str(temporary), copy=True)
+        target = write_atomic_with(path, save, durable=False)
         logger.info("Saved %s", target)
         return target
 

@@ -12,8 +12,9 @@ from typing import Sequence
 
 import bpy
 
+from assets.formats import ENVIRONMENT_MAP_EXTENSIONS
+
 HDRI_IMPORTANCE_MAP_RESOLUTION = 256  # pixels
-HDRI_EXTENSIONS = (".exr", ".hdr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 class World:
@@ -55,9 +56,9 @@ class World:
                  as_ambient: bool = True) -> None:
         """Use an equirectangular image for lighting and/or the visible background."""
         file = Path(path)
-        if file.suffix.lower() not in HDRI_EXTENSIONS:
+        if file.suffix.lower() not in ENVIRONMENT_MAP_EXTENSIONS:
             raise ValueError(f"HDRI {str(file)!r} has unsupported extension {file.suffix!r}; "
-                             f"supported: {', '.join(HDRI_EXTENSIONS)}")
+                             f"supported: {', '.join(ENVIRONMENT_MAP_EXTENSIONS)}")
         if not file.is_file():
             raise FileNotFoundError(f"HDRI {str(file)!r} does not exist; pass an existing "
                                     "equirectangular image")

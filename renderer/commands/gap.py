@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     report = domain_gap(synthetic[:args.limit], real[:args.limit], size=args.size, seed=args.seed, exclude=exclude)
     _print(report)
     if args.json:
-        from renderer.refiner.images import write_bytes_atomic
+        from fileio.atomic import write_bytes_atomic
         write_bytes_atomic(args.json, (json.dumps(report.to_json(), indent=1) + "\n").encode())
     return 0
 

@@ -88,7 +88,7 @@ def describe_provenance(dataset: Path, name: str, provenance: dict, record: dict
              f"  device      {json.dumps(provenance.get('device'))}",
              "  versions    " + ", ".join(f"{key} {value}" for key, value
                                           in provenance.get("versions", {}).items()),
-             f"  files       " + ", ".join(f"{path} {digest[:12]}" for path, digest
+             "  files       " + ", ".join(f"{path} {digest[:12]}" for path, digest
                                           in record.get("sha256", {}).items())]
     if "refinement" in record:
         refinement = record["refinement"]

@@ -1,4 +1,5 @@
-"""``synthscene refine DATASET --model MODEL --strength S --out DIR2``: refine a rendered dataset.
+"""``synthscene refiner apply DATASET --model MODEL --strength S --out DIR2``: refine a rendered
+dataset. ``synthscene refine ...`` is the same command under its first name (kept as an alias).
 
 Labels are carried over byte-identical; the manifest gets the refined image checksums and the
 label-consistency gate's scores (see :mod:`renderer.refiner.dataset`).
@@ -36,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from renderer.commands.refiner import apply_threads, pick_device
-    from renderer.refiner.gate import DEFAULT_THRESHOLD
+    from renderer.refiner.label_gate import DEFAULT_THRESHOLD
     from renderer.refiner.sdedit import RefineOptions
     options = RefineOptions(strength=args.strength, steps=args.steps, seed=args.seed,
                             guidance_downsample=args.guidance_downsample, guidance_weight=args.guidance_weight,
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from renderer.refiner.dataset import GateOptions, check_dataset_paths, refine_dataset
     records = check_dataset_paths(args.dataset, args.out)
     from renderer.refiner.errors import require_torch
-    from renderer.refiner.images import sha256_file
+    from fileio.digest import sha256_file
     from renderer.refiner.model import load_checkpoint
     from renderer.refiner.sdedit import Refiner
     require_torch()

@@ -3,6 +3,8 @@
     synthscene refiner train --out MODEL [--real DIR] [--size 64] [--steps 2000] ...
     synthscene refiner photos --out DIR [--count 64] [--size 128]
     synthscene refiner info MODEL
+    synthscene refiner apply DATASET --model MODEL --strength S --out DIR2
+        (refine a dataset's images; ``synthscene refine`` is the same command, kept as an alias)
     synthscene refiner proxy --out DIR   (the raster -> camera-modelled Cycles experiment)
 """
 from __future__ import annotations
@@ -11,7 +13,8 @@ import argparse
 import json
 
 NAME = "refiner"
-HELP = "train the diffusion refiner on real photos (train), export the embedded photos (photos), show a model (info)"
+HELP = ("train the diffusion refiner on real photos (train), refine a dataset with it (apply), "
+        "export the embedded photos (photos), show a model (info)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     info = actions.add_parser("info", help="print a model file's config, data summary, seed and step as JSON")
     info.add_argument("model", metavar="MODEL")
     info.set_defaults(refiner_run=_info)
+
+    from renderer.commands import refine  # pylint: disable=import-outside-toplevel
+    apply = actions.add_parser("apply", help=refine.HELP)
+    refine.add_arguments(apply)
+    apply.set_defaults(refiner_run=refine.run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,7 +166,7 @@ def _training_photos(args: argparse.Namespace, photo_side: int):
 def _photos(args: argparse.Namespace) -> int:
     from pathlib import Path
     from renderer.refiner.hdri_photos import hdri_photos
-    from renderer.refiner.images import write_png_atomic
+    from fileio.images import write_png_atomic
     out = Path(args.out)
     for index, photo in enumerate(hdri_photos(args.count, size=args.size, seed=args.seed)):
         write_png_atomic(out / f"hdri_{index:05d}.png", photo)

@@ -1,6 +1,9 @@
 """Raster backend: Kubric scenes rendered with pyrender (OpenGL), headless, with exact labels.
 
 Public API:
+  open_view(scene, settings, extras)
+                                the contract of renderer.backend: a Raster view with every spec
+                                extra applied (HDRI, background image, exposure).
   Raster(scene, ...)            Kubric view, drop-in for renderer.blender.Blender:
                                 ``render_raw(frame) -> labels.passes.RawPasses``,
                                 ``render_still()`` / ``render()`` (Kubric-style dicts),
@@ -11,12 +14,13 @@ Public API:
 
 Modules: view.py (the view), label_pass.py (exact labels from a triangle-index pass),
 camera.py (intrinsics/extrinsics), geometry.py (meshes), shading.py (materials, lights),
-textures.py, environment.py (HDRI), platform.py (EGL/OSMesa),
+textures.py, environment.py (HDRI), platform.py (EGL/OSMesa), extras.py (open_view),
 benchmark.py (``python -m renderer.raster.benchmark``).
 """
 from renderer.raster.camera import intrinsics
+from renderer.raster.extras import open_view
 from renderer.raster.geometry import cube_mesh, sphere_mesh
 from renderer.raster.platform import OpenGLUnavailableError
 from renderer.raster.view import Raster
 
-__all__ = ["Raster", "OpenGLUnavailableError", "intrinsics", "sphere_mesh", "cube_mesh"]
+__all__ = ["Raster", "open_view", "OpenGLUnavailableError", "intrinsics", "sphere_mesh", "cube_mesh"]

@@ -18,15 +18,16 @@ import time
 
 
 def _scenes(recipes, seeds: int, resolution: int, scratch: str):
-    from scenes import instantiate, sample_spec  # pylint: disable=import-outside-toplevel
+    from scenes.build import instantiate  # pylint: disable=import-outside-toplevel
+    from scenes.recipe_api import sample_spec  # pylint: disable=import-outside-toplevel
     return [instantiate(sample_spec(recipe, seed, {"resolution": resolution}), scratch)[1]
             for recipe in recipes for seed in range(seeds)]
 
 
 def raster_frames_per_second(scenes, shadows: bool = True, repeats: int = 5) -> float:
     """Labelled frames/s, cycling over ``scenes`` (warm views)."""
-    from renderer.raster import Raster  # pylint: disable=import-outside-toplevel
-    views = [Raster(scene, shadows=shadows) for scene in scenes]
+    from renderer.backend import ViewSettings, open_view  # pylint: disable=import-outside-toplevel
+    views = [open_view("raster", scene, ViewSettings(shadows=shadows)) for scene in scenes]
     for view in views:
         view.render_raw()
     started = time.perf_counter()
@@ -41,10 +42,11 @@ def raster_frames_per_second(scenes, shadows: bool = True, repeats: int = 5) -> 
 
 def cycles_frames_per_second(scenes, samples_per_pixel: int, scratch: str) -> float:
     """Labelled frames/s of renderer.blender, one frame per scene, setup included."""
-    from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
+    from renderer.backend import ViewSettings, open_view  # pylint: disable=import-outside-toplevel
+    settings = ViewSettings(samples_per_pixel=samples_per_pixel, scratch_dir=scratch)
     started = time.perf_counter()
     for scene in scenes:
-        Blender(scene, scratch_dir=scratch, samples_per_pixel=samples_per_pixel).render_raw()
+        open_view("cycles", scene, settings).render_raw()
     return len(scenes) / (time.perf_counter() - started)
 
 

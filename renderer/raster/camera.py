@@ -24,6 +24,7 @@ import numpy as np
 import kubric as kb
 
 from labels.passes import CameraModel
+from scenes.geometry import pose_matrix
 
 BLENDER_TO_OPENCV = np.diag([1.0, -1.0, -1.0, 1.0])
 
@@ -43,19 +44,6 @@ def intrinsics(camera: kb.Camera, width: int, height: int, values: dict | None =
         raise TypeError(f"{type(camera).__name__}: the raster backend renders "
                         "kb.PerspectiveCamera or kb.OrthographicCamera cameras")
     return np.array([[focal, 0.0, cx], [0.0, focal, cy], [0.0, 0.0, 1.0]])
-
-
-def pose_matrix(position, quaternion, scale=(1.0, 1.0, 1.0)) -> np.ndarray:
-    """4x4 object-to-world from Kubric position (m), quaternion (w, x, y, z) and scale."""
-    w, x, y, z = np.asarray(quaternion, float) / np.linalg.norm(quaternion)
-    rotation = np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
-    matrix = np.eye(4)
-    matrix[:3, :3] = rotation * np.asarray(scale, float)[None, :]
-    matrix[:3, 3] = position
-    return matrix
 
 
 def rigid_inverse(transform: np.ndarray) -> np.ndarray:

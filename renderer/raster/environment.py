@@ -22,9 +22,9 @@ from typing import Optional
 
 import numpy as np
 
+from assets.formats import ENVIRONMENT_MAP_EXTENSIONS
 from labels.passes import CameraModel
 
-HDRI_EXTENSIONS = (".exr", ".hdr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
 SUN_THRESHOLD = 20.0   # times the median luminance
 SUN_MIN_SHARE = 0.2    # of the map's total irradiance-weighted light
@@ -41,9 +41,9 @@ def load_equirectangular(path: str) -> np.ndarray:
     taken as sRGB (Blender's default colour space for them)."""
     file = Path(path)
     suffix = file.suffix.lower()
-    if suffix not in HDRI_EXTENSIONS:
+    if suffix not in ENVIRONMENT_MAP_EXTENSIONS:
         raise ValueError(f"HDRI {path!r} has unsupported extension {file.suffix!r}; "
-                         f"supported: {', '.join(HDRI_EXTENSIONS)}")
+                         f"supported: {', '.join(ENVIRONMENT_MAP_EXTENSIONS)}")
     if not file.is_file():
         raise FileNotFoundError(f"HDRI {path!r} does not exist; pass an existing "
                                 "equirectangular image")

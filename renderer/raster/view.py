@@ -1,7 +1,7 @@
 """``Raster``: a Kubric view that mirrors a ``kubric.Scene`` into pyrender.
 
 Drop-in next to ``renderer.blender.Blender``: ``Raster(scene)`` links to the scene like any
-Kubric view; ``render_raw(frame)`` returns :class:`labels.passes.RawPasses`; ``render_still()`` /
+Kubric view (a bare one: :func:`renderer.raster.open_view` applies the spec's extras); ``render_raw(frame)`` returns :class:`labels.passes.RawPasses`; ``render_still()`` /
 ``render()`` return Kubric-style dicts. The scene state (poses, materials, lights, camera) is
 read from the Kubric assets at render time (keyframed values at ``frame``), so nothing is
 pushed through trait observers and several views may share one scene.
@@ -31,6 +31,7 @@ from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
 from renderer.raster import environment, geometry, label_pass, platform, shading, textures
 from renderer.kubric_layers import KUBRIC_LAYERS, category_of, check_layer_names, kubric_layer
+from scenes.geometry import pose_matrix
 
 SHADER_DIR = Path(__file__).parent / "shaders"
 
@@ -44,7 +45,7 @@ def _value(asset: kb.Asset, name: str, frame: Optional[int]) -> Any:
 
 def _pose(asset: kb.Object3D, frame: Optional[int], with_scale: bool) -> np.ndarray:
     scale = _value(asset, "scale", frame) if with_scale else (1.0, 1.0, 1.0)
-    return camera_conversion.pose_matrix(_value(asset, "position", frame),
+    return pose_matrix(_value(asset, "position", frame),
                                          _value(asset, "quaternion", frame), scale)
 
 
@@ -99,6 +100,7 @@ class Raster(View):
         self._ambient_map: Optional[environment.Environment] = None
         self._background_map: Optional[environment.Environment] = None
         self._background_image: Optional[str] = None
+        self.exposure = 0.0  # EV, Blender's view exposure (renderer.raster.open_view sets it)
         self._hdri_sun_node = None
         self._label_programs = _label_program_cache(self.pyrender)
         super().__init__(scene, scene_observers={})
@@ -147,16 +149,9 @@ class Raster(View):
             self._background_map = placed
 
     def set_background_image(self, path) -> None:
-        """Show an image behind the scene, stretched to the frame (as renderer.blender); scenes
-        whose spec asks for an image background get it without this call."""
+        """Show an image behind the scene, stretched to the frame (as renderer.blender)."""
         self._background_image = str(path)
         textures.load_background_image(self._background_image, 1, 1)  # fail early if unreadable
-
-    def _background_image_path(self) -> Optional[str]:
-        if self._background_image:
-            return self._background_image
-        world = (self.scene.metadata.get("synthscene") or {}).get("world") or {}
-        return world.get("image") if world.get("background") == "image" else None
 
     def clear_hdri(self) -> None:
         """Back to the scene's uniform ambient_illumination and background colours."""
@@ -245,10 +240,9 @@ class Raster(View):
         return model
 
     def exposure_scale(self) -> float:
-        """2 ** exposure (EV) from the spec's camera extras (Blender's view exposure), else 1.
-        Applied to every light, ambient, emission and background radiance."""
-        camera = (self.scene.metadata.get("synthscene") or {}).get("camera") or {}
-        return float(2.0 ** float(camera.get("exposure") or 0.0))
+        """2 ** ``self.exposure`` (EV; Blender's view exposure). Applied to every light,
+        ambient, emission and background radiance."""
+        return float(2.0 ** float(self.exposure))
 
     def _value_at(self, frame: Optional[int]) -> shading.ValueAt:
         return lambda asset, name: _value(asset, name, frame)
@@ -425,7 +419,7 @@ class Raster(View):
                          camera: CameraModel) -> None:
         """Background pixels from the background image or HDRI, display-encoded like pyrender's
         shading."""
-        image_path = self._background_image_path()
+        image_path = self._background_image
         if self._background_map is None and image_path is None:
             return
         rows, cols = np.nonzero(instance_ids == 0)

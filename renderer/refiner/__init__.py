@@ -9,14 +9,14 @@ Pieces, one module each:
 * :mod:`.training` — training from scratch on a folder of real images (random crops and flips).
 * :mod:`.sdedit` — SDEdit refinement (noise to a strength, DDIM denoise, optional guidance by the
   render's low frequencies), whole-frame, tiled or resized.
-* :mod:`.gate` — the label-consistency gate (edge alignment with instance boundaries, per-object
+* :mod:`.label_gate` — the label-consistency gate (edge alignment with instance boundaries, per-object
   structural similarity).
 * :mod:`.gap` — a domain-gap score that needs no downloaded weights.
 * :mod:`.dataset` — refining a native dataset folder: labels carried over byte-identical,
   manifest updated.
 
 torch and diffusers are an optional extra (``pip install synthscene[refiner]``); only
-:mod:`.model`, :mod:`.training` and :mod:`.sdedit` import them. :mod:`.gate`, :mod:`.gap` and
+:mod:`.model`, :mod:`.training` and :mod:`.sdedit` import them. :mod:`.label_gate`, :mod:`.gap` and
 :mod:`.hdri_photos` need numpy/OpenCV/scikit-learn only.
 """
 from renderer.refiner.errors import RefinerInputError

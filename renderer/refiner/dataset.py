@@ -15,6 +15,7 @@ depend on which other frames were refined or in what order.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import shutil
 import zlib
@@ -23,11 +24,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from labels.atomic import append_line, to_json_text, write_bytes_atomic, write_json_atomic
+from fileio.atomic import append_line, to_json_text, write_bytes_atomic, write_json_atomic
+from fileio.digest import sha256_file
+from fileio.images import write_png_atomic
 from labels.native import MANIFEST, FrameReadError, frame_paths_in, latest_records, read_frame_arrays, read_image
 from renderer.refiner.errors import RefinerInputError
-from renderer.refiner.gate import DEFAULT_THRESHOLD, gate
-from renderer.refiner.images import sha256_file, write_png_atomic
+from renderer.refiner.label_gate import DEFAULT_THRESHOLD, gate
 from renderer.refiner.sdedit import RefineOptions
 
 log = logging.getLogger(__name__)
@@ -123,7 +125,7 @@ def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOp
     alpha = _alpha_channel(source / paths["image"])
     if alpha is not None:  # transparent renders keep their alpha: only colour is refined
         kept = np.dstack([kept, alpha])
-    image_sha = write_png_atomic(out / paths["image"], kept)
+    image_sha = hashlib.sha256(write_png_atomic(out / paths["image"], kept)).hexdigest()
     for key in ("labels_npz", "labels_json"):
         write_bytes_atomic(out / paths[key], (source / paths[key]).read_bytes())
     updated = dict(record)

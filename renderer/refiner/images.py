@@ -1,11 +1,11 @@
-"""Image files for the refiner: reading folders of photos, atomic writes, model tensor layout.
+"""Image files for the refiner: reading folders of photos, model tensor layout (PNG writes and
+file hashes: :mod:`fileio`).
 
 Images are ``uint8`` arrays of shape (H, W, 3), sRGB, row 0 at the top. The model sees float
 tensors (N, 3, H, W) in [-1, 1].
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Iterable
@@ -13,7 +13,6 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-from labels.atomic import write_bytes_atomic  # noqa: F401  (re-exported: temp file + fsync + os.replace)
 from renderer.refiner.errors import RefinerInputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -62,27 +61,6 @@ def read_image_folder(folder: str | os.PathLike, min_side: int = 1) -> tuple[lis
             f"real-image folder {folder}: {found}; put .png/.jpg photos there{size}, "
             "or leave out --real to use the embedded HDRI photos")
     return images, kept
-
-
-def write_png_atomic(path: str | os.PathLike, image: np.ndarray) -> str:
-    """Write uint8 RGB(A) ``image`` as PNG via a temporary file and ``os.replace``; return sha256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    channels = image.shape[2] if image.ndim == 3 else 1
-    bgr = image if channels == 1 else cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if channels == 4 else cv2.COLOR_RGB2BGR)
-    ok, encoded = cv2.imencode(".png", bgr)
-    if not ok:
-        raise OSError(f"PNG encoding failed for {path}")
-    write_bytes_atomic(path, encoded.tobytes())
-    return hashlib.sha256(encoded.tobytes()).hexdigest()
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def to_model_range(images: Iterable[np.ndarray]):

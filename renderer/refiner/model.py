@@ -22,8 +22,8 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
+from fileio.atomic import write_bytes_atomic
 from renderer.refiner.errors import RefinerInputError, require_torch
-from renderer.refiner.images import write_bytes_atomic
 
 FORMAT = "synthscene-refiner"
 FORMAT_VERSION = 1

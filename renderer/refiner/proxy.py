@@ -1,7 +1,8 @@
 """The proxy experiment: does refining raster renders move them toward a "real" domain?
 
 "sim" = pyrender (raster) renders of held-out recipe specs; "real" = Cycles renders of the same
-specs through :mod:`renderer.refiner.camera_model` (blur, vignetting, colour cast, noise, JPEG).
+specs (both through :func:`renderer.backend.open_view`, so with the specs' HDRIs and textures)
+through :mod:`renderer.refiner.camera_model` (blur, vignetting, colour cast, noise, JPEG).
 The refiner is trained on a disjoint set of "real" frames only (unpaired), then refines the
 held-out "sim" frames. Reported per strength: PSNR/SSIM of sim vs its paired real image before
 and after, the domain-gap score against the held-out real frames, and the gate's pass rate.
@@ -20,10 +21,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from labels.atomic import write_json_atomic
+from fileio.atomic import write_json_atomic
 from labels.native import finished_frames, latest_records, read_image, write_frame
 from renderer.refiner.camera_model import apply_camera
-from renderer.refiner.gate import luminance, ssim_map
+from renderer.refiner.label_gate import luminance, ssim_map
 
 log = logging.getLogger(__name__)
 TRAIN_SEED_OFFSET = 100_000  # training specs never overlap the held-out test specs
@@ -50,9 +51,9 @@ class ProxySettings:
 def render_frames(out: Path, recipe: str, seeds: Sequence[int], size: int, samples_per_pixel: int,
                   with_sim: bool) -> None:
     """Write ``out/real`` (Cycles + camera model) and, if ``with_sim``, ``out/sim`` (raster)."""
-    from renderer.blender import Blender
-    from renderer.raster import Raster
-    from scenes import instantiate, sample_spec
+    from renderer.backend import ViewSettings, open_view
+    from scenes.build import instantiate
+    from scenes.recipe_api import sample_spec
     real_done = set(finished_frames(out / "real"))
     sim_done = set(finished_frames(out / "sim")) if with_sim else None
     for seed in seeds:
@@ -62,11 +63,13 @@ def render_frames(out: Path, recipe: str, seeds: Sequence[int], size: int, sampl
         with tempfile.TemporaryDirectory(prefix="synthscene-proxy-") as scratch:
             _, scene = instantiate(sample_spec(recipe, seed, {"resolution": size}), scratch)
             metadata = {"seed": seed, "recipe": recipe}
-            cycles = Blender(scene, scratch_dir=scratch, samples_per_pixel=samples_per_pixel).render_raw()
+            settings = ViewSettings(samples_per_pixel=samples_per_pixel, scratch_dir=scratch)
+            cycles = open_view("cycles", scene, settings).render_raw()
             cycles.rgba[..., :3] = apply_camera(cycles.rgba, seed)
             write_frame(out / "real", name, cycles, {**metadata, "proxy_domain": "cycles+camera"})
             if with_sim:
-                write_frame(out / "sim", name, Raster(scene).render_raw(), {**metadata, "proxy_domain": "raster"})
+                sim = open_view("raster", scene, settings).render_raw()
+                write_frame(out / "sim", name, sim, {**metadata, "proxy_domain": "raster"})
 
 
 def paired_metrics(images: Sequence[np.ndarray], references: Sequence[np.ndarray]) -> dict:
@@ -88,7 +91,7 @@ def run_proxy(out: str | Path, settings: ProxySettings, progress: bool = True,
               device: str = "cpu") -> dict:
     """Render, train, refine and measure (see module docstring); returns what ``proxy.json`` holds."""
     from renderer.refiner.dataset import GateOptions, refine_dataset
-    from renderer.refiner.images import sha256_file
+    from fileio.digest import sha256_file
     from renderer.refiner.model import ModelConfig, load_checkpoint
     from renderer.refiner.sdedit import RefineOptions, Refiner
     from renderer.refiner.training import TrainingOptions, summarize_photos, train

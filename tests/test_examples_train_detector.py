@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from test_feed_helpers import REPO, shared_batch
+from cli_support import REPO
 
 pytest.importorskip("torch")
 
 
-def test_train_detector_example_end_to_end(tmp_path_factory, tmp_path):
+def test_train_detector_example_end_to_end(raster_batch, tmp_path):
     """Train 150 steps, evaluate on the held-out split and on a 'real' COCO set (here the
     batch's own coco.json, so its categories match the synthetic classes by name)."""
-    batch = shared_batch(tmp_path_factory)
+    batch = raster_batch
     metrics_path = tmp_path / "metrics.json"
     done = subprocess.run(
         [sys.executable, str(REPO / "examples/train_detector.py"), str(batch), "--steps", "150",

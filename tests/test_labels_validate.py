@@ -8,12 +8,12 @@ import pytest
 
 from labels.native import latest_records
 from labels.validate import DATASET, validate_dataset
-from test_feed_helpers import copy_batch, run_cli, shared_batch
+from cli_support import copy_batch, run_cli
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    return shared_batch(tmp_path_factory)
+@pytest.fixture
+def batch(raster_batch):
+    return raster_batch  # the session's shared batch (tests/conftest.py)
 
 
 @pytest.fixture

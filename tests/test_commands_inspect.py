@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import json
-import random
 import re
 
 import pytest
 
 from labels.native import frame_paths, read_frame_json
-from test_feed_helpers import FRAMES, copy_batch, run_cli, shared_batch
+from cli_support import FRAMES, copy_batch, run_cli
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    return shared_batch(tmp_path_factory)
+@pytest.fixture
+def batch(raster_batch):
+    return raster_batch  # the session's shared batch (tests/conftest.py)
 
 
 def test_inspect_prints_every_provenance_field(batch):
@@ -46,8 +45,8 @@ def _assert_rerender_identical(batch, name, tmp_path) -> None:
     assert (out / f"specs/{name}.json").read_bytes() == (batch / f"specs/{name}.json").read_bytes()
 
 
-def test_rerender_of_a_random_raster_frame_is_byte_identical(batch, tmp_path):
-    name = f"{random.Random().randrange(1, FRAMES):06d}"  # any frame but the worker's first
+def test_rerender_of_a_random_raster_frame_is_byte_identical(batch, tmp_path, rng):
+    name = f"{rng.randrange(1, FRAMES):06d}"  # any frame but the worker's first
     _assert_rerender_identical(batch, name, tmp_path)
 
 

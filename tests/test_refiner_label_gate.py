@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from renderer.refiner.gate import edge_alignment, gate, instance_boundaries
+from renderer.refiner.label_gate import edge_alignment, gate, instance_boundaries
 from renderer.refiner.hdri_photos import hdri_photos
 
 SIZE = 64

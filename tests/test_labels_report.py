@@ -14,15 +14,15 @@ import pytest
 from labels.native import latest_records, read_frame_json
 from labels.report import build_report
 from labels.report_stats import collect_stats, truncation_share
-from test_feed_helpers import copy_batch, run_cli, shared_batch
+from cli_support import copy_batch, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PLOT_BLUE = (59, 125, 216)  # labels.report_svg bar colour #3b7dd8
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    return shared_batch(tmp_path_factory)
+@pytest.fixture
+def batch(raster_batch):
+    return raster_batch  # the session's shared batch (tests/conftest.py)
 
 
 def _figures(html: str) -> dict[str, str]:
