@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,9 @@ def batch_categories(config) -> Optional[dict[str, int]]:
     count = max([config.count] + [index + 1 for index in (config.frames or ())])
     if sampled < count:
         request = json.dumps([str(config.recipe), int(config.seed), config.overrides_dict, count])
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         done = subprocess.run([sys.executable, "-m", __name__, request], capture_output=True,
-                              text=True, check=False)
+                              text=True, check=False, env=environment)
         if done.returncode != 0:  # a crashing or failing recipe: its frames report it
             logger.warning("could not sample the batch's categories (exit %s: %s); frames use "
                            "their own category tables", done.returncode,
