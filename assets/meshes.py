@@ -181,8 +181,11 @@ class MeshCache:
     def _build(make_mesh, make_hull, render_path: Path, hull_path: Path, info_path: Path) -> dict:
         mesh = make_mesh()
         hull = make_hull() if make_hull else mesh.convex_hull
-        write_cache_file(render_path, trimesh.exchange.ply.export_ply(
-            mesh, encoding="binary", vertex_normal=True, include_attributes=False))
+        if "part" in mesh.face_attributes:
+            write_cache_file(render_path, parted_ply_bytes(mesh))
+        else:
+            write_cache_file(render_path, trimesh.exchange.ply.export_ply(
+                mesh, encoding="binary", vertex_normal=True, include_attributes=False))
         write_cache_file(hull_path, trimesh.exchange.obj.export_obj(
             hull, include_normals=False, include_texture=False).encode())
         stored = mesh.vertices.astype(np.float32)  # as the PLY holds them
@@ -268,6 +271,64 @@ def read_render_ply(path: str | Path):
     if triangle_count == 0 or (triangles["count"] != 3).any():
         return None
     return vertices[:, :3], triangles["indices"], vertices[:, 3:]
+
+
+_PARTED_PLY_HEADER = re.compile(
+    rb"ply\nformat binary_little_endian 1\.0\ncomment synthscene parts: ([^\n]*)\n"
+    rb"element vertex (\d+)\n"
+    rb"property float x\nproperty float y\nproperty float z\n"
+    rb"property float nx\nproperty float ny\nproperty float nz\n"
+    rb"property float s\nproperty float t\n"
+    rb"element face (\d+)\nproperty list uchar int vertex_indices\nproperty uchar part\n"
+    rb"end_header\n")
+_PARTED_TRIANGLE = np.dtype([("count", "u1"), ("indices", "<i4", (3,)), ("part", "u1")])
+
+
+@dataclasses.dataclass(frozen=True)
+class PartedMesh:
+    """A render mesh made of parts, as :func:`read_parted_ply` returns it: float32 ``vertices``
+    (N, 3) m, ``normals`` (N, 3), ``uv`` (N, 2), int32 ``faces`` (M, 3), uint8 ``part`` (M,)
+    index into ``names``."""
+    names: tuple[str, ...]
+    vertices: np.ndarray
+    normals: np.ndarray
+    uv: np.ndarray
+    faces: np.ndarray
+    part: np.ndarray
+
+
+def parted_ply_bytes(mesh: trimesh.Trimesh) -> bytes:
+    """Binary PLY of a mesh from :func:`assets.loft.merged`: positions, normals, UVs (s, t) per
+    vertex, the part index per face, part names in a ``comment synthscene parts:`` line."""
+    names = ",".join(mesh.metadata["parts"])
+    vertex = np.column_stack([mesh.vertices, mesh.vertex_attributes["normal"],
+                              mesh.vertex_attributes["uv"]]).astype("<f4")
+    faces = np.zeros(len(mesh.faces), _PARTED_TRIANGLE)
+    faces["count"], faces["indices"] = 3, mesh.faces
+    faces["part"] = mesh.face_attributes["part"]
+    header = ("ply\nformat binary_little_endian 1.0\n"
+              f"comment synthscene parts: {names}\nelement vertex {len(vertex)}\n"
+              + "".join(f"property float {n}\n" for n in ("x", "y", "z", "nx", "ny", "nz", "s", "t"))
+              + f"element face {len(faces)}\nproperty list uchar int vertex_indices\n"
+              "property uchar part\nend_header\n")
+    return header.encode() + vertex.tobytes() + faces.tobytes()
+
+
+def read_parted_ply(path: str | Path) -> Optional[PartedMesh]:
+    """The mesh of a PLY written by :func:`parted_ply_bytes`, or None for any other file."""
+    data = Path(path).read_bytes()
+    header = _PARTED_PLY_HEADER.match(data)
+    if header is None:
+        return None
+    vertex_count, face_count = int(header.group(2)), int(header.group(3))
+    vertex_bytes = vertex_count * 8 * 4
+    if len(data) != header.end() + vertex_bytes + face_count * _PARTED_TRIANGLE.itemsize:
+        return None
+    vertex = np.frombuffer(data, "<f4", vertex_count * 8, header.end()).reshape(-1, 8)
+    faces = np.frombuffer(data, _PARTED_TRIANGLE, face_count, header.end() + vertex_bytes)
+    return PartedMesh(names=tuple(header.group(1).decode().split(",")),
+                      vertices=vertex[:, :3], normals=vertex[:, 3:6], uv=vertex[:, 6:],
+                      faces=faces["indices"], part=faces["part"])
 
 
 def mesh_key(description: dict, file_hash: Optional[str] = None) -> str:

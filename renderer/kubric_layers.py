@@ -70,6 +70,19 @@ def category_of(asset) -> Optional[str]:
     return getattr(asset, "asset_id", "") or type(asset).__name__.lower()
 
 
+def instance_metadata(asset) -> dict:
+    """What labels record of an asset's metadata: all but ``category``; an object of parts keeps
+    each part's name and material name only (the full descriptions hold this machine's paths
+    to generated prints, which would make labels differ between output folders)."""
+    metadata = {k: v for k, v in asset.metadata.items() if k != "category"}
+    if metadata.get("parts"):
+        first = (getattr(getattr(asset, "material", None), "metadata", None) or {}).get("spec_name")
+        metadata["parts"] = [{"name": part["name"],
+                              "material": (part["material"] or {}).get("name", first)}
+                             for part in metadata["parts"]]
+    return metadata
+
+
 def check_mesh_file(path: str | os.PathLike) -> Path:
     """``path`` as a Path if it names an existing mesh file of a supported format, else a
     ValueError / FileNotFoundError naming the file and what is accepted."""

@@ -7,13 +7,13 @@ Nothing here runs at interpreter start (the Kubric start-up hook is the standalo
 Recipe-author API (``from scenes import ...``):
 
 * authoring: ``recipe``, ``Param``, ``Params``, ``SceneSpec`` and its parts (``ObjectSpec``,
-  ``AssetSpec``, ``MaterialSpec``, ``TextureSpec``, ``LightSpec``, ``CameraSpec``, ``WorldSpec``,
-  ``HdriSpec``, ``PhysicsSpec``, ``DepthOfFieldSpec``);
+  ``AssetSpec``, ``MaterialSpec``, ``TextureSpec``, ``PartSpec``, ``LightSpec``, ``CameraSpec``,
+  ``WorldSpec``, ``HdriSpec``, ``PhysicsSpec``, ``DepthOfFieldSpec``);
 * distributions: ``Distribution``, ``Uniform``, ``LogUniform``, ``Normal``, ``RandInt``,
   ``Choice``, ``VectorUniform``, ``ColorHSV``, ``kelvin_to_rgb``;
 * randomizers: ``random_camera``, ``random_light``, ``random_lights``, ``random_hdri``,
   ``random_world``, ``random_material``, ``random_texture``, ``procedural_object``,
-  ``file_object``, ``mesh_folder_objects``, ``balanced_categories``, ``support_box``,
+  ``household_object``, ``file_object``, ``mesh_folder_objects``, ``balanced_categories``, ``support_box``,
   ``scatter``, ``random_rotation``, ``procedural_classes``, ``shell_position``;
 * errors a recipe may raise: ``RecipeError``, ``ParameterError``, ``SpecError``, ``AssetError``.
 
@@ -32,13 +32,14 @@ _EXPORTS = {
     "scenes.recipe_api": ("recipe",),
     "scenes.params": ("Param", "Params"),
     "scenes.spec": ("SceneSpec", "ObjectSpec", "AssetSpec", "MaterialSpec", "TextureSpec",
-                    "LightSpec", "CameraSpec", "WorldSpec", "HdriSpec", "PhysicsSpec",
+                    "PartSpec", "LightSpec", "CameraSpec", "WorldSpec", "HdriSpec", "PhysicsSpec",
                     "DepthOfFieldSpec"),
     "scenes.distributions": ("Distribution", "Uniform", "LogUniform", "Normal", "RandInt",
                              "Choice", "VectorUniform", "ColorHSV", "kelvin_to_rgb"),
     "scenes.randomizers": ("random_camera", "random_light", "random_lights", "random_hdri",
                            "random_world", "random_material", "random_texture",
-                           "procedural_object", "file_object", "mesh_folder_objects",
+                           "procedural_object", "household_object", "file_object",
+                           "mesh_folder_objects",
                            "balanced_categories", "support_box", "scatter", "random_rotation",
                            "procedural_classes", "shell_position"),
     "scenes.errors": ("RecipeError", "ParameterError", "SpecError", "AssetError"),

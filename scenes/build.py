@@ -38,7 +38,14 @@ How spec fields map onto the Kubric scene
 
 * Materials: ``kb.PrincipledBSDFMaterial`` (or ``kb.FlatMaterial``) with the spec's fields;
   ``material.metadata["texture"]`` is the TextureSpec as a dict (kind, scale, color2, params by
-  Blender socket name, image path, rotation) or None. The base colour is
+  Blender socket name, image path, rotation) or None; ``material.metadata["surface"]`` (only
+  when set) holds coat, bump, bump_scale and roughness_noise. A generated print (texture kind
+  "print" without an image) is drawn into the mesh cache folder and its path put in ``image``.
+* Objects made of parts (``ObjectSpec.parts``): the cached PLY holds every part (UVs per vertex,
+  part index per face; see assets/meshes.py ``parted_ply_bytes``); the Kubric material is the
+  first part's, and ``asset.metadata["parts"]`` lists ``{"name", "material"}`` per part in mesh
+  order, ``material`` None for the first part and otherwise the MaterialSpec as a dict with
+  ``texture`` resolved as above and ``surface`` (see :func:`material_description`). The base colour is
   ``mix(material.color, texture.color2, factor)`` where factor is the texture node's Fac output
   (Color output luminance for image textures); texture coordinates are object coordinates
   (generated for images), rotated by ``texture.rotation`` and scaled by ``texture.scale``.
@@ -73,9 +80,11 @@ import numpy as np
 
 from assets.hdri import resolve_hdri
 from assets.meshes import MeshCache
+from assets.prints import print_file
 from scenes.errors import SpecError
 from scenes.extras import EXTRAS_KEY
-from scenes.geometry import asset_hull, asset_key, asset_mesh, object_mesh_world
+from scenes.geometry import (asset_hull, asset_key, asset_mesh, asset_part_names,
+                             object_mesh_world)
 from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
@@ -139,11 +148,27 @@ def _metadata(obj: ObjectSpec) -> dict:
                       "path": asset.path, "sha256": asset.sha256}}
 
 
+def _check_parts(obj: ObjectSpec) -> None:
+    """The spec's parts must name the asset's parts in mesh order (one material each)."""
+    built = asset_part_names(obj.asset) if obj.asset.kind == "household" else []
+    named = [part.name for part in obj.parts]
+    if named != built:
+        raise SpecError(f"object {obj.name!r}: parts {named} do not match the asset's parts "
+                        f"{built}; give one PartSpec per asset part, in that order (or re-sample).")
+
+
 def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
+    metadata = _metadata(obj)
+    if obj.parts or obj.asset.kind == "household":
+        _check_parts(obj)
+    if obj.parts:
+        metadata["parts"] = [{"name": part.name, "material": None if index == 0 else
+                              material_description(part.material, cache.folder)}
+                             for index, part in enumerate(obj.parts)]
     common = dict(name=obj.name, position=obj.position, quaternion=obj.quaternion,
-                  material=_kubric_material(kb, obj.material, obj.name), static=obj.static,
-                  mass=obj.mass, friction=min(max(obj.friction, 0.0), 1.0),
-                  restitution=min(max(obj.restitution, 0.0), 1.0), metadata=_metadata(obj))
+                  material=_kubric_material(kb, obj.material, obj.name, cache.folder),
+                  static=obj.static, mass=obj.mass, friction=min(max(obj.friction, 0.0), 1.0),
+                  restitution=min(max(obj.restitution, 0.0), 1.0), metadata=metadata)
     if obj.asset.kind == "primitive" and obj.asset.name == "cube":
         return kb.Cube(scale=obj.scale, **common)
     if obj.asset.kind == "primitive" and obj.asset.name == "sphere":
@@ -165,11 +190,45 @@ def _check_uniform(obj: ObjectSpec) -> None:
                         "meshes (PyBullet cannot scale them unevenly); bake it into the shape.")
 
 
-def _kubric_material(kb, material: MaterialSpec, owner: str):
+def _texture_description(material: MaterialSpec, print_folder: Path) -> Optional[dict]:
+    """The TextureSpec as a dict with an absolute ``image`` path; a generated print is drawn
+    (once) into ``print_folder``."""
     texture = dataclasses.asdict(material.texture) if material.texture else None
+    if texture and texture["kind"] == "print" and not texture.get("image"):
+        params = texture["params"]
+        try:
+            texture["image"] = str(print_file(print_folder, params["style"], int(params["seed"]),
+                                              float(params["aspect"])))
+        except (KeyError, ValueError) as error:
+            raise SpecError(f"material {material.name!r}: print texture needs params style, seed "
+                            f"and aspect ({error}); or give it an image.") from None
     if texture and texture.get("image"):
         texture["image"] = str(Path(texture["image"]).resolve())
-    metadata = {"texture": texture, "spec_name": material.name}
+    return texture
+
+
+def surface_description(material: MaterialSpec) -> Optional[dict]:
+    """Coat, bump and roughness noise (Blender only), or None when the material has none."""
+    surface = {"coat": material.coat, "bump": material.bump, "bump_scale": material.bump_scale,
+               "roughness_noise": material.roughness_noise}
+    return surface if material.coat or material.bump or material.roughness_noise else None
+
+
+def material_description(material: MaterialSpec, print_folder: Path) -> dict:
+    """A part's material as plain data for the backends: the MaterialSpec fields with the
+    texture resolved (see :func:`_texture_description`) and ``surface``."""
+    described = dataclasses.asdict(material)
+    described["texture"] = _texture_description(material, print_folder)
+    described["surface"] = surface_description(material)
+    return described
+
+
+def _kubric_material(kb, material: MaterialSpec, owner: str, print_folder: Path):
+    metadata = {"texture": _texture_description(material, print_folder),
+                "spec_name": material.name}
+    surface = surface_description(material)
+    if surface:
+        metadata["surface"] = surface
     if material.kind == "flat":
         return kb.FlatMaterial(name=f"{owner}_material", color=kb.Color(*material.color),
                                metadata=metadata)

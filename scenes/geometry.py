@@ -2,8 +2,10 @@
 
 ``asset_mesh(asset)`` returns the object-frame mesh in metres, +Z up, *before*
 ``ObjectSpec.scale``: kb.Cube is the cube [-1, 1]^3 and kb.Sphere the unit sphere (Kubric's
-primitives), procedural classes are built from ``asset.params`` and user files are loaded (their
-sha256 must match the spec's, so a spec always means the same geometry).
+primitives), procedural and household classes are built from ``asset.params`` (a household
+mesh is its parts merged, see :func:`assets.loft.merged`: UVs per vertex and the part index per
+face ride along as trimesh attributes) and user files are loaded (their sha256 must match the
+spec's, so a spec always means the same geometry).
 
 **Object origin = centre of mass** of the mesh's convex hull (uniform density) for procedural
 and file meshes. PyBullet reports and sets a body's pose at its centre of mass, so with this
@@ -20,6 +22,8 @@ import numpy as np
 import trimesh
 
 from assets.errors import AssetError
+from assets.household import build_parts
+from assets.loft import merged
 from assets.meshes import load_mesh_file, mesh_key
 from fileio.digest import sha256_file
 from assets.procedural import procedural_class
@@ -38,6 +42,11 @@ def asset_description(asset: AssetSpec) -> dict:
 def asset_key(asset: AssetSpec) -> str:
     """Stable cache key for an asset's mesh."""
     return mesh_key(asset_description(asset), asset.sha256)
+
+
+def asset_part_names(asset: AssetSpec) -> list[str]:
+    """Names of the asset's parts in mesh order ([] for single-mesh assets)."""
+    return list(_cached_geometry(_description_json(asset)).mesh.metadata.get("parts", []))
 
 
 def asset_mesh(asset: AssetSpec) -> trimesh.Trimesh:
@@ -100,6 +109,11 @@ def _built_mesh(description: dict) -> trimesh.Trimesh:
     if kind == "procedural":
         try:
             return procedural_class(name).build(description["params"])
+        except KeyError as error:
+            raise AssetError(str(error.args[0])) from None
+    if kind == "household":
+        try:
+            return merged(build_parts(name, description["params"]))
         except KeyError as error:
             raise AssetError(str(error.args[0])) from None
     if kind == "file":

@@ -22,13 +22,15 @@ from assets.procedural import LICENCE as PROCEDURAL_LICENCE
 from assets.procedural import PROCEDURAL_CLASSES
 from assets.procedural import SOURCE as PROCEDURAL_SOURCE
 from assets.procedural import procedural_class
+from assets.household import household_class_names
 from assets.textures import folder_images
 from scenes.distributions import (Choice, ColorHSV, Distribution, LogUniform, Uniform,
                                   kelvin_to_rgb, sample)
 from scenes.errors import RecipeError
 from scenes.geometry import asset_extents, asset_volume
+from scenes.household import household_object_asset, part_materials
 from scenes.spec import (AssetSpec, CameraSpec, DepthOfFieldSpec, HdriSpec, LightSpec,
-                         MaterialSpec, ObjectSpec, TextureSpec, Vec3, WorldSpec)
+                         MaterialSpec, ObjectSpec, PartSpec, TextureSpec, Vec3, WorldSpec)
 
 BLENDER_HDRI_NAMES = ("city", "courtyard", "forest", "interior", "night", "studio", "sunrise",
                       "sunset")
@@ -256,13 +258,43 @@ def balanced_categories(rng: np.random.Generator, classes: Sequence[str], count:
 def procedural_object(rng: np.random.Generator, category: str, name: str,
                       material: Optional[MaterialSpec] = None, scale: Any = 1.0,
                       role: str = "object", upright: bool = True,
-                      density: float = DEFAULT_DENSITY) -> ObjectSpec:
+                      density: float = DEFAULT_DENSITY, library: str = "basic",
+                      image_folder: Optional[str] = None) -> ObjectSpec:
     """An object of a procedural class with random shape parameters, yaw (or full rotation)
-    and material. ``role="distractor"`` makes it unlabelled clutter."""
+    and material. ``role="distractor"`` makes it unlabelled clutter.
+
+    ``library``: "basic" (assets/procedural.py: one mesh, one material) or "household"
+    (assets/household.py, see :func:`household_object`; ``image_folder`` then supplies prints)."""
+    if library == "household":
+        return household_object(rng, category, name, material, scale, role, upright, density,
+                                image_folder)
+    if library != "basic":
+        raise RecipeError(f"object library {library!r} unknown; use basic or household")
     shape = procedural_class(category)
     asset = AssetSpec(kind="procedural", name=category, params=shape.sample_params(rng),
                       source=PROCEDURAL_SOURCE, licence=PROCEDURAL_LICENCE)
     return _object(rng, asset, category, name, material, scale, role, upright, density)
+
+
+def household_object(rng: np.random.Generator, category: str, name: str,
+                     material: Optional[MaterialSpec] = None, scale: Any = 1.0,
+                     role: str = "object", upright: bool = True,
+                     density: float = DEFAULT_DENSITY,
+                     image_folder: Optional[str] = None) -> ObjectSpec:
+    """An object of the household library made of parts: sub-type, shape and one material per
+    part sampled (scenes/household.py). ``category`` is the label (``mug`` = a cup of sub-type
+    mug); ``material``, when given, replaces the body's (first part's) material. ``scale``
+    defaults to 1: the library's sizes are real ones."""
+    try:
+        asset = household_object_asset(rng, category)
+    except KeyError as error:
+        raise RecipeError(f"{error.args[0]}; pick household classes for library household.") from None
+    parts = part_materials(rng, asset, image_folder)
+    if material is not None:
+        parts[0] = PartSpec(name=parts[0].name, material=material)
+    obj = _object(rng, asset, category, name, parts[0].material, scale, role, upright, density)
+    obj.parts = parts
+    return obj
 
 
 def file_object(rng: np.random.Generator, mesh: MeshAsset, name: str,
@@ -386,6 +418,8 @@ def _free_spot(rng, placed, radius, region, clearance, tries, z, planar) -> Opti
     return None
 
 
-def procedural_classes() -> list[str]:
-    """Names of the embedded procedural classes."""
+def procedural_classes(library: str = "basic") -> list[str]:
+    """Names of the embedded procedural classes of ``library`` ("basic" or "household")."""
+    if library == "household":
+        return household_class_names()
     return sorted(PROCEDURAL_CLASSES)

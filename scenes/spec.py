@@ -43,7 +43,10 @@ class TextureSpec:
 
     Attributes:
       kind: Blender texture node: "noise", "voronoi", "wave", "checker", "brick", "magic",
-        "gradient", or "image" (then ``image`` is the file).
+        "gradient", or "image" (then ``image`` is the file), or "print": an RGBA image laid over
+        the base colour by the mesh's UV map (alpha = coverage), either ``image`` (a user file)
+        or generated when the scene is built from ``params`` ({"style", "seed", "aspect"}, see
+        assets/prints.py).
       scale: the node's Scale input (texture cycles per metre in object coordinates).
       color2: second colour (RGBA).
       params: extra node inputs by Blender socket name, e.g. {"Detail": 4.0, "Distortion": 1.0}.
@@ -58,9 +61,23 @@ class TextureSpec:
     rotation: Vec3 = (0.0, 0.0, 0.0)
 
 
+def _optional(default: Any = None, factory: Any = None) -> Any:
+    """A field left out of the canonical JSON while it holds its default, so specs written
+    before the field existed keep their bytes and hash."""
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata={"omit_default": True})
+    return dataclasses.field(default=default, metadata={"omit_default": True})
+
+
 @dataclasses.dataclass
 class MaterialSpec:
-    """Kubric's PrincipledBSDFMaterial fields (or a FlatMaterial when kind == "flat")."""
+    """Kubric's PrincipledBSDFMaterial fields (or a FlatMaterial when kind == "flat").
+
+    Beyond Kubric (Blender only; the raster backend ignores them): ``coat`` = Principled
+    "Coat Weight" (a glaze or lacquer layer, 0..1); ``bump`` = strength (0..1) of a noise bump
+    map of ``bump_scale`` cycles per metre (surface imperfections); ``roughness_noise`` =
+    amplitude (0..1) of a noise added to ``roughness`` (smudges, wear). Texture kind "print"
+    (see TextureSpec) maps an RGBA print by the mesh's UVs over ``color``."""
     kind: str = "principled"
     color: RGBA = (0.8, 0.8, 0.8, 1.0)
     metallic: float = 0.0
@@ -73,6 +90,17 @@ class MaterialSpec:
     emission: RGBA = (0.0, 0.0, 0.0, 1.0)
     texture: Optional[TextureSpec] = None
     name: str = ""
+    coat: float = _optional(0.0)
+    bump: float = _optional(0.0)
+    bump_scale: float = _optional(2000.0)
+    roughness_noise: float = _optional(0.0)
+
+
+@dataclasses.dataclass
+class PartSpec:
+    """One part of a multi-part object (named as its asset builds it) and its material."""
+    name: str
+    material: MaterialSpec = dataclasses.field(default_factory=MaterialSpec)
 
 
 @dataclasses.dataclass
@@ -82,8 +110,10 @@ class AssetSpec:
     Attributes:
       kind: "primitive" (``name`` "cube"/"sphere": Kubric's kb.Cube/kb.Sphere, unit half-size,
         sized by ``ObjectSpec.scale``), "procedural" (``name`` is a class of
-        ``assets.procedural``; ``params`` its shape parameters in metres) or "file" (a user mesh
-        at ``path`` with ``sha256`` of its bytes, ``up`` axis and ``units_to_metres``).
+        ``assets.procedural``; ``params`` its shape parameters in metres), "household" (``name``
+        is a class of ``assets.household``, ``params`` its sub-type and shape parameters; an
+        object made of parts, see ``ObjectSpec.parts``) or "file" (a user mesh at ``path`` with
+        ``sha256`` of its bytes, ``up`` axis and ``units_to_metres``).
       source, licence: provenance, copied into the Kubric object's metadata.
     """
     kind: str
@@ -100,7 +130,12 @@ class AssetSpec:
 @dataclasses.dataclass
 class ObjectSpec:
     """One physical object; pose in world frame. ``scale`` multiplies the asset (uniform for
-    meshes and spheres; a cube's scale is its half-extents, as in Kubric)."""
+    meshes and spheres; a cube's scale is its half-extents, as in Kubric).
+
+    ``parts``: for an asset made of parts (kind "household"), one entry per part in the order the
+    asset builds them, each with its own material; ``material`` is then the first part's
+    material. Still one object: one instance id, mask and box, one rigid body (the convex hull
+    of all parts). Empty for single-mesh objects (and then left out of the JSON)."""
     name: str
     asset: AssetSpec
     position: Vec3 = (0.0, 0.0, 0.0)
@@ -113,6 +148,7 @@ class ObjectSpec:
     mass: float = 1.0
     friction: float = 0.5
     restitution: float = 0.2
+    parts: list[PartSpec] = _optional(factory=list)
 
     @property
     def labelled(self) -> bool:
@@ -222,7 +258,7 @@ class SceneSpec:
     # -- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-ready dict with floats canonicalised (see module docstring)."""
-        return canonical(dataclasses.asdict(self))
+        return canonical(_as_dict(self))
 
     def to_json(self, indent: Optional[int] = None) -> str:
         """Canonical JSON (sorted keys; compact unless ``indent``)."""
@@ -311,10 +347,33 @@ def _object_problems(obj: ObjectSpec) -> list[str]:
         problems.append(f"object {obj.name!r}: scale {obj.scale} must be > 0")
     if abs(math.fsum(q * q for q in obj.quaternion) - 1.0) > 1e-6:
         problems.append(f"object {obj.name!r}: quaternion {obj.quaternion} is not unit length")
-    if obj.asset.kind not in ("primitive", "procedural", "file"):
+    if obj.asset.kind not in ("primitive", "procedural", "household", "file"):
         problems.append(f"object {obj.name!r}: asset kind {obj.asset.kind!r} is not primitive, "
-                        "procedural or file")
+                        "procedural, household or file")
+    if obj.parts and obj.parts[0].material != obj.material:
+        problems.append(f"object {obj.name!r}: material must equal parts[0].material (the "
+                        "first part's); set both")
     return problems
+
+
+def _as_dict(value: Any) -> Any:
+    """``dataclasses.asdict`` that leaves out ``omit_default`` fields holding their default."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for field in dataclasses.fields(value):
+            item = getattr(value, field.name)
+            if field.metadata.get("omit_default"):
+                default = (field.default_factory() if field.default_factory is not
+                           dataclasses.MISSING else field.default)
+                if item == default:
+                    continue
+            out[field.name] = _as_dict(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_dict(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _as_dict(v) for k, v in value.items()}
+    return value
 
 
 def canonical(value: Any) -> Any:

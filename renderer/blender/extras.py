@@ -2,7 +2,9 @@
 
 ``scenes.build`` stores it in ``scene.metadata["synthscene"]`` (world: HDRI / image / colour
 background; camera: depth of field, motion blur, exposure) and in each material's
-``metadata["texture"]`` (procedural or image texture mixed into the base colour). Texture
+``metadata["texture"]`` (procedural or image texture mixed into the base colour; a "print" is
+an RGBA image laid over the base colour by the mesh's UV map) and ``metadata["surface"]``
+(coat weight, noise bump, roughness noise). Texture
 coordinates are the object's Generated coordinates ([0, 1] over its bounding box; image textures)
 or Object coordinates (metres; procedural), rotated by ``texture.rotation`` (XYZ Euler, radians),
 then scaled by ``texture.scale`` through the node's Scale input.
@@ -42,9 +44,13 @@ def apply_scene_extras(view, scene: core.Scene, extras: Optional[Mapping] = None
     """Configure ``view`` (a :class:`renderer.blender.Blender`) from the materials' textures and
     the scene's extras (``extras`` if given, else ``scene.metadata["synthscene"]``)."""
     for material in _materials(scene):
+        if view not in material.linked_objects:
+            continue
         texture = material.metadata.get("texture")
-        if texture and view in material.linked_objects:
+        if texture:
             add_texture(material.linked_objects[view], texture)
+        if material.metadata.get("surface"):
+            add_surface(material.linked_objects[view], material.metadata["surface"])
     extras = view_extras(scene, extras)
     apply_world(view, extras)
     _apply_camera(view, extras.get("camera") or {})
@@ -80,6 +86,8 @@ def add_texture(material: "bpy.types.Material", texture: dict) -> Optional["bpy.
         return None
     socket = shader.inputs["Base Color" if shader.type == "BSDF_PRINCIPLED" else "Color"]
     kind = texture["kind"]
+    if kind == "print":
+        return add_print(material, texture)
     if kind not in TEXTURE_NODES:
         raise ValueError(f"texture kind {kind!r} is unknown; use one of "
                          f"{', '.join(TEXTURE_NODES)}")
@@ -110,6 +118,59 @@ def add_texture(material: "bpy.types.Material", texture: dict) -> Optional["bpy.
     tree.links.new(factor_output, _socket(mix.inputs, "Factor", "VALUE"))
     tree.links.new(_socket(mix.outputs, "Result", "RGBA"), socket)
     return node
+
+
+def add_print(material: "bpy.types.Material", texture: dict) -> Optional["bpy.types.Node"]:
+    """Lay an RGBA image over the base colour by the mesh's UV map: mix(base, image, alpha)."""
+    tree = material.node_tree
+    shader = tree.nodes.get("Principled BSDF")
+    if shader is None:
+        return None
+    socket = shader.inputs["Base Color"]
+    coords = tree.nodes.new("ShaderNodeTexCoord")
+    node = tree.nodes.new("ShaderNodeTexImage")
+    node.image = bpy.data.images.load(texture["image"], check_existing=True)
+    node.extension = "REPEAT"
+    tree.links.new(coords.outputs["UV"], node.inputs["Vector"])
+    mix = tree.nodes.new("ShaderNodeMix")
+    mix.data_type = "RGBA"
+    _socket(mix.inputs, "A", "RGBA").default_value = tuple(socket.default_value)
+    tree.links.new(node.outputs["Color"], _socket(mix.inputs, "B", "RGBA"))
+    tree.links.new(node.outputs["Alpha"], _socket(mix.inputs, "Factor", "VALUE"))
+    tree.links.new(_socket(mix.outputs, "Result", "RGBA"), socket)
+    return node
+
+
+def add_surface(material: "bpy.types.Material", surface: dict) -> None:
+    """Coat weight, a noise bump (strength ``bump``, ``bump_scale`` cycles per metre in object
+    coordinates) and a noise on the roughness (amplitude ``roughness_noise``)."""
+    tree = material.node_tree
+    shader = tree.nodes.get("Principled BSDF")
+    if shader is None:
+        return
+    shader.inputs["Coat Weight"].default_value = float(surface.get("coat", 0.0))
+    coords = tree.nodes.new("ShaderNodeTexCoord")
+    if surface.get("bump"):
+        noise = tree.nodes.new("ShaderNodeTexNoise")
+        noise.inputs["Scale"].default_value = float(surface.get("bump_scale", 2000.0))
+        noise.inputs["Detail"].default_value = 4.0
+        tree.links.new(coords.outputs["Object"], noise.inputs["Vector"])
+        bump = tree.nodes.new("ShaderNodeBump")
+        bump.inputs["Strength"].default_value = float(surface["bump"])
+        bump.inputs["Distance"].default_value = 0.0005
+        tree.links.new(noise.outputs["Fac"], bump.inputs["Height"])
+        tree.links.new(bump.outputs["Normal"], shader.inputs["Normal"])
+    if surface.get("roughness_noise"):
+        noise = tree.nodes.new("ShaderNodeTexNoise")
+        noise.inputs["Scale"].default_value = float(surface.get("bump_scale", 2000.0)) / 20
+        tree.links.new(coords.outputs["Object"], noise.inputs["Vector"])
+        spread = tree.nodes.new("ShaderNodeMapRange")  # Fac 0..1 -> roughness +- amplitude
+        base = float(shader.inputs["Roughness"].default_value)
+        amplitude = float(surface["roughness_noise"])
+        spread.inputs["To Min"].default_value = max(0.0, base - amplitude)
+        spread.inputs["To Max"].default_value = min(1.0, base + amplitude)
+        tree.links.new(noise.outputs["Fac"], spread.inputs["Value"])
+        tree.links.new(spread.outputs["Result"], shader.inputs["Roughness"])
 
 
 def _socket(sockets, name: str, socket_type: str):

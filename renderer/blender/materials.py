@@ -58,6 +58,20 @@ def make_principled(material: kb.PrincipledBSDFMaterial) -> "bpy.types.Material"
     return mat
 
 
+def set_principled_inputs(bsdf, values: dict) -> None:
+    """Set a Principled BSDF's inputs from Kubric trait values by name (a MaterialSpec dict:
+    color, metallic, roughness, ior, specular, transmission, emission, specular_tint)."""
+    for trait, socket in PRINCIPLED_INPUTS.items():
+        if trait in values:
+            converter = _rgba if socket.endswith("Color") else float
+            bsdf.inputs[socket].default_value = converter(values[trait])
+    bsdf.inputs["Emission Strength"].default_value = 1.0
+    tint = float(values.get("specular_tint", 0.0))
+    base = _rgba(values.get("color", (0.8, 0.8, 0.8, 1.0)))
+    bsdf.inputs["Specular Tint"].default_value = tuple(
+        (1 - tint) + tint * c for c in base[:3]) + (1.0,)
+
+
 def make_flat(material: kb.FlatMaterial) -> "bpy.types.Material":
     """Uniform colour, optionally a holdout, optionally invisible to indirect rays (Kubric's)."""
     mat = bpy.data.materials.new(material.uid)

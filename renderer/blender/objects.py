@@ -15,7 +15,7 @@ import bmesh
 import bpy
 import numpy as np
 
-from assets.meshes import read_render_ply
+from assets.meshes import read_parted_ply, read_render_ply
 from renderer.blender.stdout import silenced_stdout
 from renderer.kubric_layers import check_mesh_file
 
@@ -66,10 +66,16 @@ def import_mesh_file(name: str, path: str | os.PathLike,
 
     A PLY laid out as the mesh cache writes it is read with numpy and built through Blender's
     data API, ~4x faster than the importer operator; its vertex normals become custom normals
-    (smooth shading), as the OBJ importer makes them. Any other file goes through Blender's
+    (smooth shading), as the OBJ importer makes them. A PLY of parts (``parted_ply_bytes``)
+    also brings its UVs (UV map "UVMap") and each face's part index as its material index (slot
+    i = part i, see renderer/blender/parts.py). Any other file goes through Blender's
     importer."""
     file = check_mesh_file(path)
     if file.suffix.lower() == ".ply" and not import_kwargs:
+        parted = read_parted_ply(file)
+        if parted is not None:
+            return _new_object(name, _mesh_from_arrays(
+                name, parted.vertices, parted.faces, parted.normals, parted.uv, parted.part))
         triangles = read_render_ply(file)
         if triangles is not None:
             return _new_object(name, _mesh_from_arrays(name, *triangles))
@@ -90,8 +96,10 @@ def import_mesh_file(name: str, path: str | os.PathLike,
 
 
 def _mesh_from_arrays(name: str, vertices: np.ndarray, faces: np.ndarray,
-                      normals: np.ndarray) -> "bpy.types.Mesh":
-    """A Blender mesh of triangles; ``normals`` (per vertex) become custom normals."""
+                      normals: np.ndarray, uv: np.ndarray | None = None,
+                      material_index: np.ndarray | None = None) -> "bpy.types.Mesh":
+    """A Blender mesh of triangles; ``normals`` (per vertex) become custom normals; optional
+    per-vertex ``uv`` (N, 2) and per-face ``material_index`` (M,)."""
     mesh = bpy.data.meshes.new(name)
     mesh.vertices.add(len(vertices))
     mesh.vertices.foreach_set("co", np.ascontiguousarray(vertices, np.float32).ravel())
@@ -99,10 +107,15 @@ def _mesh_from_arrays(name: str, vertices: np.ndarray, faces: np.ndarray,
     mesh.loops.foreach_set("vertex_index", np.ascontiguousarray(faces, np.int32).ravel())
     mesh.polygons.add(len(faces))
     mesh.polygons.foreach_set("loop_start", np.arange(0, faces.size, 3, dtype=np.int32))
+    if uv is not None:
+        layer = mesh.uv_layers.new(name="UVMap")
+        layer.data.foreach_set("uv", np.asarray(uv, np.float32)[np.asarray(faces).ravel()].ravel())
     mesh.update(calc_edges=True)
     mesh.shade_smooth()
     mesh.normals_split_custom_set_from_vertices(np.asarray(normals, np.float32))
     mesh.validate()
+    if material_index is not None and len(mesh.polygons) == len(material_index):
+        mesh.polygons.foreach_set("material_index", np.asarray(material_index, np.int32))
     return mesh
 
 

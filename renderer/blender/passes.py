@@ -27,7 +27,7 @@ import OpenEXR
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.blender.objects import world_triangles
 from renderer.kubric_layers import KUBRIC_LAYERS as SHARED_KUBRIC_LAYERS
-from renderer.kubric_layers import category_of, unit_to_uint16
+from renderer.kubric_layers import category_of, instance_metadata, unit_to_uint16
 from renderer.kubric_layers import kubric_layer as shared_kubric_layer
 
 VIEW_LAYER = "ViewLayer"
@@ -189,7 +189,7 @@ def instance_geometry(instance_id: int, asset, blender_object,
         instance_id=instance_id, uid=asset.uid, category=category_of(asset),
         vertices_world=vertices, faces=faces,
         object_to_world=np.array(blender_object.matrix_world, dtype=np.float64),
-        metadata={k: v for k, v in asset.metadata.items() if k != "category"})
+        metadata=instance_metadata(asset))
 
 
 def raw_passes(rendered: FramePasses, camera: CameraModel, instances: list,

@@ -33,7 +33,7 @@ from assets.formats import MESH_EXTENSIONS
 from fileio.atomic import write_atomic_with
 from labels.passes import RawPasses
 from renderer.blender import camera as camera_geometry
-from renderer.blender import materials, objects, passes
+from renderer.blender import materials, objects, parts, passes
 from renderer.blender.bindings import SetAttribute, bind, bind_object3d
 from renderer.blender.device import DeviceInfo, configure_device
 from renderer.blender.stdout import silenced_stdout
@@ -316,6 +316,8 @@ class Blender(core.View):
                              f"({', '.join(MESH_EXTENSIONS)})")
         obj = objects.import_mesh_file(asset.uid, asset.render_filename,
                                        asset.render_import_kwargs)
+        if (asset.metadata or {}).get("parts"):
+            parts.add_part_materials(obj, asset.metadata["parts"])
         return self._bind_physical(asset, obj)
 
     def _light_factory(self, light_type: str) -> Callable:

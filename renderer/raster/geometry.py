@@ -25,6 +25,7 @@ import trimesh
 
 import kubric as kb
 
+from assets.meshes import read_parted_ply
 from renderer.kubric_layers import check_mesh_file
 
 SPHERE_SUBDIVISIONS = 5
@@ -37,9 +38,13 @@ class ObjectMesh:
     Attributes:
       parts: meshes as loaded (with their own visuals/textures for file-based objects).
       smooth: shade with interpolated vertex normals (True) or flat face normals (False).
+      part_names: for a mesh of named parts (a PLY from ``assets.meshes.parted_ply_bytes``),
+        the name of each part, in order; each part then carries its UVs
+        (``visual.uv``) and gets its own material (renderer/raster/parts.py). Empty otherwise.
     """
     parts: tuple[trimesh.Trimesh, ...]
     smooth: bool
+    part_names: tuple[str, ...] = ()
 
     @functools.cached_property
     def merged(self) -> trimesh.Trimesh:
@@ -99,10 +104,32 @@ def _load_file_parts(path: str, mtime: float) -> tuple[tuple[trimesh.Trimesh, ..
     return tuple(_placed_part(mesh, transform, smooth) for mesh, transform in found), smooth
 
 
+@functools.lru_cache(maxsize=16)
+def _load_parted(path: str, mtime: float) -> ObjectMesh | None:
+    """The named parts of a parted PLY (UVs and normals from the file), or None."""
+    del mtime  # part of the cache key only
+    parted = read_parted_ply(path)
+    if parted is None:
+        return None
+    parts = []
+    for index in range(len(parted.names)):
+        faces = parted.faces[parted.part == index]
+        used, local = np.unique(faces, return_inverse=True)
+        parts.append(trimesh.Trimesh(
+            parted.vertices[used].astype(float), local.reshape(-1, 3), process=False,
+            vertex_normals=parted.normals[used].astype(float),
+            visual=trimesh.visual.TextureVisuals(uv=parted.uv[used].astype(float))))
+    return ObjectMesh(parts=tuple(parts), smooth=True, part_names=parted.names)
+
+
 def load_file_mesh(path: str) -> ObjectMesh:
     """Load ``path`` in file coordinates (see module docstring); one mesh per part; smooth
     shaded with the file's vertex normals when it has them (as Blender's importers), else flat."""
     file_path = check_mesh_file(path)
+    if file_path.suffix.lower() == ".ply":
+        parted = _load_parted(str(file_path.resolve()), file_path.stat().st_mtime)
+        if parted is not None:
+            return parted
     parts, smooth = _load_file_parts(str(file_path.resolve()), file_path.stat().st_mtime)
     return ObjectMesh(parts=parts, smooth=smooth)
 

@@ -3,7 +3,9 @@
 Mapping, each an approximation of Cycles:
 
 * Principled BSDF colour/metallic/roughness/emission -> MetallicRoughnessMaterial (linear colour,
-  double sided); specular, IOR, transmission are ignored; spec textures as in textures.py.
+  double sided); specular and IOR are ignored; transmission t > 0 becomes alpha blending with
+  opacity 1 - 0.85 t sqrt(luminance of the colour) (clear glass
+  lets most light through, dark tinted glass little; no refraction); spec textures as in textures.py.
   FlatMaterial -> emissive colour only (``holdout``: the view makes its pixels transparent).
   No material (UndefinedMaterial): Blender's default grey (0.8, roughness 0.5).
 * Sun strength S (W/m^2) -> DirectionalLight intensity S; point/spot power P (W) ->
@@ -30,6 +32,7 @@ BLENDER_DEFAULT_COLOUR = (0.8, 0.8, 0.8, 1.0)
 BLENDER_DEFAULT_ROUGHNESS = 0.5
 DISPLAY_GAMMA = 2.2  # pyrender's mesh.frag encodes with pow(1 / 2.2)
 MAX_CONE = math.radians(89.0)
+TRANSMISSION_CLARITY = 0.85  # opacity of a fully transmissive surface: 1 - 0.85
 
 ValueAt = Callable[[kb.Asset, str], Any]  # (asset, trait name) -> value at the rendered frame
 
@@ -45,6 +48,7 @@ class MaterialState:
     holdout: bool = False
     exposure: float = 1.0
     texture_json: str = "null"                  # material.metadata["texture"] as JSON
+    transmission: float = 0.0
 
     @property
     def texture(self) -> Optional[dict]:
@@ -71,12 +75,22 @@ def material_state(material: kb.Material, value_at: ValueAt, exposure: float) ->
             metallic=float(value_at(material, "metallic")),
             roughness=float(value_at(material, "roughness")),
             emission=_floats(value_at(material, "emission"))[:3], exposure=exposure,
-            texture_json=texture_json)
+            texture_json=texture_json, transmission=float(value_at(material, "transmission")))
     if isinstance(material, kb.FlatMaterial):
         return MaterialState(kind="flat", colour=_floats(value_at(material, "color")),
                              holdout=bool(value_at(material, "holdout")), exposure=exposure,
                              texture_json=texture_json)
     return MaterialState(kind="undefined")
+
+
+def description_state(description: dict, exposure: float) -> MaterialState:
+    """The state of a part material given as a MaterialSpec dict (see scenes/build.py)."""
+    return MaterialState(
+        kind="principled", colour=tuple(map(float, description["color"])),
+        metallic=float(description["metallic"]), roughness=float(description["roughness"]),
+        emission=tuple(map(float, description["emission"]))[:3], exposure=exposure,
+        texture_json=json.dumps(description.get("texture"), sort_keys=True, default=str),
+        transmission=float(description.get("transmission", 0.0)))
 
 
 def emissive_factor(colour) -> np.ndarray:
@@ -91,12 +105,18 @@ def pyrender_material(pyrender, state: MaterialState, base_colour_texture=None):
         colour = state.colour
         if base_colour_texture is not None:
             colour = (1.0, 1.0, 1.0, colour[3])
+        blend = {}
+        if state.transmission > 0:
+            luminance = float(np.dot(np.clip(colour[:3], 0.0, 1.0), (0.2126, 0.7152, 0.0722)))
+            opacity = 1.0 - TRANSMISSION_CLARITY * min(state.transmission, 1.0) * luminance ** 0.5
+            colour = (*colour[:3], colour[3] * opacity)
+            blend = {"alphaMode": "BLEND"}
         return pyrender.MetallicRoughnessMaterial(
             baseColorFactor=textures.procedural_base_colour(colour, state.texture),
             baseColorTexture=base_colour_texture, metallicFactor=state.metallic,
             roughnessFactor=state.roughness,
             emissiveFactor=emissive_factor(state.exposure * np.asarray(state.emission)),
-            doubleSided=True)
+            doubleSided=True, **blend)
     if state.kind == "flat":
         colour = textures.procedural_base_colour(state.colour, state.texture)[:3]
         return pyrender.MetallicRoughnessMaterial(

@@ -38,7 +38,7 @@ def is_image(texture: Optional[dict]) -> bool:
 
 def procedural_base_colour(colour, texture: Optional[dict]) -> tuple:
     """Base colour (linear RGBA) for a material with a procedural texture (or none)."""
-    if not texture or is_image(texture):
+    if not texture or is_image(texture) or is_print(texture):
         return tuple(colour)
     second = np.asarray(texture.get("color2") or (0.0, 0.0, 0.0, 1.0), float)
     return tuple(0.5 * np.asarray(colour, float) + 0.5 * second)
@@ -57,6 +57,42 @@ def _image_luminance(path: str) -> np.ndarray:
     height, width = rgb.shape[:2]
     step = max(1, int(np.ceil(max(height, width) / MAX_TEXTURE_SIZE)))
     return (rgb[::step, ::step] @ LUMINANCE).astype(np.float32)
+
+
+def is_print(texture: Optional[dict]) -> bool:
+    return bool(texture) and texture.get("kind") == "print" and bool(texture.get("image"))
+
+
+@functools.lru_cache(maxsize=16)
+def _print_rgba(path: str) -> np.ndarray:
+    """(H, W, 4) float32: linear RGB and alpha of an 8/16-bit print image (sRGB)."""
+    import cv2  # pylint: disable=import-outside-toplevel
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+    if image is None:
+        raise FileNotFoundError(f"print image {path!r} could not be read; check the material "
+                                "texture's image path")
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    values = image.astype(np.float32) / scale
+    alpha = values[..., 3:4] if values.shape[2] == 4 else np.ones_like(values[..., :1])
+    rgb = _srgb_to_linear(values[..., 2::-1][..., :3])
+    height, width = rgb.shape[:2]
+    step = max(1, int(np.ceil(max(height, width) / MAX_TEXTURE_SIZE)))
+    return np.concatenate([rgb, alpha], axis=2)[::step, ::step]
+
+
+def baked_print(colour, texture: dict) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB: the print laid over ``colour`` by its alpha (as renderer.blender's
+    mix(base, image, alpha)); used with the mesh's own UVs."""
+    rgba = _print_rgba(str(texture["image"]))
+    height, width = rgba.shape[:2]
+    if width % 4:  # rows of an RGB texture must be 4-byte aligned for OpenGL's default unpacking
+        import cv2  # pylint: disable=import-outside-toplevel
+        rgba = cv2.resize(rgba, (width + 4 - width % 4, height), interpolation=cv2.INTER_LINEAR)
+    alpha = rgba[..., 3:]
+    mixed = (1.0 - alpha) * np.asarray(colour, float)[:3] + alpha * rgba[..., :3]
+    return np.round(_linear_to_srgb(mixed) * 255).astype(np.uint8)
 
 
 def baked_image(colour, texture: dict) -> np.ndarray:

@@ -30,7 +30,9 @@ from kubric.core.view import View
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
 from renderer.raster import environment, geometry, label_pass, platform, shading, textures
-from renderer.kubric_layers import KUBRIC_LAYERS, category_of, check_layer_names, kubric_layer
+from renderer.raster import parts as part_meshes
+from renderer.kubric_layers import (KUBRIC_LAYERS, category_of, check_layer_names,
+                                    instance_metadata, kubric_layer)
 from scenes.geometry import pose_matrix
 
 SHADER_DIR = Path(__file__).parent / "shaders"
@@ -56,7 +58,7 @@ class _ObjectRecord:
     mesh: geometry.ObjectMesh
     colour_node: Any = None
     label_node: Any = None
-    material: Optional[shading.MaterialState] = None
+    material: Optional[shading.MaterialState | tuple] = None  # a tuple: one per part
 
 
 @dataclasses.dataclass
@@ -335,8 +337,7 @@ class Raster(View):
         return InstanceGeometry(instance_id=instance_id, uid=asset.uid,
                                 category=category_of(asset), vertices_world=world_vertices,
                                 faces=np.asarray(faces), object_to_world=object_to_world,
-                                metadata={k: v for k, v in asset.metadata.items()
-                                          if k != "category"})
+                                metadata=instance_metadata(asset))
 
     # ------------------------------------------------------------------ meshes and materials
     def _label_mesh(self, mesh: geometry.ObjectMesh):
@@ -370,10 +371,18 @@ class Raster(View):
     def _sync_colour_mesh(self, record: _ObjectRecord, frame: Optional[int]) -> None:
         state = shading.material_state(_value(record.asset, "material", frame),
                                        self._value_at(frame), self.exposure_scale())
+        described = (record.asset.metadata or {}).get("parts")
+        if record.mesh.part_names and described:
+            state = part_meshes.part_states(state, described, self.exposure_scale())
         if record.colour_node is not None and state == record.material:
             return
         if record.colour_node is not None:
             self._gl_scene.remove_node(record.colour_node)
+        if isinstance(state, tuple):
+            gl_mesh = part_meshes.colour_mesh(self.pyrender, record.mesh.parts, state)
+            record.colour_node = self._gl_scene.add(gl_mesh, name=f"{record.asset.uid}:colour")
+            record.material = state
+            return
         own_visuals = state.kind == "undefined" and isinstance(record.asset, kb.FileBasedObject)
         parts, base_colour_texture = self._textured_parts(record.mesh, state)
         material = None if own_visuals else shading.pyrender_material(
@@ -436,7 +445,7 @@ class Raster(View):
         background_alpha = 0 if self.background_transparency else 255
         rgba[..., 3] = np.where(instance_ids > 0, 255, background_alpha)
         for asset, record in self._objects.items():
-            if record.material is not None and record.material.holdout:
+            if isinstance(record.material, shading.MaterialState) and record.material.holdout:
                 rgba[instance_ids == self.scene.assets.index(asset) + 1, 3] = 0
 
     def _render_info(self, frame: Optional[int], timings: dict) -> dict:

@@ -24,6 +24,9 @@ from scenes.spec import PhysicsSpec, SceneSpec
 PARAMS = {
     "objects.count": Param(6, low=1, high=30, help="labelled objects per scene"),
     "objects.classes": Param("", help="comma-separated procedural classes (default: all)"),
+    "objects.library": Param("basic", choices=("basic", "household"),
+                             help="procedural library: basic shapes or household objects made "
+                                  "of parts (glass, liquid, caps, printed labels)"),
     "objects.folder": Param("", help="user mesh folder (one sub-folder per class) instead"),
     "objects.kubric_source": Param("", help="local Kubric asset source manifest (KuBasic/GSO/"
                                             "ShapeNet format) to draw labelled objects from"),
@@ -45,9 +48,9 @@ TABLE_TOP = 0.0
 DROP_REGION = (-0.35, 0.35, -0.25, 0.25)
 
 
-def chosen_classes(text: str) -> list[str]:
+def chosen_classes(text: str, library: str = "basic") -> list[str]:
     """Parse ``objects.classes``; ParameterError naming unknown classes."""
-    known = procedural_classes()
+    known = procedural_classes(library)
     if not text.strip():
         return known
     classes = [c.strip() for c in text.split(",") if c.strip()]
@@ -71,12 +74,19 @@ def tabletop(rng, params) -> SceneSpec:
     elif params["objects.folder"]:
         objects = mesh_folder_objects(rng, params["objects.folder"], params["objects.count"])
     else:
-        categories = balanced_categories(rng, chosen_classes(params["objects.classes"]),
+        library = params["objects.library"]
+        categories = balanced_categories(rng, chosen_classes(params["objects.classes"], library),
                                          params["objects.count"])
-        objects = [procedural_object(rng, c, f"{c}_{i}", upright=rng.uniform() < 0.7,
-                                     material=random_material(rng, image_folder=textures),
-                                     scale=Uniform(0.8, 1.2))
-                   for i, c in enumerate(categories)]
+        if library == "household":
+            objects = [procedural_object(rng, c, f"{c}_{i}", upright=rng.uniform() < 0.7,
+                                         scale=Uniform(0.9, 1.1), library=library,
+                                         image_folder=textures)
+                       for i, c in enumerate(categories)]
+        else:
+            objects = [procedural_object(rng, c, f"{c}_{i}", upright=rng.uniform() < 0.7,
+                                         material=random_material(rng, image_folder=textures),
+                                         scale=Uniform(0.8, 1.2))
+                       for i, c in enumerate(categories)]
     distractor_count = RandInt(0, params["distractors.max"]).sample(rng)
     if params["distractors.kubric_source"]:
         distractors = kubric_source_objects(rng, params["distractors.kubric_source"],

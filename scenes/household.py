@@ -1,0 +1,350 @@
+"""Sampling household objects: sub-type, shape, and a physically meaningful material per part.
+
+``household_object(rng, "bottle", "bottle_0")`` draws a sub-type (water, soda, wine, beer,
+flask), its shape parameters (assets/household.py) and, for every part the shape has, a
+material from the families below; prints (labels, mug prints, can wraps, box art) are seeded
+procedural images (assets/prints.py) or, with ``image_folder``, the user's images.
+
+Material families (linear RGB; IOR of the real substance):
+
+* ``glass`` clear or tinted (green, amber, blue): transmission 1, IOR 1.5, roughness 0-0.05;
+* ``pet`` (bottle plastic) clear or lightly tinted: transmission 1, IOR 1.57, roughness 0-0.08;
+* ``liquid`` water (IOR 1.333), soda (cola, orange, lemon), wine (red, white), beer: transmission
+  1 and the liquid's colour as its tint;
+* ``ceramic`` glaze: any colour, roughness 0.05-0.35, a clear coat (Coat Weight 0.3-1);
+* ``steel`` brushed (metallic 1, roughness 0.2-0.45, fine bump), ``aluminium``, painted metal;
+* ``plastic`` opaque caps, lids and tumblers; ``paper`` and ``cardboard`` (rough, printed);
+* ``food`` (jam, honey, pickles, spreads) for jar contents.
+
+Every non-liquid surface gets small imperfections: a noise bump (strength up to 0.15, weaker on
+metal and glaze) and a roughness noise (0.03-0.15).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+
+from assets.household import ALIASES, LICENCE, SOURCE, household_class
+from assets.textures import folder_images
+from scenes.distributions import ColorHSV, sample
+from scenes.geometry import asset_mesh, asset_part_names
+from scenes.spec import AssetSpec, MaterialSpec, PartSpec, TextureSpec
+
+GLASS_TINTS = {
+    "clear": (0.92, 0.95, 0.93),
+    "green": (0.08, 0.3, 0.08),
+    "amber": (0.35, 0.14, 0.02),
+    "blue": (0.1, 0.2, 0.45),
+}
+LIQUIDS = {
+    "water": ((0.92, 0.96, 1.0), 1.333),
+    "cola": ((0.16, 0.05, 0.015), 1.345),
+    "orange": ((0.95, 0.4, 0.04), 1.345),
+    "lemon": ((0.75, 0.85, 0.3), 1.345),
+    "red_wine": ((0.22, 0.01, 0.03), 1.34),
+    "white_wine": ((0.9, 0.8, 0.4), 1.34),
+    "beer": ((0.7, 0.35, 0.04), 1.34),
+    "juice": ((0.95, 0.55, 0.1), 1.35),
+}
+FOODS = {
+    "jam": (0.45, 0.03, 0.05),
+    "honey": (0.7, 0.38, 0.05),
+    "pickles": (0.35, 0.4, 0.1),
+    "spread": (0.3, 0.15, 0.06),
+    "sauce": (0.6, 0.1, 0.03),
+}
+LIQUID_BY_SUBTYPE = {
+    "water": ("water",),
+    "soda": ("cola", "orange", "lemon", "water"),
+    "wine": ("red_wine", "white_wine"),
+    "beer": ("beer",),
+    "glass": ("water", "juice", "cola", "orange", "beer"),
+}
+EMPTY_PROBABILITY = {"wine": 0.3, "glass": 0.5, "jar": 0.2}
+PRINT_PROBABILITY = {"mug": 0.6, "tumbler": 0.4, "flask": 0.5, "jar": 0.8}
+
+
+def household_object_asset(rng: np.random.Generator, category: str) -> AssetSpec:
+    """A household asset of ``category`` (``mug`` = cup of sub-type mug) with sampled shape."""
+    shape = household_class(category)
+    forced = ALIASES.get(category)
+    subtype = forced[1] if forced else shape.sample_subtype(rng)
+    params = shape.subtype(subtype).sample_params(rng)
+    if rng.uniform() < EMPTY_PROBABILITY.get(subtype, 0.0) and "fill" in params:
+        params["fill"] = 0.0
+    for key in ("print_height", "label_height"):
+        if key in params and rng.uniform() > PRINT_PROBABILITY.get(subtype, 1.0):
+            params[key] = 0.0
+    return AssetSpec(
+        kind="household", name=shape.name, params=params, source=SOURCE, licence=LICENCE
+    )
+
+
+def part_materials(
+    rng: np.random.Generator, asset: AssetSpec, image_folder: Optional[str] = None
+) -> list[PartSpec]:
+    """One material per part of ``asset`` (in mesh order), chosen by class, sub-type and part."""
+    subtype = str(asset.params["subtype"])
+    names = asset_part_names(asset)
+    body = _body_material(rng, asset.name, subtype)
+    parts = []
+    for index, name in enumerate(names):
+        if name == "body":
+            material = body
+        elif name in ("handle", "rim", "top", "fin"):
+            material = body
+        elif name in ("label", "print"):
+            material = _print_material(rng, asset, subtype, name, index, body, image_folder)
+        elif name == "liquid":
+            material = _liquid(rng, subtype)
+        elif name == "contents":
+            material = _food(rng)
+        elif name == "capsule":
+            material = _painted_metal(rng, name="foil")
+        elif subtype == "beer":  # a crown cap
+            material = _painted_metal(rng, name="crown")
+        else:  # cap, lid
+            material = (
+                _steel(rng)
+                if subtype in ("flask", "jar") and rng.uniform() < 0.5
+                else _plastic(rng, name=name)
+            )
+        parts.append(PartSpec(name=name, material=material))
+    return parts
+
+
+def _body_material(rng, category: str, subtype: str) -> MaterialSpec:
+    if category == "bottle":
+        if subtype in ("water", "soda"):
+            return _pet(rng)
+        if subtype == "flask":
+            return _steel(rng) if rng.uniform() < 0.5 else _painted_metal(rng, name="flask")
+        return _glass(
+            rng,
+            tints=("green", "amber") if subtype == "beer" else ("green", "amber", "clear", "blue"),
+        )
+    if category == "cup":
+        return {
+            "mug": lambda: _ceramic(rng),
+            "paper": lambda: _paper(rng, white=True),
+            "glass": lambda: _glass(rng, tints=("clear",)),
+            "tumbler": lambda: (
+                _steel(rng)
+                if rng.uniform() < 0.6
+                else _plastic(rng, translucent=rng.uniform() < 0.5, name="tumbler")
+            ),
+        }[subtype]()
+    if category == "bowl":
+        return (
+            _ceramic(rng)
+            if rng.uniform() < 0.7
+            else (
+                _glass(rng, tints=("clear",)) if rng.uniform() < 0.4 else _plastic(rng, name="bowl")
+            )
+        )
+    if category == "can":
+        return _aluminium(rng)
+    if category == "carton":
+        return _paper(rng, white=rng.uniform() < 0.5)
+    return _glass(rng, tints=("clear",))  # jar
+
+
+def _surface(material: MaterialSpec, rng, bump=(0.02, 0.15), noise=(0.03, 0.15)) -> MaterialSpec:
+    material.bump = float(rng.uniform(*bump))
+    material.bump_scale = float(rng.uniform(300.0, 3000.0))
+    material.roughness_noise = float(rng.uniform(*noise))
+    return material
+
+
+def _glass(rng, tints) -> MaterialSpec:
+    tint = tints[int(rng.integers(len(tints)))]
+    colour = np.clip(np.array(GLASS_TINTS[tint]) * rng.uniform(0.9, 1.1), 0, 1)
+    return MaterialSpec(
+        color=(*map(float, colour), 1.0),
+        roughness=float(rng.uniform(0, 0.05)),
+        ior=1.5,
+        transmission=1.0,
+        specular=0.5,
+        name=f"glass_{tint}",
+    )
+
+
+def _pet(rng) -> MaterialSpec:
+    tinted = rng.uniform() < 0.3
+    colour = (
+        sample(ColorHSV(hue=(0.3, 0.65), saturation=(0.05, 0.3), value=(0.85, 1.0)), rng)
+        if tinted
+        else (0.94, 0.96, 0.98, 1.0)
+    )
+    return MaterialSpec(
+        color=tuple(colour),
+        roughness=float(rng.uniform(0.0, 0.08)),
+        ior=1.57,
+        transmission=1.0,
+        name="pet_tinted" if tinted else "pet_clear",
+    )
+
+
+def _liquid(rng, subtype: str) -> MaterialSpec:
+    choices = LIQUID_BY_SUBTYPE.get(subtype, ("water",))
+    kind = choices[int(rng.integers(len(choices)))]
+    colour, ior = LIQUIDS[kind]
+    return MaterialSpec(
+        color=(*colour, 1.0), roughness=0.0, ior=ior, transmission=1.0, name=f"liquid_{kind}"
+    )
+
+
+def _food(rng) -> MaterialSpec:
+    kind = sorted(FOODS)[int(rng.integers(len(FOODS)))]
+    colour = np.clip(np.array(FOODS[kind]) * rng.uniform(0.8, 1.2), 0, 1)
+    honey = kind == "honey"
+    return _surface(
+        MaterialSpec(
+            color=(*map(float, colour), 1.0),
+            roughness=float(rng.uniform(0.2, 0.6)),
+            transmission=0.8 if honey else 0.0,
+            ior=1.5,
+            name=f"food_{kind}",
+        ),
+        rng,
+        bump=(0.1, 0.4),
+    )
+
+
+def _ceramic(rng) -> MaterialSpec:
+    plain = rng.uniform() < 0.4
+    colour = (
+        sample(ColorHSV(saturation=(0.0, 0.1), value=(0.75, 0.95)), rng)
+        if plain
+        else sample(ColorHSV(value=(0.15, 0.9)), rng)
+    )
+    material = MaterialSpec(
+        color=tuple(colour), roughness=float(rng.uniform(0.05, 0.35)), ior=1.5, name="ceramic"
+    )
+    material.coat = float(rng.uniform(0.3, 1.0))
+    return _surface(material, rng, bump=(0.01, 0.06))
+
+
+def _steel(rng) -> MaterialSpec:
+    grey = float(rng.uniform(0.6, 0.85))
+    return _surface(
+        MaterialSpec(
+            color=(grey, grey, grey * 1.01, 1.0),
+            metallic=1.0,
+            roughness=float(rng.uniform(0.2, 0.45)),
+            name="steel",
+        ),
+        rng,
+        bump=(0.002, 0.015),  # brushed, not hammered
+        noise=(0.01, 0.05),
+    )
+
+
+def _aluminium(rng) -> MaterialSpec:
+    grey = float(rng.uniform(0.75, 0.9))
+    return _surface(
+        MaterialSpec(
+            color=(grey, grey, grey, 1.0),
+            metallic=1.0,
+            roughness=float(rng.uniform(0.15, 0.35)),
+            name="aluminium",
+        ),
+        rng,
+        bump=(0.0, 0.05),
+    )
+
+
+def _painted_metal(rng, name: str) -> MaterialSpec:
+    material = MaterialSpec(
+        color=tuple(sample(ColorHSV(value=(0.1, 0.9)), rng)),
+        metallic=float(rng.uniform(0.3, 0.8)),
+        roughness=float(rng.uniform(0.2, 0.5)),
+        name=f"painted_{name}",
+    )
+    material.coat = float(rng.uniform(0.0, 0.6))
+    return _surface(material, rng, bump=(0.005, 0.04))
+
+
+def _plastic(rng, translucent: bool = False, name: str = "plastic") -> MaterialSpec:
+    material = MaterialSpec(
+        color=tuple(sample(ColorHSV(value=(0.2, 0.95)), rng)),
+        roughness=float(rng.uniform(0.2, 0.6)),
+        ior=1.5,
+        transmission=float(rng.uniform(0.6, 0.9)) if translucent else 0.0,
+        name=f"plastic_{name}",
+    )
+    return _surface(material, rng)
+
+
+def _paper(rng, white: bool) -> MaterialSpec:
+    colour = (
+        (0.85, 0.85, 0.83, 1.0)
+        if white
+        else tuple(
+            sample(ColorHSV(hue=(0.07, 0.1), saturation=(0.4, 0.6), value=(0.45, 0.65)), rng)
+        )
+    )
+    return _surface(
+        MaterialSpec(
+            color=colour,
+            roughness=float(rng.uniform(0.6, 0.9)),
+            name="paper" if white else "cardboard",
+        ),
+        rng,
+        bump=(0.02, 0.1),
+    )
+
+
+def _print_material(
+    rng,
+    asset: AssetSpec,
+    subtype: str,
+    part: str,
+    index: int,
+    body: MaterialSpec,
+    image_folder: Optional[str],
+) -> MaterialSpec:
+    """Paper (labels), glaze (mug prints) or the body's metal with a print over it."""
+    if asset.name == "cup" or subtype == "tumbler":
+        base = MaterialSpec(**{**body.__dict__, "texture": None, "name": f"{body.name}_print"})
+        # coffee-shop paper cups are mostly printed all round; mugs carry motifs more often
+        style = "wrap" if rng.uniform() < (0.5 if subtype == "paper" else 0.25) else "mug"
+    elif asset.name in ("can", "carton") or subtype == "flask":
+        base = MaterialSpec(
+            **{**body.__dict__, "texture": None, "transmission": 0.0, "name": f"{body.name}_print"}
+        )
+        if asset.name == "can":
+            base.metallic, base.roughness = 0.6, float(rng.uniform(0.15, 0.3))
+        style = "wrap"
+    else:
+        base = _paper(rng, white=True)
+        base.roughness_noise = 0.0
+        style = "label"
+    if image_folder and rng.uniform() < 0.5:
+        images = folder_images(image_folder)
+        base.texture = TextureSpec(
+            kind="print", scale=1.0, image=images[int(rng.integers(len(images)))].as_posix()
+        )
+    else:
+        base.texture = TextureSpec(
+            kind="print",
+            scale=1.0,
+            params={
+                "style": style,
+                "seed": int(rng.integers(2**31)),
+                "aspect": round(_band_aspect(asset, index), 3),
+            },
+        )
+    return base
+
+
+def _band_aspect(asset: AssetSpec, index: int) -> float:
+    """Width over height of the part's unrolled side: circumference (or perimeter) / height."""
+    mesh = asset_mesh(asset)
+    vertices = mesh.vertices[np.unique(mesh.faces[mesh.face_attributes["part"] == index])]
+    width, depth, height = np.ptp(vertices, axis=0)
+    around = 2 * (width + depth) if asset.name == "carton" else math.pi * (width + depth) / 2
+    return float(around / max(height, 1e-6))
