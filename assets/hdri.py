@@ -63,6 +63,8 @@ def folder_hdris(folder: str | Path, licence: str = "user supplied (licence not 
                          "the bundled Blender maps (leave the folder unset).")
     for path in files:
         check_hdri_readable(path)
+    from assets.textures import check_images  # pylint: disable=import-outside-toplevel
+    check_images(files, f"HDRI folder {folder}")  # every scanline, once per process
     return [Hdri(p.stem, p, f"user folder {folder}", licence) for p in files]
 
 

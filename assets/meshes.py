@@ -85,6 +85,16 @@ def scan_mesh_folder(folder: str | Path) -> list[MeshAsset]:
     if not found:
         raise AssetError(f"mesh folder {folder} holds no meshes ({', '.join(MESH_EXTENSIONS)}); "
                          "put one sub-folder per class with mesh files in it.")
+    unclassed = [a.path.name for a in found if a.path.parent == folder
+                 and "category" not in entries.get(a.path.name, {})]
+    if unclassed:
+        raise AssetError(f"mesh folder {folder} has mesh files directly in it "
+                         f"({', '.join(unclassed[:3])}{', ...' if len(unclassed) > 3 else ''}): "
+                         "the class is the name of the sub-folder a mesh is in, so each would be "
+                         f"its own class ({', '.join(repr(Path(n).stem) for n in unclassed[:3])})"
+                         f"; move them into one sub-folder per class ({folder}/mug/a.obj) or "
+                         "name their class in manifest.json (\"files\": {\"a.obj\": "
+                         "{\"category\": \"mug\"}}).")
     return found
 
 
@@ -107,6 +117,10 @@ def load_mesh_file(path: str | Path, up: str = "Z", units_to_metres: float = 1.0
         raise AssetError(f"cannot read mesh {path}: {error}; re-export it as OBJ/GLB/PLY/STL.") from None
     if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
         raise AssetError(f"mesh {path} has no triangles; re-export it with its geometry.")
+    if flat_axis := _flatness(mesh):
+        raise AssetError(f"mesh {path} is flat ({flat_axis}): it has no volume, so it has no "
+                         "convex hull for physics and no mass; give it thickness (solidify) "
+                         "and re-export it.")
     mesh = mesh.copy()
     if up == "Y":
         mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
@@ -114,6 +128,23 @@ def load_mesh_file(path: str | Path, up: str = "Z", units_to_metres: float = 1.0
         raise AssetError(f"mesh {path}: up axis {up!r} is not supported; use \"Z\" or \"Y\".")
     mesh.apply_scale(units_to_metres)
     return centre_on_bounds(mesh)
+
+
+FLAT_RATIO = 1e-6  # thinnest / largest extent below this: a sheet, not a solid
+
+
+def _flatness(mesh: trimesh.Trimesh) -> str:
+    """'' for a solid; else how it is degenerate (all vertices on a plane, line or point)."""
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    if not np.all(np.isfinite(vertices)):
+        return "non-finite vertex coordinates"
+    centred = vertices - vertices.mean(axis=0)
+    singular = np.linalg.svd(centred, compute_uv=False) if len(vertices) >= 3 else np.zeros(3)
+    if singular[0] <= 0:
+        return "all vertices at one point"
+    if len(singular) < 3 or singular[2] <= FLAT_RATIO * singular[0]:
+        return "all vertices lie in one plane"
+    return ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 def temporary_sibling(path: Path) -> Path:
     """A unique temporary name next to ``path``: ``.<name>.tmp-<pid>-<random><suffix>`` (hidden,
-    swept by ``renderer.batch.runner.remove_stray_temporaries``; keeps the suffix, for writers
+    swept by ``renderer.batch.folder.remove_our_temporaries``; keeps the suffix, for writers
     that choose the format by it)."""
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -28,3 +30,43 @@ def write_png_atomic(path: str | os.PathLike, image: np.ndarray) -> bytes:
     data = encode_png(image)
     write_bytes_atomic(path, data)
     return data
+
+
+_checked: dict[tuple, Optional[str]] = {}  # (path, size, mtime_ns) -> problem or None
+
+
+def image_problem(path: str | Path) -> Optional[str]:
+    """Why ``path`` does not decode completely (None when it does). Every pixel is decoded
+    once per process and file version (path, size, mtime), so a truncated or corrupt image is
+    found before it renders as Blender's magenta "missing image" colour, and the cost is paid
+    once, not per frame."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _checked:
+        _checked[key] = _decode_problem(path)
+    return _checked[key]
+
+
+def _decode_problem(path: Path) -> Optional[str]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".exr":
+            import OpenEXR  # pylint: disable=import-outside-toplevel
+            with OpenEXR.File(str(path)) as exr:
+                for channel in exr.channels().values():
+                    _ = channel.pixels.shape  # reads every scanline
+        elif suffix == ".hdr":
+            import cv2  # pylint: disable=import-outside-toplevel
+            if cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR) is None:
+                return "is not a readable Radiance .hdr image"
+        else:
+            from PIL import Image  # pylint: disable=import-outside-toplevel
+            with Image.open(path) as image:
+                image.load()  # decodes all pixels: raises on truncated or corrupt data
+    except Exception as error:  # pylint: disable=broad-except  (each decoder has its own)
+        return f"is corrupt or truncated ({type(error).__name__}: {str(error)[:120]})"
+    return None

@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -38,7 +37,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from fileio.atomic import write_bytes_atomic, write_json_atomic
+from fileio.atomic import temporary_sibling, write_bytes_atomic, write_json_atomic
 from labels.categories import category_table, names_by_id
 from labels.native import IMAGE_DIR
 from labels.sources import (DatasetFrame, ExportSummary, PathLike, PolygonReport,
@@ -134,7 +133,7 @@ def link_fiftyone_name(coco_path: Path) -> None:
         log.warning("%s exists and is not a synthscene COCO file: left alone; FiftyOne users "
                     "pass labels_path=%r", alias, coco_path.name)
         return
-    temporary = alias.with_name(f".{alias.name}.{secrets.token_hex(4)}.tmp")
+    temporary = temporary_sibling(alias)
     try:
         os.symlink(coco_path.name, temporary)
         os.replace(temporary, alias)

@@ -8,16 +8,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import secrets
 import shutil
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
 import numpy as np
 
+from fileio.atomic import temporary_sibling
 from labels.categories import category_table
-from labels.native import (FrameReadError, frame_paths_in, latest_records, read_categories, read_frame_arrays,
-                           read_frame_json, verify_frame)
+from labels.native import (FrameReadError, frame_paths_in, latest_records, read_categories,
+                           read_frame_arrays, read_frame_json, verify_frame)
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ def place_image(source: Path, target: Path, summary: ExportSummary, copy: bool =
         summary.images_linked += 1
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    temporary = temporary_sibling(target)
     try:
         if copy:
             raise OSError("copy requested")

@@ -10,6 +10,11 @@ Checks, for every ``ok`` frame of the manifest:
   cover the same instances; the manifest's instance count matches;
 * degenerate annotations: zero-area boxes, instances with no visible pixel that still carry a
   box (invisible instances kept by mistake), visible fractions outside [0, 1];
+* belonging: each frame's manifest line carries the batch identity of ``DIR/batch.json`` (or,
+  without it, the identity most frames carry): a frame of another batch (other recipe, seed,
+  parameters, engine, size, samples or versions) or one without identity is a problem;
+* inputs: every image the frame's spec used (textures, background) still decodes completely;
+  one that does not was drawn in Blender's magenta "missing image" colour;
 * COCO (``DIR/coco.json`` if present): loads with pycocotools, every ``ok`` frame has one image
   entry of the right size, its annotations are exactly the frame's visible instances (category,
   bbox, area), no zero-area or empty annotation, ids unique.
@@ -20,14 +25,15 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 from pathlib import Path
 from typing import Union
 
 import numpy as np
 
 from labels.boxes import mask_box
-from labels.native import (IMAGE_DIR, LEGACY_IMAGE_DIR, MANIFEST, FrameReadError, frame_paths,
-                           frame_paths_in, latest_records,
+from labels.native import (BATCH_FILE, IDENTITY_KEY, IMAGE_DIR, LEGACY_IMAGE_DIR, MANIFEST,
+                           FrameReadError, frame_paths, frame_paths_in, latest_records,
                            read_frame_arrays, read_frame_json, read_image, verify_frame)
 
 PathLike = Union[str, Path]
@@ -89,8 +95,11 @@ def validate_dataset(dataset: PathLike, *, check_coco: bool = True) -> Validatio
         if record.get("status") != "ok":
             report.warn(name, f"recorded as failed: {record.get('error', '?')}")
     frame_labels = {}
+    identity = batch_identity(dataset, ok_records, report)
     for name, record in ok_records.items():
         report.frames_checked += 1
+        check_belonging(name, record, identity, report)
+        check_input_images(dataset, name, record, report)
         labels = check_frame(dataset, name, record, report)
         if labels is not None:
             frame_labels[name] = labels
@@ -99,6 +108,82 @@ def validate_dataset(dataset: PathLike, *, check_coco: bool = True) -> Validatio
     if check_coco and coco_path.is_file():
         check_coco_file(coco_path, dataset, ok_records, frame_labels, report)
     return report
+
+
+def batch_identity(dataset: Path, ok_records: dict, report: ValidationReport):
+    """The identity frames must carry: ``batch.json``'s, else the one most frames carry."""
+    marker = dataset / BATCH_FILE
+    if marker.is_file():
+        try:
+            identity = json.loads(marker.read_text(encoding="utf-8"))
+            if isinstance(identity, dict):
+                return identity
+        except (OSError, ValueError):
+            pass
+        report.add(DATASET, f"{BATCH_FILE} is corrupt (delete it: a render rebuilds it from "
+                            f"{MANIFEST})")
+    counts = collections.Counter(json.dumps(r[IDENTITY_KEY], sort_keys=True)
+                                 for r in ok_records.values()
+                                 if isinstance(r.get(IDENTITY_KEY), dict))
+    return json.loads(counts.most_common(1)[0][0]) if counts else None
+
+
+def check_belonging(name: str, record: dict, identity, report: ValidationReport) -> None:
+    """A problem unless the frame's manifest line carries ``identity`` (no check for folders
+    without any identity: datasets written by other means than ``synthscene render``)."""
+    if identity is None:
+        return  # not a 'synthscene render' folder (written by labels.native directly)
+    theirs = record.get(IDENTITY_KEY)
+    if not isinstance(theirs, dict):
+        report.add(name, "its manifest line records no batch identity (rendered by an older "
+                         "synthscene, or edited); 'synthscene repair' re-renders it")
+        return
+    differs = [f"{key} {theirs.get(key)!r} (batch: {identity[key]!r})"
+               for key in sorted(identity) if theirs.get(key) != identity[key]]
+    if differs:
+        report.add(name, f"belongs to another batch: {'; '.join(differs)}; 'synthscene "
+                         "repair' re-renders it with this batch's settings")
+
+
+def spec_image_paths(value) -> list[str]:
+    """Every image file a spec (as a plain dict) uses: strings under ``image`` keys (material
+    textures, the world's background), sorted, without repeats."""
+    found = set()
+
+    def walk(item) -> None:
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if key == "image" and isinstance(child, str) and child:
+                    found.add(child)
+                else:
+                    walk(child)
+        elif isinstance(item, list):
+            for child in item:
+                walk(child)
+    walk(value)
+    return sorted(found)
+
+
+def check_input_images(dataset: Path, name: str, record: dict, report: ValidationReport) -> None:
+    """A problem for each image the frame used that does not decode completely while it still
+    has the bytes it had at render time (``input_images`` sha256): Blender drew it in its
+    magenta "missing image" colour. One changed since then is only a warning."""
+    from fileio.digest import sha256_file  # pylint: disable=import-outside-toplevel
+    from fileio.images import image_problem  # pylint: disable=import-outside-toplevel
+    recorded = record.get("input_images")
+    if not isinstance(recorded, dict):
+        return  # rendered before inputs were recorded
+    for path, digest in sorted(recorded.items()):
+        problem = image_problem(path) if Path(path).is_file() else None
+        if problem is None:
+            continue
+        if sha256_file(path) == digest:
+            report.add(name, f"input image {path} {problem}: the frame shows Blender's magenta "
+                             "'missing image' colour there; fix the file and run "
+                             "'synthscene repair'")
+        else:
+            report.warn(name, f"input image {path} {problem} (changed since this frame was "
+                              "rendered)")
 
 
 def check_frame(dataset: Path, name: str, record: dict, report: ValidationReport):

@@ -3,7 +3,18 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """An error caused by the user's input. The message names the input and the fix."""
+    """An error caused by the user's input (a bad argument: exit status 2). The message names
+    the input and the fix."""
+
+
+class RuntimeFailure(UserError):
+    """A failure while doing the work (disk full, folder locked, no GPU: exit status 1),
+    explained in one line naming what and the fix."""
+
+
+class SetupError(RuntimeFailure):
+    """The machine cannot do what was asked (``--device gpu`` without a GPU...): no retry
+    helps, so a batch stops at once."""
 
 
 def user_facing_errors() -> tuple[type[BaseException], ...]:

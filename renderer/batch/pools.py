@@ -12,6 +12,11 @@ An :class:`Event` is ``done`` (with a FrameResult), ``error`` (the frame raised;
 retry can help), ``crashed`` (the worker process died while holding the frame) or ``returned``
 (a frame the worker held but had not started, e.g. when it retired).
 
+A frame whose worker sends nothing for ``config.time_limit()`` seconds is stopped: its worker
+is killed and the frame comes back ``crashed`` with the time limit as reason (so a stuck recipe
+or renderer becomes a failed frame after its retries, never a silent hang). In this process
+(``--workers 0``) a timer interrupts the frame instead.
+
 Local workers hold up to four frames: while one renders, the next one's scene is prepared in a
 thread and the previous one's files are written in another; the fourth waits in the pipe, so the
 next preparation can start with the render even when the previous frame's "done" (sent once its
@@ -22,17 +27,23 @@ crash is attributable and counts as an attempt.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
-from typing import Any, Optional
+import signal
+import threading
+import time
+from typing import Any, Iterator, Optional
 
 from renderer.batch.config import BatchConfig
 from renderer.batch.worker import describe, is_fatal, worker_main
+from renderer.errors import RuntimeFailure
 
 logger = logging.getLogger(__name__)
 MAX_STARTUP_FAILURES = 3
+STARTUP_SECONDS = 300.0  # the least time a worker gets to load its backend
 
 
 @dataclasses.dataclass
@@ -45,10 +56,41 @@ class Event:
     attributable: bool = True  # for "crashed": this frame surely caused it
 
 
-def render_event(session, index: int) -> Event:
+class FrameTimeout(Exception):
+    """A frame took longer than the batch's time limit."""
+
+
+def time_limit_text(seconds: float) -> str:
+    return (f"stopped after the per-frame time limit of {seconds:.0f} s (a stuck recipe or "
+            "renderer? raise it with --frame-timeout SECONDS)")
+
+
+@contextlib.contextmanager
+def frame_alarm(seconds: float) -> Iterator[None]:
+    """Raise :class:`FrameTimeout` in the main thread after ``seconds`` (Python code only; a
+    call stuck in C finishes first). Elsewhere than the main thread: no limit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signal, _frame):
+        raise FrameTimeout(time_limit_text(seconds))
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def render_event(session, index: int, seconds: Optional[float] = None) -> Event:
     """Render frame ``index`` with ``session``; a Python exception becomes an ``error`` event."""
     try:
-        return Event("done", index, result=session.render(index))
+        with frame_alarm(seconds) if seconds else contextlib.nullcontext():
+            return Event("done", index, result=session.render(index))
+    except FrameTimeout as error:
+        return Event("error", index, error=str(error))
     except Exception as error:  # pylint: disable=broad-except
         return Event("error", index, error=describe(error), fatal=is_fatal(error))
 
@@ -66,7 +108,7 @@ class InProcessPool:
         return 0 if self._events else 1
 
     def submit(self, index: int, solo: bool = False) -> None:
-        self._events.append(render_event(self.session, index))
+        self._events.append(render_event(self.session, index, self.session.config.time_limit()))
 
     def poll(self, timeout: float) -> list[Event]:
         events, self._events = self._events, []
@@ -86,6 +128,9 @@ class _Worker:
     held: list = dataclasses.field(default_factory=list)  # frames sent, not reported, in order
     solo: bool = False  # holds a frame that must render with nothing else in flight
     retired: bool = False
+    last_heard: float = dataclasses.field(default_factory=time.monotonic)  # start or message
+    timed_out: bool = False
+    ready: bool = False  # backend loaded: from then on the clock runs per frame
 
     def can_take(self, solo: bool) -> bool:
         if self.retired or self.solo or not self.process.is_alive():
@@ -123,12 +168,30 @@ class ProcessPool:
         # prefer an idle worker, so frames spread over workers before they queue up
         worker = min((w for w in self.workers.values() if w.can_take(solo)),
                      key=lambda w: len(w.held))
+        if not worker.held and worker.ready:
+            worker.last_heard = time.monotonic()  # an idle worker's clock starts now
         worker.held.append(index)
         worker.solo = solo
         worker.connection.send((index, solo))
 
+    def _stop_stuck_workers(self) -> None:
+        """Kill each worker that holds frames and has said nothing for the time limit."""
+        now = time.monotonic()
+        for worker in self.workers.values():
+            limit = self.config.time_limit()
+            if not worker.ready:  # loading its backend: Blender's start is not a frame's time
+                limit = max(limit, STARTUP_SECONDS)
+            if worker.held and not worker.timed_out and now - worker.last_heard > limit:
+                logger.warning("worker %s said nothing for %.0f s while holding frames %s: "
+                               "stopping it", worker.process.name, now - worker.last_heard,
+                               worker.held)
+                worker.timed_out = True
+                worker.process.kill()
+                worker.process.join(timeout=10)
+
     def poll(self, timeout: float) -> list[Event]:
         events = self._drain(timeout)
+        self._stop_stuck_workers()
         for worker_id, worker in list(self.workers.items()):
             if worker.process.is_alive():
                 continue
@@ -138,13 +201,14 @@ class ProcessPool:
             elif worker.held:
                 code = worker.process.exitcode
                 how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                error = (time_limit_text(self.config.time_limit()) if worker.timed_out
+                         else f"worker process died ({how}) while rendering")
                 events += [Event("crashed", index, attributable=len(worker.held) == 1,
-                                 error=f"worker process died ({how}) while rendering")
-                           for index in worker.held]
+                                 error=error) for index in worker.held]
             elif not worker.retired:
                 self.startup_failures += 1
                 if self.startup_failures >= MAX_STARTUP_FAILURES:
-                    raise RuntimeError(
+                    raise RuntimeFailure(
                         f"{self.startup_failures} worker processes exited before rendering "
                         "anything; their error is printed above (run with --workers 0 to see "
                         "it in this process)")
@@ -175,6 +239,9 @@ class ProcessPool:
     def _handle(self, message: tuple) -> Optional[Event]:
         kind, worker_id = message[0], message[1]
         worker = self.workers.get(worker_id)
+        if worker is not None:
+            worker.last_heard = time.monotonic()
+            worker.ready = worker.ready or kind == "ready"
         if kind == "ready" or worker is None:
             return None
         if kind == "retired":

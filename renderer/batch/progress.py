@@ -72,7 +72,12 @@ class JsonLog:
     """Appends one JSON object per event to ``path``; wraps another reporter."""
 
     def __init__(self, path: Path, inner):
-        self.handle = open(path, "a", encoding="utf-8")  # pylint: disable=consider-using-with
+        from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+        try:
+            self.handle = open(path, "a", encoding="utf-8")  # pylint: disable=consider-using-with
+        except OSError as error:
+            raise UserError(f"--log-json {str(path)!r} cannot be written ({error.strerror}); "
+                            "give a file path in a writable folder") from None
         self.inner = inner
 
     def _write(self, **event) -> None:
@@ -109,6 +114,10 @@ def print_summary(summary: BatchSummary, stream: TextIO) -> None:
     if summary.coco:
         lines.append(f"  COCO: {summary.coco}")
     if summary.stopped:
-        lines.append(f"  stopped early: {summary.stopped}. Finished frames are kept; rerun the "
+        why = summary.stopped
+        if summary.signal:
+            import signal  # pylint: disable=import-outside-toplevel
+            why = f"{why} by {signal.Signals(summary.signal).name}"
+        lines.append(f"  stopped early: {why}. Finished frames are kept; rerun the "
                      "same command to continue.")
     stream.write("\n".join(lines) + "\n")

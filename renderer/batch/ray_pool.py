@@ -30,7 +30,7 @@ class RenderActor:
         self.session = RenderSession(Config.from_json(config_json))
 
     def render(self, index: int) -> Event:
-        return render_event(self.session, index)
+        return render_event(self.session, index, self.session.config.time_limit())
 
 
 def _import_ray():

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from renderer.batch.config import BatchConfig, frame_name, frame_seed, recipe_sha256
+from renderer.batch.config import (IDENTITY_KEY, BatchConfig, frame_name, frame_seed,
+                                   recipe_overrides, recipe_sha256, spec_resolution)
 from scenes.extras import scene_extras
 
 logger = logging.getLogger(__name__)
@@ -88,14 +89,18 @@ class RenderSession:
         self.recipe = load_recipe(config.recipe)
         self.versions = versions(config.engine)
         self.recipe_sha256 = recipe_sha256(config.recipe)
+        self.identity = config.identity()
+        self.overrides = recipe_overrides(self.recipe, config)
+        self.resolution = spec_resolution(self.recipe, config)
         self.views_made = 0
         self._category_ids = None
+        self._image_hashes: dict[tuple, str] = {}
 
     def sample(self, index: int):
-        """The (unsettled) spec of frame ``index``, with the batch's resolution override."""
-        spec = self.recipe.sample(frame_seed(self.config.seed, index), self.config.overrides_dict)
-        if self.config.resolution:
-            spec = dataclasses.replace(spec, resolution=tuple(self.config.resolution))
+        """The (unsettled) spec of frame ``index``, with the batch's resolution."""
+        spec = self.recipe.sample(frame_seed(self.config.seed, index), self.overrides)
+        if self.resolution:
+            spec = dataclasses.replace(spec, resolution=self.resolution)
         return spec
 
     def prepare(self, index: int) -> Prepared:
@@ -170,5 +175,20 @@ class RenderSession:
                 "spec_sha256": hashlib.sha256(spec_bytes).hexdigest(),
                 "engine": self.config.engine, "device": raw.render_info.get("device"),
                 "versions": self.versions,
-                "assets": scene_extras(prepared.scene)["assets"]}
+                "assets": scene_extras(prepared.scene)["assets"],
+                "input_images": self._input_images(prepared.spec), IDENTITY_KEY: self.identity}
+
+    def _input_images(self, spec) -> dict[str, str]:
+        """sha256 of every image file the spec uses (cached per file version), so ``validate``
+        can tell an image that was broken at render time from one changed since."""
+        from fileio.digest import sha256_file  # pylint: disable=import-outside-toplevel
+        from labels.validate import spec_image_paths  # pylint: disable=import-outside-toplevel
+        hashes = {}
+        for path in spec_image_paths(spec.to_dict()):
+            stat = os.stat(path)
+            key = (path, stat.st_size, stat.st_mtime_ns)
+            if key not in self._image_hashes:
+                self._image_hashes[key] = sha256_file(path)
+            hashes[path] = self._image_hashes[key]
+        return hashes
 

@@ -11,6 +11,8 @@ a worker killed mid-message cannot block the others). It receives ``(index, solo
   ("retired", worker_id)                     exiting after ``recycle_after`` frames (any
                                              frame still queued is given back: see pools)
 A worker that dies (segfault, OOM kill) sends nothing; the coordinator notices the exit.
+A worker dies with its coordinator: Linux sends it SIGKILL when the coordinator exits for any
+reason (``PR_SET_PDEATHSIG``); elsewhere it stops when its pipe closes, after the frame in hand.
 """
 from __future__ import annotations
 
@@ -33,7 +35,34 @@ FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
 def is_fatal(error: BaseException) -> bool:
     """Errors that no retry can fix and that would fail every later frame too."""
-    return isinstance(error, OSError) and error.errno in FATAL_ERRNOS
+    from assets.errors import AssetError  # pylint: disable=import-outside-toplevel
+    from renderer.errors import SetupError  # pylint: disable=import-outside-toplevel
+    # an unusable input file (flat mesh, corrupt image) would fail every frame that uses it
+    return (isinstance(error, OSError) and error.errno in FATAL_ERRNOS
+            or isinstance(error, (SetupError, AssetError)))
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent (the coordinator) exits, even by
+    SIGKILL, so no worker writes into a folder whose coordinator is gone. Linux only (prctl);
+    elsewhere the closed pipe stops the worker after its current frame. The files a killed
+    worker leaves are temporaries (atomic writes), removed by the next run."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # pylint: disable=import-outside-toplevel
+    import multiprocessing  # pylint: disable=import-outside-toplevel
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        logging.getLogger(__name__).warning("prctl(PR_SET_PDEATHSIG) failed (errno %d): this "
+                                            "worker may outlive its coordinator by a frame",
+                                            ctypes.get_errno())
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)  # the coordinator died before the signal was armed
 
 
 def describe(error: BaseException) -> str:
@@ -60,6 +89,7 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     checksums, fsync); its "done" goes out once its manifest line is written. Both wait for the
     render to start (:class:`~renderer.batch.render_gate.RenderGate`) and run at the lowest CPU
     priority (:func:`lower_thread_priority`); both only with Cycles."""
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     forget_bpy_script_paths()
     logging.basicConfig(level=logging.WARNING)

@@ -12,14 +12,16 @@ import logging
 
 import bpy
 
+from renderer.errors import SetupError
+
 logger = logging.getLogger(__name__)
 
 GPU_BACKENDS = ("OPTIX", "CUDA")
 DEVICE_CHOICES = ("auto", "cpu", "gpu")
 
 
-class GpuUnavailableError(RuntimeError):
-    """``device="gpu"`` was asked for but Cycles sees no usable GPU."""
+class GpuUnavailableError(SetupError, RuntimeError):
+    """``device="gpu"`` was asked for but Cycles sees no usable GPU (a batch stops at once)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,9 +61,9 @@ def configure_device(scene: "bpy.types.Scene", device: str = "auto") -> DeviceIn
                 return info
         if device == "gpu":
             raise GpuUnavailableError(
-                "device='gpu' was requested but Cycles found no OptiX or CUDA GPU "
-                "(check the NVIDIA driver with `nvidia-smi`); use device='auto' to fall back to "
-                "the CPU or device='cpu'.")
+                "device='gpu' (--device gpu) was requested but Cycles found no OptiX or CUDA "
+                "GPU (check the NVIDIA driver with `nvidia-smi`); use device='auto' to fall "
+                "back to the CPU or device='cpu'.")
     scene.cycles.device = "CPU"
     bpy.context.preferences.addons["cycles"].preferences.compute_device_type = "NONE"
     info = DeviceInfo("CPU", (_cpu_name(),))

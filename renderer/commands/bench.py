@@ -29,6 +29,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from renderer.bench import format_results, run_bench  # pylint: disable=import-outside-toplevel
     from renderer.commands._common import parse_resolution  # pylint: disable=import-outside-toplevel
+    from renderer.commands._common import output_file, output_folder  # pylint: disable=import-outside-toplevel
+    from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+    for flag, value, low in (("--scenes", args.scenes, 1), ("--batch", args.batch, 0),
+                             ("--samples", args.samples, 1), ("--blocks", args.blocks, 1)):
+        if value is not None and value < low:
+            raise UserError(f"{flag} {value} must be at least {low}")
+    if args.blocks is not None and args.blocks > args.scenes:
+        raise UserError(f"--blocks {args.blocks} is more than --scenes {args.scenes}")
+    if args.out:
+        output_folder(args.out)
+    if args.json:
+        output_file(args.json, "--json")
     default = "256x256" if args.engine == "raster" else "128x128"
     results = run_bench(args.recipe, args.engine, args.scenes, args.batch,
                         parse_resolution(args.resolution or default), args.samples, args.device,

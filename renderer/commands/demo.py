@@ -23,8 +23,14 @@ def run(args: argparse.Namespace) -> int:
     from renderer.commands._common import parse_resolution  # pylint: disable=import-outside-toplevel
     from renderer.demo import render_demo  # pylint: disable=import-outside-toplevel
 
+    from renderer.commands._common import output_folder  # pylint: disable=import-outside-toplevel
+    from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+    for flag, value, low in (("--samples", args.samples, 1), ("--count", args.count, 0),
+                             ("--workers", args.workers, 0)):
+        if value < low:
+            raise UserError(f"{flag} {value} must be at least {low}")
     started = time.perf_counter()
-    out, resolution = Path(args.out), parse_resolution(args.resolution)
+    out, resolution = output_folder(args.out), parse_resolution(args.resolution)
     written = render_demo(out / "hello", resolution, args.samples, args.device)
     print(f"Rendered the hello-world scene in {time.perf_counter() - started:.1f} s:")
     for label, path in written.items():

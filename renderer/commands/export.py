@@ -60,9 +60,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _output_folder(args: argparse.Namespace, datasets: list[Path], user_error) -> Path:
+    from renderer.commands._common import output_folder  # pylint: disable=import-outside-toplevel
+    for dataset in datasets:
+        if not dataset.is_dir():
+            raise user_error(f"DIR {str(dataset)!r} is not a folder; give the folder "
+                             "'synthscene render --out' wrote")
+    if not 0.0 <= args.val_fraction < 1.0:
+        raise user_error(f"--val-fraction {args.val_fraction} must be in [0, 1)")
     if args.out:
-        return Path(args.out)
+        return output_folder(args.out)
     if len(datasets) > 1:
         raise user_error("several batch folders need --out OUT to say where the merged "
                          "export goes")
-    return datasets[0] if args.format == "coco" else datasets[0] / "yolo"
+    return output_folder(str(datasets[0] if args.format == "coco" else datasets[0] / "yolo"),
+                         "DIR")

@@ -28,6 +28,11 @@ def run(args: argparse.Namespace) -> int:
     from renderer.preview import render_preview  # pylint: disable=import-outside-toplevel
     from renderer.batch.runner import check_recipe  # pylint: disable=import-outside-toplevel
     from scenes.params import parse_overrides  # pylint: disable=import-outside-toplevel
+    from renderer.commands._common import output_file  # pylint: disable=import-outside-toplevel
+    from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+    output_file(args.out)
+    if args.count < 1:
+        raise UserError(f"--count {args.count} must be at least 1")
     config = BatchConfig(recipe=args.recipe, out=Path(args.out).parent, count=args.count,
                          seed=args.seed, engine=args.engine, device=args.device,
                          overrides=tuple(sorted(parse_overrides(args.overrides).items())),

@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from renderer.refiner.sdedit import Refiner
     require_torch()
     apply_threads(args.threads)
+    device = pick_device(args.device)  # before the model: a missing GPU is said at once
     checkpoint = load_checkpoint(args.model)
-    refiner = Refiner(checkpoint, device=pick_device(args.device))
+    refiner = Refiner(checkpoint, device=device)
     model_info = {"path": str(args.model), "sha256": sha256_file(args.model), **checkpoint.describe()}
     gating = GateOptions(threshold=DEFAULT_THRESHOLD if args.gate_threshold is None else args.gate_threshold,
                          retries=max(0, args.retries))

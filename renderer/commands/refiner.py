@@ -99,11 +99,20 @@ def apply_threads(threads) -> None:
 
 
 def pick_device(requested: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``."""
-    if requested != "auto":
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without one, or an
+    unknown name, is refused with one line."""
+    from renderer.errors import SetupError, UserError
+    if requested not in ("auto", "cpu", "cuda") and not requested.startswith("cuda:"):
+        raise UserError(f"--device {requested!r} is unknown; use auto, cpu or cuda")
+    if requested == "cpu":
         return requested
     import torch
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        raise SetupError(f"--device {requested} was asked for but torch sees no CUDA GPU "
+                         "(this torch build or driver has none); use --device cpu or auto")
+    return requested
 
 
 def _model_config(args: argparse.Namespace):

@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retries of a frame whose worker crashed (default 1)")
     parser.add_argument("--recycle-after", type=int, default=200,
                         help="replace a worker after this many frames (default 200)")
+    parser.add_argument("--frame-timeout", type=float, metavar="SECONDS",
+                        help="stop a frame that takes longer (default: 10 min plus 10x a slow "
+                             "CPU's render time for the resolution and samples)")
+    parser.add_argument("--force", action="store_true",
+                        help="render into a folder that holds files synthscene did not write "
+                             "(they are left untouched)")
+    parser.add_argument("--repair", action="store_true",
+                        help="also re-render every frame 'synthscene validate' flags")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--log-json", help="append machine-readable progress events here")
     parser.add_argument("--ray", action="store_true", help="run workers as local Ray actors")
@@ -39,10 +47,12 @@ def parse_frames(text: str) -> tuple[int, ...]:
     try:
         for part in text.split(","):
             low, _, high = part.partition("-")
+            if int(high or low) < int(low):
+                raise ValueError("empty range")
             frames.extend(range(int(low), int(high or low) + 1))
     except ValueError:
-        raise UserError(f"--frames {text!r} is invalid: give indices and ranges like 3,7,10-12")\
-            from None
+        raise UserError(f"--frames {text!r} is invalid: give indices >= 0 and ranges like "
+                        "3,7,10-12") from None
     return tuple(frames)
 
 
@@ -56,7 +66,7 @@ def config_from_args(args: argparse.Namespace):
         overrides=tuple(sorted(overrides.items())), engine=args.engine, device=args.device,
         resolution=parse_resolution(args.resolution) if args.resolution else None,
         samples=args.samples, workers=args.workers, max_retries=args.retries,
-        recycle_after=args.recycle_after,
+        recycle_after=args.recycle_after, frame_timeout=args.frame_timeout, force=args.force,
         frames=parse_frames(args.frames) if args.frames else None)
 
 
@@ -64,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from renderer.batch import run_batch  # pylint: disable=import-outside-toplevel
     from renderer.batch.progress import JsonLog, QuietReporter, RichReporter  # pylint: disable=import-outside-toplevel
     config = config_from_args(args)
+    rerender = ()
+    if args.repair:
+        from renderer.commands.repair import flagged_frames  # pylint: disable=import-outside-toplevel
+        rerender = flagged_frames(config.out)
     reporter = QuietReporter() if args.quiet else RichReporter(f"{config.recipe}")
     if args.log_json:
         reporter = JsonLog(Path(args.log_json), reporter)
@@ -71,9 +85,12 @@ def run(args: argparse.Namespace) -> int:
     if args.ray or args.ray_address:
         from renderer.batch.ray_pool import RayPool  # pylint: disable=import-outside-toplevel
         pool = RayPool(config, address=args.ray_address)
-    summary = run_batch(config, reporter, pool=pool)
+    return exit_status(run_batch(config, reporter, pool=pool, rerender=rerender))
+
+
+def exit_status(summary) -> int:
+    """0 when every frame is finished; 128+signal when interrupted (130 Ctrl-C, 143 SIGTERM);
+    1 when stopped early or frames failed."""
     if summary.stopped == "interrupted":
-        return 130
-    if summary.stopped:
-        return 1
-    return 1 if summary.failed else 0
+        return 128 + int(summary.signal or 2)
+    return 1 if summary.stopped or summary.failed else 0

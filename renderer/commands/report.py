@@ -28,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
                         "'synthscene render --out' wrote")
     if args.max_frames < 0:
         raise UserError(f"--max-frames {args.max_frames} must be zero or more")
+    if args.out:
+        from renderer.commands._common import output_file  # pylint: disable=import-outside-toplevel
+        output_file(args.out)
     try:
         result = build_report(dataset, args.out, max_frames=args.max_frames)
     except ValueError as error:

@@ -167,8 +167,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for foreign files (pickle, zip, KeyError...)
-        raise RefinerInputError(f"model file {path} is not a synthscene refiner model ({error}); "
-                                "train one with `synthscene refiner train`") from error
+        # torch's own text advises weights_only=False, i.e. running the file's code: never
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        reason = "" if "weights_only" in str(error) else f" ({type(error).__name__}: {reason})"
+        raise RefinerInputError(f"model file {path} is not a synthscene refiner model{reason} "
+                                "(it is read as plain data, never as code); train one with "
+                                "`synthscene refiner train`") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise RefinerInputError(f"model file {path} is not a synthscene refiner model; "
                                 "train one with `synthscene refiner train`")
