@@ -7,13 +7,15 @@ specs gives exactly the classes the frames will hold) in sorted order; a later r
 frames appends the names it finds new (sorted), so ids already written never change.
 
 The specs are sampled in a separate Python process (workers are daemons: no multiprocessing), so a recipe that crashes on one frame costs only
-that frame: if the sampler dies, frames fall back to per-frame tables (logged).
+that frame: if the sampler dies, frames fall back to per-frame tables (logged); a spec that takes
+longer than ``SECONDS_PER_SPEC`` (a stuck recipe) is skipped.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,17 +49,32 @@ def batch_categories(config) -> Optional[dict[str, int]]:
     return {name: index + 1 for index, name in enumerate(listed)}
 
 
+SECONDS_PER_SPEC = 5  # a spec that takes longer (a stuck recipe) is skipped; its frame reports it
+
+
+class _SpecTooSlow(Exception):
+    pass
+
+
+def _too_slow(signum, frame):
+    raise _SpecTooSlow()
+
+
 def sampled_categories(recipe: str, seed: int, overrides: dict, count: int) -> list[str]:
     """Sorted categories of the labelled objects of frames 0..count-1 (runs in the sampler)."""
     from renderer.batch.config import frame_seed  # pylint: disable=import-outside-toplevel
     from scenes.recipe_api import load_recipe  # pylint: disable=import-outside-toplevel
     loaded = load_recipe(recipe)
     names = set()
+    signal.signal(signal.SIGALRM, _too_slow)
     for index in range(count):
+        signal.alarm(SECONDS_PER_SPEC)
         try:
             spec = loaded.sample(frame_seed(seed, index), overrides)
-        except Exception:  # this frame's render reports the recipe error
+        except (Exception, _SpecTooSlow):  # this frame's own render reports the problem
             continue
+        finally:
+            signal.alarm(0)
         names.update(obj.category for obj in spec.objects if obj.labelled)
     return sorted(names)
 
