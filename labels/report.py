@@ -100,6 +100,8 @@ def summary_text(stats: DatasetStats) -> str:
             f"{stats.invisible_instances} fully hidden instances (not annotated)")
         lines.append("classes: " + ", ".join(f"{name} {count}" for name, count
                                             in stats.class_counts.most_common()))
+    if stats.framing_realised:
+        lines.append(framing_text(stats))
     randomized = stats.randomized_parameters()
     lines.append(f"parameters: {len(randomized)} randomized, {len(stats.fixed_parameters())} "
                  f"fixed, from {stats.frames_with_spec}/{len(stats.frames)} frame specs")
@@ -109,6 +111,19 @@ def summary_text(stats: DatasetStats) -> str:
     for name, reason in list(stats.unreadable.items())[:5]:
         lines.append(f"unreadable frame {name}: {reason}")
     return "\n".join(lines)
+
+
+def framing_text(stats: DatasetStats) -> str:
+    """One line: requested vs realised target sizes of framed frames."""
+    requested = np.asarray(stats.framing_requested)
+    realised = np.asarray(stats.framing_realised)
+    ranges = ", ".join(f"{low:g}-{high:g}" for (low, high), _ in stats.framing_ranges.most_common())
+    inside = np.mean([any(low * 0.95 <= value <= high * 1.05 for low, high in stats.framing_ranges)
+                      for value in realised]) * 100
+    error = np.abs(realised / requested - 1)
+    return (f"framing: {len(realised)} framed targets, requested size {ranges} of the frame side; "
+            f"realised median {np.median(realised):.3f}, {inside:.0f}% inside the requested range "
+            f"(+-5%), median relative error {np.median(error) * 100:.2f}%")
 
 
 def label_charts(stats: DatasetStats) -> list[str]:
@@ -125,6 +140,14 @@ def label_charts(stats: DatasetStats) -> list[str]:
         histogram(stats.objects_per_image, "objects per image",
                   bins=max(1, min(20, max(stats.objects_per_image, default=0) + 1))),
     ]
+    if stats.framing_realised:
+        top = max(max(stats.framing_requested), max(stats.framing_realised), 1.0)
+        charts += [histogram(stats.framing_requested, "framing: requested target size",
+                             value_range=(0.0, top)),
+                   histogram(stats.framing_realised, "framing: realised target size",
+                             value_range=(0.0, top)),
+                   histogram(stats.object_sizes, "box size, all objects (fraction of frame)",
+                             value_range=(0.0, top))]
     if stats.refined:
         charts.append(histogram(stats.gate_scores, "refinement gate score"))
     return charts

@@ -28,7 +28,11 @@ class DatasetStats:
     """What the report plots. Boxes are pixel-edge; sizes in pixels.
 
     ``truncation`` is the share of each instance's projected (unclipped) extent that falls outside
-    the image, 0 when fully inside; ``parameters`` maps a spec key (indices of lists of objects or
+    the image, 0 when fully inside; ``object_sizes`` is each visible instance's box size as
+    ``max(width / image width, height / image height)``; ``framing_requested`` and
+    ``framing_realised`` are, for frames whose camera was framed (``camera.framing`` in the spec),
+    the size the recipe drew and the size of the target's projected (unclipped) extent in the
+    labels, same convention, and ``framing_ranges`` counts the requested ``(low, high)`` ranges; ``parameters`` maps a spec key (indices of lists of objects or
     lights replaced by ``*``, vector components as ``[i]``) to the values seen over all frames.
     """
     dataset: Path
@@ -50,6 +54,10 @@ class DatasetStats:
     frames_with_spec: int = 0
     gate_scores: list[float] = dataclasses.field(default_factory=list)
     refined_accepted: int = 0
+    object_sizes: list[float] = dataclasses.field(default_factory=list)
+    framing_requested: list[float] = dataclasses.field(default_factory=list)
+    framing_realised: list[float] = dataclasses.field(default_factory=list)
+    framing_ranges: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
     @property
     def refined(self) -> bool:
@@ -84,6 +92,7 @@ def collect_stats(dataset: PathLike) -> DatasetStats:
         _add_refinement(stats, record)
         spec = read_spec(dataset, name, record)
         if spec is not None:
+            _add_framing(stats, spec, labels)
             stats.frames_with_spec += 1
             for key, values in flatten_spec(spec).items():
                 stats.parameters.setdefault(key, []).extend(values)
@@ -138,11 +147,35 @@ def _add_frame_labels(stats: DatasetStats, labels: dict) -> None:
         stats.class_counts[item["category"]] += 1
         x0, y0, x1, y1 = item["box"]
         box_w, box_h = x1 - x0, y1 - y0
+        stats.object_sizes.append(max(box_w / width, box_h / height))
         stats.box_widths.append(float(box_w))
         stats.box_heights.append(float(box_h))
         if box_h > 0:
             stats.aspect_ratios.append(box_w / box_h)
     stats.objects_per_image.append(visible)
+
+
+def extent_size(extent: Optional[list], width: int, height: int) -> Optional[float]:
+    """``max(extent width / image width, extent height / image height)`` of an xyxy extent."""
+    if not extent:
+        return None
+    x0, y0, x1, y1 = (float(v) for v in extent)
+    return max((x1 - x0) / width, (y1 - y0) / height)
+
+
+def _add_framing(stats: DatasetStats, spec: dict, labels: dict) -> None:
+    """Requested vs realised size of the framed target (frames with ``camera.framing``)."""
+    framing = (spec.get("camera") or {}).get("framing")
+    if not isinstance(framing, dict) or not framing.get("solved"):
+        return
+    target = [item for item in labels["instances"] if item.get("uid") == framing.get("target")]
+    realised = extent_size(target[0].get("amodal_extent"), int(labels["width"]),
+                           int(labels["height"])) if target else None
+    if realised is None:
+        return
+    stats.framing_requested.append(float(framing["size"]))
+    stats.framing_realised.append(realised)
+    stats.framing_ranges[tuple(framing.get("requested") or ())] += 1
 
 
 def truncation_share(extent: Optional[list], width: int, height: int) -> float:

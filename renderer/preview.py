@@ -18,6 +18,7 @@ from fileio.images import write_png_atomic
 from labels.frame import compute_frame_labels
 from renderer.batch.config import BatchConfig, frame_seed
 from renderer.batch.session import RenderSession
+from renderer.sensor import apply_to_passes
 
 CAPTION_HEIGHT = 46  # pixels under each tile
 
@@ -38,6 +39,7 @@ def render_tile(session: RenderSession, index: int) -> tuple[np.ndarray, dict]:
     prepared = session.prepare(index)
     spec = prepared.spec
     raw = session.make_view(prepared.scene).render_raw()
+    apply_to_passes(raw, spec.sensor)  # the camera/sensor model, as in the batch
     labels = compute_frame_labels(raw)
     image = np.ascontiguousarray(raw.rgba[..., :3])
     for instance in labels.instances:

@@ -83,6 +83,7 @@ from assets.meshes import MeshCache
 from assets.prints import print_file
 from scenes.errors import SpecError
 from scenes.extras import EXTRAS_KEY
+from scenes.framing import solve_framing
 from scenes.geometry import (asset_hull, asset_key, asset_mesh, asset_part_names,
                              object_mesh_world)
 from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
@@ -410,6 +411,7 @@ def _with_poses(spec: SceneSpec, poses: dict, simulated: float, at_rest: bool) -
 
 def instantiate(spec: SceneSpec, scratch_dir: str | Path,
                 cache_dir: Optional[str | Path] = None):
-    """``(settled_spec, kubric_scene)``: settle (when asked) then build; render this scene."""
-    settled = settle(spec, scratch_dir, cache_dir)
+    """``(settled_spec, kubric_scene)``: settle (when asked), solve the camera framing (when
+    asked, :func:`scenes.framing.solve_framing`), then build; render this scene."""
+    settled = solve_framing(settle(spec, scratch_dir, cache_dir))
     return settled, build_kubric_scene(settled, scratch_dir, cache_dir)

@@ -90,15 +90,20 @@ def random_rotation(rng: np.random.Generator, upright: bool = True) -> tuple[flo
 # -- lighting ------------------------------------------------------------------------------
 def random_hdri(rng: np.random.Generator, folder: Optional[str] = None,
                 strength: Any = LogUniform(0.3, 1.5),
-                rotation: Any = Uniform(0.0, 2 * math.pi)) -> HdriSpec:
-    """An environment map: one of Blender's 8 bundled CC0 maps, or of a user ``folder``
-    (each file there is checked readable; AssetError otherwise)."""
+                rotation: Any = Uniform(0.0, 2 * math.pi), names: Any = None) -> HdriSpec:
+    """An environment map: one of Blender's 8 bundled CC0 maps (uniformly, or drawn from
+    ``names``, e.g. a weighted Choice of indoor maps), or of a user ``folder`` (each file there
+    is checked readable; AssetError otherwise)."""
     if folder:
         maps = folder_hdris(folder)
         chosen = maps[int(rng.integers(len(maps)))]
         name, source, licence = chosen.name, "folder", chosen.licence
     else:
-        name = BLENDER_HDRI_NAMES[int(rng.integers(len(BLENDER_HDRI_NAMES)))]
+        name = (sample(names, rng) if names is not None
+                else BLENDER_HDRI_NAMES[int(rng.integers(len(BLENDER_HDRI_NAMES)))])
+        if name not in BLENDER_HDRI_NAMES:
+            raise RecipeError(f"HDRI {name!r} is not one of Blender's bundled maps: "
+                              f"{', '.join(BLENDER_HDRI_NAMES)}")
         source, licence = "blender", BLENDER_HDRI_LICENCE
     return HdriSpec(name=name, source=source, folder=str(folder) if folder else None,
                     rotation=sample(rotation, rng), strength=sample(strength, rng),
@@ -206,11 +211,11 @@ def random_camera(rng: np.random.Generator, look_at: Sequence[float] = (0.0, 0.0
 # -- world / background --------------------------------------------------------------------
 def random_world(rng: np.random.Generator, background: Any = Choice(("hdri", "color")),
                  hdri_folder: Optional[str] = None, image_folder: Optional[str] = None,
-                 color: Any = ColorHSV(value=(0.05, 0.9)), strength: Any = LogUniform(0.3, 1.5)
-                 ) -> WorldSpec:
+                 color: Any = ColorHSV(value=(0.05, 0.9)), strength: Any = LogUniform(0.3, 1.5),
+                 hdri_names: Any = None) -> WorldSpec:
     """An HDRI that lights the scene, and what the camera sees behind it: the HDRI, a plain
-    colour, or (with ``image_folder``) an image."""
-    hdri = random_hdri(rng, folder=hdri_folder, strength=strength)
+    colour, or (with ``image_folder``) an image. ``hdri_names``: see :func:`random_hdri`."""
+    hdri = random_hdri(rng, folder=hdri_folder, strength=strength, names=hdri_names)
     kind = sample(background, rng)
     world = WorldSpec(background=kind, hdri=hdri, color=sample(color, rng))
     if kind == "image":

@@ -1,7 +1,7 @@
 """Recipes: user functions (or classes) that turn a seeded RNG and parameters into a SceneSpec.
 
-A recipe is referenced either by a built-in name (``hello``, ``tabletop``, ``clevr``, ``bin``) or
-as ``path/to/file.py:name`` (``:name`` may be left out when the file defines exactly one
+A recipe is referenced either by a built-in name (``hello``, ``tabletop``, ``clevr``, ``bin``,
+``household``) or as ``path/to/file.py:name`` (``:name`` may be left out when the file defines exactly one
 recipe). Writing one::
 
     from scenes import recipe, Param, SceneSpec
@@ -42,6 +42,7 @@ BUILTIN_RECIPES = {
     "tabletop": "scenes.recipes.tabletop:tabletop",
     "clevr": "scenes.recipes.clevr:clevr",
     "bin": "scenes.recipes.bin:bin_picking",
+    "household": "scenes.recipes.household:household",
 }
 RECIPE_ATTRIBUTE = "__synthscene_recipe__"
 

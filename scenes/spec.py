@@ -183,10 +183,36 @@ class DepthOfFieldSpec:
 
 
 @dataclasses.dataclass
+class FramingSpec:
+    """Image-space framing of one object, solved after physics (see :mod:`scenes.framing`).
+
+    Attributes:
+      target: name of the object to frame.
+      size: wanted size of its projected box: the larger of width / image width and
+        height / image height (the *unclipped* projection, so a box cut by the border counts
+        whole); 0.5 = half the frame.
+      offset: where the box centre goes, as fractions of the image (x right, y down) from the
+        image centre; |offset| near 0.5 puts the object across the border.
+      elevation, azimuth: viewing direction from the object (radians; elevation above the XY
+        plane, azimuth counter-clockwise from +X).
+      requested: (low, high) range ``size`` was drawn from (for reports).
+      solved: True once ``CameraSpec.position``/``look_at`` hold the solution.
+    """
+    target: str
+    size: float
+    offset: tuple[float, float] = (0.0, 0.0)
+    elevation: float = 0.5
+    azimuth: float = 0.0
+    requested: tuple[float, float] = (0.0, 1.0)
+    solved: bool = False
+
+
+@dataclasses.dataclass
 class CameraSpec:
     """Kubric PerspectiveCamera at ``position`` looking at ``look_at`` (+Z up). Lengths in mm for
     the lens, metres for the pose. ``motion_blur``: shutter as a fraction of a frame, or None
-    (off). ``exposure``: film exposure in EV stops (0 = unchanged)."""
+    (off). ``exposure``: film exposure in EV stops (0 = unchanged). ``framing``: when set, the
+    pose is solved after physics so an object gets a chosen size in the image."""
     position: Vec3 = (2.0, -0.5, 4.0)
     look_at: Vec3 = (0.0, 0.0, 0.0)
     focal_length: float = 35.0
@@ -194,6 +220,50 @@ class CameraSpec:
     depth_of_field: Optional[DepthOfFieldSpec] = None
     motion_blur: Optional[float] = None
     exposure: float = 0.0
+    framing: Optional[FramingSpec] = _optional(None)
+
+
+@dataclasses.dataclass
+class SensorSpec:
+    """The camera/sensor model applied to the rendered RGB only (never to labels); see
+    :mod:`scenes.sensor` for the sampling and ``renderer.sensor`` for the image operations.
+
+    Blur lengths are fractions of the image width (so they scale with the resolution); noise is
+    in linear-light units of the [0, 1] signal.
+
+    Attributes:
+      auto_exposure: the metered key: linear light is scaled so the image's mean sRGB luminance
+        becomes this (a camera's auto exposure; 0 = off), before the exposure error.
+      exposure: exposure error, EV stops (multiplies linear light by 2**exposure).
+      white_balance: per-channel gains (R, G, B) of a white-balance error, G = 1.
+      blur: Gaussian lens blur sigma.
+      defocus: radius of a disk (out-of-focus) kernel; 0 = sharp.
+      motion: length of a linear motion-blur kernel; ``motion_angle`` its direction (radians).
+      chromatic_aberration: lateral shift of red (outward) and blue (inward) at the image corner.
+      vignetting: relative light fall-off at the corners (0 = none).
+      shot_noise, read_noise: noise sigma = sqrt(read**2 + shot**2 * signal).
+      saturation: chroma multiplier about the luminance (linear light; 1 = unchanged).
+      contrast: strength 0..1 of an S-shaped tone curve on the sRGB values (0 = none).
+      jpeg_quality: JPEG re-encoding quality 1-100; 0 = none.
+      seed: seed of the noise.
+      matched: photo statistics the ranges were centred on (``--match-photos``), else {}.
+    """
+    auto_exposure: float = 0.0
+    exposure: float = 0.0
+    white_balance: RGB = (1.0, 1.0, 1.0)
+    blur: float = 0.0
+    defocus: float = 0.0
+    motion: float = 0.0
+    motion_angle: float = 0.0
+    chromatic_aberration: float = 0.0
+    vignetting: float = 0.0
+    shot_noise: float = 0.0
+    read_noise: float = 0.0
+    saturation: float = 1.0
+    contrast: float = 0.0
+    jpeg_quality: int = 0
+    seed: int = 0
+    matched: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -251,6 +321,7 @@ class SceneSpec:
     world: WorldSpec = dataclasses.field(default_factory=WorldSpec)
     objects: list[ObjectSpec] = dataclasses.field(default_factory=list)
     physics: PhysicsSpec = dataclasses.field(default_factory=PhysicsSpec)
+    sensor: Optional[SensorSpec] = _optional(None)
     frame_start: int = 1
     frame_end: int = 1
     format_version: int = FORMAT_VERSION
@@ -309,6 +380,15 @@ class SceneSpec:
                 problems.append(f"light {light.name!r}: intensity {light.intensity} < 0")
         if self.camera.focal_length <= 0 or self.camera.sensor_width <= 0:
             problems.append("camera: focal_length and sensor_width must be > 0 (mm)")
+        framing = self.camera.framing
+        if framing is not None and framing.target not in {obj.name for obj in self.objects}:
+            problems.append(f"camera.framing.target {framing.target!r} is not an object of the "
+                            "scene")
+        if framing is not None and not 0 < framing.size:
+            problems.append(f"camera.framing.size {framing.size} must be > 0")
+        if self.sensor is not None and not 0 <= self.sensor.jpeg_quality <= 100:
+            problems.append(f"sensor.jpeg_quality {self.sensor.jpeg_quality} must be 0 (off) to "
+                            "100")
         if self.world.background not in ("hdri", "color", "image"):
             problems.append(f"world.background {self.world.background!r} is not hdri, color or "
                             "image")

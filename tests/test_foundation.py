@@ -36,14 +36,16 @@ def test_demo_command_writes_and_lists_its_files(tmp_path):
     out = tmp_path / "demo"
     done = subprocess.run([sys.executable, "-m", "renderer.cli", "demo", "--out", str(out),
                            "--resolution", "48x32", "--samples", "2", "--count", "2",
+                           "--household-count", "1", "--household-resolution", "32x32",
                            "--workers", "0"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     hello, batch = out / "hello", out / "tabletop"
     for name in ("rgba.png", "segmentation.png", "instance_ids.png", "depth.npz", "scene.blend"):
         assert (hello / name).is_file() and str(hello / name) in done.stdout, name
-    for name in ("data", "labels", "manifest.jsonl", "coco.json"):
-        assert (batch / name).exists() and str(batch / name) in done.stdout, name
+    for folder in (batch, out / "household"):
+        for name in ("data", "labels", "manifest.jsonl", "coco.json"):
+            assert (folder / name).exists() and str(folder / name) in done.stdout, name
     depth = np.load(hello / "depth.npz")["depth"]
     assert depth.dtype == np.float32 and depth.shape == (32, 48)
     assert np.isfinite(depth).all() and 3.0 < depth.min() < 4.0  # ball's near side ~3.36 m

@@ -146,3 +146,49 @@ def test_transparent_renders_keep_their_alpha(model, tmp_path):
     refined = cv2.imread(str(tmp_path / "out" / image), cv2.IMREAD_UNCHANGED)
     assert source.shape[2] == refined.shape[2] == 4
     assert np.array_equal(source[..., 3], refined[..., 3]) and not np.array_equal(source[..., :3], refined[..., :3])
+
+
+def test_photo_matched_refinement_keeps_labels_and_caps_noise(dataset, model, tmp_path):
+    """--photos: colour moved to the photos', grain capped at theirs; labels byte-identical, seeded."""
+    from fileio.images import write_png_atomic
+    from renderer.refiner.dataset import frame_seed
+    from renderer.refiner.photo_stats import match_colour, noise_sigma, photo_set_stats, pick_photo
+    photos_dir = tmp_path / "photos"
+    photos = [np.clip(photo * np.array([1.2, 1.0, 0.7]), 0, 255).astype(np.uint8)
+              for photo in hdri_photos(4, 2 * SIZE, seed=9)]
+    for index, photo in enumerate(photos):
+        write_png_atomic(photos_dir / f"p{index}.png", photo)
+    outs = [tmp_path / "m1", tmp_path / "m2"]
+    for out in outs:
+        assert refine_cli(dataset, model, out, "--strength", "0.5", "--gate-threshold", "0",
+                          "--photos", str(photos_dir)) == 0
+    stats = photo_set_stats(photos, SIZE)
+    ceiling = float(np.median([item.noise_sigma for item in stats]))
+    for name in FRAMES:
+        paths = frame_paths(name)
+        for key in ("labels_npz", "labels_json"):
+            assert (outs[0] / paths[key]).read_bytes() == (dataset / paths[key]).read_bytes()
+        refined = read_image(outs[0], name)
+        assert np.array_equal(refined, read_image(outs[1], name))
+        target = pick_photo(stats, frame_seed(0, name))
+        coloured = match_colour(read_image(dataset, name), target)  # the model's input
+        assert noise_sigma(refined) <= max(ceiling, noise_sigma(coloured)) + 1e-3
+    settings = latest_records(outs[0])[FRAMES[0]]["refinement"]["settings"]
+    assert settings["photo_match"] == {"photos": str(photos_dir), "count": 4, "colour_weight": 1.0}
+
+
+def test_photo_matching_alone_needs_no_model(dataset, tmp_path, capsys):
+    from fileio.images import write_png_atomic
+    photos_dir = tmp_path / "photos"
+    for index, photo in enumerate(hdri_photos(3, 2 * SIZE, seed=5)):
+        write_png_atomic(photos_dir / f"p{index}.png", photo)
+    out = tmp_path / "colour"
+    assert main(["refine", str(dataset), "--out", str(out), "--strength", "0", "--photos", str(photos_dir),
+                 "--gate-threshold", "0"]) == 0
+    for name in FRAMES:
+        assert (out / frame_paths(name)["labels_npz"]).read_bytes() == \
+            (dataset / frame_paths(name)["labels_npz"]).read_bytes()
+        assert not np.array_equal(read_image(out, name), read_image(dataset, name))  # colour moved
+    assert main(["refine", str(dataset), "--out", str(tmp_path / "x"), "--strength", "0.3",
+                 "--photos", str(photos_dir)]) != 0
+    assert "--model is missing" in capsys.readouterr().err

@@ -67,7 +67,7 @@ def test_bad_parameters_name_the_parameter_and_the_fix(overrides, message):
 
 def test_unknown_recipe_lists_the_known_ones():
     with pytest.raises(RecipeError, match="unknown recipe 'tabeltop'; built-in recipes: "
-                                          "bin, clevr, hello, tabletop"):
+                                          "bin, clevr, hello, household, tabletop"):
         load_recipe("tabeltop")
 
 

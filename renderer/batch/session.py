@@ -123,12 +123,16 @@ class RenderSession:
         return Rendered(prepared, raw, time.perf_counter() - started, time.time())
 
     def write(self, rendered: "Rendered") -> FrameResult:
-        """Derive the labels and write the frame's files, then its manifest line. Touches no
-        backend state, so a worker runs it in a thread while the next frame renders."""
+        """Apply the spec's camera/sensor model to the colour image (:mod:`renderer.sensor`;
+        labels untouched), derive the labels and write the frame's files, then its manifest
+        line. Touches no backend state, so a worker runs it in a thread while the next frame
+        renders."""
         from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
         from labels.native import write_frame  # pylint: disable=import-outside-toplevel
+        from renderer.sensor import apply_to_passes  # pylint: disable=import-outside-toplevel
         started = time.perf_counter()
         prepared, raw = rendered.prepared, rendered.raw
+        apply_to_passes(raw, prepared.spec.sensor)
         name = frame_name(prepared.index)
         spec_file = f"{SPECS_DIR}/{name}.json"
         spec_bytes = write_json_atomic(self.out / spec_file, prepared.spec.to_dict(), indent=1)
@@ -176,6 +180,8 @@ class RenderSession:
                 "engine": self.config.engine, "device": raw.render_info.get("device"),
                 "versions": self.versions,
                 "assets": scene_extras(prepared.scene)["assets"],
+                "sensor": (dataclasses.asdict(prepared.spec.sensor) if prepared.spec.sensor
+                           else None),
                 "input_images": self._input_images(prepared.spec), IDENTITY_KEY: self.identity}
 
     def _input_images(self, spec) -> dict[str, str]:

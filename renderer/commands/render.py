@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+MATCH_PHOTOS_PARAM = "sensor.match_photos"
 NAME = "render"
 HELP = "render a labelled batch of a recipe (rerun the same command to resume)"
 
@@ -21,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=32, help="Cycles samples per pixel")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="recipe parameter override (repeatable)")
+    parser.add_argument("--match-photos", metavar="DIR",
+                        help="centre the camera/sensor model on these photos (recipes with a "
+                             "sensor.match_photos parameter, e.g. household)")
     parser.add_argument("--frames", help="only these frame indices, e.g. 3,7,10-12")
     parser.add_argument("--retries", type=int, default=1,
                         help="retries of a frame whose worker crashed (default 1)")
@@ -61,6 +65,8 @@ def config_from_args(args: argparse.Namespace):
     from renderer.commands._common import parse_resolution  # pylint: disable=import-outside-toplevel
     from scenes.params import parse_overrides  # pylint: disable=import-outside-toplevel
     overrides = parse_overrides(args.overrides)
+    if getattr(args, "match_photos", None):
+        overrides[MATCH_PHOTOS_PARAM] = args.match_photos
     return BatchConfig(
         recipe=args.recipe, out=Path(args.out), count=args.count, seed=args.seed,
         overrides=tuple(sorted(overrides.items())), engine=args.engine, device=args.device,
@@ -74,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from renderer.batch import run_batch  # pylint: disable=import-outside-toplevel
     from renderer.batch.progress import JsonLog, QuietReporter, RichReporter  # pylint: disable=import-outside-toplevel
     config = config_from_args(args)
+    if args.match_photos:
+        match_photos(config)
     rerender = ()
     if args.repair:
         from renderer.commands.repair import flagged_frames  # pylint: disable=import-outside-toplevel
@@ -94,3 +102,25 @@ def exit_status(summary) -> int:
     if summary.stopped == "interrupted":
         return 128 + int(summary.signal or 2)
     return 1 if summary.stopped or summary.failed else 0
+
+
+def match_photos(config) -> dict:
+    """Fit the sensor model to ``--match-photos`` once, up front (one clear error for a bad
+    folder or a recipe without the parameter), and print what was measured; every frame records
+    the fit in ``provenance.sensor.matched``."""
+    from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+    from scenes.photo_fit import fit_photos  # pylint: disable=import-outside-toplevel
+    from scenes.recipe_api import load_recipe  # pylint: disable=import-outside-toplevel
+    recipe = load_recipe(config.recipe)
+    if MATCH_PHOTOS_PARAM not in recipe.params:
+        raise UserError(f"--match-photos: recipe {config.recipe!r} has no "
+                        f"{MATCH_PHOTOS_PARAM!r} parameter; use a recipe with a sensor model "
+                        "(e.g. household) or drop --match-photos")
+    folder = config.overrides_dict[MATCH_PHOTOS_PARAM]
+    # measured at the recipe's own resolution, as the recipe does (cached: fitted once)
+    fit = fit_photos(folder, int(recipe.sample(0, config.overrides_dict).resolution[0]))
+    print(f"matched {fit['photos']} photos in {folder}: noise sigma {fit['noise_sigma']:.4f}, "
+          f"blur {fit['blur_px']:.2f} px, JPEG quality {fit['jpeg_quality']}, grey-world "
+          f"gains R {fit['gray_world_gains'][0]:.3f} B {fit['gray_world_gains'][2]:.3f}, "
+          f"luminance {fit['luminance']:.3f}")
+    return fit

@@ -30,6 +30,7 @@ from fileio.images import write_png_atomic
 from labels.native import MANIFEST, FrameReadError, frame_paths_in, latest_records, read_frame_arrays, read_image
 from renderer.refiner.errors import RefinerInputError
 from renderer.refiner.label_gate import DEFAULT_THRESHOLD, gate
+from renderer.refiner.photo_stats import PhotoMatch
 from renderer.refiner.sdedit import RefineOptions
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,25 @@ def frame_seed(seed: int, frame: str) -> int:
 
 
 def refine_frame(refine: Callable[[np.ndarray, RefineOptions], np.ndarray], image: np.ndarray,
-                 instance_ids: np.ndarray, options: RefineOptions, gating: GateOptions) -> tuple[np.ndarray, dict]:
-    """Refine, gate, retry at half strength; return (image to keep, refinement record)."""
+                 instance_ids: np.ndarray, options: RefineOptions, gating: GateOptions,
+                 matching: Optional[PhotoMatch] = None) -> tuple[np.ndarray, dict]:
+    """Refine, gate, retry at half strength; return (image to keep, refinement record).
+
+    With ``matching`` the frame is first colour-matched to a photo (a per-pixel colour map: it
+    cannot move a boundary), the model refines that, its grain is capped, and the gate compares
+    the model's output, before and after the cap (the worse score counts), with the colour-matched
+    frame, which is also what is kept on rejection."""
+    if matching is not None:
+        image = matching.prepare(image, options.seed)
     attempts = []
     strength = options.strength
     for _attempt in range(gating.retries + 1):
         refined = refine(image, dataclasses.replace(options, strength=strength))
         result = gate(image, refined, instance_ids, threshold=gating.threshold)
+        if matching is not None:  # the grain cap can hide a drift the model made: both must pass
+            refined = matching.finish(image, refined, options.seed)
+            result = min(result, gate(image, refined, instance_ids, threshold=gating.threshold),
+                         key=lambda item: item.score)
         attempts.append({"strength": strength, **result.to_json()})
         if result.passed:
             return refined, {"accepted": True, "strength_used": strength, "gate": attempts[-1],
@@ -66,9 +79,11 @@ def refine_frame(refine: Callable[[np.ndarray, RefineOptions], np.ndarray], imag
 
 def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.ndarray, RefineOptions], np.ndarray],
                    options: RefineOptions, gating: GateOptions, model_info: dict,
-                   progress: Optional[Callable[[str, dict], None]] = None) -> dict:
+                   progress: Optional[Callable[[str, dict], None]] = None,
+                   matching: Optional[PhotoMatch] = None) -> dict:
     """Refine every finished frame of ``source`` into ``out``; return the summary also written to
-    ``out/refinement.json``. ``refine(image, options)`` is e.g. :meth:`Refiner.refine`."""
+    ``out/refinement.json``. ``refine(image, options)`` is e.g. :meth:`Refiner.refine`;
+    ``matching`` adds the photo-matching steps (see :func:`refine_frame`)."""
     source, out = Path(source), Path(out)
     options.validate()
     records = check_dataset_paths(source, out)
@@ -76,6 +91,8 @@ def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.nda
                 "seed": options.seed, "guidance_downsample": options.guidance_downsample,
                 "guidance_weight": options.guidance_weight, "tile": options.tile, "resize_to": options.resize_to,
                 "gate_threshold": gating.threshold, "retries": gating.retries}
+    if matching:
+        settings["photo_match"] = matching.description
     done = {name: record for name, record in latest_records(out).items()
             if record.get("status") != "ok" or record.get("refinement", {}).get("settings") == settings}
     _copy_top_level_files(source, out)
@@ -85,7 +102,7 @@ def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.nda
         if record.get("status") != "ok":
             append_line(out / MANIFEST, to_json_text(record))
         else:
-            done[name] = _refine_one(source, out, record, refine, options, gating, settings)
+            done[name] = _refine_one(source, out, record, refine, options, gating, settings, matching)
         if progress:
             progress(name, done.get(name, record))
     return _write_summary(out, records, latest_records(out), settings, model_info)
@@ -112,7 +129,7 @@ def _source_records(source: Path) -> dict[str, dict]:
 
 
 def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOptions,
-                gating: GateOptions, settings: dict) -> dict:
+                gating: GateOptions, settings: dict, matching: Optional[PhotoMatch]) -> dict:
     name = record["frame"]
     paths = frame_paths_in(source, name)
     try:
@@ -121,7 +138,7 @@ def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOp
     except FrameReadError as error:
         raise RefinerInputError(f"dataset {source}: {error}; re-render that frame or remove its manifest line") from None
     frame_options = dataclasses.replace(options, seed=frame_seed(options.seed, name))
-    kept, refinement = refine_frame(refine, image, instance_ids, frame_options, gating)
+    kept, refinement = refine_frame(refine, image, instance_ids, frame_options, gating, matching)
     alpha = _alpha_channel(source / paths["image"])
     if alpha is not None:  # transparent renders keep their alpha: only colour is refined
         kept = np.dstack([kept, alpha])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 import cv2
 import numpy as np
@@ -41,8 +41,10 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return np.ascontiguousarray(data[:, :, ::-1])
 
 
-def read_image_folder(folder: str | os.PathLike, min_side: int = 1) -> tuple[list[np.ndarray], list[Path]]:
-    """Read every decodable image of ``folder`` at least ``min_side`` px on its shorter side.
+def read_image_folder(folder: str | os.PathLike, min_side: int = 1,
+                      max_side: Optional[int] = None) -> tuple[list[np.ndarray], list[Path]]:
+    """Read every decodable image of ``folder`` at least ``min_side`` px on its shorter side;
+    with ``max_side``, larger images are shrunk (area filter) to that shorter side as read.
 
     Unreadable files are skipped; an empty result is an error naming the folder and the fix.
     """
@@ -52,6 +54,10 @@ def read_image_folder(folder: str | os.PathLike, min_side: int = 1) -> tuple[lis
         data = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if data is None or min(data.shape[:2]) < min_side:
             continue
+        if max_side and min(data.shape[:2]) > max_side:
+            scale = max_side / min(data.shape[:2])
+            size = (max(1, round(data.shape[1] * scale)), max(1, round(data.shape[0] * scale)))
+            data = cv2.resize(data, size, interpolation=cv2.INTER_AREA)
         images.append(np.ascontiguousarray(data[:, :, ::-1]))
         kept.append(path)
     if not images:

@@ -2,7 +2,8 @@
 
 "sim" = pyrender (raster) renders of held-out recipe specs; "real" = Cycles renders of the same
 specs (both through :func:`renderer.backend.open_view`, so with the specs' HDRIs and textures)
-through :mod:`renderer.refiner.camera_model` (blur, vignetting, colour cast, noise, JPEG).
+through the render-time camera model :mod:`renderer.sensor` with fixed settings
+(:func:`proxy_sensor`: blur, vignetting, colour cast, noise, JPEG).
 The refiner is trained on a disjoint set of "real" frames only (unpaired), then refines the
 held-out "sim" frames. Reported per strength: PSNR/SSIM of sim vs its paired real image before
 and after, the domain-gap score against the held-out real frames, and the gate's pass rate.
@@ -23,8 +24,9 @@ import numpy as np
 
 from fileio.atomic import write_json_atomic
 from labels.native import finished_frames, latest_records, read_image, write_frame
-from renderer.refiner.camera_model import apply_camera
 from renderer.refiner.label_gate import luminance, ssim_map
+from renderer.sensor import apply_sensor
+from scenes.spec import SensorSpec
 
 log = logging.getLogger(__name__)
 TRAIN_SEED_OFFSET = 100_000  # training specs never overlap the held-out test specs
@@ -48,6 +50,13 @@ class ProxySettings:
     seed: int = 0
 
 
+def proxy_sensor(seed: int, size: int) -> SensorSpec:
+    """The proxy's fixed "real camera": 0.8 px lens blur, 35 % vignetting, a warm cast, noise
+    (read 0.01, shot 0.05) and JPEG quality 70, for a ``size``-px image, noise seeded by ``seed``."""
+    return SensorSpec(white_balance=(1.06, 1.0, 0.9), blur=0.8 / size, vignetting=0.35,
+                      read_noise=0.01, shot_noise=0.05, jpeg_quality=70, seed=int(seed))
+
+
 def render_frames(out: Path, recipe: str, seeds: Sequence[int], size: int, samples_per_pixel: int,
                   with_sim: bool) -> None:
     """Write ``out/real`` (Cycles + camera model) and, if ``with_sim``, ``out/sim`` (raster)."""
@@ -65,7 +74,7 @@ def render_frames(out: Path, recipe: str, seeds: Sequence[int], size: int, sampl
             metadata = {"seed": seed, "recipe": recipe}
             settings = ViewSettings(samples_per_pixel=samples_per_pixel, scratch_dir=scratch)
             cycles = open_view("cycles", scene, settings).render_raw()
-            cycles.rgba[..., :3] = apply_camera(cycles.rgba, seed)
+            cycles.rgba[..., :3] = apply_sensor(cycles.rgba, proxy_sensor(seed, size))
             write_frame(out / "real", name, cycles, {**metadata, "proxy_domain": "cycles+camera"})
             if with_sim:
                 sim = open_view("raster", scene, settings).render_raw()

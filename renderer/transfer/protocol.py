@@ -1,0 +1,210 @@
+"""Train-on-synthetic / test-on-real crop classification over N seeds (DESIGN.md §10).
+
+1. Crops (:mod:`renderer.transfer.crops`) of the mapped classes from the synthetic batch folders
+   and from each real folder (:mod:`labels.real_sources`).
+2. The synthetic crops are split by frame into train and held-out (``val_fraction``, the hash
+   rule of ``labels.yolo.split_of``, so the split does not depend on the seed).
+3. For each seed: :func:`renderer.transfer.classifier.train_classifier` (epoch chosen on the
+   held-out synthetic crops), then predictions on every real crop.
+4. Metrics per real folder and over all real crops pooled: accuracy, balanced accuracy,
+   per-class accuracy, confusion matrix; per seed and as mean / std (population) / min / max.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from labels.real_sources import RealDataset
+from renderer.errors import UserError
+from renderer.transfer.classifier import (
+    CropNet,
+    classification_metrics,
+    parameter_count,
+    predict_logits,
+    to_input,
+    train_classifier,
+)
+from renderer.transfer.crops import (
+    CropSet,
+    real_crops,
+    split_synthetic,
+    synthetic_crops,
+)
+
+OVERALL = "all real"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassMapping:
+    """Ordered classifier classes (synthetic names) and real category name -> class index."""
+    synthetic: tuple[str, ...]
+    real: dict[str, int]
+
+    @property
+    def real_names(self) -> list[str]:
+        """One real name per class (the first given), for tables."""
+        names = {}
+        for name, index in self.real.items():
+            names.setdefault(index, name)
+        return [names[index] for index in range(len(self.synthetic))]
+
+
+def parse_class_mapping(text: str) -> ClassMapping:
+    """``"bottle=bottle,cup=mug"`` (real=synthetic, comma-separated; several real names may share
+    a synthetic class) -> :class:`ClassMapping`; UserError on a malformed entry."""
+    synthetic: list[str] = []
+    real: dict[str, int] = {}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        real_name, sep, synthetic_name = (side.strip() for side in entry.partition("="))
+        if not sep or not real_name or not synthetic_name:
+            raise UserError(f"--classes entry {entry!r} is invalid: write REAL=SYNTHETIC pairs, e.g. "
+                            "--classes bottle=bottle,cup=mug")
+        if synthetic_name not in synthetic:
+            synthetic.append(synthetic_name)
+        if real_name.casefold() in real:
+            raise UserError(f"--classes names the real class {real_name!r} twice; map it once")
+        real[real_name.casefold()] = synthetic.index(synthetic_name)
+    if len(synthetic) < 2:
+        raise UserError(f"--classes {text!r} maps fewer than 2 synthetic classes; a classifier needs "
+                        "at least two, e.g. --classes bottle=bottle,cup=mug")
+    return ClassMapping(tuple(synthetic), real)
+
+
+def check_mapping(mapping: ClassMapping, synthetic_categories: set[str],
+                  real_sets: Sequence[RealDataset]) -> None:
+    """UserError naming a mapped class that no synthetic batch or no real folder has."""
+    missing = [name for name in mapping.synthetic if name not in synthetic_categories]
+    if missing:
+        raise UserError(f"--classes: synthetic class(es) {missing} do not occur in the synthetic batch "
+                        f"(it has {sorted(synthetic_categories)}); map real classes to those")
+    real_known = {name.casefold() for dataset in real_sets for name in dataset.categories}
+    unknown = [name for name in mapping.real if name not in real_known]
+    if unknown:
+        available = sorted({name for dataset in real_sets for name in dataset.categories})
+        shown = ", ".join(available[:40]) + (" ..." if len(available) > 40 else "")
+        raise UserError(f"--classes: real class(es) {unknown} are not in the real labels "
+                        f"({shown}); use their names as the real folders spell them")
+
+
+@dataclasses.dataclass
+class EvaluationSettings:
+    seeds: int = 3
+    first_seed: int = 0
+    val_fraction: float = 0.2
+    max_epochs: int = 30
+    patience: int = 6
+    threads: int = 1
+
+
+def evaluate_transfer(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDataset],
+                      mapping: ClassMapping, settings: EvaluationSettings,
+                      crops: tuple[CropSet, dict[str, CropSet]] | None = None) -> dict:
+    """Run the protocol (module docstring); return the JSON-ready report."""
+    started = time.perf_counter()
+    synthetic, real = crops or collect_crops(synthetic_dirs, real_sets, mapping)
+    classes = len(mapping.synthetic)
+    train, held_out = split_synthetic(synthetic, settings.val_fraction)
+    _check_crops(train, held_out, real, mapping)
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    runs = []
+    for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
+        result = train_classifier(train, held_out, classes, seed, max_epochs=settings.max_epochs,
+                                  patience=settings.patience)
+        per_source = {}
+        for name, crop_set in real.items():
+            predicted = predict_logits(result.model, to_input(crop_set.images)).argmax(1).numpy()
+            per_source[name] = classification_metrics(crop_set.labels, predicted, classes)
+        pooled = pooled_crops(real)
+        predicted = predict_logits(result.model, to_input(pooled.images)).argmax(1).numpy()
+        per_source[OVERALL] = classification_metrics(pooled.labels, predicted, classes)
+        runs.append({"seed": seed, "epochs_run": len(result.history), "chosen_epoch": result.best_epoch,
+                     "synthetic_held_out_balanced_accuracy": result.held_out_balanced_accuracy,
+                     "real": per_source, "history": result.history})
+    return {
+        "protocol": "DESIGN.md §10: square crops with 10% margin, 64x64; CNN trained from scratch on "
+                    "synthetic crops only (class-balanced, augmented), epoch chosen on a held-out "
+                    "synthetic split; tested on real crops",
+        "classes": list(mapping.synthetic), "real_names": mapping.real_names,
+        "mapping": {name: mapping.synthetic[index] for name, index in mapping.real.items()},
+        "synthetic": [str(path) for path in synthetic_dirs],
+        "real_sources": {dataset.name: {"path": str(dataset.root), "format": dataset.format}
+                         for dataset in real_sets},
+        "crops": {"synthetic_train": train.counts(classes), "synthetic_held_out": held_out.counts(classes),
+                  **{name: crop_set.counts(classes) for name, crop_set in real.items()}},
+        "model": {"name": "CropNet", "parameters": parameter_count(CropNet(classes))},
+        "settings": dataclasses.asdict(settings),
+        "summary": summarise(runs, list(real) + [OVERALL], classes),
+        "runs": runs,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def collect_crops(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDataset],
+                  mapping: ClassMapping) -> tuple[CropSet, dict[str, CropSet]]:
+    synthetic = synthetic_crops(synthetic_dirs, mapping.synthetic)
+    real = {}
+    for dataset in real_sets:
+        name = dataset.name if dataset.name not in real else str(dataset.root)
+        real[name] = real_crops(dataset, mapping.real)
+    return synthetic, real
+
+
+def _check_crops(train: CropSet, held_out: CropSet, real: dict[str, CropSet],
+                 mapping: ClassMapping) -> None:
+    classes = len(mapping.synthetic)
+    for label, crop_set in (("training", train), ("held-out", held_out)):
+        empty = [mapping.synthetic[i] for i, count in enumerate(crop_set.counts(classes)) if count == 0]
+        if empty:
+            raise UserError(f"the synthetic {label} split has no crop of {empty} (visible fraction >= 0.6, "
+                            "both box sides >= 12 px); render more frames or larger objects")
+    if sum(len(crop_set) for crop_set in real.values()) == 0:
+        raise UserError(f"no real box of {sorted(mapping.real)} has both sides >= 12 px in "
+                        f"{', '.join(real)}; check --classes against the real labels")
+
+
+def pooled_crops(real: dict[str, CropSet]) -> CropSet:
+    sets = list(real.values())
+    return CropSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]),
+                   [group for s in sets for group in s.groups])
+
+
+def summarise(runs: list[dict], sources: list[str], classes: int) -> dict:
+    """Per source: mean / std / min / max over seeds of accuracy and balanced accuracy, mean
+    per-class accuracy, and the confusion matrix summed over seeds."""
+    summary = {}
+    for source in sources:
+        results = [run["real"][source] for run in runs]
+        entry = {"crops": results[0]["crops"]}
+        for key in ("accuracy", "balanced_accuracy"):
+            values = [r[key] for r in results if r[key] is not None]
+            entry[key] = _stats(values)
+        entry["per_class_accuracy"] = [
+            _mean([r["per_class_accuracy"][i] for r in results if r["per_class_accuracy"][i] is not None])
+            for i in range(classes)]
+        entry["confusion_summed_over_seeds"] = np.sum([r["confusion"] for r in results], axis=0).tolist()
+        summary[source] = entry
+    held_out = [run["synthetic_held_out_balanced_accuracy"] for run in runs]
+    summary["synthetic held-out"] = {"balanced_accuracy": _stats(held_out),
+                                     "chosen_epochs": [run["chosen_epoch"] for run in runs]}
+    return summary
+
+
+def _stats(values: list[float]) -> dict | None:
+    if not values:
+        return None
+    array = np.asarray(values, np.float64)
+    return {"mean": round(float(array.mean()), 4), "std": round(float(array.std()), 4),
+            "min": round(float(array.min()), 4), "max": round(float(array.max()), 4),
+            "values": [round(float(v), 4) for v in array]}
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 4) if values else None

@@ -1,0 +1,223 @@
+"""Framing in image space: put the camera so that an object has a chosen size and place in the image.
+
+A recipe does not know where an object ends up until physics has settled it, so it only
+*requests* framing (:func:`random_framing` fills ``CameraSpec.framing``: target object, wanted
+size, offset, viewing direction) and :func:`solve_framing` computes the camera pose from the
+settled spec (``scenes.build.instantiate`` calls it after settling). The solution is a pure
+function of the settled spec, so it is deterministic and stored with the frame. The camera sits
+on the viewing direction from the target (above it for positive elevations) and turns to put the
+target off-centre.
+
+Size convention: the target's projected box (all vertices of its convex hull through the
+pinhole camera, *not* clipped to the image, i.e. the labels' ``amodal_extent``) measured as
+``max(box width / image width, box height / image height)``. Camera intrinsics are Kubric's:
+``fx = focal_length / sensor_width * width`` (square pixels, centred principal point), +Z up.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from scenes.distributions import LogUniform, Uniform, sample
+from scenes.errors import RecipeError, SpecError
+from scenes.geometry import object_mesh_world
+from scenes.spec import FramingSpec, ObjectSpec, SceneSpec
+
+NEAR = 0.02  # m: the camera keeps at least this far in front of every target vertex
+ITERATIONS = 60
+MAX_PITCH = math.radians(80)  # steepest downward look random_framing asks of the camera
+TOLERANCE = 1e-4  # relative size error and offset error (fraction of the image) to stop at
+
+
+def parse_size_range(text: str, name: str = "objects.pixel_size") -> tuple[float, float]:
+    """``"0.15-0.7"`` (fractions of the frame side; one number = fixed size) -> (low, high);
+    RecipeError naming ``name`` otherwise."""
+    parts = [p.strip() for p in str(text).split("-")]
+    try:
+        values = [float(p) for p in parts if p]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2 or not 0 < values[0] <= values[1] <= 4.0:
+        raise RecipeError(f"parameter {name!r}: {text!r} is not a size range; give LOW-HIGH as "
+                          "fractions of the frame side, e.g. 0.15-0.7 (0 < LOW <= HIGH <= 4).")
+    return values[0], values[1]
+
+
+def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform(0.15, 0.8),
+                   requested: Sequence[float] = (0.15, 0.8), cut_probability: float = 0.2,
+                   elevation: Any = Uniform(math.radians(5), math.radians(48)),
+                   azimuth: Any = Uniform(0.0, 2 * math.pi),
+                   focal_ratio: Optional[float] = None) -> FramingSpec:
+    """A framing request for object ``target``: ``size`` of its box (fraction of the frame
+    side), a viewing direction, and an offset that keeps the box inside the frame or, with
+    ``cut_probability``, lets the border cut it (its centre stays inside).
+
+    ``focal_ratio`` (focal length / image side, both in pixels; square images), when given,
+    shrinks an offset that no camera without roll could realise from a steep ``elevation``
+    (looking down at more than :data:`MAX_PITCH`, or sideways past a target below it); without
+    it keep elevations below ~50 degrees."""
+    wanted = float(sample(size, rng))
+    view_elevation = float(sample(elevation, rng))
+    inside = max(0.0, (1.0 - min(wanted, 1.0)) / 2)
+    offset = []
+    for _ in range(2):
+        if rng.uniform() < cut_probability:
+            magnitude = rng.uniform(inside, 0.45) if inside < 0.45 else 0.45
+        else:
+            magnitude = rng.uniform(0.0, 0.8 * inside)
+        offset.append(float(magnitude if rng.uniform() < 0.5 else -magnitude))
+    if focal_ratio is not None:
+        for _ in range(40):
+            if reachable(view_elevation, offset, focal_ratio):
+                break
+            offset = [0.9 * value for value in offset]
+    return FramingSpec(target=target, size=wanted, offset=(offset[0], offset[1]),
+                       elevation=view_elevation,
+                       azimuth=float(sample(azimuth, rng)),
+                       requested=(float(requested[0]), float(requested[1])))
+
+
+def reachable(elevation: float, offset: Sequence[float], focal_ratio: float) -> bool:
+    """Whether a look-at camera (+Z up, no roll, pitch within +-:data:`MAX_PITCH`) can see a
+    target ``elevation`` below it at image ``offset`` (fractions of a square image whose focal
+    length is ``focal_ratio`` image sides): the ray through that pixel, (x, y, 1), must point
+    down by sin(elevation) for some pitch p, i.e. (sin p - y cos p) / |ray| = -sin(elevation)."""
+    x, y = offset[0] / focal_ratio, offset[1] / focal_ratio
+    pitch = np.linspace(-MAX_PITCH, MAX_PITCH, 721)
+    slope = (np.sin(pitch) - y * np.cos(pitch)) / math.sqrt(x * x + y * y + 1)
+    margin = 0.01
+    return bool(slope.min() + margin <= -math.sin(elevation) <= slope.max() - margin)
+
+
+@dataclasses.dataclass(frozen=True)
+class LookAtCamera:
+    """A pinhole camera at ``position`` aimed at ``look_at`` with +Z up (no roll), ``fx`` in
+    pixels, centred principal point: Kubric's camera model (see module docstring)."""
+    position: np.ndarray
+    look_at: np.ndarray
+    fx: float
+    width: int
+    height: int
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 2) pixel coordinates and (N,) depths of world points."""
+        forward = self.look_at - self.position
+        forward /= np.linalg.norm(forward)
+        right = np.cross(forward, (0.0, 0.0, 1.0))
+        right /= np.linalg.norm(right)
+        down = np.cross(forward, right)
+        relative = points - self.position
+        depth = relative @ forward
+        safe = np.maximum(depth, 1e-9)
+        u = self.width / 2 + self.fx * (relative @ right) / safe
+        v = self.height / 2 + self.fx * (relative @ down) / safe
+        return np.column_stack([u, v]), depth
+
+
+def projected_size(camera: LookAtCamera, points: np.ndarray) -> tuple[float, np.ndarray]:
+    """Framing size (see module docstring) and the box centre (px) of ``points``."""
+    pixels, _ = camera.project(points)
+    low, high = pixels.min(axis=0), pixels.max(axis=0)
+    size = max((high[0] - low[0]) / camera.width, (high[1] - low[1]) / camera.height)
+    return float(size), (low + high) / 2
+
+
+def solve_framing(spec: SceneSpec) -> SceneSpec:
+    """The spec with the camera pose that realises ``camera.framing`` (unchanged when there is
+    no framing or it is solved). A target that physics removed (it fell off the support) is
+    replaced by the first labelled object left; with none left the spec stays unsolved. Depth of
+    field, when set, is refocused on the target."""
+    framing = spec.camera.framing
+    if framing is None or framing.solved:
+        return spec
+    names = [obj.name for obj in spec.objects]
+    if framing.target not in names:  # it fell off the support: frame the first labelled object
+        labelled = [obj.name for obj in spec.labelled_objects()]
+        if not labelled:
+            return spec  # nothing left to frame: the recipe's camera stays, framing unsolved
+        framing = dataclasses.replace(framing, target=labelled[0])
+    position, look_at = _solve(spec, spec.object(framing.target), framing)
+    camera = dataclasses.replace(
+        spec.camera, position=tuple(float(v) for v in position),
+        look_at=tuple(float(v) for v in look_at),
+        framing=dataclasses.replace(framing, solved=True))
+    if camera.depth_of_field is not None:
+        camera.depth_of_field = dataclasses.replace(
+            camera.depth_of_field, focus_distance=float(np.linalg.norm(position - look_at)))
+    return dataclasses.replace(spec, camera=camera).normalised()
+
+
+def _solve(spec: SceneSpec, target: ObjectSpec, framing: FramingSpec
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Camera position and look-at: the camera sits on the viewing direction from the target's
+    centre (so it stays above it for positive elevations) at the distance that sets the size,
+    and turns (yaw and pitch, no roll) to put the box centre at the offset. Both are iterated
+    together, since an off-centre object projects a little larger."""
+    points = np.asarray(object_mesh_world(target).convex_hull.vertices, float)
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    width, height = (int(v) for v in spec.resolution)
+    fx = spec.camera.focal_length / spec.camera.sensor_width * width
+    direction = np.array([math.cos(framing.elevation) * math.cos(framing.azimuth),
+                          math.cos(framing.elevation) * math.sin(framing.azimuth),
+                          math.sin(framing.elevation)])
+    if abs(direction[2]) > 0.999:
+        raise SpecError("camera.framing.elevation must stay below 90 degrees (straight down has "
+                        "no defined image orientation with +Z up).")
+    radius = float(np.linalg.norm(points - centre, axis=1).max())
+    distance = max(fx * 2 * radius / (framing.size * max(width, height)), radius + NEAR)
+    goal = np.array([width / 2 + framing.offset[0] * width,
+                     height / 2 + framing.offset[1] * height])
+    angles = np.array([framing.azimuth + math.pi, -framing.elevation])  # yaw, pitch: at the target
+    camera = None
+    for _ in range(ITERATIONS):
+        position = centre + distance * direction
+        if np.min((points - position) @ -direction) < NEAR:
+            distance *= 1.5
+            continue
+        angles = _aim(position, points, goal, angles, fx, width, height)
+        camera = LookAtCamera(position, position + _forward(angles), fx, width, height)
+        size, box_centre = projected_size(camera, points)
+        error = np.abs(box_centre - goal) / np.array([width, height])
+        if abs(size / framing.size - 1) < TOLERANCE and error.max() < TOLERANCE:
+            break
+        distance = max(distance * size / framing.size, radius + NEAR)
+    return camera.position, camera.look_at
+
+
+def _forward(angles: np.ndarray) -> np.ndarray:
+    """Unit viewing direction from (yaw about +Z from +X, pitch above the XY plane), radians."""
+    yaw, pitch = angles
+    return np.array([math.cos(pitch) * math.cos(yaw), math.cos(pitch) * math.sin(yaw),
+                     math.sin(pitch)])
+
+
+def _aim(position: np.ndarray, points: np.ndarray, goal: np.ndarray, angles: np.ndarray,
+         fx: float, width: int, height: int, steps: int = 8) -> np.ndarray:
+    """Yaw and pitch that put the centre of the projected box of ``points`` at pixel ``goal``
+    (Newton's method with a finite-difference Jacobian; pitch kept within +-88 degrees)."""
+    limit = math.radians(88)
+
+    def box_centre(trial: np.ndarray) -> np.ndarray:
+        camera = LookAtCamera(position, position + _forward(trial), fx, width, height)
+        return projected_size(camera, points)[1]
+
+    for _ in range(steps):
+        current = box_centre(angles)
+        residual = current - goal
+        if np.abs(residual).max() < 1e-3:
+            break
+        step = 1e-4
+        jacobian = np.column_stack([(box_centre(angles + step * unit) - current) / step
+                                    for unit in np.eye(2)])
+        try:
+            delta = np.linalg.solve(jacobian, -residual)
+        except np.linalg.LinAlgError:
+            break
+        angles = angles + np.clip(delta, -0.3, 0.3)
+        angles[1] = min(max(angles[1], -limit), limit)
+    return angles

@@ -1,0 +1,164 @@
+"""``synthscene evaluate`` and the real-label readers on a tiny "real" set the test makes itself.
+
+One 64x64 raster ``household`` batch of bottles and cups is rendered once; its labels are written as COCO (the
+project's exporter), YOLO (the project's exporter) and Pascal VOC (written here, 1-based
+inclusive corners) folders. The readers must give back the native boxes from all three, the
+evaluation must give identical results on the three copies, and a seeded run must repeat
+exactly. Bad input (no labels, unknown class, undecodable photo) gives one clear line each.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli_support import run_cli
+
+pytest.importorskip("torch")
+
+from labels.coco import write_coco
+from labels.native import finished_frames, read_frame_json
+from labels.real_sources import RealLabelsError, read_real_dataset
+from labels.yolo import export_yolo
+from renderer.cli import main
+
+CLASSES = "bottle=bottle,cup=cup"
+# 24 frames hold ~20 usable crops; 40 % of the frames held out so both classes are in it
+FAST = ["--seeds", "1", "--max-epochs", "3", "--patience", "3", "--val-fraction", "0.4"]
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory) -> dict[str, Path]:
+    """The rendered batch and its COCO / YOLO / VOC copies."""
+    root = tmp_path_factory.mktemp("evaluate")
+    batch = root / "synthetic"
+    result = run_cli("render", "household", "--count", "24", "--out", batch, "--engine", "raster",
+                     "--resolution", "64x64", "--workers", "0", "--seed", "3", "--quiet",
+                     "--set", "objects.classes=bottle,cup", "--set", "objects.count=4",
+                     "--set", "objects.pixel_size=0.3-0.8")
+    assert result.returncode == 0, result.stderr
+    coco = root / "real_coco"
+    shutil.copytree(batch / "data", coco / "images")
+    assert not write_coco([batch], coco / "annotations" / "instances.json").skipped
+    yolo = root / "real_yolo"
+    assert not export_yolo([batch], yolo).skipped
+    voc = _write_voc(batch, root / "real_voc")
+    return {"synthetic": batch, "coco": coco, "yolo": yolo, "voc": voc}
+
+
+def _write_voc(batch: Path, out: Path) -> Path:
+    (out / "Annotations").mkdir(parents=True)
+    (out / "JPEGImages").mkdir()
+    for frame in finished_frames(batch):
+        labels = read_frame_json(batch, frame)
+        shutil.copy(batch / labels["image"], out / "JPEGImages" / f"{frame}.png")
+        objects = "".join(
+            f"<object><name>{item['category']}</name><bndbox><xmin>{item['box'][0] + 1}</xmin>"
+            f"<ymin>{item['box'][1] + 1}</ymin><xmax>{item['box'][2]}</xmax><ymax>{item['box'][3]}"
+            "</ymax></bndbox></object>" for item in labels["instances"] if item["box"] is not None)
+        (out / "Annotations" / f"{frame}.xml").write_text(
+            f"<annotation><filename>{frame}.png</filename>{objects}</annotation>")
+    return out
+
+
+def _boxes(folder: Path) -> list[tuple]:
+    dataset = read_real_dataset(folder)
+    return sorted((image.path.stem.split("_")[-1], box.category, *(round(v, 2) for v in box.box))
+                  for image, box in dataset.boxes())
+
+
+def test_readers_detect_format_and_return_the_native_boxes(sets):
+    batch = sets["synthetic"]
+    native = sorted((frame.split("_")[-1], item["category"], *map(float, item["box"]))
+                    for frame in finished_frames(batch)
+                    for item in read_frame_json(batch, frame)["instances"] if item["box"] is not None)
+    assert len(native) >= 20
+    assert [read_real_dataset(sets[name]).format for name in ("coco", "yolo", "voc")] == ["coco", "yolo", "voc"]
+    assert _boxes(sets["coco"]) == native
+    assert _boxes(sets["voc"]) == native
+    # YOLO stores normalised floats with 6 decimals: equal to within 1e-3 px at 64 px
+    yolo = _boxes(sets["yolo"])
+    assert [row[:2] for row in yolo] == [row[:2] for row in native]
+    assert max(abs(a - b) for y, n in zip(yolo, native) for a, b in zip(y[2:], n[2:])) < 1e-3
+
+
+def _evaluate(sets, out: Path, *extra: str) -> dict:
+    code = main(["evaluate", str(sets["synthetic"]), "--real", str(sets["coco"]), "--real", str(sets["yolo"]),
+                 "--real", str(sets["voc"]), "--classes", CLASSES, "--out", str(out), *FAST, *extra])
+    assert code == 0
+    return json.loads(out.read_text())
+
+
+def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path, capsys):
+    first = _evaluate(sets, tmp_path / "first.json")
+    assert "balanced acc." in capsys.readouterr().out
+    assert first["classes"] == ["bottle", "cup"] and 200_000 < first["model"]["parameters"] < 400_000
+    summary = first["summary"]
+    crops = first["crops"]
+    # the same photos and boxes through three formats: the same crops and the same predictions
+    assert crops["real_coco"] == crops["real_yolo"] == crops["real_voc"] and min(crops["real_coco"]) > 0
+    run = first["runs"][0]["real"]
+    assert run["real_coco"] == run["real_yolo"] == run["real_voc"]
+    assert summary["all real"]["crops"] == 3 * sum(crops["real_coco"])
+    for entry in (run["real_coco"], run["all real"]):
+        confusion = entry["confusion"]
+        assert sum(map(sum, confusion)) == entry["crops"]
+        recalls = [confusion[i][i] / sum(confusion[i]) for i in range(2)]
+        assert entry["per_class_accuracy"] == pytest.approx(recalls)
+        assert entry["balanced_accuracy"] == pytest.approx(sum(recalls) / 2)
+        assert entry["accuracy"] == pytest.approx((confusion[0][0] + confusion[1][1]) / entry["crops"])
+    held_out = summary["synthetic held-out"]
+    assert 1 <= held_out["chosen_epochs"][0] <= 3
+    # same seed -> the same numbers, epoch by epoch
+    again = _evaluate(sets, tmp_path / "again.json")
+    assert [r["history"] for r in again["runs"]] == [r["history"] for r in first["runs"]]
+    assert again["summary"] == first["summary"]
+
+
+def _error(capsys, *argv: str) -> str:
+    assert main(["evaluate", *argv]) == 2
+    message = capsys.readouterr().err.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    return message
+
+
+def test_real_folder_without_labels_is_one_clear_line(sets, tmp_path, capsys):
+    photos = tmp_path / "photos"
+    shutil.copytree(sets["coco"] / "images", photos)
+    message = _error(capsys, str(sets["synthetic"]), "--real", str(photos), "--classes", CLASSES)
+    assert str(photos) in message and "no labels" in message and "Pascal-VOC" in message
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RealLabelsError, match="no photos and no labels"):
+        read_real_dataset(tmp_path / "empty")
+
+
+def test_unknown_class_in_the_mapping_is_one_clear_line(sets, capsys):
+    real = _error(capsys, str(sets["synthetic"]), "--real", str(sets["voc"]), "--classes", "bottle=bottle,spoon=cup")
+    assert "'spoon'" in real and "not in the real labels" in real and "bottle" in real
+    synthetic = _error(capsys, str(sets["synthetic"]), "--real", str(sets["voc"]), "--classes", "bottle=bottle,cup=mug")
+    assert "'mug'" in synthetic and "do not occur in the synthetic batch" in synthetic
+    malformed = _error(capsys, str(sets["synthetic"]), "--real", str(sets["voc"]), "--classes", "bottle")
+    assert "REAL=SYNTHETIC" in malformed
+
+
+def test_undecodable_photo_is_one_clear_line(sets, tmp_path, capsys):
+    voc = shutil.copytree(sets["voc"], tmp_path / "voc")
+    photos = sorted((voc / "JPEGImages").iterdir())
+    for photo in photos:
+        photo.write_bytes(b"not an image")
+    message = _error(capsys, str(sets["synthetic"]), "--real", str(voc), "--classes", CLASSES, *FAST)
+    # only the photos holding a box of a mapped class are decoded, and each of those fails
+    assert "labelled photo(s) cannot be decoded" in message and str(voc / "JPEGImages") in message
+
+
+def test_gap_pools_the_same_real_folders(sets, tmp_path):
+    """``synthscene gap`` takes the evaluation's real folders (COCO images/, VOC JPEGImages/), pooled."""
+    out = tmp_path / "gap.json"
+    assert main(["gap", str(sets["synthetic"]), str(sets["coco"]), str(sets["voc"]), "--size", "32",
+                 "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["counts"] == {"synthetic": 24, "real": 48}
+    # the "real" photos are the synthetic images themselves: nothing tells the sets apart
+    assert report["gap_accuracy"] < 0.7
