@@ -18,7 +18,12 @@ Models (``--model``):
   and sub-cell offset heads; boxes are heatmap peaks (3x3 max-pool NMS). Trains on a CPU in
   seconds at 64-96 px. It is a toy for checking a pipeline end to end, not a good detector.
 * ``fasterrcnn`` (default with a GPU when torchvision is installed): torchvision's
-  ``fasterrcnn_mobilenet_v3_large_fpn`` from scratch (``weights=None``).
+  ``fasterrcnn_mobilenet_v3_large_fpn`` from scratch (``weights=None, weights_backbone=None``: no
+  downloads), with ``min_size = max_size = max(320, frame size)``: torchvision's default
+  ``min_size=800`` would upscale a 96-px frame 8x (slow, and no more detail); 320 keeps the
+  smallest FPN anchors (32 px) meaningful for small frames. Where torchvision is missing or
+  unusable (a CUDA build next to CPU torch fails in its C++ ops), it exits with one line saying
+  so instead of failing inside the import.
 
 Evaluation: COCO bbox AP (``COCOeval``, AP@[.5:.95], AP50, AP75) on the held-out frames. Real
 COCO categories are matched to synthetic classes by name; unmatched real categories are left out
@@ -216,20 +221,30 @@ class TorchvisionDetector(nn.Module):
         return self.model(images)
 
 
-def torchvision_available() -> bool:
+def torchvision_problem() -> Optional[str]:
+    """Why torchvision's detection models cannot run here, or None if they can: importing it
+    and running one of its C++ ops (a CUDA torchvision next to CPU torch imports, then fails)."""
     try:
-        import torchvision  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-    except ImportError:
-        return False
-    return True
+        import torchvision  # pylint: disable=import-outside-toplevel
+        torchvision.ops.nms(torch.zeros((1, 4)), torch.zeros(1), 0.5)
+    except Exception as error:  # ImportError, or RuntimeError/OSError from its compiled ops
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return None
+
+
+def torchvision_available() -> bool:
+    return torchvision_problem() is None
 
 
 def make_model(kind: str, num_classes: int, image_size: int, device: torch.device) -> nn.Module:
     if kind == "auto":
         kind = "fasterrcnn" if device.type == "cuda" and torchvision_available() else "tiny"
     if kind == "fasterrcnn":
-        if not torchvision_available():
-            sys.exit("--model fasterrcnn needs torchvision; install it or use --model tiny")
+        problem = torchvision_problem()
+        if problem:
+            sys.exit(f"--model fasterrcnn needs a torchvision that matches your torch "
+                     f"({torch.__version__}); here it fails ({problem}). Install the matching "
+                     "torchvision, or use --model tiny")
         return TorchvisionDetector(num_classes, image_size).to(device)
     return TinyCenterNet(num_classes).to(device)
 
@@ -324,6 +339,11 @@ def as_coco_detections(predictions: list[dict], image_ids: list[int],
     return detections
 
 
+def image_root(coco_file: Path) -> Path:
+    """Where a COCO file's ``file_name`` entries start: ``data/`` beside it if present."""
+    return coco_file.parent / "data" if (coco_file.parent / "data").is_dir() else coco_file.parent
+
+
 def evaluate_real(model: nn.Module, coco_file: Path, image_folder: Path, class_names: list[str],
                   input_size: tuple[int, int], device: torch.device) -> dict:
     """AP on a real COCO set: images resized to the training size, categories matched by name."""
@@ -385,7 +405,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     }
     if args.real_coco:
         real_coco = Path(args.real_coco)
-        metrics["real"] = evaluate_real(model, real_coco, Path(args.real_images or real_coco.parent),
+        metrics["real"] = evaluate_real(model, real_coco, Path(args.real_images or image_root(real_coco)),
                                         dataset.class_names, (int(width), int(height)), device)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     print(json.dumps(metrics, indent=1))
@@ -411,7 +431,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even with a GPU")
     parser.add_argument("--real-coco", metavar="JSON", help="real COCO annotations to evaluate on")
     parser.add_argument("--real-images", metavar="DIR",
-                        help="folder the real COCO file names are relative to (default: its folder)")
+                        help="folder the real COCO file names are relative to (default: data/ "
+                             "next to the JSON if there is one, as FiftyOne and synthscene "
+                             "write it, else the JSON's folder)")
     parser.add_argument("--out", metavar="JSON", help="write the metrics here")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.batch_size < 1 or not 0 < args.val_fraction < 1:

@@ -2,7 +2,9 @@
 
 Layout of a batch folder ``DIR``::
 
-    DIR/images/<frame>.png      8-bit sRGB colour (RGB; RGBA only if the render had transparency)
+    DIR/data/<frame>.png        8-bit sRGB colour (RGB; RGBA only if the render had transparency);
+                                folders written before 2026-11-30 have ``images/`` instead (still
+                                read: :func:`frame_paths_in` finds each frame's files)
     DIR/labels/<frame>.npz      instance (uint16 H,W), semantic (uint16 H,W), depth (float32 H,W,
                                 metres, planar z, +inf background), normals (float32 H,W,3, camera
                                 frame), amodal_ids (int64 N), amodal_masks (bool N,H,W); optional
@@ -11,6 +13,10 @@ Layout of a batch folder ``DIR``::
                                 instance (see labels.frame.InstanceLabels.to_json), backend,
                                 render_info, provenance (whatever the caller passed)
     DIR/manifest.jsonl          one JSON line per finished frame, appended last
+    DIR/categories.json         (batches) the batch's category list: id = position + 1
+
+``data/`` is the image folder FiftyOne, torchvision's ``CocoDetection`` and Detectron2 take as
+image root (COCO ``file_name`` is relative to it).
 
 A manifest line holds ``frame``, ``status`` (``"ok"`` or ``"failed"``), ``files`` (relative
 paths), ``sha256`` (per file), ``width``, ``height``, ``instances`` and every key the caller passed
@@ -39,6 +45,9 @@ from labels.passes import CameraModel, RawPasses
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.jsonl"
+CATEGORIES = "categories.json"
+IMAGE_DIR = "data"
+LEGACY_IMAGE_DIR = "images"
 BATCH_FILE = "batch.json"  # the batch identity (written by renderer.batch)
 IDENTITY_KEY = "batch"  # manifest key holding the identity of the batch a frame belongs to
 FRAME_FORMAT = "synthscene-frame/1"
@@ -55,10 +64,32 @@ class FrameReadError(Exception):
         self.reason = reason
 
 
-def frame_paths(frame_name: str) -> dict[str, str]:
-    """Paths of a frame's files relative to the batch folder."""
-    return {"image": f"images/{frame_name}.png", "labels_npz": f"labels/{frame_name}.npz",
+def frame_paths(frame_name: str, image_dir: str = IMAGE_DIR) -> dict[str, str]:
+    """Paths of a frame's files relative to the batch folder, as this version writes them."""
+    return {"image": f"{image_dir}/{frame_name}.png", "labels_npz": f"labels/{frame_name}.npz",
             "labels_json": f"labels/{frame_name}.json"}
+
+
+def frame_paths_in(out_dir: Union[str, Path], frame_name: str) -> dict[str, str]:
+    """Paths of a frame's files as the folder holds them: ``images/`` for folders written
+    before the ``data/`` layout, else :func:`frame_paths`."""
+    legacy = frame_paths(frame_name, LEGACY_IMAGE_DIR)
+    if (not (Path(out_dir) / IMAGE_DIR / f"{frame_name}.png").exists()
+            and (Path(out_dir) / legacy["image"]).exists()):
+        return legacy
+    return frame_paths(frame_name)
+
+
+def read_categories(out_dir: Union[str, Path]) -> Optional[list[str]]:
+    """The batch's category list from ``DIR/categories.json`` (None if the folder has none)."""
+    path = Path(out_dir) / CATEGORIES
+    if not path.is_file():
+        return None
+    names = json.loads(path.read_text(encoding="utf-8")).get("categories")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{path} has no list of category names under 'categories'; delete it "
+                         "to fall back to sorted names")
+    return names
 
 
 def write_frame(out_dir: Union[str, Path], frame_name: str, frame: Union[RawPasses, FrameLabels],
@@ -234,7 +265,7 @@ def read_frame_arrays(out_dir: Union[str, Path], frame_name: str) -> dict[str, n
 
 def read_image(out_dir: Union[str, Path], frame_name: str) -> np.ndarray:
     """The frame's image as uint8 (H, W, 3) RGB (alpha, if any, dropped)."""
-    path = Path(out_dir) / frame_paths(frame_name)["image"]
+    path = Path(out_dir) / frame_paths_in(out_dir, frame_name)["image"]
     if not path.is_file():
         raise FrameReadError(frame_name, f"image {path} is missing")
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)

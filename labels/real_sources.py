@@ -125,7 +125,8 @@ def detect_format(root: Path) -> str:
 
 def _coco_files(root: Path) -> list[Path]:
     candidates = sorted(root.glob("*.json")) + sorted(root.glob("annotations/*.json"))
-    return [path for path in candidates if _is_coco(path)]
+    # a link to another file (synthscene's labels.json -> coco.json) is the same document
+    return [path for path in candidates if not path.is_symlink() and _is_coco(path)]
 
 
 def _is_coco(path: Path) -> bool:
@@ -322,7 +323,8 @@ class _ImageIndex:
             self._by_stem.setdefault(path.stem, path)
 
     def find(self, file_name: str, folder: Path) -> Path | None:
-        for candidate in (folder / file_name, self.root / file_name, self.root / "images" / file_name):
+        for candidate in (folder / "data" / file_name, folder / file_name, self.root / file_name,
+                          self.root / "images" / file_name):
             if candidate.is_file():
                 return candidate
         if self._by_name is None:

@@ -6,7 +6,8 @@
 * ``target["boxes"]``: float32 (N, 4) pixel-edge xyxy (what torchvision's Mask R-CNN takes);
 * ``target["labels"]``: int64 (N,) category ids 1..C (0 is background), the same ids as the COCO
   export (sorted names, or ``category_order``);
-* ``target["masks"]``: uint8 (N, H, W) visible masks; ``target["image_id"]``: int (index + 1);
+* ``target["masks"]``: uint8 (N, H, W) visible masks; ``target["image_id"]``: int (index + 1,
+  the frame's COCO image id: frames are in frame-name order, so index 0 is frame 000000);
 * ``target["area"]`` float32 (N,) visible pixels, ``target["iscrowd"]`` int64 zeros,
   ``target["amodal_masks"]`` uint8 (N, H, W), ``target["visible_fraction"]`` float32 (N,).
 

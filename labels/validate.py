@@ -32,9 +32,9 @@ from typing import Union
 import numpy as np
 
 from labels.boxes import mask_box
-from labels.native import (BATCH_FILE, IDENTITY_KEY, MANIFEST, FrameReadError, frame_paths,
-                           latest_records, read_frame_arrays, read_frame_json, read_image,
-                           verify_frame)
+from labels.native import (BATCH_FILE, IDENTITY_KEY, IMAGE_DIR, LEGACY_IMAGE_DIR, MANIFEST,
+                           FrameReadError, frame_paths, frame_paths_in, latest_records,
+                           read_frame_arrays, read_frame_json, read_image, verify_frame)
 
 PathLike = Union[str, Path]
 DATASET = "<dataset>"  # key of problems that belong to no single frame
@@ -274,8 +274,11 @@ def _one_instance_problems(item: dict, instance_map: np.ndarray, semantic: np.nd
 
 
 def _check_stray_files(dataset: Path, ok_records: dict, report: ValidationReport) -> None:
-    listed = {path for name in ok_records for path in frame_paths(name).values()}
-    for folder, pattern in (("images", "*.png"), ("labels", "*.json"), ("labels", "*.npz")):
+    listed = {path for name in ok_records
+              for paths in (frame_paths(name), frame_paths(name, LEGACY_IMAGE_DIR))
+              for path in paths.values()}
+    for folder, pattern in ((IMAGE_DIR, "*.png"), (LEGACY_IMAGE_DIR, "*.png"),
+                            ("labels", "*.json"), ("labels", "*.npz")):
         for path in sorted((dataset / folder).glob(pattern)):
             relative = f"{folder}/{path.name}"
             if relative not in listed:
@@ -300,11 +303,11 @@ def check_coco_file(coco_path: Path, dataset: Path, ok_records: dict, frame_labe
     _check_coco_ids(coco, where, report)
     by_file = {}
     for image in coco.dataset.get("images", []):
-        by_file[(coco_path.parent / image.get("file_name", "")).resolve()] = image
+        by_file[_coco_image_path(coco_path.parent, image.get("file_name", ""))] = image
     categories = {cat["id"]: cat["name"] for cat in coco.dataset.get("categories", [])}
     frames_seen = set()
     for name in ok_records:
-        image = by_file.get((dataset / frame_paths(name)["image"]).resolve())
+        image = by_file.get((dataset / frame_paths_in(dataset, name)["image"]).resolve())
         if image is None:
             report.add(name, f"{where} has no image entry for this frame (re-export it: "
                              "synthscene export DIR --format coco)")
@@ -317,6 +320,12 @@ def check_coco_file(coco_path: Path, dataset: Path, ok_records: dict, frame_labe
         if image["id"] not in frames_seen:
             report.add(DATASET, f"{where} image {image['id']} ({image.get('file_name')}) is not "
                                 "an 'ok' frame of this dataset")
+
+
+def _coco_image_path(folder: Path, file_name: str) -> Path:
+    """A COCO image's file: under the ``data/`` image root, or (older files) the JSON's folder."""
+    under_root = folder / IMAGE_DIR / file_name
+    return (under_root if under_root.is_file() else folder / file_name).resolve()
 
 
 def _check_coco_ids(coco, where: str, report: ValidationReport) -> None:
@@ -344,7 +353,8 @@ def _coco_frame_problems(coco, image: dict, labels: dict, categories: dict) -> l
         label = f"annotation {annotation.get('id')}"
         if bbox[2] <= 0 or bbox[3] <= 0 or annotation.get("area", 0) <= 0:
             problems.append(f"{label} is degenerate (bbox {bbox}, area {annotation.get('area')})")
-        instance_id = annotation.get("instance_id", _instance_by_bbox(bbox, visible))
+        instance_id = annotation.get("instance_map_id", annotation.get(
+            "instance_id", _instance_by_bbox(bbox, visible)))
         item = visible.get(instance_id)
         if item is None:
             problems.append(f"{label} (instance {instance_id}) is no visible instance of the "

@@ -15,6 +15,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from assets.hdri import folder_hdris
+from assets.kubric_source import scan_kubric_source
 from assets.meshes import MeshAsset, scan_mesh_folder
 from fileio.digest import sha256_file
 from assets.procedural import LICENCE as PROCEDURAL_LICENCE
@@ -329,7 +330,23 @@ def mesh_folder_objects(rng: np.random.Generator, folder: str, count: int,
                         weights: Optional[dict[str, float]] = None, **options: Any
                         ) -> list[ObjectSpec]:
     """``count`` objects from a user mesh folder: class first (balanced), then a file of it."""
-    meshes = scan_mesh_folder(folder)
+    return mesh_objects(rng, scan_mesh_folder(folder), count, weights, **options)
+
+
+def kubric_source_objects(rng: np.random.Generator, manifest: str, count: int,
+                          weights: Optional[dict[str, float]] = None, **options: Any
+                          ) -> list[ObjectSpec]:
+    """``count`` objects from a local Kubric asset source (``kb.AssetSource`` manifest, see
+    :mod:`assets.kubric_source`): class = the manifest's category, licence and source per
+    asset. ``role="distractor"`` draws unlabelled clutter from it instead."""
+    return mesh_objects(rng, scan_kubric_source(manifest), count, weights, **options)
+
+
+def mesh_objects(rng: np.random.Generator, meshes: Sequence[MeshAsset], count: int,
+                 weights: Optional[dict[str, float]] = None, **options: Any) -> list[ObjectSpec]:
+    """``count`` objects from mesh assets: class first (balanced), then a mesh of it; objects
+    are named ``<class>_<i>`` (labelled) or ``<prefix>_<i>`` with ``name_prefix``."""
+    prefix = options.pop("name_prefix", None)
     by_class: dict[str, list[MeshAsset]] = {}
     for mesh in meshes:
         by_class.setdefault(mesh.category, []).append(mesh)
@@ -339,7 +356,7 @@ def mesh_folder_objects(rng: np.random.Generator, folder: str, count: int,
     for index, category in enumerate(balanced_categories(rng, classes, count, class_weights)):
         files = by_class[category]
         objects.append(file_object(rng, files[int(rng.integers(len(files)))],
-                                   f"{category}_{index}", **options))
+                                   f"{prefix or category}_{index}", **options))
     return objects
 
 

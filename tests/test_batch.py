@@ -58,7 +58,7 @@ def assert_complete_and_clean(out: Path, count: int) -> None:
     assert set(ok_lines.values()) == {1}  # no frame recorded twice
     leftovers = [p for p in out.rglob(".*.tmp-*") if ".scratch" not in p.parts]
     assert leftovers == []
-    for folder, suffix in (("images", ".png"), ("specs", ".json")):
+    for folder, suffix in (("data", ".png"), ("specs", ".json")):
         assert sorted(p.stem for p in (out / folder).iterdir()) == ok_frames(out), folder
         assert all(p.suffix == suffix for p in (out / folder).iterdir())
     coco = COCO(str(out / "coco.json"))
@@ -110,7 +110,7 @@ def test_two_runs_with_the_same_arguments_write_identical_files(tmp_path):
         summary = run_batch(BatchConfig(recipe="tabletop", out=out, count=5, seed=7,
                                         resolution=(40, 32), samples=2, workers=workers))
         assert summary.done == 5 and not summary.failed
-    for folder in ("labels", "images", "specs"):
+    for folder in ("labels", "data", "specs"):
         files = sorted(p.name for p in (outs[0] / folder).iterdir())
         assert files == sorted(p.name for p in (outs[1] / folder).iterdir())
         for name in files:

@@ -75,7 +75,7 @@ def copy_of(config: BatchConfig, tmp_path: Path) -> BatchConfig:
 
 def transplant(frame: str, source: Path, target: Path) -> None:
     """Put ``source``'s frame into ``target`` the way mixing two batches in one folder did."""
-    for relative in ("images/{}.png", "labels/{}.npz", "labels/{}.json", "specs/{}.json"):
+    for relative in ("data/{}.png", "labels/{}.npz", "labels/{}.json", "specs/{}.json"):
         shutil.copy(source / relative.format(frame), target / relative.format(frame))
     line = next(r for r in read_manifest(source) if r["frame"] == frame)
     with open(target / MANIFEST, "a", encoding="utf-8") as handle:
@@ -121,7 +121,7 @@ def test_a_frame_of_another_batch_is_flagged_refused_and_repaired(batches, tmp_p
 # 2. resume verifies what it skips; repair ----------------------------------------------------
 def test_truncated_files_and_incomplete_manifest_lines_are_rendered_again(batches, tmp_path):
     a = copy_of(batches[0], tmp_path)
-    image = a.out / "images" / "000001.png"
+    image = a.out / "data" / "000001.png"
     image.write_bytes(image.read_bytes()[:100])
     record = latest_records(a.out)["000002"]
     del record["sha256"]  # a line that lacks fields
@@ -131,7 +131,7 @@ def test_truncated_files_and_incomplete_manifest_lines_are_rendered_again(batche
     summary = run_batch(a)
     assert summary.done == 2 and summary.already_done == 1
     assert validate_dataset(a.out).ok
-    assert image.read_bytes() == (batches[0].out / "images" / "000001.png").read_bytes()
+    assert image.read_bytes() == (batches[0].out / "data" / "000001.png").read_bytes()
 
 
 def test_repair_rerenders_what_validate_flags(batches, tmp_path):
@@ -280,7 +280,7 @@ def test_user_files_refuse_the_folder_and_survive_force(tmp_path, capsys):
     refused = capsys.readouterr().err
     assert "notes.txt" in refused and "coco.json" in refused
     assert "--force" in refused and not (out / MANIFEST).exists()
-    ours = out / "images" / ".000000.png.tmp-1-deadbeef"
+    ours = out / "data" / ".000000.png.tmp-1-deadbeef"
     ours.parent.mkdir()
     ours.write_bytes(b"left by a crash")
     assert main([*render, "--force"]) == 0
@@ -301,7 +301,7 @@ def test_corrupt_or_truncated_inputs_are_refused_naming_the_file(tmp_path, batch
     from assets.hdri import blender_hdris  # pylint: disable=import-outside-toplevel
     images = tmp_path / "images"
     images.mkdir()
-    shutil.copy(batches[0].out / "images" / "000000.png", images / "good.png")
+    shutil.copy(batches[0].out / "data" / "000000.png", images / "good.png")
     assert folder_images(images) == [images / "good.png"]
     (images / "broken.png").write_bytes((images / "good.png").read_bytes()[:150])
     with pytest.raises(AssetError, match="broken.png is corrupt or truncated"):
@@ -326,7 +326,7 @@ def test_corrupt_or_truncated_inputs_are_refused_naming_the_file(tmp_path, batch
 def test_a_corrupt_texture_image_stops_the_render_naming_it(tmp_path, batches, capsys):
     images = tmp_path / "backgrounds"
     images.mkdir()
-    (images / "broken.png").write_bytes((batches[0].out / "images" / "000000.png")
+    (images / "broken.png").write_bytes((batches[0].out / "data" / "000000.png")
                                         .read_bytes()[:150])
     assert main(["render", "tabletop", "--count", "2", "--out", str(tmp_path / "b"), "--set",
                  f"textures.folder={images}", "--workers", "0", *FAST_ARGS]) == 2
@@ -350,7 +350,7 @@ def test_validate_flags_a_frame_drawn_with_a_broken_image(tmp_path, batches, mon
     import assets.textures  # pylint: disable=import-outside-toplevel
     images = tmp_path / "backgrounds"
     images.mkdir()
-    (images / "broken.png").write_bytes((batches[0].out / "images" / "000000.png")
+    (images / "broken.png").write_bytes((batches[0].out / "data" / "000000.png")
                                         .read_bytes()[:150])
     monkeypatch.setattr(assets.textures, "check_images", lambda paths, where: None)
     out = tmp_path / "magenta"

@@ -50,7 +50,7 @@ def test_ray_cluster_batch_equals_local_batch(loopback_cluster, tmp_path):
     render(on_ray, "--ray-address", loopback_cluster)
     render(local)
     assert latest_records(on_ray) == latest_records(local)  # same manifest records and sums
-    for folder in ("labels", "specs", "images"):
+    for folder in ("labels", "specs", "data"):
         names = sorted(p.name for p in (local / folder).iterdir())
         assert names == sorted(p.name for p in (on_ray / folder).iterdir())
         for name in names:

@@ -80,20 +80,20 @@ def test_rerender_of_a_refined_frame_compares_the_unrefined_render(batch, tmp_pa
     from labels.native import latest_records
     refined = copy_batch(batch, tmp_path / "refined")
     shutil.rmtree(refined / "specs")
-    image = refined / "images/000003.png"
+    image = refined / "data/000003.png"
     original_sha = hashlib.sha256(image.read_bytes()).hexdigest()
-    image.write_bytes((batch / "images/000004.png").read_bytes())  # stands in for a refined image
+    image.write_bytes((batch / "data/000004.png").read_bytes())  # stands in for a refined image
     records = list(latest_records(refined).values())
     for record in records:
         if record["frame"] == "000003":
-            record["sha256"]["images/000003.png"] = hashlib.sha256(image.read_bytes()).hexdigest()
+            record["sha256"]["data/000003.png"] = hashlib.sha256(image.read_bytes()).hexdigest()
             record["refinement"] = {"accepted": True, "source_image_sha256": original_sha,
                                     "gate": {"score": 0.9}, "strength_used": 0.3}
     (refined / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     done = run_cli("inspect", refined, "3", "--rerender")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "refined     accepted=True" in done.stdout
-    assert re.search(r"images/000003.png +identical \(compared with the render before "
+    assert re.search(r"data/000003.png +identical \(compared with the render before "
                      r"refinement\)", done.stdout)
     assert re.search(r"specs/000003.json +not compared", done.stdout)
     assert "labels reproduced byte for byte" in done.stdout

@@ -42,7 +42,7 @@ def sets(tmp_path_factory) -> dict[str, Path]:
                      "--set", "context.enabled=false")
     assert result.returncode == 0, result.stderr
     coco = root / "real_coco"
-    shutil.copytree(batch / "images", coco / "images")
+    shutil.copytree(batch / "data", coco / "images")
     assert not write_coco([batch], coco / "annotations" / "instances.json").skipped
     yolo = root / "real_yolo"
     assert not export_yolo([batch], yolo).skipped

@@ -44,7 +44,7 @@ def test_demo_command_writes_and_lists_its_files(tmp_path):
     for name in ("rgba.png", "segmentation.png", "instance_ids.png", "depth.npz", "scene.blend"):
         assert (hello / name).is_file() and str(hello / name) in done.stdout, name
     for folder in (batch, out / "household"):
-        for name in ("images", "labels", "manifest.jsonl", "coco.json"):
+        for name in ("data", "labels", "manifest.jsonl", "coco.json"):
             assert (folder / name).exists() and str(folder / name) in done.stdout, name
     depth = np.load(hello / "depth.npz")["depth"]
     assert depth.dtype == np.float32 and depth.shape == (32, 48)

@@ -47,15 +47,15 @@ def test_coco_loads_and_masks_equal_instance_maps(tmp_path):
     assert sorted(coco.getAnnIds()) == list(range(1, summary.annotations + 1))
     assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["ball", "crate"]
     for image in coco.loadImgs(coco.getImgIds()):
-        assert (shard / image["file_name"]).is_file()
+        assert (shard / "data" / image["file_name"]).is_file()
         arrays = native.read_frame_arrays(shard, image["frame"])
         annotations = coco.loadAnns(coco.getAnnIds(imgIds=image["id"]))
-        labelled = {item["instance_id"] for item in annotations}
+        labelled = {item["instance_map_id"] for item in annotations}
         # Every labelled pixel is in exactly one annotation; the hidden sphere gets none.
         assert labelled == set(np.unique(arrays["instance"])) - {0}
         for annotation in annotations:
             mask = coco.annToMask(annotation).astype(bool)
-            assert np.array_equal(mask, arrays["instance"] == annotation["instance_id"])
+            assert np.array_equal(mask, arrays["instance"] == annotation["instance_map_id"])
             assert annotation["area"] == mask.sum()
             assert annotation["iscrowd"] == 0
             assert annotation["bbox"] == list(mask_utils.toBbox(annotation["segmentation"]))
@@ -97,14 +97,15 @@ def test_shards_merge_without_id_clashes(tmp_path):
         assert [c["id"] for c in data["categories"]] == [1, 2, 3]
         names = {c["id"]: c["name"] for c in data["categories"]}
         for image in data["images"]:
-            assert (path.parent / image["file_name"]).is_file()
-            frame_labels = native.read_frame_json(image["dataset"], image["frame"])
+            assert (path.parent / "data" / image["file_name"]).is_file()
+            batch = tmp_path / image["batch"]
+            frame_labels = native.read_frame_json(batch, image["frame"])
             by_id = {item["instance_id"]: item["category"] for item in frame_labels["instances"]}
             for annotation in coco.loadAnns(coco.getAnnIds(imgIds=image["id"])):
-                assert names[annotation["category_id"]] == by_id[annotation["instance_id"]]
+                assert names[annotation["category_id"]] == by_id[annotation["instance_map_id"]]
                 mask = coco.annToMask(annotation).astype(bool)
-                instance_map = native.read_frame_arrays(image["dataset"], image["frame"])["instance"]
-                assert np.array_equal(mask, instance_map == annotation["instance_id"])
+                instance_map = native.read_frame_arrays(batch, image["frame"])["instance"]
+                assert np.array_equal(mask, instance_map == annotation["instance_map_id"])
 
 
 def test_explicit_category_list_fixes_ids(tmp_path):
@@ -121,11 +122,11 @@ def test_polygons_load_and_cover_the_masks(tmp_path):
     write_coco([shard], tmp_path / "poly.json", polygons=True)
     coco = quiet(COCO, str(tmp_path / "poly.json"))
     for image in coco.loadImgs(coco.getImgIds()):
-        instance_map = native.read_frame_arrays(image["dataset"], image["frame"])["instance"]
+        instance_map = native.read_frame_arrays(shard, image["frame"])["instance"]
         for annotation in coco.loadAnns(coco.getAnnIds(imgIds=image["id"])):
             assert isinstance(annotation["segmentation"], list)
             polygon_mask = coco.annToMask(annotation).astype(bool)
-            mask = instance_map == annotation["instance_id"]
+            mask = instance_map == annotation["instance_map_id"]
             iou = (polygon_mask & mask).sum() / (polygon_mask | mask).sum()
             assert iou > 0.75
             assert annotation["area"] == mask.sum()  # area always from the exact mask

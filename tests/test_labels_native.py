@@ -52,7 +52,7 @@ def test_manifest_checksums_match_files_and_catch_corruption(tmp_path):
     data = bytearray(npz.read_bytes())
     data[len(data) // 2] ^= 0xFF
     npz.write_bytes(bytes(data))
-    (tmp_path / "images" / "a.png").unlink()
+    (tmp_path / "data" / "a.png").unlink()
     problems = native.verify_dataset(tmp_path)
     assert set(problems) == {"a", "b"}
     assert "missing" in problems["a"][0] and "checksum" in problems["b"][0]

@@ -132,4 +132,4 @@ def test_rendered_frame_round_trips_through_coco(occluded, tmp_path):
     assert len(annotations) == 2
     for annotation in annotations:
         assert np.array_equal(coco.annToMask(annotation).astype(bool),
-                              instance_map == annotation["instance_id"])
+                              instance_map == annotation["instance_map_id"])

@@ -36,7 +36,7 @@ def test_intact_batch_is_valid(batch):
 
 
 def test_corrupted_image_deleted_label_and_edited_checksum_are_each_named(damaged):
-    image = damaged / "images/000003.png"
+    image = damaged / "data/000003.png"
     data = bytearray(image.read_bytes())
     data[len(data) // 2:len(data) // 2 + 64] = bytes(64)  # zeroed bytes inside the IDAT stream
     image.write_bytes(bytes(data))
@@ -52,7 +52,7 @@ def test_corrupted_image_deleted_label_and_edited_checksum_are_each_named(damage
     assert not report.ok
     assert sorted(frame for frame, items in report.problems.items() if items) == \
         ["000003", "000011", "000017"]
-    assert any("images/000003.png does not match its manifest checksum" in p
+    assert any("data/000003.png does not match its manifest checksum" in p
                for p in report.problems["000003"])
     assert any("labels/000011.npz is missing" in p for p in report.problems["000011"])
     assert report.problems["000017"] == [
@@ -97,7 +97,7 @@ def test_coco_problems_zero_area_and_missing_annotations(damaged):
     problems = validate_dataset(damaged).problems
     assert set(k for k, v in problems.items() if v) == {frame}
     assert any("is degenerate" in p for p in problems[frame])
-    assert any(f"visible instances [{mine[1]['instance_id']}] have no annotation" in p
+    assert any(f"visible instances [{mine[1]['instance_map_id']}] have no annotation" in p
                for p in problems[frame])
 
 

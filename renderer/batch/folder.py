@@ -31,8 +31,10 @@ LOCK_FILE = ".synthscene.lock"
 SCRATCH_DIR = ".scratch"
 # Top-level names the tool writes: the render itself, and exports/reports that default into DIR.
 OUR_TOP_LEVEL = {"batch.json", "manifest.jsonl", "coco.json", LOCK_FILE, SCRATCH_DIR, "images",
-                 "labels", "specs", "yolo", "report.html"}
-OUR_FILES_IN = {"images": re.compile(r"^[0-9]+\.png$"),
+                 "labels", "specs", "yolo", "report.html", "data", "categories.json",
+                 "labels.json"}
+OUR_FILES_IN = {"data": re.compile(r"^[0-9]+\.png$"),  # images (older batches: images/)
+                "images": re.compile(r"^[0-9]+\.png$"),
                 "labels": re.compile(r"^[0-9]+\.(json|npz)$"),
                 "specs": re.compile(r"^[0-9]+\.json$")}
 # fileio.atomic's temporary names: .<name>.tmp-<pid>-<8 hex>[<suffix>]
@@ -108,7 +110,7 @@ def _is_ours(relative: Path, path: Path) -> bool:
     temporary = _TEMPORARY.match(name)
     base = temporary.group("name") if temporary else name
     if len(parts) == 1:
-        if base == "coco.json" and not temporary:
+        if base in ("coco.json", "labels.json") and not temporary:  # labels.json: link to coco
             return is_our_coco(path)
         return base in OUR_TOP_LEVEL
     if parts[0] in (SCRATCH_DIR, "yolo"):

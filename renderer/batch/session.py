@@ -93,6 +93,7 @@ class RenderSession:
         self.overrides = recipe_overrides(self.recipe, config)
         self.resolution = spec_resolution(self.recipe, config)
         self.views_made = 0
+        self._category_ids = None
         self._image_hashes: dict[tuple, str] = {}
 
     def sample(self, index: int):
@@ -136,11 +137,22 @@ class RenderSession:
         spec_file = f"{SPECS_DIR}/{name}.json"
         spec_bytes = write_json_atomic(self.out / spec_file, prepared.spec.to_dict(), indent=1)
         provenance = self._provenance(prepared, raw, spec_file, spec_bytes)
-        record = write_frame(self.out, name, raw, provenance)
+        record = write_frame(self.out, name, raw, provenance, category_ids=self.category_ids(raw))
         seconds = prepared.seconds + rendered.seconds + time.perf_counter() - started
         return FrameResult(index=prepared.index, name=name, instances=record["instances"],
                            seconds=seconds, rss_bytes=resident_bytes(),
                            rendered_at=rendered.rendered_at)
+
+    def category_ids(self, raw) -> dict[str, int]:
+        """The batch's category table (see :mod:`renderer.batch.categories`), extended for this
+        frame only if its passes hold a class no spec announced."""
+        from renderer.batch.categories import batch_categories  # pylint: disable=import-outside-toplevel
+        if self._category_ids is None:
+            self._category_ids = batch_categories(self.config) or {}
+        table = dict(self._category_ids)
+        for name in sorted({item.category for item in raw.instances if item.category} - set(table)):
+            table[name] = len(table) + 1
+        return table
 
     def render(self, index: int) -> FrameResult:
         """Prepare, render and write frame ``index``."""

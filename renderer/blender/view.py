@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
 import bpy
+import cv2
 import numpy as np
 from kubric import core
 
@@ -112,6 +114,7 @@ class Blender(core.View):
         self.samples_per_pixel = samples_per_pixel
         self.background_transparency = background_transparency
         self.motion_blur = motion_blur
+        self._exr_prefix: Optional[str] = None
         self._label_material = (bpy.data.materials.get(materials.LABEL_OVERRIDE_NAME)
                                 or materials.make_object_coordinates_override())
         self._label_material.use_fake_user = True
@@ -177,6 +180,72 @@ class Blender(core.View):
     @property
     def use_gpu(self) -> bool:
         return self.device_info.backend != "CPU"
+
+    @use_gpu.setter
+    def use_gpu(self, value: bool) -> None:
+        """Kubric's switch: True renders on the GPU (OptiX, else CUDA), False on the CPU.
+        Unlike Blender 2.93's silent CPU fallback, True without a GPU raises
+        :class:`renderer.blender.device.GpuUnavailableError` naming the fix."""
+        self.device_info = configure_device(self.blender_scene, "gpu" if value else "cpu")
+
+    @staticmethod
+    def clear_and_reset_blender_scene(verbose: bool = False,
+                                      custom_scene: Optional[str] = None) -> None:
+        """Kubric's reset: Blender back to an empty scene with a World (or ``custom_scene``).
+        A view made before the reset no longer has a scene to render: make a new one."""
+        with silenced_stdout(not verbose):
+            bpy.ops.wm.read_factory_settings(use_empty=True)
+            if custom_scene is not None:
+                if not Path(custom_scene).is_file():
+                    raise FileNotFoundError(f"custom_scene {custom_scene!r} does not exist; "
+                                            "pass the path of a .blend file")
+                bpy.ops.wm.open_mainfile(filepath=str(custom_scene))
+        if bpy.context.scene.world is None:
+            bpy.context.scene.world = bpy.data.worlds.new("World")
+
+    def set_exr_output_path(self, path_prefix: Optional[str | os.PathLike]) -> None:
+        """Kubric's EXR output: each frame rendered from now on also writes its label-pass EXR
+        as ``{path_prefix}{frame:04d}.exr`` and its colour PNG under the same name in
+        ``images/`` beside the EXR folder (Kubric's ``exr/`` + ``images/`` layout, which
+        :meth:`postprocess` reads). ``None`` turns it off. The EXR holds this backend's
+        pixel-centre label layers (see :mod:`renderer.blender.passes`), not Kubric's."""
+        self._exr_prefix = None if path_prefix is None else str(path_prefix)
+
+    def postprocess(self, from_dir: str | os.PathLike,
+                    return_layers: Sequence[str] = DEFAULT_LAYERS) -> Dict[str, np.ndarray]:
+        """Kubric's post-processing: the layers of every ``from_dir/exr/*.exr`` frame (with its
+        ``from_dir/images/<same name>.png``), stacked over frames as :meth:`render` returns them.
+        Frame numbers come from the file names' last four digits."""
+        check_layer_names(return_layers, passes.KUBRIC_LAYERS)
+        from_dir = Path(from_dir)
+        exr_files = sorted((from_dir / "exr").glob("*.exr"))
+        if not exr_files:
+            raise FileNotFoundError(f"{from_dir / 'exr'} holds no .exr files; call "
+                                    "set_exr_output_path(DIR / 'exr' / 'frame_') before render()")
+        stacked: Dict[str, list] = {key: [] for key in return_layers}
+        for exr_file in exr_files:
+            frame = int(exr_file.stem[-4:])
+            png = from_dir / "images" / f"{exr_file.stem}.png"
+            bgra = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+            if bgra is None:
+                raise FileNotFoundError(f"{png} is missing or unreadable; postprocess needs the "
+                                        "colour PNG next to each EXR (Kubric layout)")
+            rendered = passes.FramePasses(frame=frame, rgba=cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA),
+                                          layers=passes.read_exr_layers(exr_file), timings={})
+            self.blender_scene.frame_set(frame)
+            camera = self.camera_model()
+            for key in return_layers:
+                stacked[key].append(passes.kubric_layer(key, rendered, camera))
+        return {key: np.stack(values) for key, values in stacked.items()}
+
+    def _export_exr(self, frame: int, stem: Path) -> None:
+        """Copy a rendered frame's EXR and PNG to the :meth:`set_exr_output_path` layout."""
+        exr_target = Path(f"{self._exr_prefix}{frame:04d}.exr")
+        png_target = exr_target.parent.parent / "images" / f"{exr_target.stem}.png"
+        for source, target in ((stem.with_suffix(".exr"), exr_target),
+                               (stem.with_suffix(".png"), png_target)):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
     # ------------------------------------------------------------------------ scene set-up
     def _reset_blender(self, custom_scene: Optional[str]) -> None:
@@ -355,6 +424,8 @@ class Blender(core.View):
             layers = passes.render_labels(self.blender_scene, stem.with_suffix(".exr"),
                                           self._label_material, motion_and_uv)
         label_seconds = time.perf_counter() - started - color_seconds
+        if self._exr_prefix is not None:
+            self._export_exr(frame, stem)
         return passes.FramePasses(frame=frame, rgba=rgba, layers=layers, timings={
             "color_s": round(color_seconds, 4), "labels_s": round(label_seconds, 4)})
 

@@ -57,7 +57,7 @@ def _render_batch(args: argparse.Namespace, recipe: str, out: Path, resolution: 
                          samples=samples, workers=args.workers, device=args.device)
     summary = run_batch(config, RichReporter(f"{recipe} batch"))
     print(f"Batch of {summary.requested} {recipe} frames in {out}:")
-    for label, path in (("images", out / "images"), ("labels", out / "labels"),
+    for label, path in (("images", out / "data"), ("labels", out / "labels"),
                         ("specs", out / "specs"), ("manifest", out / "manifest.jsonl"),
                         ("COCO", summary.coco)):
         print(f"  {label:<13} {path}")

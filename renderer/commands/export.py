@@ -1,5 +1,8 @@
 """``synthscene export DIR [DIR ...] --format coco|yolo``: detector-ready files from batch folders.
 
+Images are hard-linked into the export where the filesystem allows (``--copy-images`` copies).
+With ``--polygons`` the summary says what polygons lose: instances kept as exact RLE (COCO) or
+dropped (YOLO), and the polygons' mean mask IoU against the exact masks.
 Frames whose label files are missing or corrupt are reported by name and skipped; the rest is
 exported. Exit status: 0 when every frame was exported, 1 when some were skipped.
 """
@@ -28,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default 0.2)")
     parser.add_argument("--categories", metavar="A,B,...",
                         help="explicit class list fixing the ids (default: sorted names)")
+    parser.add_argument("--copy-images", action="store_true",
+                        help="copy images into the export instead of hard-linking them")
     parser.add_argument("--no-verify", action="store_true",
                         help="skip checking files against the manifest checksums")
 
@@ -47,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             summary = export_yolo(datasets, out, polygons=args.polygons,
                                   val_fraction=args.val_fraction, category_order=order,
-                                  verify=not args.no_verify)
+                                  verify=not args.no_verify, copy_images=args.copy_images)
     except ValueError as error:
         raise UserError(str(error)) from None
     print(summary.describe())

@@ -15,7 +15,7 @@ HELP = "domain-gap score between two image folders (classifier accuracy, 0.5 = i
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("synthetic", metavar="SYNTH_DIR", help="dataset folder (its images/ is used) or image folder")
+    parser.add_argument("synthetic", metavar="SYNTH_DIR", help="dataset folder (its data/ images are used) or image folder")
     parser.add_argument("real", metavar="REAL_DIR", nargs="+",
                         help="folder(s) of real photos (or dataset folders); several are pooled")
     parser.add_argument("--size", type=int, default=128, help="images are resized to this square size (default 128)")

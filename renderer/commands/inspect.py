@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -118,6 +119,9 @@ def _rerender_into(dataset: Path, name: str, provenance: dict, folder: Path) -> 
     from renderer.batch import run_batch  # pylint: disable=import-outside-toplevel
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
     config = rerender_config(dataset, provenance, folder)
+    if (dataset / "categories.json").is_file():  # the batch's category ids, not this frame's
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(dataset / "categories.json", folder / "categories.json")
     print(f"re-rendering frame {name} ({config.engine}) into {folder} ...", flush=True)
     summary = run_batch(config)
     record = latest_records(folder).get(name)

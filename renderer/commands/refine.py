@@ -15,7 +15,7 @@ HELP = "refine a rendered dataset's images toward real photos with a trained ref
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", metavar="DATASET", help="native dataset folder (images/, labels/, manifest.jsonl)")
+    parser.add_argument("dataset", metavar="DATASET", help="native dataset folder (data/, labels/, manifest.jsonl)")
     parser.add_argument("--model", help="model file from `synthscene refiner train` "
                                         "(not needed with --strength 0 --photos DIR: photo matching only)")
     parser.add_argument("--strength", type=float, required=True,

@@ -1,6 +1,6 @@
 """Refining a native dataset folder (see :mod:`labels.native`) into a new folder.
 
-For every ``ok`` frame of ``SOURCE/manifest.jsonl``: refine ``images/<frame>.png``, score it with
+For every ``ok`` frame of ``SOURCE/manifest.jsonl``: refine ``data/<frame>.png``, score it with
 the label-consistency gate, retry at half the strength while it fails (``retries`` times), and
 keep the unrefined image if it still fails. ``labels/<frame>.npz`` and ``.json`` are copied
 byte for byte. The frame's manifest line is copied with the new image checksum and a
@@ -27,7 +27,7 @@ import numpy as np
 from fileio.atomic import append_line, to_json_text, write_bytes_atomic, write_json_atomic
 from fileio.digest import sha256_file
 from fileio.images import write_png_atomic
-from labels.native import MANIFEST, FrameReadError, frame_paths, latest_records, read_frame_arrays, read_image
+from labels.native import MANIFEST, FrameReadError, frame_paths_in, latest_records, read_frame_arrays, read_image
 from renderer.refiner.errors import RefinerInputError
 from renderer.refiner.label_gate import DEFAULT_THRESHOLD, gate
 from renderer.refiner.photo_stats import PhotoMatch
@@ -131,7 +131,7 @@ def _source_records(source: Path) -> dict[str, dict]:
 def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOptions,
                 gating: GateOptions, settings: dict, matching: Optional[PhotoMatch]) -> dict:
     name = record["frame"]
-    paths = frame_paths(name)
+    paths = frame_paths_in(source, name)
     try:
         image = read_image(source, name)
         instance_ids = read_frame_arrays(source, name)["instance"]

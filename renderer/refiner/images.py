@@ -19,12 +19,15 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def list_image_files(folder: str | os.PathLike) -> list[Path]:
-    """Image files under ``folder`` (recursively), sorted. A native dataset's ``images/`` wins."""
+    """Image files under ``folder`` (recursively), sorted. A native dataset's ``data/`` (or, in
+    folders written before that layout, ``images/``) wins."""
     root = Path(folder)
     if not root.is_dir():
         raise RefinerInputError(f"image folder {root} does not exist or is not a folder; "
                                 "point at a folder of .png/.jpg photos")
-    if (root / "images").is_dir():
+    if (root / "manifest.jsonl").is_file() and (root / "data").is_dir():
+        root = root / "data"
+    elif (root / "images").is_dir():
         root = root / "images"
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 

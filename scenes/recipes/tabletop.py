@@ -14,9 +14,10 @@ import math
 from scenes.distributions import Choice, RandInt, Uniform
 from scenes.errors import ParameterError
 from scenes.params import Param
-from scenes.randomizers import (balanced_categories, mesh_folder_objects, procedural_classes,
-                                procedural_object, random_camera, random_lights, random_material,
-                                random_world, scatter, support_box)
+from scenes.randomizers import (balanced_categories, kubric_source_objects, mesh_folder_objects,
+                                procedural_classes, procedural_object, random_camera,
+                                random_lights, random_material, random_world, scatter,
+                                support_box)
 from scenes.recipe_api import recipe
 from scenes.spec import PhysicsSpec, SceneSpec
 
@@ -27,7 +28,11 @@ PARAMS = {
                              help="procedural library: basic shapes or household objects made "
                                   "of parts (glass, liquid, caps, printed labels)"),
     "objects.folder": Param("", help="user mesh folder (one sub-folder per class) instead"),
+    "objects.kubric_source": Param("", help="local Kubric asset source manifest (KuBasic/GSO/"
+                                            "ShapeNet format) to draw labelled objects from"),
     "distractors.max": Param(3, low=0, high=20, help="up to this many unlabelled clutter items"),
+    "distractors.kubric_source": Param("", help="local Kubric asset source manifest to draw "
+                                                "the clutter from (default: boxes and spheres)"),
     "lights.max": Param(2, low=0, high=8, help="0..max extra lights besides the HDRI"),
     "lights.strength": Param(1.0, low=0.0, high=10.0, help="multiplier of all light intensities"),
     "hdri.folder": Param("", help="folder of .exr/.hdr maps (default: Blender's 8 bundled)"),
@@ -63,7 +68,10 @@ def tabletop(rng, params) -> SceneSpec:
     table = support_box("table", (1.6, 1.2), top=TABLE_TOP, thickness=0.05,
                         material=random_material(rng, texture_probability=0.7,
                                                  image_folder=textures, name="table"))
-    if params["objects.folder"]:
+    if params["objects.kubric_source"]:
+        objects = kubric_source_objects(rng, params["objects.kubric_source"],
+                                        params["objects.count"], scale=Uniform(0.8, 1.2))
+    elif params["objects.folder"]:
         objects = mesh_folder_objects(rng, params["objects.folder"], params["objects.count"])
     else:
         library = params["objects.library"]
@@ -79,11 +87,18 @@ def tabletop(rng, params) -> SceneSpec:
                                          material=random_material(rng, image_folder=textures),
                                          scale=Uniform(0.8, 1.2))
                        for i, c in enumerate(categories)]
-    distractors = [procedural_object(rng, Choice(("box", "sphere")).sample(rng),
-                                     f"distractor_{i}", role="distractor", scale=Uniform(0.3, 0.6),
-                                     material=random_material(rng, texture_probability=0.6,
-                                                              image_folder=textures))
-                   for i in range(RandInt(0, params["distractors.max"]).sample(rng))]
+    distractor_count = RandInt(0, params["distractors.max"]).sample(rng)
+    if params["distractors.kubric_source"]:
+        distractors = kubric_source_objects(rng, params["distractors.kubric_source"],
+                                            distractor_count, role="distractor",
+                                            name_prefix="distractor", scale=Uniform(0.3, 0.6))
+    else:
+        distractors = [procedural_object(rng, Choice(("box", "sphere")).sample(rng),
+                                         f"distractor_{i}", role="distractor",
+                                         scale=Uniform(0.3, 0.6),
+                                         material=random_material(rng, texture_probability=0.6,
+                                                                  image_folder=textures))
+                       for i in range(distractor_count)]
     placed = scatter(rng, objects + distractors, DROP_REGION, support_height=TABLE_TOP)
     strength = params["lights.strength"]
     backgrounds = ("hdri", "color", "image") if params["background.folder"] else ("hdri", "color")
