@@ -135,8 +135,8 @@ def test_sensor_changes_the_image_only(batches):
         assert provenance_on["sensor"] == spec_on["sensor"] and provenance_off["sensor"] is None
         assert spec_on.pop("params")["sensor.enabled"] and not spec_off.pop("params")["sensor.enabled"]
         assert {key: value for key, value in spec_on.items() if key != "sensor"} == spec_off
-        assert (on / "images" / f"{name}.png").read_bytes() != \
-            (off / "images" / f"{name}.png").read_bytes()
+        assert (on / "data" / f"{name}.png").read_bytes() != \
+            (off / "data" / f"{name}.png").read_bytes()
 
 
 def test_sensor_is_seeded():
@@ -251,5 +251,5 @@ def test_household_renders_on_cycles(tmp_path):
     labels = _labels(out, "000000")
     assert labels["backend"] != "raster" and labels["width"] == 32
     assert labels["provenance"]["sensor"]["seed"] >= 0
-    image = cv2.imread(str(out / "images" / "000000.png"))
+    image = cv2.imread(str(out / "data" / "000000.png"))
     assert image.shape == (32, 32, 3) and image.std() > 1
