@@ -23,6 +23,7 @@ Archives are unpacked once into a cache folder keyed by the archive's sha256
 (``$SYNTHSCENE_CACHE`` or ``~/.cache/synthscene``, then ``kubric-assets/``), atomically, so
 workers share it and a changed archive gets a new folder.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,8 +42,9 @@ from fileio.digest import sha256_file
 ASSET_DIR = "{asset_dir}/"
 
 
-def scan_kubric_source(manifest_path: str | Path,
-                       cache_dir: Optional[str | Path] = None) -> list[MeshAsset]:
+def scan_kubric_source(
+    manifest_path: str | Path, cache_dir: Optional[str | Path] = None
+) -> list[MeshAsset]:
     """The mesh assets of a local Kubric asset source, sorted by asset id."""
     manifest_path = Path(manifest_path)
     manifest = _read_manifest(manifest_path)
@@ -58,16 +60,27 @@ def scan_kubric_source(manifest_path: str | Path,
         archive = data_dir / (entry.get("path") or f"{asset_id}.tar.gz")
         folder = unpack_asset(archive, asset_id, cache / "kubric-assets" / _slug(name))
         data = _read_json(folder / "data.json") if (folder / "data.json").is_file() else {}
-        found.append(MeshAsset(
-            category=str(entry.get("metadata", {}).get("category") or asset_id),
-            path=_render_file(entry, folder, asset_id, manifest_path),
-            source=f"kubric asset source {name}: {asset_id}",
-            licence=str(entry.get("license") or entry.get("metadata", {}).get("license")
-                        or data.get("license") or manifest.get("license") or UNKNOWN_LICENCE),
-            up="Z", units_to_metres=1.0))
+        found.append(
+            MeshAsset(
+                category=str(entry.get("metadata", {}).get("category") or asset_id),
+                path=_render_file(entry, folder, asset_id, manifest_path),
+                source=f"kubric asset source {name}: {asset_id}",
+                licence=str(
+                    entry.get("license")
+                    or entry.get("metadata", {}).get("license")
+                    or data.get("license")
+                    or manifest.get("license")
+                    or UNKNOWN_LICENCE
+                ),
+                up="Z",
+                units_to_metres=1.0,
+            )
+        )
     if not found:
-        raise AssetError(f"Kubric asset source {manifest_path} has no FileBasedObject assets; "
-                         "pass a manifest of object assets (KuBasic, GSO, ShapeNet format).")
+        raise AssetError(
+            f"Kubric asset source {manifest_path} has no FileBasedObject assets; "
+            "pass a manifest of object assets (KuBasic, GSO, ShapeNet format)."
+        )
     return found
 
 
@@ -79,8 +92,10 @@ def default_cache_dir() -> Path:
 def unpack_asset(archive: Path, asset_id: str, cache: Path) -> Path:
     """Folder holding the unpacked files of ``archive`` (unpacked now if not yet)."""
     if not archive.is_file():
-        raise AssetError(f"Kubric asset {asset_id!r}: archive {archive} does not exist; put "
-                         f"{archive.name} in the source's data_dir.")
+        raise AssetError(
+            f"Kubric asset {asset_id!r}: archive {archive} does not exist; put "
+            f"{archive.name} in the source's data_dir."
+        )
     folder = cache / f"{asset_id}-{sha256_file(archive)[:16]}"
     if folder.is_dir():
         return folder
@@ -91,8 +106,9 @@ def unpack_asset(archive: Path, asset_id: str, cache: Path) -> Path:
             tar.extractall(staging, filter="data")
     except (tarfile.TarError, OSError) as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise AssetError(f"Kubric asset {asset_id!r}: cannot unpack {archive}: {error}; "
-                         "re-download the archive.") from None
+        raise AssetError(
+            f"Kubric asset {asset_id!r}: cannot unpack {archive}: {error}; re-download the archive."
+        ) from None
     nested = (staging / asset_id).is_dir() and not (staging / "data.json").is_file()
     root = staging / asset_id if nested else staging  # Kubric's two archive layouts
     try:
@@ -107,20 +123,26 @@ def unpack_asset(archive: Path, asset_id: str, cache: Path) -> Path:
 def _render_file(entry: dict, folder: Path, asset_id: str, manifest_path: Path) -> Path:
     kwargs = entry.get("kwargs", {})
     name = kwargs.get("render_filename") or "visual_geometry.obj"
-    path = folder / name[len(ASSET_DIR):] if name.startswith(ASSET_DIR) else folder / name
+    path = folder / name[len(ASSET_DIR) :] if name.startswith(ASSET_DIR) else folder / name
     if not path.is_file():
-        raise AssetError(f"Kubric asset {asset_id!r} of {manifest_path}: its archive has no "
-                         f"{path.name} (kwargs.render_filename); fix the manifest entry.")
+        raise AssetError(
+            f"Kubric asset {asset_id!r} of {manifest_path}: its archive has no "
+            f"{path.name} (kwargs.render_filename); fix the manifest entry."
+        )
     return path
 
 
 def _read_manifest(path: Path) -> dict:
     if str(path).startswith("gs://"):
-        raise AssetError(f"Kubric asset source {path} is remote; download the manifest and its "
-                         "archives, then pass the local manifest path.")
+        raise AssetError(
+            f"Kubric asset source {path} is remote; download the manifest and its "
+            "archives, then pass the local manifest path."
+        )
     if not path.is_file():
-        raise AssetError(f"Kubric asset source manifest {path} does not exist; pass the path of "
-                         "a local manifest JSON (KuBasic.json, GSO.json, ...).")
+        raise AssetError(
+            f"Kubric asset source manifest {path} does not exist; pass the path of "
+            "a local manifest JSON (KuBasic.json, GSO.json, ...)."
+        )
     manifest = _read_json(path)
     if not isinstance(manifest.get("assets"), dict):
         raise AssetError(f"{path} is no Kubric asset source manifest (no 'assets' object).")

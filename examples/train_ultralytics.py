@@ -15,6 +15,7 @@ the frames' size. The export hard-links the images and its ``data.yaml`` has no 
 folder can be moved. Ultralytics needs torch *and* a working torchvision; where it cannot be
 imported, this script says so in one line (exit status 2).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,18 +48,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     problem = ultralytics_problem()
     if problem:
-        print(f"Ultralytics cannot run here ({problem}); install ultralytics with a torchvision "
-              "that matches your torch, e.g. pip install ultralytics torchvision", file=sys.stderr)
+        print(
+            f"Ultralytics cannot run here ({problem}); install ultralytics with a torchvision "
+            "that matches your torch, e.g. pip install ultralytics torchvision",
+            file=sys.stderr,
+        )
         return 2
     from ultralytics import YOLO  # pylint: disable=import-outside-toplevel
+
     dataset = Path(args.dataset)
     summary = export_yolo([dataset], dataset / "yolo", polygons=args.segment)
     print(summary.describe())
     imgsz = args.imgsz or _frame_size(dataset)
     model = YOLO(args.model.replace(".yaml", "-seg.yaml") if args.segment else args.model)
-    results = model.train(data=str(dataset / "yolo" / "data.yaml"), epochs=args.epochs,
-                          imgsz=imgsz, pretrained=False, amp=False, plots=False,
-                          device=args.device, project=str(dataset / "runs"), exist_ok=True)
+    results = model.train(
+        data=str(dataset / "yolo" / "data.yaml"),
+        epochs=args.epochs,
+        imgsz=imgsz,
+        pretrained=False,
+        amp=False,
+        plots=False,
+        device=args.device,
+        project=str(dataset / "runs"),
+        exist_ok=True,
+    )
     print(json.dumps({k: float(v) for k, v in results.results_dict.items()}, indent=1))
     return 0
 

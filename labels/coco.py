@@ -25,6 +25,7 @@ hard-linked there (copied where links are impossible), and ``labels.json`` (a re
 the JSON, or a copy) is the name FiftyOne's ``COCODetectionDataset`` looks for, so
 ``fo.Dataset.from_dir(dataset_dir=DIR, dataset_type=fo.types.COCODetectionDataset)`` loads it.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,19 +41,32 @@ from pycocotools import mask as mask_utils
 from fileio.atomic import temporary_sibling, write_bytes_atomic, write_json_atomic
 from labels.categories import category_table, names_by_id
 from labels.native import IMAGE_DIR
-from labels.sources import (DatasetFrame, ExportSummary, PathLike, PolygonReport,
-                            check_datasets, collect_categories, frame_numbers, iter_frames,
-                            place_image, stem_prefixes)
+from labels.sources import (
+    DatasetFrame,
+    ExportSummary,
+    PathLike,
+    PolygonReport,
+    check_datasets,
+    collect_categories,
+    frame_numbers,
+    iter_frames,
+    place_image,
+    stem_prefixes,
+)
 
 log = logging.getLogger(__name__)
 FIFTYONE_NAME = "labels.json"
-ANNOTATION_EXTRAS = ("amodal_bbox", "visible_fraction", "truncated", "instance_map_id",
-                     "asset_uid")
+ANNOTATION_EXTRAS = ("amodal_bbox", "visible_fraction", "truncated", "instance_map_id", "asset_uid")
 
 
-def write_coco(datasets: Sequence[PathLike], out_path: PathLike, *, polygons: bool = False,
-               category_order: Optional[Sequence[str]] = None,
-               verify: bool = True) -> ExportSummary:
+def write_coco(
+    datasets: Sequence[PathLike],
+    out_path: PathLike,
+    *,
+    polygons: bool = False,
+    category_order: Optional[Sequence[str]] = None,
+    verify: bool = True,
+) -> ExportSummary:
     """Write one COCO JSON covering every readable frame of the given batch folders.
 
     Args:
@@ -69,8 +83,7 @@ def write_coco(datasets: Sequence[PathLike], out_path: PathLike, *, polygons: bo
     categories = collect_categories(datasets, category_order)
     numbers = frame_numbers(datasets)
     prefixes = stem_prefixes(datasets)
-    summary = ExportSummary(output=str(out_path),
-                            polygons=PolygonReport() if polygons else None)
+    summary = ExportSummary(output=str(out_path), polygons=PolygonReport() if polygons else None)
     images, annotations = [], []
     for frame in iter_frames(datasets, summary, verify=verify):
         image_id = numbers[(frame.dataset, frame.name)]
@@ -85,8 +98,11 @@ def write_coco(datasets: Sequence[PathLike], out_path: PathLike, *, polygons: bo
     return summary
 
 
-def merge_coco(coco_paths: Sequence[PathLike], out_path: PathLike,
-               category_order: Optional[Sequence[str]] = None) -> ExportSummary:
+def merge_coco(
+    coco_paths: Sequence[PathLike],
+    out_path: PathLike,
+    category_order: Optional[Sequence[str]] = None,
+) -> ExportSummary:
     """Merge COCO files written separately into one, renumbering images and annotations.
 
     Categories are matched by name (ids 1..N re-assigned by ``category_order`` or sorted names);
@@ -94,10 +110,12 @@ def merge_coco(coco_paths: Sequence[PathLike], out_path: PathLike,
     prefixed by its source folder's name, and ``file_name`` is rewritten relative to that root.
     """
     out_path = Path(out_path)
-    documents = [(Path(path), json.loads(Path(path).read_text(encoding="utf-8")))
-                 for path in coco_paths]
-    categories = category_table({item["name"] for _, doc in documents
-                                 for item in doc["categories"]}, category_order)
+    documents = [
+        (Path(path), json.loads(Path(path).read_text(encoding="utf-8"))) for path in coco_paths
+    ]
+    categories = category_table(
+        {item["name"] for _, doc in documents for item in doc["categories"]}, category_order
+    )
     prefixes = stem_prefixes([path.parent for path, _ in documents])
     summary = ExportSummary(output=str(out_path))
     images, annotations = [], []
@@ -110,12 +128,23 @@ def merge_coco(coco_paths: Sequence[PathLike], out_path: PathLike,
             target = out_path.parent / IMAGE_DIR / (prefixes[path.parent] + source.name)
             if source.resolve() != target.resolve():
                 place_image(source, target, summary)
-            images.append({"batch": path.parent.resolve().name, **image, "id": len(images) + 1,
-                           "file_name": target.relative_to(out_path.parent / IMAGE_DIR).as_posix()})
+            images.append(
+                {
+                    "batch": path.parent.resolve().name,
+                    **image,
+                    "id": len(images) + 1,
+                    "file_name": target.relative_to(out_path.parent / IMAGE_DIR).as_posix(),
+                }
+            )
         for annotation in document["annotations"]:
-            annotations.append({**annotation, "id": len(annotations) + 1,
-                                "image_id": new_image_ids[annotation["image_id"]],
-                                "category_id": categories[category_names[annotation["category_id"]]]})
+            annotations.append(
+                {
+                    **annotation,
+                    "id": len(annotations) + 1,
+                    "image_id": new_image_ids[annotation["image_id"]],
+                    "category_id": categories[category_names[annotation["category_id"]]],
+                }
+            )
     write_json_atomic(out_path, _document(images, annotations, categories))
     link_fiftyone_name(out_path)
     summary.frames, summary.annotations = len(images), len(annotations)
@@ -130,8 +159,12 @@ def link_fiftyone_name(coco_path: Path) -> None:
     if coco_path.name == FIFTYONE_NAME:
         return
     if alias.exists() and not alias.is_symlink() and not _is_our_coco(alias):
-        log.warning("%s exists and is not a synthscene COCO file: left alone; FiftyOne users "
-                    "pass labels_path=%r", alias, coco_path.name)
+        log.warning(
+            "%s exists and is not a synthscene COCO file: left alone; FiftyOne users "
+            "pass labels_path=%r",
+            alias,
+            coco_path.name,
+        )
         return
     temporary = temporary_sibling(alias)
     try:
@@ -158,8 +191,9 @@ def _image_file(folder: Path, file_name: str) -> Path:
     return under_root if under_root.is_file() else folder / file_name
 
 
-def _place_frame_image(frame: DatasetFrame, prefix: str, out_folder: Path,
-                       summary: ExportSummary) -> str:
+def _place_frame_image(
+    frame: DatasetFrame, prefix: str, out_folder: Path, summary: ExportSummary
+) -> str:
     """``file_name`` of the frame's image under ``out_folder/data``, linking it there if the
     frame's image lives elsewhere (another batch folder, or the legacy ``images/``)."""
     root = out_folder / IMAGE_DIR
@@ -177,10 +211,14 @@ def mask_to_rle(mask: np.ndarray) -> dict:
 
 def mask_to_polygons(mask: np.ndarray) -> list[list[float]]:
     """Outer contours of a mask as COCO polygons through boundary pixel centres (x, y, ...)."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_SIMPLE)
-    return [(contour.reshape(-1, 2).astype(np.float64) + 0.5).ravel().tolist()
-            for contour in contours if len(contour) >= 3]
+    contours, _ = cv2.findContours(
+        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    return [
+        (contour.reshape(-1, 2).astype(np.float64) + 0.5).ravel().tolist()
+        for contour in contours
+        if len(contour) >= 3
+    ]
 
 
 def xyxy_to_xywh(box: Sequence[float]) -> list[float]:
@@ -189,9 +227,13 @@ def xyxy_to_xywh(box: Sequence[float]) -> list[float]:
 
 
 def _image_entry(frame: DatasetFrame, image_id: int, file_name: str, several: bool) -> dict:
-    entry = {"id": image_id, "file_name": file_name,
-             "width": int(frame.labels["width"]), "height": int(frame.labels["height"]),
-             "frame": frame.name}
+    entry = {
+        "id": image_id,
+        "file_name": file_name,
+        "width": int(frame.labels["width"]),
+        "height": int(frame.labels["height"]),
+        "frame": frame.name,
+    }
     if several:
         entry["batch"] = frame.dataset.resolve().name
     return entry
@@ -216,8 +258,7 @@ def polygon_segmentation(mask: np.ndarray, report: PolygonReport) -> "list | dic
 
 def mask_has_holes(mask: np.ndarray) -> bool:
     """True if the mask encloses background (8-connected contour hierarchy has inner rings)."""
-    _, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP,
-                                    cv2.CHAIN_APPROX_SIMPLE)
+    _, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     return hierarchy is not None and bool(np.any(hierarchy[0][:, 3] >= 0))
 
 
@@ -233,8 +274,12 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def _frame_annotations(frame: DatasetFrame, image_id: int, categories: dict[str, int],
-                       polygons: Optional[PolygonReport]) -> list[dict]:
+def _frame_annotations(
+    frame: DatasetFrame,
+    image_id: int,
+    categories: dict[str, int],
+    polygons: Optional[PolygonReport],
+) -> list[dict]:
     instance_map = frame.arrays["instance"]
     annotations = []
     for item in frame.labels["instances"]:
@@ -242,16 +287,28 @@ def _frame_annotations(frame: DatasetFrame, image_id: int, categories: dict[str,
         area = int(mask.sum())
         if not area:
             continue
-        segmentation = (mask_to_rle(mask) if polygons is None
-                        else polygon_segmentation(mask, polygons))
-        annotations.append({
-            "image_id": image_id, "category_id": categories[item["category"]],
-            "segmentation": segmentation, "area": area,
-            "bbox": [float(v) for v in xyxy_to_xywh(item["box"])], "iscrowd": 0,
-            "amodal_bbox": (None if item["amodal_box"] is None
-                            else [float(v) for v in xyxy_to_xywh(item["amodal_box"])]),
-            "visible_fraction": item["visible_fraction"], "truncated": item["truncated"],
-            "instance_map_id": item["instance_id"], "asset_uid": item["uid"]})
+        segmentation = (
+            mask_to_rle(mask) if polygons is None else polygon_segmentation(mask, polygons)
+        )
+        annotations.append(
+            {
+                "image_id": image_id,
+                "category_id": categories[item["category"]],
+                "segmentation": segmentation,
+                "area": area,
+                "bbox": [float(v) for v in xyxy_to_xywh(item["box"])],
+                "iscrowd": 0,
+                "amodal_bbox": (
+                    None
+                    if item["amodal_box"] is None
+                    else [float(v) for v in xyxy_to_xywh(item["amodal_box"])]
+                ),
+                "visible_fraction": item["visible_fraction"],
+                "truncated": item["truncated"],
+                "instance_map_id": item["instance_id"],
+                "asset_uid": item["uid"],
+            }
+        )
     return annotations
 
 
@@ -261,6 +318,8 @@ def _document(images: list, annotations: list, categories: dict[str, int]) -> di
         "licenses": [],
         "images": images,
         "annotations": annotations,
-        "categories": [{"id": categories[name], "name": name, "supercategory": name}
-                       for name in names_by_id(categories)],
+        "categories": [
+            {"id": categories[name], "name": name, "supercategory": name}
+            for name in names_by_id(categories)
+        ],
     }

@@ -3,6 +3,7 @@
 A frame that cannot be read — label file missing, corrupt, or differing from its manifest
 checksum — is reported by name in an :class:`ExportSummary` and skipped; the rest goes on.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,15 @@ import numpy as np
 
 from fileio.atomic import temporary_sibling
 from labels.categories import category_table
-from labels.native import (FrameReadError, frame_paths_in, latest_records, read_categories,
-                           read_frame_arrays, read_frame_json, verify_frame)
+from labels.native import (
+    FrameReadError,
+    frame_paths_in,
+    latest_records,
+    read_categories,
+    read_frame_arrays,
+    read_frame_json,
+    verify_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,7 @@ class PolygonReport:
       with_holes: instances whose mask has holes (COCO keeps them as RLE; YOLO-seg bridges the
         holes into the polygon).
     """
+
     instances: int = 0
     polygons: int = 0
     kept_rle: int = 0
@@ -56,19 +65,27 @@ class PolygonReport:
         return self.iou_sum / self.polygons if self.polygons else 1.0
 
     def describe(self) -> str:
-        return (f"polygons: {self.polygons} of {self.instances} instances, mean mask IoU "
-                f"{self.mean_iou:.4f} vs the exact masks; {self.kept_rle} kept as exact RLE, "
-                f"{self.dropped} dropped (too thin to trace), {self.with_holes} with holes")
+        return (
+            f"polygons: {self.polygons} of {self.instances} instances, mean mask IoU "
+            f"{self.mean_iou:.4f} vs the exact masks; {self.kept_rle} kept as exact RLE, "
+            f"{self.dropped} dropped (too thin to trace), {self.with_holes} with holes"
+        )
 
     def to_json(self) -> dict:
-        return {"instances": self.instances, "polygons": self.polygons, "kept_rle": self.kept_rle,
-                "dropped": self.dropped, "with_holes": self.with_holes,
-                "mean_iou": round(self.mean_iou, 6)}
+        return {
+            "instances": self.instances,
+            "polygons": self.polygons,
+            "kept_rle": self.kept_rle,
+            "dropped": self.dropped,
+            "with_holes": self.with_holes,
+            "mean_iou": round(self.mean_iou, 6),
+        }
 
 
 @dataclasses.dataclass
 class ExportSummary:
     """What an export wrote and what it had to skip (and, for polygons, lose)."""
+
     output: str = ""
     frames: int = 0
     annotations: int = 0
@@ -82,21 +99,24 @@ class ExportSummary:
         self.skipped.append(SkippedFrame(str(dataset), frame, reason))
 
     def describe(self) -> str:
-        lines = [f"wrote {self.output}: {self.frames} frames, {self.annotations} annotations, "
-                 f"{len(self.skipped)} frames skipped"]
+        lines = [
+            f"wrote {self.output}: {self.frames} frames, {self.annotations} annotations, "
+            f"{len(self.skipped)} frames skipped"
+        ]
         if self.images_linked or self.images_copied:
-            lines.append(f"  images: {self.images_linked} hard-linked, {self.images_copied} "
-                         "copied")
+            lines.append(f"  images: {self.images_linked} hard-linked, {self.images_copied} copied")
         if self.polygons is not None:
             lines.append("  " + self.polygons.describe())
-        lines += [f"  skipped {item.dataset} frame {item.frame}: {item.reason}"
-                  for item in self.skipped]
+        lines += [
+            f"  skipped {item.dataset} frame {item.frame}: {item.reason}" for item in self.skipped
+        ]
         return "\n".join(lines)
 
 
 @dataclasses.dataclass
 class DatasetFrame:
     """One readable frame: its batch folder, name, label JSON and label arrays."""
+
     dataset: Path
     name: str
     labels: dict
@@ -112,8 +132,14 @@ def ok_frames(dataset: Path) -> list[tuple[str, dict]]:
     """(frame name, manifest record) of each frame whose latest manifest line is ``ok``, sorted
     by frame name (= frame index for batches): the order does not depend on which worker
     finished first."""
-    return sorted(((name, record) for name, record in latest_records(dataset).items()
-                   if record.get("status") == "ok"), key=lambda item: item[0])
+    return sorted(
+        (
+            (name, record)
+            for name, record in latest_records(dataset).items()
+            if record.get("status") == "ok"
+        ),
+        key=lambda item: item[0],
+    )
 
 
 def frame_numbers(datasets: Sequence[PathLike]) -> dict[tuple[Path, str], int]:
@@ -138,8 +164,9 @@ def stem_prefixes(datasets: Sequence[Path]) -> dict[Path, str]:
     return {dataset: f"shard{index:03d}_" for index, dataset in enumerate(datasets)}
 
 
-def iter_frames(datasets: Sequence[PathLike], summary: ExportSummary,
-                verify: bool = True) -> Iterator[DatasetFrame]:
+def iter_frames(
+    datasets: Sequence[PathLike], summary: ExportSummary, verify: bool = True
+) -> Iterator[DatasetFrame]:
     """Yield every readable frame of the given batch folders; report the others in ``summary``."""
     for dataset in map(Path, datasets):
         for name, record in ok_frames(dataset):
@@ -155,8 +182,12 @@ def iter_frames(datasets: Sequence[PathLike], summary: ExportSummary,
                 continue
             shape = (labels["height"], labels["width"])
             if arrays["instance"].shape != shape:
-                summary.skip(dataset, name, f"label maps are {arrays['instance'].shape}, the "
-                             f"label JSON says (height, width) = {shape}")
+                summary.skip(
+                    dataset,
+                    name,
+                    f"label maps are {arrays['instance'].shape}, the "
+                    f"label JSON says (height, width) = {shape}",
+                )
                 continue
             frame = DatasetFrame(dataset, name, labels, arrays)
             if not frame.image_path.is_file():
@@ -165,8 +196,9 @@ def iter_frames(datasets: Sequence[PathLike], summary: ExportSummary,
             yield frame
 
 
-def collect_categories(datasets: Sequence[PathLike],
-                       order: Optional[Sequence[str]] = None) -> dict[str, int]:
+def collect_categories(
+    datasets: Sequence[PathLike], order: Optional[Sequence[str]] = None
+) -> dict[str, int]:
     """Category name -> id (1..N) over all frames of all shards; see :mod:`labels.categories`.
 
     Without ``order``, the ids the frames were written with are kept, so an export and the
@@ -190,8 +222,9 @@ def collect_categories(datasets: Sequence[PathLike],
     return category_table(names, order)
 
 
-def _written_order(datasets: Sequence[PathLike], names: set[str],
-                   tables: set[tuple]) -> Optional[list[str]]:
+def _written_order(
+    datasets: Sequence[PathLike], names: set[str], tables: set[tuple]
+) -> Optional[list[str]]:
     """The category list the frames were written with, if one is shared (see above)."""
     lists = {tuple(read_categories(dataset) or ()) for dataset in datasets}
     if len(lists) == 1 and (listed := next(iter(lists))) and names <= set(listed):
@@ -199,7 +232,8 @@ def _written_order(datasets: Sequence[PathLike], names: set[str],
     if len(tables) == 1:
         table = next(iter(tables))
         if names <= {name for name, _ in table} and [i for _, i in table] == list(
-                range(1, len(table) + 1)):
+            range(1, len(table) + 1)
+        ):
             return [name for name, _ in table]
     return None
 
@@ -229,6 +263,8 @@ def check_datasets(datasets: Sequence[PathLike]) -> list[Path]:
     paths = [Path(dataset) for dataset in datasets]
     for path in paths:
         if not (path / "manifest.jsonl").is_file():
-            raise ValueError(f"{path} is not a synthscene batch folder (no manifest.jsonl); "
-                             "pass the folder a render wrote")
+            raise ValueError(
+                f"{path} is not a synthscene batch folder (no manifest.jsonl); "
+                "pass the folder a render wrote"
+            )
     return paths

@@ -25,6 +25,7 @@ folder's name when several folders are exported together. The split is determini
 goes to ``val`` when the first 64 bits of sha256(stem), as a fraction of 2**64, fall below
 ``val_fraction``; it does not depend on the other frames.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,22 +39,37 @@ import numpy as np
 from fileio.atomic import write_text_atomic
 from labels.categories import names_by_id
 from labels.coco import mask_iou
-from labels.sources import (DatasetFrame, ExportSummary, PathLike, PolygonReport,
-                            check_datasets, collect_categories, iter_frames, place_image,
-                            stem_prefixes)
+from labels.sources import (
+    DatasetFrame,
+    ExportSummary,
+    PathLike,
+    PolygonReport,
+    check_datasets,
+    collect_categories,
+    iter_frames,
+    place_image,
+    stem_prefixes,
+)
 
 SPLITS = ("train", "val")
 
 
 def split_of(stem: str, val_fraction: float) -> str:
     """``"val"`` or ``"train"`` for a frame stem, by the hash rule in the module docstring."""
-    fraction = int.from_bytes(hashlib.sha256(stem.encode("utf-8")).digest()[:8], "big") / 2 ** 64
+    fraction = int.from_bytes(hashlib.sha256(stem.encode("utf-8")).digest()[:8], "big") / 2**64
     return "val" if fraction < val_fraction else "train"
 
 
-def export_yolo(datasets: Sequence[PathLike], out_dir: PathLike, *, polygons: bool = False,
-                val_fraction: float = 0.2, category_order: Optional[Sequence[str]] = None,
-                verify: bool = True, copy_images: bool = False) -> ExportSummary:
+def export_yolo(
+    datasets: Sequence[PathLike],
+    out_dir: PathLike,
+    *,
+    polygons: bool = False,
+    val_fraction: float = 0.2,
+    category_order: Optional[Sequence[str]] = None,
+    verify: bool = True,
+    copy_images: bool = False,
+) -> ExportSummary:
     """Export the readable frames of the batch folders as a YOLO dataset in ``out_dir``.
 
     Images are hard-linked from the batch folders (``copy_images``: always copied).
@@ -62,8 +78,9 @@ def export_yolo(datasets: Sequence[PathLike], out_dir: PathLike, *, polygons: bo
     export does not write are removed, so re-exporting never leaves stale frames behind.
     """
     if not 0.0 <= val_fraction <= 1.0:
-        raise ValueError(f"validation fraction (--val-fraction) {val_fraction} must lie in "
-                         "[0, 1], e.g. 0.2")
+        raise ValueError(
+            f"validation fraction (--val-fraction) {val_fraction} must lie in [0, 1], e.g. 0.2"
+        )
     datasets = check_datasets(datasets)
     out_dir = Path(out_dir)
     categories = collect_categories(datasets, category_order)
@@ -86,8 +103,9 @@ def export_yolo(datasets: Sequence[PathLike], out_dir: PathLike, *, polygons: bo
     return summary
 
 
-def _label_lines(frame: DatasetFrame, categories: dict[str, int],
-                 polygons: Optional[PolygonReport]) -> list[str]:
+def _label_lines(
+    frame: DatasetFrame, categories: dict[str, int], polygons: Optional[PolygonReport]
+) -> list[str]:
     width, height = float(frame.labels["width"]), float(frame.labels["height"])
     instance_map = frame.arrays["instance"]
     lines = []
@@ -102,8 +120,14 @@ def _label_lines(frame: DatasetFrame, categories: dict[str, int],
             coordinates = (polygon / np.array([width, height])).ravel()
         else:
             x0, y0, x1, y1 = item["box"]
-            coordinates = np.array([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height,
-                                    (x1 - x0) / width, (y1 - y0) / height])
+            coordinates = np.array(
+                [
+                    (x0 + x1) / 2 / width,
+                    (y0 + y1) / 2 / height,
+                    (x1 - x0) / width,
+                    (y1 - y0) / height,
+                ]
+            )
         lines.append(" ".join([str(class_index)] + [f"{v:.6f}" for v in coordinates]))
     return lines
 
@@ -126,10 +150,14 @@ def _traced_polygon(mask: np.ndarray, report: PolygonReport) -> Optional[np.ndar
 def mask_rings(mask: np.ndarray) -> list[tuple[np.ndarray, bool]]:
     """Outer contours and hole rings of a mask through boundary pixel centres, as ((N, 2)
     float x, y, is_hole); rings of fewer than 3 points are left out."""
-    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP,
-                                           cv2.CHAIN_APPROX_SIMPLE)
-    return [(contour.reshape(-1, 2).astype(np.float64) + 0.5, bool(hierarchy[0][i][3] >= 0))
-            for i, contour in enumerate(contours) if len(contour) >= 3]
+    contours, hierarchy = cv2.findContours(
+        mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
+    return [
+        (contour.reshape(-1, 2).astype(np.float64) + 0.5, bool(hierarchy[0][i][3] >= 0))
+        for i, contour in enumerate(contours)
+        if len(contour) >= 3
+    ]
 
 
 def polygon_to_mask(polygon: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -149,8 +177,8 @@ def _joined_polygon(rings: list[np.ndarray]) -> Optional[np.ndarray]:
     for piece in pieces[1:]:
         distances = np.linalg.norm(polygon[:, None, :] - piece[None, :, :], axis=-1)
         at, start = np.unravel_index(np.argmin(distances), distances.shape)
-        loop = np.concatenate([np.roll(piece, -start, axis=0), piece[start:start + 1]])
-        polygon = np.concatenate([polygon[:at + 1], loop, polygon[at:]])
+        loop = np.concatenate([np.roll(piece, -start, axis=0), piece[start : start + 1]])
+        polygon = np.concatenate([polygon[: at + 1], loop, polygon[at:]])
     return polygon
 
 
@@ -166,8 +194,13 @@ def _remove_stale(out_dir: Path, written: set[Path]) -> None:
 
 def _data_yaml(categories: dict[str, int]) -> str:
     names = names_by_id(categories)
-    lines = ["# synthscene YOLO export (Ultralytics layout); no 'path:' key: the dataset root is",
-             "# this file's folder, so the folder can be moved or copied",
-             "train: images/train", "val: images/val", f"nc: {len(names)}", "names:"]
+    lines = [
+        "# synthscene YOLO export (Ultralytics layout); no 'path:' key: the dataset root is",
+        "# this file's folder, so the folder can be moved or copied",
+        "train: images/train",
+        "val: images/val",
+        f"nc: {len(names)}",
+        "names:",
+    ]
     lines += [f"  {index}: {json.dumps(name)}" for index, name in enumerate(names)]
     return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 """Recipes draw labelled objects and distractors from a local Kubric asset source (the manifest +
 per-asset archive format of KuBasic/GSO/ShapeNet), with its classes and per-asset licences."""
+
 from __future__ import annotations
 
 import io
@@ -48,10 +49,15 @@ def write_source(folder: Path) -> Path:
             add_file(tar, prefix + "data.json", json.dumps(data).encode())
             add_file(tar, prefix + "visual_geometry.obj", obj)
         entries[asset_id] = {
-            "id": asset_id, "asset_type": "FileBasedObject",
-            "kwargs": {"bounds": mesh.bounds.tolist(), "mass": 0.1,
-                       "render_filename": "{asset_dir}/visual_geometry.obj"},
-            "metadata": {"category": category}}
+            "id": asset_id,
+            "asset_type": "FileBasedObject",
+            "kwargs": {
+                "bounds": mesh.bounds.tolist(),
+                "mass": 0.1,
+                "render_filename": "{asset_dir}/visual_geometry.obj",
+            },
+            "metadata": {"category": category},
+        }
         if licence == "CC0-1.0":  # one licence in the manifest entry, one only in data.json
             entries[asset_id]["license"] = licence
     manifest = folder / "tiny.json"
@@ -78,9 +84,13 @@ def test_the_source_is_a_real_kubric_asset_source(source):
 def test_scan_gives_classes_licences_and_meshes(source, tmp_path):
     found = scan_kubric_source(source, cache_dir=tmp_path)
     assert [(m.category, m.licence) for m in found] == [
-        ("sphere", "CC-BY-4.0"), ("can", "Apache-2.0"), ("box", "CC0-1.0")]  # ids sorted
-    assert all(m.path.is_file() and m.source.startswith("kubric asset source tiny: ")
-               for m in found)
+        ("sphere", "CC-BY-4.0"),
+        ("can", "Apache-2.0"),
+        ("box", "CC0-1.0"),
+    ]  # ids sorted
+    assert all(
+        m.path.is_file() and m.source.startswith("kubric asset source tiny: ") for m in found
+    )
     again = scan_kubric_source(source, cache_dir=tmp_path)  # unpacked once, reused
     assert [m.path for m in again] == [m.path for m in found]
     with pytest.raises(AssetError, match="does not exist"):
@@ -90,12 +100,37 @@ def test_scan_gives_classes_licences_and_meshes(source, tmp_path):
 def test_a_recipe_draws_objects_and_distractors_from_the_source(source, tmp_path):
     out = tmp_path / "batch"
     done = subprocess.run(
-        [sys.executable, "-m", "renderer.cli", "render", "tabletop", "--count", "1",
-         "--engine", "raster", "--resolution", "32x32", "--quiet", "--out", str(out),
-         "--set", f"objects.kubric_source={source}", "--set", "objects.count=3",
-         "--set", f"distractors.kubric_source={source}", "--set", "distractors.max=3",
-         "--set", "physics.seconds=0.5"],
-        capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "renderer.cli",
+            "render",
+            "tabletop",
+            "--count",
+            "1",
+            "--engine",
+            "raster",
+            "--resolution",
+            "32x32",
+            "--quiet",
+            "--out",
+            str(out),
+            "--set",
+            f"objects.kubric_source={source}",
+            "--set",
+            "objects.count=3",
+            "--set",
+            f"distractors.kubric_source={source}",
+            "--set",
+            "distractors.max=3",
+            "--set",
+            "physics.seconds=0.5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     labels = read_frame_json(out, "000000")
     assert {item["category"] for item in labels["instances"]} == {"box", "can", "sphere"}

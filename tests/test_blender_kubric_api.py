@@ -1,5 +1,6 @@
 """Kubric scripts that call the renderer's housekeeping API run on the Blender 4.5 drop-in:
 ``clear_and_reset_blender_scene``, writable ``use_gpu``, ``set_exr_output_path``, ``postprocess``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,9 @@ def populate(scene: kb.Scene) -> kb.Scene:
     renderer exists, as Kubric scripts do, so keyframes reach Blender)."""
     scene += kb.Cube(name="floor", scale=(3, 3, 0.1), position=(0, 0, -0.1))
     scene += kb.Sphere(name="ball", scale=0.5, position=(0, 0, 0.5))
-    scene += kb.DirectionalLight(name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0),
-                                 intensity=1.5)
+    scene += kb.DirectionalLight(
+        name="sun", position=(-1, -0.5, 3), look_at=(0, 0, 0), intensity=1.5
+    )
     scene += kb.PerspectiveCamera(name="camera", position=(3, -1, 4), look_at=(0, 0, 0.5))
     scene.camera.keyframe_insert("position", 1)
     scene.camera.position = (2.5, -2, 4)
@@ -28,8 +30,13 @@ def populate(scene: kb.Scene) -> kb.Scene:
 def test_a_kubric_script_using_the_four_api_members_runs(tmp_path):
     Blender.clear_and_reset_blender_scene(verbose=False)  # as Kubric's worker scripts do
     scene = kb.Scene(resolution=(32, 32), frame_start=1, frame_end=2)
-    renderer = Blender(scene, scratch_dir=tmp_path / "scratch", samples_per_pixel=2,
-                       use_denoising=False, device="cpu")
+    renderer = Blender(
+        scene,
+        scratch_dir=tmp_path / "scratch",
+        samples_per_pixel=2,
+        use_denoising=False,
+        device="cpu",
+    )
     populate(scene)
     renderer.use_gpu = False
     assert renderer.use_gpu is False
@@ -42,9 +49,13 @@ def test_a_kubric_script_using_the_four_api_members_runs(tmp_path):
     renderer.set_exr_output_path(tmp_path / "out" / "exr" / "frame_")
     rendered = renderer.render(return_layers=LAYERS)
     assert sorted(p.name for p in (tmp_path / "out" / "exr").iterdir()) == [
-        "frame_0001.exr", "frame_0002.exr"]
+        "frame_0001.exr",
+        "frame_0002.exr",
+    ]
     assert sorted(p.name for p in (tmp_path / "out" / "images").iterdir()) == [
-        "frame_0001.png", "frame_0002.png"]
+        "frame_0001.png",
+        "frame_0002.png",
+    ]
     post = renderer.postprocess(tmp_path / "out", return_layers=LAYERS)
     for key in LAYERS:  # the files alone give back exactly what render() returned
         assert post[key].shape[0] == 2 and np.array_equal(post[key], rendered[key]), key
@@ -56,8 +67,7 @@ def test_a_kubric_script_using_the_four_api_members_runs(tmp_path):
 
 def test_postprocess_names_what_is_missing(tmp_path):
     scene = kb.Scene(resolution=(32, 32))
-    renderer = Blender(scene, scratch_dir=tmp_path / "scratch", samples_per_pixel=1,
-                       device="cpu")
+    renderer = Blender(scene, scratch_dir=tmp_path / "scratch", samples_per_pixel=1, device="cpu")
     populate(scene)
     with pytest.raises(FileNotFoundError, match="set_exr_output_path"):
         renderer.postprocess(tmp_path)

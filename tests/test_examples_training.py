@@ -1,5 +1,6 @@
 """The Ultralytics and torchvision training paths of examples/: they train where their packages
 run, and where they cannot run here they say why in one line instead of a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -20,13 +21,20 @@ TORCHVISION_PROBLEM = torchvision_problem()
 
 
 def run_example(script: str, *args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "examples" / script), *args], cwd=cwd,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, str(REPO / "examples" / script), *args],
+        cwd=cwd,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
-@pytest.mark.skipif(ULTRALYTICS_PROBLEM is not None,
-                    reason=f"Ultralytics cannot run here: {ULTRALYTICS_PROBLEM}")
+@pytest.mark.skipif(
+    ULTRALYTICS_PROBLEM is not None, reason=f"Ultralytics cannot run here: {ULTRALYTICS_PROBLEM}"
+)
 def test_ultralytics_trains_one_epoch_from_a_model_yaml(raster_batch, tmp_path):
     batch = raster_batch
     done = run_example("train_ultralytics.py", str(batch), "--epochs", "1", cwd=tmp_path)
@@ -38,23 +46,46 @@ def test_ultralytics_trains_one_epoch_from_a_model_yaml(raster_batch, tmp_path):
 def test_ultralytics_example_says_why_it_cannot_run(tmp_path):
     done = run_example("train_ultralytics.py", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.startswith("Ultralytics cannot run here (") and "Traceback" not in done.stderr
+    assert (
+        done.stderr.startswith("Ultralytics cannot run here (") and "Traceback" not in done.stderr
+    )
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.skipif(TORCHVISION_PROBLEM is not None,
-                    reason=f"torchvision cannot run here: {TORCHVISION_PROBLEM}")
+@pytest.mark.skipif(
+    TORCHVISION_PROBLEM is not None, reason=f"torchvision cannot run here: {TORCHVISION_PROBLEM}"
+)
 def test_torchvision_faster_rcnn_trains_on_the_detection_dataset(raster_batch, tmp_path):
     batch = raster_batch
-    done = run_example("train_detector.py", str(batch), "--model", "fasterrcnn", "--steps", "4",
-                       "--cpu", "--out", str(tmp_path / "m.json"), cwd=tmp_path)
+    done = run_example(
+        "train_detector.py",
+        str(batch),
+        "--model",
+        "fasterrcnn",
+        "--steps",
+        "4",
+        "--cpu",
+        "--out",
+        str(tmp_path / "m.json"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 @pytest.mark.skipif(TORCHVISION_PROBLEM is None, reason="torchvision runs here")
 def test_torchvision_path_says_why_it_cannot_run(raster_batch, tmp_path):
     batch = raster_batch
-    done = run_example("train_detector.py", str(batch), "--model", "fasterrcnn", "--steps", "4",
-                       "--cpu", cwd=tmp_path)
+    done = run_example(
+        "train_detector.py",
+        str(batch),
+        "--model",
+        "fasterrcnn",
+        "--steps",
+        "4",
+        "--cpu",
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
-    assert "--model fasterrcnn needs a torchvision" in done.stderr and "Traceback" not in done.stderr
+    assert (
+        "--model fasterrcnn needs a torchvision" in done.stderr and "Traceback" not in done.stderr
+    )

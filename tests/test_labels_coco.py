@@ -1,4 +1,5 @@
 """COCO export through its real consumer, pycocotools: loading, self-evaluation, RLE, shards."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,12 +24,18 @@ def write_shard(folder: Path, frames: int, categories=("ball", "crate"), offset:
     ball, crate = categories
     for index in range(frames):
         shift = 0.4 * index + offset
-        cam = CameraModel(K=analytic.intrinsics(56, 48, 50.0),
-                          world_to_camera=analytic.look_at((shift, -5, 0.6), (0, 0, 0)),
-                          width=56, height=48)
-        shapes = [Sphere((0, 0, 0), 1.0, category=ball), Box((0.7, -2, 0), (0.6, 0.6, 0.6),
-                                                               category=crate),
-                  Sphere((2.3, 0.5, 0.3), 0.6, category=ball), Sphere((0, 4, 0), 0.4, ball)]
+        cam = CameraModel(
+            K=analytic.intrinsics(56, 48, 50.0),
+            world_to_camera=analytic.look_at((shift, -5, 0.6), (0, 0, 0)),
+            width=56,
+            height=48,
+        )
+        shapes = [
+            Sphere((0, 0, 0), 1.0, category=ball),
+            Box((0.7, -2, 0), (0.6, 0.6, 0.6), category=crate),
+            Sphere((2.3, 0.5, 0.3), 0.6, category=ball),
+            Sphere((0, 4, 0), 0.4, ball),
+        ]
         native.write_frame(folder, f"{index:06d}", analytic.render(cam, shapes), {"seed": index})
     return folder
 
@@ -92,7 +99,9 @@ def test_shards_merge_without_id_clashes(tmp_path):
         data = coco.dataset
         image_ids = [image["id"] for image in data["images"]]
         annotation_ids = [item["id"] for item in data["annotations"]]
-        assert image_ids == list(range(1, 5)) and annotation_ids == list(range(1, len(annotation_ids) + 1))
+        assert image_ids == list(range(1, 5)) and annotation_ids == list(
+            range(1, len(annotation_ids) + 1)
+        )
         assert [c["name"] for c in data["categories"]] == ["apple", "ball", "crate"]
         assert [c["id"] for c in data["categories"]] == [1, 2, 3]
         names = {c["id"]: c["name"] for c in data["categories"]}

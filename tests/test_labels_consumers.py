@@ -1,6 +1,7 @@
 """Batch folders open in the tools detector people use, as written: FiftyOne's COCO importer,
 pycocotools, Ultralytics' layout, the torch dataset; ids stable across worker counts; no absolute
 path in any written file; a moved folder still loads; polygon exports report what they lose."""
+
 from __future__ import annotations
 
 import contextlib
@@ -25,19 +26,58 @@ from labels.yolo import export_yolo
 # setting one as a dynamic attribute raises DynamicEmbeddedDocumentException). Read from
 # fiftyone/core/labels.py; checked against FiftyOne itself below where it is installed.
 FIFTYONE_DETECTION_RESERVED = {
-    "id", "_id", "_cls", "tags", "attributes", "label", "bounding_box", "mask", "mask_path",
-    "confidence", "index", "instance_id", "has_mask"}
+    "id",
+    "_id",
+    "_cls",
+    "tags",
+    "attributes",
+    "label",
+    "bounding_box",
+    "mask",
+    "mask_path",
+    "confidence",
+    "index",
+    "instance_id",
+    "has_mask",
+}
 # Keys the COCO importer itself consumes from an annotation before the rest become attributes.
-COCO_IMPORTER_KEYS = {"id", "image_id", "category_id", "bbox", "segmentation", "keypoints",
-                      "score", "area", "iscrowd", "attributes"}
+COCO_IMPORTER_KEYS = {
+    "id",
+    "image_id",
+    "category_id",
+    "bbox",
+    "segmentation",
+    "keypoints",
+    "score",
+    "area",
+    "iscrowd",
+    "attributes",
+}
 
-RENDER = ["render", "tabletop", "--count", "4", "--engine", "raster", "--resolution", "48x40",
-          "--set", "objects.count=4", "--quiet"]
+RENDER = [
+    "render",
+    "tabletop",
+    "--count",
+    "4",
+    "--engine",
+    "raster",
+    "--resolution",
+    "48x40",
+    "--set",
+    "objects.count=4",
+    "--quiet",
+]
 
 
 def synthscene(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "renderer.cli", *args], capture_output=True,
-                          text=True, timeout=300, check=False, cwd=cwd)
+    done = subprocess.run(
+        [sys.executable, "-m", "renderer.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -64,7 +104,8 @@ def test_fiftyone_reserved_names_match_fiftyone_itself():
     labels = pytest.importorskip("fiftyone.core.labels", reason="fiftyone is not installed")
     detection = labels.Detection(label="a", bounding_box=[0, 0, 0.1, 0.1])
     reserved = set(detection._fields_ordered) | {
-        name for name in dir(labels.Detection) if not name.startswith("__")}
+        name for name in dir(labels.Detection) if not name.startswith("__")
+    }
     assert FIFTYONE_DETECTION_RESERVED <= reserved | {"_id"}
     assert not set(ANNOTATION_EXTRAS) & reserved
     for name in ANNOTATION_EXTRAS:  # each extra is a legal dynamic attribute
@@ -78,7 +119,8 @@ def test_fiftyone_coco_importer_reads_the_batch_folder_with_its_defaults(batches
     coco_module = pytest.importorskip("fiftyone.utils.coco", reason="fiftyone is not installed")
     batch = batches[0]
     importer = coco_module.COCODetectionDatasetImporter(
-        dataset_dir=str(batch), label_types=["detections", "segmentations"])
+        dataset_dir=str(batch), label_types=["detections", "segmentations"]
+    )
     coco = quiet(COCO, str(batch / "coco.json"))
     with importer:
         samples = list(importer)
@@ -94,7 +136,10 @@ def test_fiftyone_coco_importer_reads_the_batch_folder_with_its_defaults(batches
             x, y, w, h = annotation["bbox"]
             assert detection.bounding_box == pytest.approx([x / 48, y / 40, w / 48, h / 40])
             # FiftyOne's mask is cropped to the box: it equals our exact mask there.
-            exact = instance_map[int(y):int(y + h), int(x):int(x + w)] == annotation["instance_map_id"]
+            exact = (
+                instance_map[int(y) : int(y + h), int(x) : int(x + w)]
+                == annotation["instance_map_id"]
+            )
             assert np.array_equal(detection.mask.astype(bool), exact)
 
 
@@ -102,9 +147,11 @@ def test_fiftyone_dataset_from_dir_with_its_defaults(batches):
     """The one-liner itself; needs FiftyOne's MongoDB (skipped where it cannot start)."""
     fo = pytest.importorskip("fiftyone", reason="fiftyone is not installed")
     try:
-        dataset = fo.Dataset.from_dir(dataset_dir=str(batches[0]),
-                                      dataset_type=fo.types.COCODetectionDataset,
-                                      label_types=["detections", "segmentations"])
+        dataset = fo.Dataset.from_dir(
+            dataset_dir=str(batches[0]),
+            dataset_type=fo.types.COCODetectionDataset,
+            label_types=["detections", "segmentations"],
+        )
     except Exception as error:  # FiftyOneConfigError / pymongo errors: no database here
         if "mongo" not in f"{type(error).__name__} {error}".lower():
             raise
@@ -122,7 +169,8 @@ def test_coco_json_is_identical_for_0_and_2_workers_and_ids_follow_frames(batche
     assert (first / "coco.json").read_bytes() == (second / "coco.json").read_bytes()
     images = json.loads((first / "coco.json").read_text())["images"]
     assert [(image["id"], image["frame"]) for image in images] == [
-        (index + 1, f"{index:06d}") for index in range(4)]
+        (index + 1, f"{index:06d}") for index in range(4)
+    ]
 
 
 @pytest.mark.parametrize("which", [0, 1])
@@ -135,7 +183,9 @@ def test_frame_json_category_ids_equal_coco_ids(batches, which):
     for name in sorted(native.latest_records(batch)):
         labels = native.read_frame_json(batch, name)
         assert labels["categories"] == coco_ids
-        assert all(coco_ids[item["category"]] == item["category_id"] for item in labels["instances"])
+        assert all(
+            coco_ids[item["category"]] == item["category_id"] for item in labels["instances"]
+        )
 
 
 def test_no_written_file_holds_the_build_folders_absolute_path(batches, tmp_path):
@@ -167,7 +217,8 @@ def test_a_moved_folder_validates_and_loads(batches, tmp_path):
     yaml_text = (moved / "yolo" / "data.yaml").read_text()
     assert not any(line.startswith("path:") for line in yaml_text.splitlines())
     assert sorted(p.name for p in (moved / "yolo" / "images").rglob("*.png")) == [
-        f"{index:06d}.png" for index in range(4)]
+        f"{index:06d}.png" for index in range(4)
+    ]
 
 
 def test_yolo_images_are_hard_links_unless_copied(batches, tmp_path):
@@ -208,7 +259,9 @@ def test_polygon_exports_report_rle_fallbacks_drops_and_iou(batches, tmp_path):
     kept = sum(isinstance(a["segmentation"], dict) for a in coco["annotations"])
     assert kept == report.kept_rle
     yolo = export_yolo([batches[0]], tmp_path / "yolo", polygons=True).polygons
-    lines = sum(len(p.read_text().splitlines()) for p in (tmp_path / "yolo" / "labels").rglob("*.txt"))
+    lines = sum(
+        len(p.read_text().splitlines()) for p in (tmp_path / "yolo" / "labels").rglob("*.txt")
+    )
     assert yolo.instances == lines + yolo.dropped and yolo.polygons == lines
     assert "mean mask IoU" in summary.describe()
 
@@ -217,6 +270,7 @@ def test_a_mask_with_a_hole_keeps_rle_in_coco_and_its_hole_in_yolo(tmp_path):
     from labels.coco import mask_has_holes, polygon_segmentation
     from labels.sources import PolygonReport
     from labels.yolo import _traced_polygon, polygon_to_mask
+
     mask = np.zeros((40, 40), bool)
     mask[5:35, 5:35] = True
     mask[15:25, 15:25] = False  # a square ring

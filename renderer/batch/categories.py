@@ -10,6 +10,7 @@ The specs are sampled in a separate Python process (workers are daemons: no mult
 that frame: if the sampler dies, frames fall back to per-frame tables (logged); a spec that takes
 longer than ``SECONDS_PER_SPEC`` (a stuck recipe) is skipped.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,12 +37,20 @@ def batch_categories(config) -> Optional[dict[str, int]]:
     if sampled < count:
         request = json.dumps([str(config.recipe), int(config.seed), config.overrides_dict, count])
         environment = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        done = subprocess.run([sys.executable, "-m", __name__, request], capture_output=True,
-                              text=True, check=False, env=environment)
+        done = subprocess.run(
+            [sys.executable, "-m", __name__, request],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=environment,
+        )
         if done.returncode != 0:  # a crashing or failing recipe: its frames report it
-            logger.warning("could not sample the batch's categories (exit %s: %s); frames use "
-                           "their own category tables", done.returncode,
-                           done.stderr.strip()[-300:])
+            logger.warning(
+                "could not sample the batch's categories (exit %s: %s); frames use "
+                "their own category tables",
+                done.returncode,
+                done.stderr.strip()[-300:],
+            )
             return None
         names = json.loads(done.stdout.strip().splitlines()[-1])
         listed = listed + sorted(set(names) - set(listed))
@@ -64,6 +73,7 @@ def sampled_categories(recipe: str, seed: int, overrides: dict, count: int) -> l
     """Sorted categories of the labelled objects of frames 0..count-1 (runs in the sampler)."""
     from renderer.batch.config import frame_seed  # pylint: disable=import-outside-toplevel
     from scenes.recipe_api import load_recipe  # pylint: disable=import-outside-toplevel
+
     loaded = load_recipe(recipe)
     names = set()
     signal.signal(signal.SIGALRM, _too_slow)
