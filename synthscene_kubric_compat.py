@@ -18,6 +18,7 @@ the start-up hook costs one small import in every interpreter.
 Limits: only local paths. A ``gs://`` (or any other ``scheme://``) path raises an error saying that
 TensorFlow is needed for it.
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -31,12 +32,14 @@ import types
 from pathlib import Path
 from typing import Any
 
-KUBRIC_MODULES_USING_TF = frozenset({
-    "kubric.file_io",
-    "kubric.renderer.blender",
-    "kubric.simulator.pybullet",
-    "kubric.assets.asset_source",
-})
+KUBRIC_MODULES_USING_TF = frozenset(
+    {
+        "kubric.file_io",
+        "kubric.renderer.blender",
+        "kubric.simulator.pybullet",
+        "kubric.assets.asset_source",
+    }
+)
 
 
 def _local_path(path: Any) -> str:
@@ -46,7 +49,8 @@ def _local_path(path: Any) -> str:
     if "://" in text:
         raise NotImplementedError(
             f"{text!r}: remote paths need TensorFlow's gfile, which is not installed. "
-            "Use a local path, or `pip install tensorflow` to read/write remote storage.")
+            "Use a local path, or `pip install tensorflow` to read/write remote storage."
+        )
     return text
 
 
@@ -64,8 +68,9 @@ def _copy(src: Any, dst: Any, overwrite: bool = False) -> None:
 
 
 def _make_tensorflow_standin() -> types.ModuleType:
-    gfile = types.SimpleNamespace(GFile=_gfile_open, copy=_copy, exists=lambda p: Path(
-        _local_path(p)).exists())
+    gfile = types.SimpleNamespace(
+        GFile=_gfile_open, copy=_copy, exists=lambda p: Path(_local_path(p)).exists()
+    )
     module = types.ModuleType("tensorflow", "synthscene's local-file stand-in for tf.io.gfile")
     module.io = types.SimpleNamespace(gfile=gfile)
     module.__synthscene_standin__ = True
@@ -99,9 +104,11 @@ class _StandinLoader(importlib.abc.Loader):
 
 def _local_only(as_path):
     """Wrap ``kubric.file_io.as_path`` so remote paths fail with our message, not a gcsfs one."""
+
     def local_as_path(path):
         _local_path(path)
         return as_path(path)
+
     local_as_path.__doc__ = as_path.__doc__
     return local_as_path
 

@@ -3,6 +3,7 @@
 Both backends and the asset scanners use these, so a format accepted in one place is accepted
 everywhere it makes sense.
 """
+
 from __future__ import annotations
 
 MESH_EXTENSIONS = (".obj", ".glb", ".gltf", ".ply", ".stl")

@@ -8,6 +8,7 @@ Poly Haven, see the ``license.txt`` next to them).
 A spec refers to a bundled map by name only (``source="blender"``), so spec bytes do not depend on
 where bpy is installed; :func:`resolve_hdri` turns a reference into a path at build time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,6 +26,7 @@ BLENDER_SOURCE = "Blender bundled studio lights (Greg Zaal, Poly Haven)"
 @dataclasses.dataclass(frozen=True)
 class Hdri:
     """An environment map: ``name`` (file stem), absolute ``path``, provenance."""
+
     name: str
     path: Path
     source: str
@@ -52,18 +54,23 @@ def blender_hdris() -> list[Hdri]:
     return [Hdri(p.stem, p, BLENDER_SOURCE, BLENDER_LICENCE) for p in sorted(folder.glob("*.exr"))]
 
 
-def folder_hdris(folder: str | Path, licence: str = "user supplied (licence not stated)") -> list[Hdri]:
+def folder_hdris(
+    folder: str | Path, licence: str = "user supplied (licence not stated)"
+) -> list[Hdri]:
     """All ``.exr``/``.hdr`` files of a user folder, sorted by name; each is checked readable."""
     folder = Path(folder)
     if not folder.is_dir():
         raise AssetError(f"HDRI folder {folder} does not exist; pass a folder of .exr/.hdr files.")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in HDRI_EXTENSIONS)
     if not files:
-        raise AssetError(f"HDRI folder {folder} holds no .exr or .hdr files; add some or use "
-                         "the bundled Blender maps (leave the folder unset).")
+        raise AssetError(
+            f"HDRI folder {folder} holds no .exr or .hdr files; add some or use "
+            "the bundled Blender maps (leave the folder unset)."
+        )
     for path in files:
         check_hdri_readable(path)
     from assets.textures import check_images  # pylint: disable=import-outside-toplevel
+
     check_images(files, f"HDRI folder {folder}")  # every scanline, once per process
     return [Hdri(p.stem, p, f"user folder {folder}", licence) for p in files]
 
@@ -78,8 +85,10 @@ def check_hdri_readable(path: str | Path) -> None:
         raise AssetError(f"cannot read HDRI {path}: {error.strerror}; check the path.") from None
     if head[:4] == b"v/1\x01" or head.startswith(b"#?RADIANCE") or head.startswith(b"#?RGBE"):
         return
-    raise AssetError(f"cannot read HDRI {path}: not an OpenEXR (.exr) or Radiance (.hdr) file "
-                     "(wrong header); re-export it as .exr or .hdr.")
+    raise AssetError(
+        f"cannot read HDRI {path}: not an OpenEXR (.exr) or Radiance (.hdr) file "
+        "(wrong header); re-export it as .exr or .hdr."
+    )
 
 
 def resolve_hdri(name: str, source: str = "blender", folder: Optional[str] = None) -> Path:
@@ -87,8 +96,10 @@ def resolve_hdri(name: str, source: str = "blender", folder: Optional[str] = Non
     if source == "blender":
         folder_path = blender_hdri_dir()
         if folder_path is None:
-            raise AssetError(f"HDRI {name!r}: Blender's bundled maps need the bpy package; "
-                             "install bpy or give an HDRI folder.")
+            raise AssetError(
+                f"HDRI {name!r}: Blender's bundled maps need the bpy package; "
+                "install bpy or give an HDRI folder."
+            )
         path = folder_path / f"{name}.exr"
         if not path.exists():
             known = ", ".join(h.name for h in blender_hdris())

@@ -24,6 +24,7 @@ import into Blender with ``forward_axis="Y", up_axis="Z"``), ``<key>_hull.obj`` 
 collision shape, inertia of the hull). Files are written atomically.
 Concave shapes (mug, bowl, torus) therefore collide as their convex hull: nothing enters them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,6 +52,7 @@ UNKNOWN_LICENCE = "user supplied (licence not stated)"
 @dataclasses.dataclass(frozen=True)
 class MeshAsset:
     """One mesh file of a user folder with its class and provenance."""
+
     category: str
     path: Path
     source: str
@@ -63,38 +65,54 @@ def scan_mesh_folder(folder: str | Path) -> list[MeshAsset]:
     """All mesh files below ``folder`` (sorted by path), classed by sub-folder or manifest."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise AssetError(f"mesh folder {folder} does not exist; pass a folder with one "
-                         "sub-folder of meshes per class.")
+        raise AssetError(
+            f"mesh folder {folder} does not exist; pass a folder with one "
+            "sub-folder of meshes per class."
+        )
     manifest = _read_manifest(folder)
     entries = manifest.get("files", {})
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MESH_EXTENSIONS):
         relative = path.relative_to(folder).as_posix()
         entry = entries.get(relative, {})
-        default_category = path.relative_to(folder).parts[0] if len(
-            path.relative_to(folder).parts) > 1 else path.stem
+        default_category = (
+            path.relative_to(folder).parts[0]
+            if len(path.relative_to(folder).parts) > 1
+            else path.stem
+        )
         default_up = "Y" if path.suffix.lower() in (".glb", ".gltf") else "Z"
-        found.append(MeshAsset(
-            category=str(entry.get("category", default_category)),
-            path=path,
-            source=str(entry.get("source", manifest.get("source", f"user folder {folder}"))),
-            licence=str(entry.get("licence", manifest.get("licence", UNKNOWN_LICENCE))),
-            up=str(entry.get("up", manifest.get("up", default_up))).upper(),
-            units_to_metres=float(entry.get("units_to_metres",
-                                            manifest.get("units_to_metres", 1.0)))))
+        found.append(
+            MeshAsset(
+                category=str(entry.get("category", default_category)),
+                path=path,
+                source=str(entry.get("source", manifest.get("source", f"user folder {folder}"))),
+                licence=str(entry.get("licence", manifest.get("licence", UNKNOWN_LICENCE))),
+                up=str(entry.get("up", manifest.get("up", default_up))).upper(),
+                units_to_metres=float(
+                    entry.get("units_to_metres", manifest.get("units_to_metres", 1.0))
+                ),
+            )
+        )
     if not found:
-        raise AssetError(f"mesh folder {folder} holds no meshes ({', '.join(MESH_EXTENSIONS)}); "
-                         "put one sub-folder per class with mesh files in it.")
-    unclassed = [a.path.name for a in found if a.path.parent == folder
-                 and "category" not in entries.get(a.path.name, {})]
+        raise AssetError(
+            f"mesh folder {folder} holds no meshes ({', '.join(MESH_EXTENSIONS)}); "
+            "put one sub-folder per class with mesh files in it."
+        )
+    unclassed = [
+        a.path.name
+        for a in found
+        if a.path.parent == folder and "category" not in entries.get(a.path.name, {})
+    ]
     if unclassed:
-        raise AssetError(f"mesh folder {folder} has mesh files directly in it "
-                         f"({', '.join(unclassed[:3])}{', ...' if len(unclassed) > 3 else ''}): "
-                         "the class is the name of the sub-folder a mesh is in, so each would be "
-                         f"its own class ({', '.join(repr(Path(n).stem) for n in unclassed[:3])})"
-                         f"; move them into one sub-folder per class ({folder}/mug/a.obj) or "
-                         "name their class in manifest.json (\"files\": {\"a.obj\": "
-                         "{\"category\": \"mug\"}}).")
+        raise AssetError(
+            f"mesh folder {folder} has mesh files directly in it "
+            f"({', '.join(unclassed[:3])}{', ...' if len(unclassed) > 3 else ''}): "
+            "the class is the name of the sub-folder a mesh is in, so each would be "
+            f"its own class ({', '.join(repr(Path(n).stem) for n in unclassed[:3])})"
+            f"; move them into one sub-folder per class ({folder}/mug/a.obj) or "
+            'name their class in manifest.json ("files": {"a.obj": '
+            '{"category": "mug"}}).'
+        )
     return found
 
 
@@ -108,24 +126,30 @@ def _read_manifest(folder: Path) -> dict:
         raise AssetError(f"cannot read {path}: {error}; fix the JSON or remove the file.") from None
 
 
-def load_mesh_file(path: str | Path, up: str = "Z", units_to_metres: float = 1.0) -> trimesh.Trimesh:
+def load_mesh_file(
+    path: str | Path, up: str = "Z", units_to_metres: float = 1.0
+) -> trimesh.Trimesh:
     """Load a mesh file as one Trimesh in metres, +Z up, centred; AssetError when unusable."""
     path = Path(path)
     try:
         mesh = trimesh.load(path, force="mesh")
     except Exception as error:  # trimesh raises many types for broken files
-        raise AssetError(f"cannot read mesh {path}: {error}; re-export it as OBJ/GLB/PLY/STL.") from None
+        raise AssetError(
+            f"cannot read mesh {path}: {error}; re-export it as OBJ/GLB/PLY/STL."
+        ) from None
     if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
         raise AssetError(f"mesh {path} has no triangles; re-export it with its geometry.")
     if flat_axis := _flatness(mesh):
-        raise AssetError(f"mesh {path} is flat ({flat_axis}): it has no volume, so it has no "
-                         "convex hull for physics and no mass; give it thickness (solidify) "
-                         "and re-export it.")
+        raise AssetError(
+            f"mesh {path} is flat ({flat_axis}): it has no volume, so it has no "
+            "convex hull for physics and no mass; give it thickness (solidify) "
+            "and re-export it."
+        )
     mesh = mesh.copy()
     if up == "Y":
         mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
     elif up != "Z":
-        raise AssetError(f"mesh {path}: up axis {up!r} is not supported; use \"Z\" or \"Y\".")
+        raise AssetError(f'mesh {path}: up axis {up!r} is not supported; use "Z" or "Y".')
     mesh.apply_scale(units_to_metres)
     return centre_on_bounds(mesh)
 
@@ -150,6 +174,7 @@ def _flatness(mesh: trimesh.Trimesh) -> str:
 @dataclasses.dataclass(frozen=True)
 class CachedMesh:
     """Files of one cached mesh and its bounds (metres, object frame)."""
+
     render_path: Path
     hull_path: Path
     urdf_path: Path
@@ -161,14 +186,18 @@ class HullMassProperties:
     """A convex hull's volume (m^3), centre of mass (m) and inertia tensor about it at unit
     density (kg m^2 per kg/m^3), as stored in ``<key>.json``: every URDF of a key is made from
     these stored numbers, so it is the same whether the mesh was just built or found cached."""
+
     volume: float
     center_mass: tuple[float, float, float]
     inertia: tuple[tuple[float, float, float], ...]
 
     @classmethod
     def of(cls, hull: trimesh.Trimesh) -> "HullMassProperties":
-        return cls(volume=float(hull.volume), center_mass=tuple(map(float, hull.center_mass)),
-                   inertia=tuple(tuple(map(float, row)) for row in hull.moment_inertia))
+        return cls(
+            volume=float(hull.volume),
+            center_mass=tuple(map(float, hull.center_mass)),
+            inertia=tuple(tuple(map(float, row)) for row in hull.moment_inertia),
+        )
 
 
 class MeshCache:
@@ -177,9 +206,14 @@ class MeshCache:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
 
-    def get(self, key: str, make_mesh: Callable[[], trimesh.Trimesh], mass: float,
-            friction: float = 0.5,
-            make_hull: Optional[Callable[[], trimesh.Trimesh]] = None) -> CachedMesh:
+    def get(
+        self,
+        key: str,
+        make_mesh: Callable[[], trimesh.Trimesh],
+        mass: float,
+        friction: float = 0.5,
+        make_hull: Optional[Callable[[], trimesh.Trimesh]] = None,
+    ) -> CachedMesh:
         """Files for ``key``, building them with ``make_mesh()`` (and ``make_hull()``, default:
         the mesh's convex hull) when not cached yet.
 
@@ -200,9 +234,14 @@ class MeshCache:
         else:
             info = self._build(make_mesh, make_hull, render_path, hull_path, info_path)
         if not urdf_path.exists():
-            hull = HullMassProperties(info["hull"]["volume"], tuple(info["hull"]["center_mass"]),
-                                      tuple(map(tuple, info["hull"]["inertia"])))
-            write_cache_file(urdf_path, urdf_text(key, hull_path.name, hull, mass, friction).encode())
+            hull = HullMassProperties(
+                info["hull"]["volume"],
+                tuple(info["hull"]["center_mass"]),
+                tuple(map(tuple, info["hull"]["inertia"])),
+            )
+            write_cache_file(
+                urdf_path, urdf_text(key, hull_path.name, hull, mass, friction).encode()
+            )
         for path in (render_path, hull_path, urdf_path, info_path):
             os.utime(path)  # recently used: pruned last
         lower, upper = info["bounds"]
@@ -215,13 +254,23 @@ class MeshCache:
         if "part" in mesh.face_attributes:
             write_cache_file(render_path, parted_ply_bytes(mesh))
         else:
-            write_cache_file(render_path, trimesh.exchange.ply.export_ply(
-                mesh, encoding="binary", vertex_normal=True, include_attributes=False))
-        write_cache_file(hull_path, trimesh.exchange.obj.export_obj(
-            hull, include_normals=False, include_texture=False).encode())
+            write_cache_file(
+                render_path,
+                trimesh.exchange.ply.export_ply(
+                    mesh, encoding="binary", vertex_normal=True, include_attributes=False
+                ),
+            )
+        write_cache_file(
+            hull_path,
+            trimesh.exchange.obj.export_obj(
+                hull, include_normals=False, include_texture=False
+            ).encode(),
+        )
         stored = mesh.vertices.astype(np.float32)  # as the PLY holds them
-        info = {"bounds": [stored.min(axis=0).tolist(), stored.max(axis=0).tolist()],
-                "hull": dataclasses.asdict(HullMassProperties.of(hull))}
+        info = {
+            "bounds": [stored.min(axis=0).tolist(), stored.max(axis=0).tolist()],
+            "hull": dataclasses.asdict(HullMassProperties.of(hull)),
+        }
         write_cache_file(info_path, json.dumps(info).encode())
         return json.loads(json.dumps(info))  # exactly what a later reader gets
 
@@ -248,10 +297,13 @@ class MeshCache:
         return deleted
 
 
-def urdf_text(name: str, collision_file: str, hull: HullMassProperties, mass: float,
-              friction: float = 0.5) -> str:
+def urdf_text(
+    name: str, collision_file: str, hull: HullMassProperties, mass: float, friction: float = 0.5
+) -> str:
     """A one-link URDF: collision = convex hull mesh, inertia of a solid hull of ``mass`` kg."""
-    inertia = np.asarray(hull.inertia) * (mass / max(hull.volume, 1e-12))  # about the centre of mass
+    inertia = np.asarray(hull.inertia) * (
+        mass / max(hull.volume, 1e-12)
+    )  # about the centre of mass
     com = hull.center_mass
     return f"""<?xml version="1.0"?>
 <robot name="{name}">
@@ -280,7 +332,8 @@ _RENDER_PLY_HEADER = re.compile(
     rb"ply\nformat binary_little_endian 1\.0\n(?:comment [^\n]*\n)*element vertex (\d+)\n"
     rb"property float x\nproperty float y\nproperty float z\n"
     rb"property float nx\nproperty float ny\nproperty float nz\n"
-    rb"element face (\d+)\nproperty list uchar int vertex_indices\nend_header\n")
+    rb"element face (\d+)\nproperty list uchar int vertex_indices\nend_header\n"
+)
 _PLY_TRIANGLE = np.dtype([("count", "u1"), ("indices", "<i4", (3,))])
 
 
@@ -311,7 +364,8 @@ _PARTED_PLY_HEADER = re.compile(
     rb"property float nx\nproperty float ny\nproperty float nz\n"
     rb"property float s\nproperty float t\n"
     rb"element face (\d+)\nproperty list uchar int vertex_indices\nproperty uchar part\n"
-    rb"end_header\n")
+    rb"end_header\n"
+)
 _PARTED_TRIANGLE = np.dtype([("count", "u1"), ("indices", "<i4", (3,)), ("part", "u1")])
 
 
@@ -320,6 +374,7 @@ class PartedMesh:
     """A render mesh made of parts, as :func:`read_parted_ply` returns it: float32 ``vertices``
     (N, 3) m, ``normals`` (N, 3), ``uv`` (N, 2), int32 ``faces`` (M, 3), uint8 ``part`` (M,)
     index into ``names``."""
+
     names: tuple[str, ...]
     vertices: np.ndarray
     normals: np.ndarray
@@ -332,16 +387,19 @@ def parted_ply_bytes(mesh: trimesh.Trimesh) -> bytes:
     """Binary PLY of a mesh from :func:`assets.loft.merged`: positions, normals, UVs (s, t) per
     vertex, the part index per face, part names in a ``comment synthscene parts:`` line."""
     names = ",".join(mesh.metadata["parts"])
-    vertex = np.column_stack([mesh.vertices, mesh.vertex_attributes["normal"],
-                              mesh.vertex_attributes["uv"]]).astype("<f4")
+    vertex = np.column_stack(
+        [mesh.vertices, mesh.vertex_attributes["normal"], mesh.vertex_attributes["uv"]]
+    ).astype("<f4")
     faces = np.zeros(len(mesh.faces), _PARTED_TRIANGLE)
     faces["count"], faces["indices"] = 3, mesh.faces
     faces["part"] = mesh.face_attributes["part"]
-    header = ("ply\nformat binary_little_endian 1.0\n"
-              f"comment synthscene parts: {names}\nelement vertex {len(vertex)}\n"
-              + "".join(f"property float {n}\n" for n in ("x", "y", "z", "nx", "ny", "nz", "s", "t"))
-              + f"element face {len(faces)}\nproperty list uchar int vertex_indices\n"
-              "property uchar part\nend_header\n")
+    header = (
+        "ply\nformat binary_little_endian 1.0\n"
+        f"comment synthscene parts: {names}\nelement vertex {len(vertex)}\n"
+        + "".join(f"property float {n}\n" for n in ("x", "y", "z", "nx", "ny", "nz", "s", "t"))
+        + f"element face {len(faces)}\nproperty list uchar int vertex_indices\n"
+        "property uchar part\nend_header\n"
+    )
     return header.encode() + vertex.tobytes() + faces.tobytes()
 
 
@@ -357,13 +415,19 @@ def read_parted_ply(path: str | Path) -> Optional[PartedMesh]:
         return None
     vertex = np.frombuffer(data, "<f4", vertex_count * 8, header.end()).reshape(-1, 8)
     faces = np.frombuffer(data, _PARTED_TRIANGLE, face_count, header.end() + vertex_bytes)
-    return PartedMesh(names=tuple(header.group(1).decode().split(",")),
-                      vertices=vertex[:, :3], normals=vertex[:, 3:6], uv=vertex[:, 6:],
-                      faces=faces["indices"], part=faces["part"])
+    return PartedMesh(
+        names=tuple(header.group(1).decode().split(",")),
+        vertices=vertex[:, :3],
+        normals=vertex[:, 3:6],
+        uv=vertex[:, 6:],
+        faces=faces["indices"],
+        part=faces["part"],
+    )
 
 
 def mesh_key(description: dict, file_hash: Optional[str] = None) -> str:
     """Stable cache key: sha256 (first 24 hex) of the canonical JSON of what defines a mesh."""
-    payload = json.dumps({"mesh": description, "file": file_hash}, sort_keys=True,
-                         separators=(",", ":"))
+    payload = json.dumps(
+        {"mesh": description, "file": file_hash}, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]

@@ -14,6 +14,7 @@ Conventions for every mesh returned here:
 A class is a :class:`ProceduralClass`: a name, the ranges (metres) of its shape parameters, and a
 builder ``params -> trimesh.Trimesh``. ``PROCEDURAL_CLASSES`` maps class names to them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,6 +38,7 @@ class ProceduralClass:
       ranges: shape parameter name -> (low, high) in metres (counts are rounded to int).
       builder: maps a dict of shape parameters to an uncentred trimesh.
     """
+
     name: str
     ranges: Mapping[str, tuple[float, float]]
     builder: Callable[[Mapping[str, float]], trimesh.Trimesh]
@@ -85,8 +87,12 @@ def _sphere(p):
 
 
 def _torus(p):
-    return trimesh.creation.torus(major_radius=p["major_radius"], minor_radius=p["minor_radius"],
-                                  major_sections=SECTIONS, minor_sections=16)
+    return trimesh.creation.torus(
+        major_radius=p["major_radius"],
+        minor_radius=p["minor_radius"],
+        major_sections=SECTIONS,
+        minor_sections=16,
+    )
 
 
 def _capsule(p):
@@ -94,8 +100,12 @@ def _capsule(p):
 
 
 def _ring(p):
-    return trimesh.creation.annulus(r_min=p["inner_radius"], r_max=p["inner_radius"] + p["wall"],
-                                    height=p["height"], sections=SECTIONS)
+    return trimesh.creation.annulus(
+        r_min=p["inner_radius"],
+        r_max=p["inner_radius"] + p["wall"],
+        height=p["height"],
+        sections=SECTIONS,
+    )
 
 
 def _bowl(p):
@@ -122,8 +132,9 @@ def _drop_duplicates(profile):
 
 def _cup_body(radius: float, height: float, wall: float) -> trimesh.Trimesh:
     inner = radius - wall
-    return _revolve([(0.0, 0.0), (radius, 0.0), (radius, height), (inner, height),
-                     (inner, wall), (0.0, wall)])
+    return _revolve(
+        [(0.0, 0.0), (radius, 0.0), (radius, height), (inner, height), (inner, wall), (0.0, wall)]
+    )
 
 
 def _mug(p):
@@ -141,8 +152,12 @@ def _mug_handle(p) -> trimesh.Trimesh:
     for angle in angles:
         centre = np.array([handle_radius * math.cos(angle), 0.0, handle_radius * math.sin(angle)])
         radial = np.array([math.cos(angle), 0.0, math.sin(angle)])
-        rings.append([centre + tube * (math.cos(c) * radial + math.sin(c) * np.array([0, 1, 0]))
-                      for c in circle])
+        rings.append(
+            [
+                centre + tube * (math.cos(c) * radial + math.sin(c) * np.array([0, 1, 0]))
+                for c in circle
+            ]
+        )
     vertices = np.array(rings).reshape(-1, 3)
     count, n = len(angles), len(circle)
     faces = []
@@ -172,7 +187,9 @@ def _bottle(p):
     neck_z = h * 0.78
     profile = [(0.0, 0.0), (r, 0.0), (r, shoulder_z)]
     for t in np.linspace(0.2, 1.0, 6):
-        profile.append((r + (neck_r - r) * t, shoulder_z + (neck_z - shoulder_z) * math.sin(t * math.pi / 2)))
+        profile.append(
+            (r + (neck_r - r) * t, shoulder_z + (neck_z - shoulder_z) * math.sin(t * math.pi / 2))
+        )
     profile += [(neck_r, h * 0.97), (neck_r * 1.2, h * 0.97), (neck_r * 1.2, h), (0.0, h)]
     return _revolve(_drop_duplicates(profile))
 
@@ -210,32 +227,46 @@ def _extrude_star(outline: np.ndarray, thickness: float) -> trimesh.Trimesh:
 
 def _hex_nut(p):
     """A hexagonal prism with a round hole (watertight)."""
-    outer = trimesh.creation.annulus(r_min=p["hole_radius"], r_max=p["hole_radius"] + p["wall"],
-                                     height=p["height"], sections=6)
+    outer = trimesh.creation.annulus(
+        r_min=p["hole_radius"], r_max=p["hole_radius"] + p["wall"], height=p["height"], sections=6
+    )
     return outer
 
 
-PROCEDURAL_CLASSES: dict[str, ProceduralClass] = {c.name: c for c in [
-    ProceduralClass("box", {"width": (0.04, 0.16), "depth": (0.04, 0.16),
-                            "height": (0.03, 0.12)}, _box),
-    ProceduralClass("cylinder", {"radius": (0.02, 0.06), "height": (0.04, 0.15)}, _cylinder),
-    ProceduralClass("cone", {"radius": (0.025, 0.06), "height": (0.05, 0.14)}, _cone),
-    ProceduralClass("pyramid", {"radius": (0.03, 0.07), "height": (0.04, 0.1)}, _pyramid),
-    ProceduralClass("sphere", {"radius": (0.02, 0.06)}, _sphere),
-    ProceduralClass("torus", {"major_radius": (0.03, 0.06), "minor_radius": (0.008, 0.018)},
-                    _torus),
-    ProceduralClass("capsule", {"radius": (0.015, 0.035), "length": (0.04, 0.12)}, _capsule),
-    ProceduralClass("ring", {"inner_radius": (0.02, 0.05), "wall": (0.005, 0.012),
-                             "height": (0.008, 0.025)}, _ring),
-    ProceduralClass("bowl", {"radius": (0.05, 0.09), "wall": (0.004, 0.008)}, _bowl),
-    ProceduralClass("mug", {"radius": (0.03, 0.045), "height": (0.08, 0.11),
-                            "wall": (0.004, 0.007)}, _mug),
-    ProceduralClass("bottle", {"radius": (0.025, 0.045), "height": (0.16, 0.26)}, _bottle),
-    ProceduralClass("gear", {"radius": (0.03, 0.07), "thickness": (0.008, 0.02),
-                             "teeth": (8, 16)}, _gear),
-    ProceduralClass("hex_nut", {"hole_radius": (0.008, 0.02), "wall": (0.008, 0.018),
-                                "height": (0.01, 0.025)}, _hex_nut),
-]}
+PROCEDURAL_CLASSES: dict[str, ProceduralClass] = {
+    c.name: c
+    for c in [
+        ProceduralClass(
+            "box", {"width": (0.04, 0.16), "depth": (0.04, 0.16), "height": (0.03, 0.12)}, _box
+        ),
+        ProceduralClass("cylinder", {"radius": (0.02, 0.06), "height": (0.04, 0.15)}, _cylinder),
+        ProceduralClass("cone", {"radius": (0.025, 0.06), "height": (0.05, 0.14)}, _cone),
+        ProceduralClass("pyramid", {"radius": (0.03, 0.07), "height": (0.04, 0.1)}, _pyramid),
+        ProceduralClass("sphere", {"radius": (0.02, 0.06)}, _sphere),
+        ProceduralClass(
+            "torus", {"major_radius": (0.03, 0.06), "minor_radius": (0.008, 0.018)}, _torus
+        ),
+        ProceduralClass("capsule", {"radius": (0.015, 0.035), "length": (0.04, 0.12)}, _capsule),
+        ProceduralClass(
+            "ring",
+            {"inner_radius": (0.02, 0.05), "wall": (0.005, 0.012), "height": (0.008, 0.025)},
+            _ring,
+        ),
+        ProceduralClass("bowl", {"radius": (0.05, 0.09), "wall": (0.004, 0.008)}, _bowl),
+        ProceduralClass(
+            "mug", {"radius": (0.03, 0.045), "height": (0.08, 0.11), "wall": (0.004, 0.007)}, _mug
+        ),
+        ProceduralClass("bottle", {"radius": (0.025, 0.045), "height": (0.16, 0.26)}, _bottle),
+        ProceduralClass(
+            "gear", {"radius": (0.03, 0.07), "thickness": (0.008, 0.02), "teeth": (8, 16)}, _gear
+        ),
+        ProceduralClass(
+            "hex_nut",
+            {"hole_radius": (0.008, 0.02), "wall": (0.008, 0.018), "height": (0.01, 0.025)},
+            _hex_nut,
+        ),
+    ]
+}
 
 
 def procedural_class(name: str) -> ProceduralClass:
@@ -243,5 +274,6 @@ def procedural_class(name: str) -> ProceduralClass:
     try:
         return PROCEDURAL_CLASSES[name]
     except KeyError:
-        raise KeyError(f"unknown procedural class {name!r}; known: "
-                       f"{', '.join(sorted(PROCEDURAL_CLASSES))}") from None
+        raise KeyError(
+            f"unknown procedural class {name!r}; known: {', '.join(sorted(PROCEDURAL_CLASSES))}"
+        ) from None

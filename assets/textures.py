@@ -1,4 +1,5 @@
 """Image textures from a user folder (for image-textured materials and image backgrounds)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,12 +14,16 @@ def folder_images(folder: str | Path) -> list[Path]:
     """Image files of ``folder`` sorted by name (paths as given, relative stays relative)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise AssetError(f"texture folder {folder} does not exist; pass a folder of images "
-                         f"({', '.join(TEXTURE_IMAGE_EXTENSIONS)}).")
+        raise AssetError(
+            f"texture folder {folder} does not exist; pass a folder of images "
+            f"({', '.join(TEXTURE_IMAGE_EXTENSIONS)})."
+        )
     images = sorted(p for p in folder.iterdir() if p.suffix.lower() in TEXTURE_IMAGE_EXTENSIONS)
     if not images:
-        raise AssetError(f"texture folder {folder} holds no images ({', '.join(TEXTURE_IMAGE_EXTENSIONS)}); "
-                         "add some or drop the folder option.")
+        raise AssetError(
+            f"texture folder {folder} holds no images ({', '.join(TEXTURE_IMAGE_EXTENSIONS)}); "
+            "add some or drop the folder option."
+        )
     check_images(images, f"image folder {folder}")
     return images
 
@@ -28,5 +33,7 @@ def check_images(paths: Iterable[str | Path], where: str) -> None:
     for path in paths:
         problem = image_problem(path)
         if problem:
-            raise AssetError(f"{where}: {path} {problem}; fix or remove it (it would render as "
-                             "Blender's magenta 'missing image' colour).")
+            raise AssetError(
+                f"{where}: {path} {problem}; fix or remove it (it would render as "
+                "Blender's magenta 'missing image' colour)."
+            )

@@ -6,6 +6,7 @@ whole lines only: each line goes out in one ``write`` on an ``O_APPEND`` descrip
 exclusive ``flock``, then ``fsync``. A line torn by a crash is terminated before the next append,
 and readers skip it.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -27,8 +28,9 @@ def temporary_sibling(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
 
 
-def write_atomic_with(path: str | os.PathLike, write: Callable[[Path], Any],
-                      durable: bool = True) -> Path:
+def write_atomic_with(
+    path: str | os.PathLike, write: Callable[[Path], Any], durable: bool = True
+) -> Path:
     """Let ``write(temporary_path)`` create the file, then rename it over ``path``; with
     ``durable`` the file is flushed to disk first. Returns ``path``."""
     path = Path(path)
@@ -91,8 +93,9 @@ def save_npz_atomic(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -
     """Save ``arrays`` as a compressed ``.npz`` (what ``np.load`` reads) atomically; returns the
     bytes written."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED,
-                         compresslevel=NPZ_COMPRESS_LEVEL) as archive:
+    with zipfile.ZipFile(
+        buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=NPZ_COMPRESS_LEVEL
+    ) as archive:
         for name, array in arrays.items():
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)

@@ -1,4 +1,5 @@
 """Content hashes of files."""
+
 from __future__ import annotations
 
 import hashlib

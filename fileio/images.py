@@ -1,4 +1,5 @@
 """PNG encoding of images in the project's layout (row 0 at the top, RGB(A) channel order)."""
+
 from __future__ import annotations
 
 import os
@@ -16,12 +17,15 @@ def encode_png(image: np.ndarray) -> bytes:
     or uint16). OpenCV's default compression, so equal pixels give equal bytes."""
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] in (3, 4):
-        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4
-                             else cv2.COLOR_RGB2BGR)
+        image = cv2.cvtColor(
+            image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR
+        )
     ok, encoded = cv2.imencode(".png", image)
     if not ok:
-        raise ValueError(f"OpenCV could not encode a {image.dtype} image of shape {image.shape} "
-                         "as PNG; pass uint8 RGB/RGBA or a single uint8/uint16 channel")
+        raise ValueError(
+            f"OpenCV could not encode a {image.dtype} image of shape {image.shape} "
+            "as PNG; pass uint8 RGB/RGBA or a single uint8/uint16 channel"
+        )
     return encoded.tobytes()
 
 
@@ -56,15 +60,18 @@ def _decode_problem(path: Path) -> Optional[str]:
     try:
         if suffix == ".exr":
             import OpenEXR  # pylint: disable=import-outside-toplevel
+
             with OpenEXR.File(str(path)) as exr:
                 for channel in exr.channels().values():
                     _ = channel.pixels.shape  # reads every scanline
         elif suffix == ".hdr":
             import cv2  # pylint: disable=import-outside-toplevel
+
             if cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR) is None:
                 return "is not a readable Radiance .hdr image"
         else:
             from PIL import Image  # pylint: disable=import-outside-toplevel
+
             with Image.open(path) as image:
                 image.load()  # decodes all pixels: raises on truncated or corrupt data
     except Exception as error:  # pylint: disable=broad-except  (each decoder has its own)

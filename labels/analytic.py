@@ -6,6 +6,7 @@ to pin label conventions down and by anyone who wants to check a backend against
 The :class:`~labels.passes.InstanceGeometry` handed along is a fine triangle mesh of the same
 shape (trimesh icosphere / box), as a real backend would give.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,6 +21,7 @@ from labels.passes import CameraModel, InstanceGeometry, RawPasses
 @dataclasses.dataclass
 class Sphere:
     """A sphere of ``radius`` metres at world ``centre``."""
+
     centre: Sequence[float]
     radius: float
     category: str = "sphere"
@@ -29,6 +31,7 @@ class Sphere:
 @dataclasses.dataclass
 class Box:
     """An axis-aligned (in the world) box with ``size`` (x, y, z) metres at world ``centre``."""
+
     centre: Sequence[float]
     size: Sequence[float]
     category: str = "box"
@@ -38,8 +41,9 @@ class Box:
 Shape = Union[Sphere, Box]
 
 
-def look_at(eye: Sequence[float], target: Sequence[float],
-            up: Sequence[float] = (0.0, 0.0, 1.0)) -> np.ndarray:
+def look_at(
+    eye: Sequence[float], target: Sequence[float], up: Sequence[float] = (0.0, 0.0, 1.0)
+) -> np.ndarray:
     """4x4 world -> OpenCV camera transform for a camera at ``eye`` looking at ``target``."""
     eye, target, up = (np.asarray(v, dtype=np.float64) for v in (eye, target, up))
     forward = target - eye
@@ -66,7 +70,8 @@ def render(camera: CameraModel, shapes: Sequence[Shape], background=(0, 0, 0)) -
     normals = np.zeros((camera.height, camera.width, 3))
     for index, shape in enumerate(shapes):
         distance, normal = (_hit_sphere if isinstance(shape, Sphere) else _hit_box)(
-            shape, origins, directions)
+            shape, origins, directions
+        )
         closer = distance < nearest
         nearest[closer], ids[closer], normals[closer] = distance[closer], index + 1, normal[closer]
     forward = camera.camera_to_world[:3, 2]
@@ -76,9 +81,15 @@ def render(camera: CameraModel, shapes: Sequence[Shape], background=(0, 0, 0)) -
     rgba[..., :3] = background
     for index, shape in enumerate(shapes):
         rgba[ids == index + 1, :3] = shape.colour
-    return RawPasses(rgba=rgba, instance_ids=ids, depth=depth, normals=normals.astype(np.float32),
-                     camera=camera, instances=[_geometry(i + 1, s) for i, s in enumerate(shapes)],
-                     backend="analytic")
+    return RawPasses(
+        rgba=rgba,
+        instance_ids=ids,
+        depth=depth,
+        normals=normals.astype(np.float32),
+        camera=camera,
+        instances=[_geometry(i + 1, s) for i, s in enumerate(shapes)],
+        backend="analytic",
+    )
 
 
 def _pixel_rays(camera: CameraModel) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +110,7 @@ def _hit_sphere(sphere: Sphere, origins: np.ndarray, directions: np.ndarray):
     offset = origins - np.asarray(sphere.centre, dtype=np.float64)
     a = np.einsum("...i,...i", directions, directions)
     b = np.einsum("...i,...i", directions, offset)
-    c = np.einsum("...i,...i", offset, offset) - sphere.radius ** 2
+    c = np.einsum("...i,...i", offset, offset) - sphere.radius**2
     discriminant = b * b - a * c
     root = np.sqrt(np.maximum(discriminant, 0))
     t = np.where(discriminant >= 0, (-b - root) / a, np.inf)
@@ -121,8 +132,9 @@ def _hit_box(box: Box, origins: np.ndarray, directions: np.ndarray):
     t = np.where((entry <= exit_) & (entry > 0), entry, np.inf)
     axis = t_near.argmax(axis=-1)
     normal = np.zeros(directions.shape)
-    np.put_along_axis(normal, axis[..., None],
-                      -np.sign(np.take_along_axis(directions, axis[..., None], -1)), -1)
+    np.put_along_axis(
+        normal, axis[..., None], -np.sign(np.take_along_axis(directions, axis[..., None], -1)), -1
+    )
     return t, normal
 
 
@@ -133,7 +145,11 @@ def _geometry(instance_id: int, shape: Shape) -> InstanceGeometry:
         mesh = trimesh.creation.box(extents=shape.size)
     pose = np.eye(4)
     pose[:3, 3] = shape.centre
-    return InstanceGeometry(instance_id=instance_id, uid=f"{shape.category}_{instance_id}",
-                            category=shape.category,
-                            vertices_world=np.asarray(mesh.vertices) + np.asarray(shape.centre),
-                            faces=np.asarray(mesh.faces), object_to_world=pose)
+    return InstanceGeometry(
+        instance_id=instance_id,
+        uid=f"{shape.category}_{instance_id}",
+        category=shape.category,
+        vertices_world=np.asarray(mesh.vertices) + np.asarray(shape.centre),
+        faces=np.asarray(mesh.faces),
+        object_to_world=pose,
+    )

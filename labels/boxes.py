@@ -8,6 +8,7 @@ pixels span columns ``c0..c1`` and rows ``r0..r1`` (inclusive) has the box
 3-D box corner order: ``itertools.product`` over (min, max) of x, then y, then z in the object
 frame, i.e. corner ``i`` takes the max of x if ``i & 4``, of y if ``i & 2``, of z if ``i & 1``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -47,8 +48,12 @@ def extent_leaves_image(extent: FloatBox, width: int, height: int) -> bool:
 
 def box_contains(outer: Box, inner: Box) -> bool:
     """True if xyxy box ``inner`` lies within xyxy box ``outer``."""
-    return (outer[0] <= inner[0] and outer[1] <= inner[1]
-            and outer[2] >= inner[2] and outer[3] >= inner[3])
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and outer[2] >= inner[2]
+        and outer[3] >= inner[3]
+    )
 
 
 def box3d_corners(vertices_world: np.ndarray, object_to_world: np.ndarray) -> np.ndarray:

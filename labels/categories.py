@@ -4,6 +4,7 @@ The rule everywhere in this package: ids run from 1 (0 is background) over the c
 either in the order the user lists them or, by default, sorted by name. Two shards with the same
 names therefore get the same ids without talking to each other.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Mapping, Optional, Sequence
@@ -25,8 +26,9 @@ def category_table(names: Iterable[str], order: Optional[Sequence[str]] = None) 
         raise ValueError(f"category list repeats a name: {list(order)}")
     missing = sorted(names - set(order))
     if missing:
-        raise ValueError(f"categories {missing} are not in the category list {list(order)}; "
-                         "add them to the list")
+        raise ValueError(
+            f"categories {missing} are not in the category list {list(order)}; add them to the list"
+        )
     return {name: index + 1 for index, name in enumerate(order)}
 
 

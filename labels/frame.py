@@ -19,6 +19,7 @@ Conventions (see also :mod:`labels.passes` and :mod:`labels.boxes`):
 * visible fraction: visible pixels / amodal pixels (both inside the image; 0 if not in view).
 * truncated: the projected mesh reaches outside the image rectangle or behind the camera.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,8 +29,13 @@ import numpy as np
 
 from labels.boxes import Box, FloatBox, box3d_corners, extent_leaves_image, mask_box, points_extent
 from labels.categories import category_table
-from labels.geometry import (DEFAULT_NEAR, pixel_ray_lengths, project_mesh, rasterize_triangles,
-                             transform_points)
+from labels.geometry import (
+    DEFAULT_NEAR,
+    pixel_ray_lengths,
+    project_mesh,
+    rasterize_triangles,
+    transform_points,
+)
 from labels.passes import CameraModel, InstanceGeometry, RawPasses
 
 
@@ -52,6 +58,7 @@ class InstanceLabels:
       object_to_world, object_to_camera: 4x4 pose (camera frame is OpenCV).
       metadata: the asset's free-form metadata.
     """
+
     instance_id: int
     uid: str
     category: str
@@ -80,12 +87,17 @@ class InstanceLabels:
     def to_json(self) -> dict:
         """JSON record of everything but the masks."""
         return {
-            "instance_id": self.instance_id, "uid": self.uid, "category": self.category,
+            "instance_id": self.instance_id,
+            "uid": self.uid,
+            "category": self.category,
             "category_id": self.category_id,
-            "box": _list_or_none(self.box), "amodal_box": _list_or_none(self.amodal_box),
+            "box": _list_or_none(self.box),
+            "amodal_box": _list_or_none(self.amodal_box),
             "amodal_extent": _list_or_none(self.amodal_extent),
-            "visible_pixels": self.visible_pixels, "amodal_pixels": self.amodal_pixels,
-            "visible_fraction": self.visible_fraction, "truncated": self.truncated,
+            "visible_pixels": self.visible_pixels,
+            "amodal_pixels": self.amodal_pixels,
+            "visible_fraction": self.visible_fraction,
+            "truncated": self.truncated,
             "box3d_world": _array_or_none(self.box3d_world),
             "box3d_camera": _array_or_none(self.box3d_camera),
             "object_to_world": np.asarray(self.object_to_world, float).tolist(),
@@ -111,6 +123,7 @@ class FrameLabels:
       object_coordinates: optional float32 (H, W, 3) in [0, 1], as the backend gave it.
       backend, render_info: copied from the raw passes.
     """
+
     image: np.ndarray
     instance_map: np.ndarray
     semantic_map: np.ndarray
@@ -140,10 +153,14 @@ class FrameLabels:
         raise KeyError(f"frame has no instance with id {instance_id}")
 
 
-def compute_frame_labels(raw: RawPasses, category_ids: Optional[Mapping[str, int]] = None, *,
-                         category_order: Optional[Sequence[str]] = None,
-                         with_ray_distance: bool = False,
-                         near: float = DEFAULT_NEAR) -> FrameLabels:
+def compute_frame_labels(
+    raw: RawPasses,
+    category_ids: Optional[Mapping[str, int]] = None,
+    *,
+    category_order: Optional[Sequence[str]] = None,
+    with_ray_distance: bool = False,
+    near: float = DEFAULT_NEAR,
+) -> FrameLabels:
     """Derive the full label set of one frame from a backend's raw passes.
 
     Args:
@@ -158,8 +175,10 @@ def compute_frame_labels(raw: RawPasses, category_ids: Optional[Mapping[str, int
     """
     camera = raw.camera
     _check_shapes(raw)
-    geometries = sorted((item for item in raw.instances if item.category is not None),
-                        key=lambda item: item.instance_id)
+    geometries = sorted(
+        (item for item in raw.instances if item.category is not None),
+        key=lambda item: item.instance_id,
+    )
     if category_ids is None:
         category_ids = category_table((item.category for item in geometries), category_order)
     missing = sorted({item.category for item in geometries} - set(category_ids))
@@ -167,17 +186,28 @@ def compute_frame_labels(raw: RawPasses, category_ids: Optional[Mapping[str, int
         raise ValueError(f"categories {missing} have no id in category_ids; add them")
     instance_map, semantic_map = _label_maps(raw.instance_ids, geometries, category_ids)
     depth = np.asarray(raw.depth, dtype=np.float32)
-    records = [_instance_labels(geometry, instance_map, camera, category_ids, near)
-               for geometry in geometries]
+    records = [
+        _instance_labels(geometry, instance_map, camera, category_ids, near)
+        for geometry in geometries
+    ]
     return FrameLabels(
         image=np.asarray(raw.rgba[..., :3] if _opaque(raw.rgba) else raw.rgba, dtype=np.uint8),
-        instance_map=instance_map, semantic_map=semantic_map, depth=depth,
+        instance_map=instance_map,
+        semantic_map=semantic_map,
+        depth=depth,
         normals=_camera_normals(raw.normals, camera),
-        camera=camera, instances=records, categories=dict(category_ids),
+        camera=camera,
+        instances=records,
+        categories=dict(category_ids),
         ray_distance=depth * pixel_ray_lengths(camera) if with_ray_distance else None,
-        object_coordinates=(None if raw.object_coordinates is None
-                            else np.asarray(raw.object_coordinates, dtype=np.float32)),
-        backend=raw.backend, render_info=dict(raw.render_info))
+        object_coordinates=(
+            None
+            if raw.object_coordinates is None
+            else np.asarray(raw.object_coordinates, dtype=np.float32)
+        ),
+        backend=raw.backend,
+        render_info=dict(raw.render_info),
+    )
 
 
 def _check_shapes(raw: RawPasses) -> None:
@@ -185,16 +215,22 @@ def _check_shapes(raw: RawPasses) -> None:
     for name in ("rgba", "instance_ids", "depth", "normals", "object_coordinates"):
         array = getattr(raw, name)
         if array is not None and np.shape(array)[:2] != expected:
-            raise ValueError(f"raw pass {name} has shape {np.shape(array)}, the camera says "
-                             f"(height, width) = {expected}")
+            raise ValueError(
+                f"raw pass {name} has shape {np.shape(array)}, the camera says "
+                f"(height, width) = {expected}"
+            )
 
 
-def _label_maps(instance_ids: np.ndarray, geometries: Sequence[InstanceGeometry],
-                category_ids: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def _label_maps(
+    instance_ids: np.ndarray,
+    geometries: Sequence[InstanceGeometry],
+    category_ids: Mapping[str, int],
+) -> tuple[np.ndarray, np.ndarray]:
     """Instance map restricted to labelled ids, and the semantic map it implies."""
     instance_ids = np.asarray(instance_ids).astype(np.int64)
-    lookup_size = max([int(instance_ids.max(initial=0))]
-                      + [item.instance_id for item in geometries]) + 1
+    lookup_size = (
+        max([int(instance_ids.max(initial=0))] + [item.instance_id for item in geometries]) + 1
+    )
     to_instance = np.zeros(lookup_size, dtype=np.uint16)
     to_category = np.zeros(lookup_size, dtype=np.uint16)
     for item in geometries:
@@ -203,32 +239,51 @@ def _label_maps(instance_ids: np.ndarray, geometries: Sequence[InstanceGeometry]
     return to_instance[instance_ids], to_category[instance_ids]
 
 
-def _instance_labels(geometry: InstanceGeometry, instance_map: np.ndarray, camera: CameraModel,
-                     category_ids: Mapping[str, int], near: float) -> InstanceLabels:
+def _instance_labels(
+    geometry: InstanceGeometry,
+    instance_map: np.ndarray,
+    camera: CameraModel,
+    category_ids: Mapping[str, int],
+    near: float,
+) -> InstanceLabels:
     visible = instance_map == geometry.instance_id
-    triangles_2d, behind_camera = project_mesh(camera, geometry.vertices_world, geometry.faces,
-                                               near)
+    triangles_2d, behind_camera = project_mesh(
+        camera, geometry.vertices_world, geometry.faces, near
+    )
     amodal = rasterize_triangles(triangles_2d, camera.width, camera.height) | visible
     extent = points_extent(triangles_2d.reshape(-1, 2))
-    truncated = behind_camera or (extent is not None
-                                  and extent_leaves_image(extent, camera.width, camera.height))
+    truncated = behind_camera or (
+        extent is not None and extent_leaves_image(extent, camera.width, camera.height)
+    )
     amodal_pixels = int(amodal.sum())
     object_to_world = np.asarray(geometry.object_to_world, dtype=np.float64)
-    corners_world = (box3d_corners(geometry.vertices_world, object_to_world)
-                     if len(geometry.vertices_world) else None)
+    corners_world = (
+        box3d_corners(geometry.vertices_world, object_to_world)
+        if len(geometry.vertices_world)
+        else None
+    )
     return InstanceLabels(
-        instance_id=int(geometry.instance_id), uid=geometry.uid, category=geometry.category,
+        instance_id=int(geometry.instance_id),
+        uid=geometry.uid,
+        category=geometry.category,
         category_id=int(category_ids[geometry.category]),
-        visible_mask=visible, amodal_mask=amodal,
-        box=mask_box(visible), amodal_box=mask_box(amodal), amodal_extent=extent,
+        visible_mask=visible,
+        amodal_mask=amodal,
+        box=mask_box(visible),
+        amodal_box=mask_box(amodal),
+        amodal_extent=extent,
         visible_fraction=float(visible.sum()) / amodal_pixels if amodal_pixels else 0.0,
         truncated=bool(truncated),
         box3d_world=corners_world,
-        box3d_camera=(None if corners_world is None
-                      else transform_points(camera.world_to_camera, corners_world)),
+        box3d_camera=(
+            None
+            if corners_world is None
+            else transform_points(camera.world_to_camera, corners_world)
+        ),
         object_to_world=object_to_world,
         object_to_camera=np.asarray(camera.world_to_camera, dtype=np.float64) @ object_to_world,
-        metadata=dict(geometry.metadata))
+        metadata=dict(geometry.metadata),
+    )
 
 
 def _camera_normals(normals_world: np.ndarray, camera: CameraModel) -> np.ndarray:

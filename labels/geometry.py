@@ -7,6 +7,7 @@ Geometry behind the camera: triangles are clipped against the near plane ``Z = n
 camera frame before projection (Sutherland-Hodgman against one plane), so the part of an object
 in front of the camera projects exactly and the part behind it is dropped.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,11 +52,14 @@ def clip_triangles_near(triangles: np.ndarray, near: float = DEFAULT_NEAR) -> np
     in_front = triangles[:, :, 2] >= near
     count = in_front.sum(axis=1)
     kept = [triangles[count == 3]]
-    for triangle, front in zip(triangles[(count == 1) | (count == 2)],
-                               in_front[(count == 1) | (count == 2)]):
+    for triangle, front in zip(
+        triangles[(count == 1) | (count == 2)], in_front[(count == 1) | (count == 2)]
+    ):
         polygon = _clip_polygon_near(triangle, front, near)
-        kept.extend(np.stack([polygon[0], polygon[i], polygon[i + 1]])[None]
-                    for i in range(1, len(polygon) - 1))
+        kept.extend(
+            np.stack([polygon[0], polygon[i], polygon[i + 1]])[None]
+            for i in range(1, len(polygon) - 1)
+        )
     return np.concatenate(kept, axis=0) if kept else np.zeros((0, 3, 3))
 
 
@@ -73,8 +77,9 @@ def _clip_polygon_near(polygon: np.ndarray, in_front: np.ndarray, near: float) -
     return np.array(output)
 
 
-def project_mesh(camera: CameraModel, vertices_world: np.ndarray, faces: np.ndarray,
-                 near: float = DEFAULT_NEAR) -> tuple[np.ndarray, bool]:
+def project_mesh(
+    camera: CameraModel, vertices_world: np.ndarray, faces: np.ndarray, near: float = DEFAULT_NEAR
+) -> tuple[np.ndarray, bool]:
     """Project a world-frame triangle mesh into the image.
 
     Returns ``(triangles_2d, clipped)``: (T, 3, 2) continuous pixel coordinates of the triangles
@@ -104,8 +109,9 @@ def rasterize_triangles(triangles_2d: np.ndarray, width: int, height: int) -> np
     keep = np.abs(doubled_area) > 1e-12
     triangles, orientation = triangles[keep], np.sign(doubled_area[keep])
     row_min = np.clip(np.ceil(triangles[:, :, 1].min(axis=1) - 0.5), 0, height).astype(np.int64)
-    row_max = np.clip(np.floor(triangles[:, :, 1].max(axis=1) - 0.5), -1,
-                      height - 1).astype(np.int64)
+    row_max = np.clip(np.floor(triangles[:, :, 1].max(axis=1) - 0.5), -1, height - 1).astype(
+        np.int64
+    )
     rows_per_triangle = np.maximum(row_max - row_min + 1, 0)
     span_starts = np.zeros(height * (width + 1) + 1, dtype=np.int64)
     span_ends = np.zeros_like(span_starts)
@@ -113,13 +119,19 @@ def rasterize_triangles(triangles_2d: np.ndarray, width: int, height: int) -> np
     first = 0
     while first < len(triangles):
         done = cumulative[first - 1] if first else 0
-        last = max(int(np.searchsorted(cumulative, done + _ROWS_PER_CHUNK, side="right")),
-                   first + 1)
+        last = max(
+            int(np.searchsorted(cumulative, done + _ROWS_PER_CHUNK, side="right")), first + 1
+        )
         chunk = np.arange(first, last)
         owner = np.repeat(chunk, rows_per_triangle[chunk])
         if len(owner):
-            rows = row_min[owner] + np.arange(len(owner)) - np.repeat(
-                cumulative[chunk] - rows_per_triangle[chunk] - done, rows_per_triangle[chunk])
+            rows = (
+                row_min[owner]
+                + np.arange(len(owner))
+                - np.repeat(
+                    cumulative[chunk] - rows_per_triangle[chunk] - done, rows_per_triangle[chunk]
+                )
+            )
             col_lo, col_hi = _row_spans(triangles[owner], orientation[owner], rows + 0.5, width)
             filled = col_lo <= col_hi
             index = rows[filled] * (width + 1)
@@ -130,8 +142,9 @@ def rasterize_triangles(triangles_2d: np.ndarray, width: int, height: int) -> np
     return coverage[:, :width] > 0
 
 
-def _row_spans(corners: np.ndarray, orientation: np.ndarray, v: np.ndarray,
-               width: int) -> tuple[np.ndarray, np.ndarray]:
+def _row_spans(
+    corners: np.ndarray, orientation: np.ndarray, v: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
     """First and last pixel column whose centre on line ``v`` is inside each triangle."""
     lower = np.full(len(v), -np.inf)
     upper = np.full(len(v), np.inf)
@@ -140,8 +153,9 @@ def _row_spans(corners: np.ndarray, orientation: np.ndarray, v: np.ndarray,
         # Inside the edge: orientation * cross(end - start, (u, v) - start) >= 0, i.e.
         # slope * u + offset >= 0 with:
         slope = -orientation * (end[:, 1] - start[:, 1])
-        offset = orientation * ((end[:, 0] - start[:, 0]) * (v - start[:, 1])
-                                + (end[:, 1] - start[:, 1]) * start[:, 0])
+        offset = orientation * (
+            (end[:, 0] - start[:, 0]) * (v - start[:, 1]) + (end[:, 1] - start[:, 1]) * start[:, 0]
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = -offset / slope
         lower = np.where(slope > 0, np.maximum(lower, bound), lower)

@@ -2,7 +2,9 @@
 
 Layout of a batch folder ``DIR``::
 
-    DIR/images/<frame>.png      8-bit sRGB colour (RGB; RGBA only if the render had transparency)
+    DIR/data/<frame>.png        8-bit sRGB colour (RGB; RGBA only if the render had transparency);
+                                folders written before 2026-11-30 have ``images/`` instead (still
+                                read: :func:`frame_paths_in` finds each frame's files)
     DIR/labels/<frame>.npz      instance (uint16 H,W), semantic (uint16 H,W), depth (float32 H,W,
                                 metres, planar z, +inf background), normals (float32 H,W,3, camera
                                 frame), amodal_ids (int64 N), amodal_masks (bool N,H,W); optional
@@ -11,6 +13,10 @@ Layout of a batch folder ``DIR``::
                                 instance (see labels.frame.InstanceLabels.to_json), backend,
                                 render_info, provenance (whatever the caller passed)
     DIR/manifest.jsonl          one JSON line per finished frame, appended last
+    DIR/categories.json         (batches) the batch's category list: id = position + 1
+
+``data/`` is the image folder FiftyOne, torchvision's ``CocoDetection`` and Detectron2 take as
+image root (COCO ``file_name`` is relative to it).
 
 A manifest line holds ``frame``, ``status`` (``"ok"`` or ``"failed"``), ``files`` (relative
 paths), ``sha256`` (per file), ``width``, ``height``, ``instances`` and every key the caller passed
@@ -18,6 +24,7 @@ in ``metadata`` (``seed``, ``spec_hash``, ...). Each file is written atomically 
 line is appended only after all three files are complete, so a frame listed as ``ok`` is whole;
 a frame written twice keeps its latest line.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,6 +46,9 @@ from labels.passes import CameraModel, RawPasses
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.jsonl"
+CATEGORIES = "categories.json"
+IMAGE_DIR = "data"
+LEGACY_IMAGE_DIR = "images"
 BATCH_FILE = "batch.json"  # the batch identity (written by renderer.batch)
 IDENTITY_KEY = "batch"  # manifest key holding the identity of the batch a frame belongs to
 FRAME_FORMAT = "synthscene-frame/1"
@@ -55,17 +65,51 @@ class FrameReadError(Exception):
         self.reason = reason
 
 
-def frame_paths(frame_name: str) -> dict[str, str]:
-    """Paths of a frame's files relative to the batch folder."""
-    return {"image": f"images/{frame_name}.png", "labels_npz": f"labels/{frame_name}.npz",
-            "labels_json": f"labels/{frame_name}.json"}
+def frame_paths(frame_name: str, image_dir: str = IMAGE_DIR) -> dict[str, str]:
+    """Paths of a frame's files relative to the batch folder, as this version writes them."""
+    return {
+        "image": f"{image_dir}/{frame_name}.png",
+        "labels_npz": f"labels/{frame_name}.npz",
+        "labels_json": f"labels/{frame_name}.json",
+    }
 
 
-def write_frame(out_dir: Union[str, Path], frame_name: str, frame: Union[RawPasses, FrameLabels],
-                metadata: Optional[Mapping[str, Any]] = None, *,
-                category_ids: Optional[Mapping[str, int]] = None,
-                category_order: Optional[Sequence[str]] = None,
-                with_ray_distance: bool = False) -> dict:
+def frame_paths_in(out_dir: Union[str, Path], frame_name: str) -> dict[str, str]:
+    """Paths of a frame's files as the folder holds them: ``images/`` for folders written
+    before the ``data/`` layout, else :func:`frame_paths`."""
+    legacy = frame_paths(frame_name, LEGACY_IMAGE_DIR)
+    if (
+        not (Path(out_dir) / IMAGE_DIR / f"{frame_name}.png").exists()
+        and (Path(out_dir) / legacy["image"]).exists()
+    ):
+        return legacy
+    return frame_paths(frame_name)
+
+
+def read_categories(out_dir: Union[str, Path]) -> Optional[list[str]]:
+    """The batch's category list from ``DIR/categories.json`` (None if the folder has none)."""
+    path = Path(out_dir) / CATEGORIES
+    if not path.is_file():
+        return None
+    names = json.loads(path.read_text(encoding="utf-8")).get("categories")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError(
+            f"{path} has no list of category names under 'categories'; delete it "
+            "to fall back to sorted names"
+        )
+    return names
+
+
+def write_frame(
+    out_dir: Union[str, Path],
+    frame_name: str,
+    frame: Union[RawPasses, FrameLabels],
+    metadata: Optional[Mapping[str, Any]] = None,
+    *,
+    category_ids: Optional[Mapping[str, int]] = None,
+    category_order: Optional[Sequence[str]] = None,
+    with_ray_distance: bool = False,
+) -> dict:
     """Write one frame's image and labels atomically, then append its manifest line.
 
     Args:
@@ -86,27 +130,38 @@ def write_frame(out_dir: Union[str, Path], frame_name: str, frame: Union[RawPass
     if clashes:
         raise ValueError(f"metadata keys {clashes} are reserved for the manifest; rename them")
     if isinstance(frame, RawPasses):
-        frame = compute_frame_labels(frame, category_ids, category_order=category_order,
-                                     with_ray_distance=with_ray_distance)
+        frame = compute_frame_labels(
+            frame, category_ids, category_order=category_order, with_ray_distance=with_ray_distance
+        )
     out_dir = Path(out_dir)
     paths = frame_paths(frame_name)
     written = {
         "image": write_png_atomic(out_dir / paths["image"], np.asarray(frame.image, np.uint8)),
         "labels_npz": save_npz_atomic(out_dir / paths["labels_npz"], _frame_arrays(frame)),
-        "labels_json": write_json_atomic(out_dir / paths["labels_json"],
-                                         _frame_json(frame_name, frame, metadata), indent=1),
+        "labels_json": write_json_atomic(
+            out_dir / paths["labels_json"], _frame_json(frame_name, frame, metadata), indent=1
+        ),
     }
-    record = {"frame": frame_name, "status": "ok", "files": paths,
-              "sha256": {paths[key]: hashlib.sha256(data).hexdigest()
-                         for key, data in written.items()},
-              "width": frame.width, "height": frame.height, "instances": len(frame.instances),
-              **metadata}
+    record = {
+        "frame": frame_name,
+        "status": "ok",
+        "files": paths,
+        "sha256": {paths[key]: hashlib.sha256(data).hexdigest() for key, data in written.items()},
+        "width": frame.width,
+        "height": frame.height,
+        "instances": len(frame.instances),
+        **metadata,
+    }
     append_line(out_dir / MANIFEST, to_json_text(record))
     return record
 
 
-def record_failure(out_dir: Union[str, Path], frame_name: str, error: str,
-                   metadata: Optional[Mapping[str, Any]] = None) -> dict:
+def record_failure(
+    out_dir: Union[str, Path],
+    frame_name: str,
+    error: str,
+    metadata: Optional[Mapping[str, Any]] = None,
+) -> dict:
     """Append a ``"failed"`` manifest line for a frame that could not be rendered."""
     _check_frame_name(frame_name)
     record = {"frame": frame_name, "status": "failed", "error": str(error), **dict(metadata or {})}
@@ -152,9 +207,13 @@ def finished_frames(out_dir: Union[str, Path], verify: bool = False) -> list[str
     for name, record in latest_records(out_dir).items():
         if record.get("status") != "ok":
             continue
-        problems = (verify_frame(out_dir, record) if verify
-                    else [path for path in record.get("files", {}).values()
-                          if not (out_dir / path).is_file()])
+        problems = (
+            verify_frame(out_dir, record)
+            if verify
+            else [
+                path for path in record.get("files", {}).values() if not (out_dir / path).is_file()
+            ]
+        )
         if not problems:
             finished.append(name)
     return finished
@@ -175,8 +234,11 @@ def verify_frame(out_dir: Union[str, Path], record: Mapping[str, Any]) -> list[s
 
 def verify_dataset(out_dir: Union[str, Path]) -> dict[str, list[str]]:
     """Problems per frame for every ``ok`` frame of the manifest that has any."""
-    return {name: problems for name, record in latest_records(out_dir).items()
-            if record.get("status") == "ok" and (problems := verify_frame(out_dir, record))}
+    return {
+        name: problems
+        for name, record in latest_records(out_dir).items()
+        if record.get("status") == "ok" and (problems := verify_frame(out_dir, record))
+    }
 
 
 def read_frame_json(out_dir: Union[str, Path], frame_name: str) -> dict:
@@ -197,9 +259,23 @@ def read_frame_json(out_dir: Union[str, Path], frame_name: str) -> dict:
 
 
 _FRAME_KEYS = ("image", "width", "height", "camera", "categories", "instances")
-_INSTANCE_KEYS = ("instance_id", "uid", "category", "category_id", "box", "amodal_box",
-                  "amodal_extent", "visible_pixels", "amodal_pixels", "visible_fraction",
-                  "truncated", "box3d_world", "box3d_camera", "object_to_world", "object_to_camera")
+_INSTANCE_KEYS = (
+    "instance_id",
+    "uid",
+    "category",
+    "category_id",
+    "box",
+    "amodal_box",
+    "amodal_extent",
+    "visible_pixels",
+    "amodal_pixels",
+    "visible_fraction",
+    "truncated",
+    "box3d_world",
+    "box3d_camera",
+    "object_to_world",
+    "object_to_camera",
+)
 
 
 def _frame_json_problem(data: dict) -> str:
@@ -226,7 +302,9 @@ def read_frame_arrays(out_dir: Union[str, Path], frame_name: str) -> dict[str, n
         raise FrameReadError(frame_name, f"label file {path} is missing") from None
     except Exception as error:  # zipfile/zlib/format errors all mean "corrupt"
         raise FrameReadError(frame_name, f"label file {path} is corrupt: {error}") from None
-    missing = {"instance", "semantic", "depth", "normals", "amodal_ids", "amodal_masks"} - set(arrays)
+    missing = {"instance", "semantic", "depth", "normals", "amodal_ids", "amodal_masks"} - set(
+        arrays
+    )
     if missing:
         raise FrameReadError(frame_name, f"label file {path} lacks arrays {sorted(missing)}")
     return arrays
@@ -234,7 +312,7 @@ def read_frame_arrays(out_dir: Union[str, Path], frame_name: str) -> dict[str, n
 
 def read_image(out_dir: Union[str, Path], frame_name: str) -> np.ndarray:
     """The frame's image as uint8 (H, W, 3) RGB (alpha, if any, dropped)."""
-    path = Path(out_dir) / frame_paths(frame_name)["image"]
+    path = Path(out_dir) / frame_paths_in(out_dir, frame_name)["image"]
     if not path.is_file():
         raise FrameReadError(frame_name, f"image {path} is missing")
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -250,18 +328,27 @@ def read_frame(out_dir: Union[str, Path], frame_name: str) -> FrameLabels:
     amodal = dict(zip(arrays["amodal_ids"].tolist(), arrays["amodal_masks"]))
     instance_map = arrays["instance"]
     try:
-        instances = [_instance_from_json(item, instance_map, amodal[item["instance_id"]])
-                     for item in data["instances"]]
+        instances = [
+            _instance_from_json(item, instance_map, amodal[item["instance_id"]])
+            for item in data["instances"]
+        ]
         camera = CameraModel.from_json(data["camera"])
     except (KeyError, TypeError, ValueError) as error:
         raise FrameReadError(frame_name, f"label file is inconsistent: {error!r}") from None
     return FrameLabels(
-        image=read_image(out_dir, frame_name), instance_map=instance_map,
-        semantic_map=arrays["semantic"], depth=arrays["depth"], normals=arrays["normals"],
-        camera=camera, instances=instances, categories=dict(data["categories"]),
+        image=read_image(out_dir, frame_name),
+        instance_map=instance_map,
+        semantic_map=arrays["semantic"],
+        depth=arrays["depth"],
+        normals=arrays["normals"],
+        camera=camera,
+        instances=instances,
+        categories=dict(data["categories"]),
         ray_distance=arrays.get("ray_distance"),
         object_coordinates=arrays.get("object_coordinates"),
-        backend=data.get("backend", ""), render_info=data.get("render_info", {}))
+        backend=data.get("backend", ""),
+        render_info=data.get("render_info", {}),
+    )
 
 
 def _instance_from_json(item: dict, instance_map: np.ndarray, amodal: np.ndarray) -> InstanceLabels:
@@ -272,22 +359,31 @@ def _instance_from_json(item: dict, instance_map: np.ndarray, amodal: np.ndarray
         return None if value is None else np.array(value, dtype=np.float64)
 
     return InstanceLabels(
-        instance_id=int(item["instance_id"]), uid=item["uid"], category=item["category"],
+        instance_id=int(item["instance_id"]),
+        uid=item["uid"],
+        category=item["category"],
         category_id=int(item["category_id"]),
-        visible_mask=instance_map == item["instance_id"], amodal_mask=amodal.astype(bool),
-        box=maybe_tuple(item["box"]), amodal_box=maybe_tuple(item["amodal_box"]),
+        visible_mask=instance_map == item["instance_id"],
+        amodal_mask=amodal.astype(bool),
+        box=maybe_tuple(item["box"]),
+        amodal_box=maybe_tuple(item["amodal_box"]),
         amodal_extent=maybe_tuple(item["amodal_extent"]),
-        visible_fraction=float(item["visible_fraction"]), truncated=bool(item["truncated"]),
-        box3d_world=maybe_array(item["box3d_world"]), box3d_camera=maybe_array(item["box3d_camera"]),
+        visible_fraction=float(item["visible_fraction"]),
+        truncated=bool(item["truncated"]),
+        box3d_world=maybe_array(item["box3d_world"]),
+        box3d_camera=maybe_array(item["box3d_camera"]),
         object_to_world=np.array(item["object_to_world"], dtype=np.float64),
         object_to_camera=np.array(item["object_to_camera"], dtype=np.float64),
-        metadata=item.get("metadata", {}))
+        metadata=item.get("metadata", {}),
+    )
 
 
 def _check_frame_name(frame_name: str) -> None:
     if not isinstance(frame_name, str) or not _FRAME_NAME.match(frame_name):
-        raise ValueError(f"frame name {frame_name!r} is not a plain file stem; use letters, "
-                         "digits, '_', '.', '-' and no leading dot, e.g. '000042'")
+        raise ValueError(
+            f"frame name {frame_name!r} is not a plain file stem; use letters, "
+            "digits, '_', '.', '-' and no leading dot, e.g. '000042'"
+        )
 
 
 def _frame_arrays(frame: FrameLabels) -> dict[str, np.ndarray]:
@@ -297,9 +393,11 @@ def _frame_arrays(frame: FrameLabels) -> dict[str, np.ndarray]:
         "depth": frame.depth.astype(np.float32),
         "normals": frame.normals.astype(np.float32),
         "amodal_ids": np.array([item.instance_id for item in frame.instances], dtype=np.int64),
-        "amodal_masks": (np.stack([item.amodal_mask for item in frame.instances])
-                         if frame.instances
-                         else np.zeros((0, frame.height, frame.width), dtype=bool)),
+        "amodal_masks": (
+            np.stack([item.amodal_mask for item in frame.instances])
+            if frame.instances
+            else np.zeros((0, frame.height, frame.width), dtype=bool)
+        ),
     }
     if frame.ray_distance is not None:
         arrays["ray_distance"] = frame.ray_distance.astype(np.float32)
@@ -310,9 +408,17 @@ def _frame_arrays(frame: FrameLabels) -> dict[str, np.ndarray]:
 
 def _frame_json(frame_name: str, frame: FrameLabels, provenance: dict) -> dict:
     paths = frame_paths(frame_name)
-    return {"format": FRAME_FORMAT, "frame": frame_name, "image": paths["image"],
-            "labels_npz": paths["labels_npz"], "width": frame.width, "height": frame.height,
-            "camera": frame.camera.to_json(), "categories": frame.categories,
-            "instances": [item.to_json() for item in frame.instances],
-            "backend": frame.backend, "render_info": frame.render_info,
-            "provenance": provenance}
+    return {
+        "format": FRAME_FORMAT,
+        "frame": frame_name,
+        "image": paths["image"],
+        "labels_npz": paths["labels_npz"],
+        "width": frame.width,
+        "height": frame.height,
+        "camera": frame.camera.to_json(),
+        "categories": frame.categories,
+        "instances": [item.to_json() for item in frame.instances],
+        "backend": frame.backend,
+        "render_info": frame.render_info,
+        "provenance": provenance,
+    }

@@ -19,6 +19,7 @@ Conventions (shared by every backend):
   centre), float32; background is ``+inf``.
 * **Instance ids** follow Kubric: 0 is background, otherwise ``scene.assets.index(asset) + 1``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,6 +39,7 @@ class CameraModel:
       width, height: image size in pixels.
       orthographic: True for an orthographic camera.
     """
+
     K: np.ndarray
     world_to_camera: np.ndarray
     width: int
@@ -49,17 +51,23 @@ class CameraModel:
         return np.linalg.inv(self.world_to_camera)
 
     def to_json(self) -> dict:
-        return {"K": np.asarray(self.K, float).tolist(),
-                "world_to_camera": np.asarray(self.world_to_camera, float).tolist(),
-                "width": int(self.width), "height": int(self.height),
-                "orthographic": bool(self.orthographic)}
+        return {
+            "K": np.asarray(self.K, float).tolist(),
+            "world_to_camera": np.asarray(self.world_to_camera, float).tolist(),
+            "width": int(self.width),
+            "height": int(self.height),
+            "orthographic": bool(self.orthographic),
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "CameraModel":
-        return cls(K=np.array(data["K"], float),
-                   world_to_camera=np.array(data["world_to_camera"], float),
-                   width=int(data["width"]), height=int(data["height"]),
-                   orthographic=bool(data.get("orthographic", False)))
+        return cls(
+            K=np.array(data["K"], float),
+            world_to_camera=np.array(data["world_to_camera"], float),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            orthographic=bool(data.get("orthographic", False)),
+        )
 
 
 @dataclasses.dataclass
@@ -78,6 +86,7 @@ class InstanceGeometry:
       object_to_world: 4x4 pose of the object (position, rotation, scale).
       metadata: free-form JSON-serialisable extras (asset source, licence, ...).
     """
+
     instance_id: int
     uid: str
     category: Optional[str]
@@ -103,6 +112,7 @@ class RawPasses:
       backend: short backend name, e.g. ``"cycles"`` or ``"raster"``.
       render_info: JSON-serialisable facts about the render (device, GPU name, samples, timings).
     """
+
     rgba: np.ndarray
     instance_ids: np.ndarray
     depth: np.ndarray

@@ -21,6 +21,7 @@ names. How each format is recognised and converted:
 Image sizes come from the file header (Pillow, nothing decoded) where the format does not state
 them. No bpy, no torch.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,6 +43,7 @@ class RealLabelsError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class RealBox:
     """One labelled object: source category name and pixel-edge xyxy box (floats, pixels)."""
+
     category: str
     box: tuple[float, float, float, float]
 
@@ -57,6 +59,7 @@ class RealBox:
 @dataclasses.dataclass
 class RealImage:
     """One photo and its labelled objects."""
+
     path: Path
     boxes: list[RealBox]
 
@@ -64,6 +67,7 @@ class RealImage:
 @dataclasses.dataclass
 class RealDataset:
     """A folder of labelled real photos in one of :data:`FORMATS`."""
+
     root: Path
     format: str
     images: list[RealImage]
@@ -80,8 +84,11 @@ class RealDataset:
 
     def count(self, category: str, min_side: float = 0.0) -> int:
         """Number of boxes of ``category`` whose shorter side is at least ``min_side`` pixels."""
-        return sum(1 for _, box in self.boxes()
-                   if box.category == category and min(box.width, box.height) >= min_side)
+        return sum(
+            1
+            for _, box in self.boxes()
+            if box.category == category and min(box.width, box.height) >= min_side
+        )
 
 
 def read_real_dataset(folder: PathLike, label_format: str | None = None) -> RealDataset:
@@ -93,16 +100,22 @@ def read_real_dataset(folder: PathLike, label_format: str | None = None) -> Real
     """
     root = Path(folder)
     if not root.is_dir():
-        raise RealLabelsError(f"real folder {root} does not exist or is not a folder; pass a folder "
-                              "of labelled photos (COCO, YOLO or Pascal-VOC)")
+        raise RealLabelsError(
+            f"real folder {root} does not exist or is not a folder; pass a folder "
+            "of labelled photos (COCO, YOLO or Pascal-VOC)"
+        )
     label_format = label_format or detect_format(root)
     readers = {"coco": _read_coco, "yolo": _read_yolo, "voc": _read_voc}
     if label_format not in readers:
-        raise RealLabelsError(f"unknown label format {label_format!r}; choose from {', '.join(FORMATS)}")
+        raise RealLabelsError(
+            f"unknown label format {label_format!r}; choose from {', '.join(FORMATS)}"
+        )
     dataset = readers[label_format](root)
     if not dataset.images:
-        raise RealLabelsError(f"real folder {root}: its {label_format} labels name no image that exists "
-                              "there; keep the photos inside the folder next to their labels")
+        raise RealLabelsError(
+            f"real folder {root}: its {label_format} labels name no image that exists "
+            "there; keep the photos inside the folder next to their labels"
+        )
     return dataset
 
 
@@ -118,14 +131,17 @@ def detect_format(root: Path) -> str:
     found = f"{photos} photo(s) but no labels" if photos else "no photos and no labels"
     raise RealLabelsError(
         f"real folder {root} has {found}: add COCO (a JSON with images/annotations/categories), "
-        "YOLO (labels/*.txt + data.yaml or classes.txt) or Pascal-VOC (Annotations/*.xml) labels")
+        "YOLO (labels/*.txt + data.yaml or classes.txt) or Pascal-VOC (Annotations/*.xml) labels"
+    )
 
 
 # --- COCO ------------------------------------------------------------------------------------
 
+
 def _coco_files(root: Path) -> list[Path]:
     candidates = sorted(root.glob("*.json")) + sorted(root.glob("annotations/*.json"))
-    return [path for path in candidates if _is_coco(path)]
+    # a link to another file (synthscene's labels.json -> coco.json) is the same document
+    return [path for path in candidates if not path.is_symlink() and _is_coco(path)]
 
 
 def _is_coco(path: Path) -> bool:
@@ -151,10 +167,13 @@ def _read_coco(root: Path) -> RealDataset:
                     continue
                 x, y, w, h = map(float, item["bbox"])
                 by_image.setdefault(item["image_id"], []).append(
-                    RealBox(categories[item["category_id"]], (x, y, x + w, y + h)))
+                    RealBox(categories[item["category_id"]], (x, y, x + w, y + h))
+                )
         except (ValueError, KeyError, TypeError) as error:
-            raise RealLabelsError(f"COCO file {json_file} is malformed ({error!r}); export it again "
-                                  "as COCO instances JSON") from None
+            raise RealLabelsError(
+                f"COCO file {json_file} is malformed ({error!r}); export it again "
+                "as COCO instances JSON"
+            ) from None
         names.update(categories.values())
         for entry in data["images"]:
             path = index.find(entry["file_name"], json_file.parent)
@@ -164,6 +183,7 @@ def _read_coco(root: Path) -> RealDataset:
 
 
 # --- Pascal VOC ------------------------------------------------------------------------------
+
 
 def _voc_files(root: Path) -> list[Path]:
     files = sorted(root.glob("Annotations/*.xml")) or sorted(root.rglob("*.xml"))
@@ -188,10 +208,14 @@ def _read_voc(root: Path) -> RealDataset:
             boxes = [_voc_box(item) for item in tree.iter("object")]
             file_name = (tree.findtext("filename") or "").strip() or xml_file.stem
         except (ElementTree.ParseError, ValueError, TypeError) as error:
-            raise RealLabelsError(f"Pascal-VOC file {xml_file} is malformed ({error}); fix or remove "
-                                  "it") from None
-        path = (index.find(file_name, xml_file.parent.parent / "JPEGImages")
-                or index.find(file_name, xml_file.parent) or index.find_stem(xml_file.stem))
+            raise RealLabelsError(
+                f"Pascal-VOC file {xml_file} is malformed ({error}); fix or remove it"
+            ) from None
+        path = (
+            index.find(file_name, xml_file.parent.parent / "JPEGImages")
+            or index.find(file_name, xml_file.parent)
+            or index.find_stem(xml_file.stem)
+        )
         if path is None:
             continue
         names.update(box.category for box in boxes)
@@ -209,12 +233,20 @@ def _voc_box(item: ElementTree.Element) -> RealBox:
 
 # --- YOLO ------------------------------------------------------------------------------------
 
+
 def _yolo_label_files(root: Path) -> list[Path]:
-    skip = {name.lower() for name in YOLO_NAME_FILES} | {"readme.txt", "train.txt", "val.txt",
-                                                          "test.txt"}
+    skip = {name.lower() for name in YOLO_NAME_FILES} | {
+        "readme.txt",
+        "train.txt",
+        "val.txt",
+        "test.txt",
+    }
     files = sorted(root.glob("labels/**/*.txt")) or sorted(root.rglob("*.txt"))
-    return [path for path in files if path.name.lower() not in skip
-            and _image_beside_label(path) is not None]
+    return [
+        path
+        for path in files
+        if path.name.lower() not in skip and _image_beside_label(path) is not None
+    ]
 
 
 def _image_beside_label(label: Path) -> Path | None:
@@ -223,11 +255,14 @@ def _image_beside_label(label: Path) -> Path | None:
     folders = []
     if "labels" in parts[:-1]:
         at = len(parts) - 1 - parts[::-1].index("labels")
-        folders.append(Path(*parts[:at], "images", *parts[at + 1:-1]))
+        folders.append(Path(*parts[:at], "images", *parts[at + 1 : -1]))
     folders.append(label.parent)
     for folder in folders:
         for suffix in IMAGE_SUFFIXES:
-            for candidate in (folder / (label.stem + suffix), folder / (label.stem + suffix.upper())):
+            for candidate in (
+                folder / (label.stem + suffix),
+                folder / (label.stem + suffix.upper()),
+            ):
                 if candidate.is_file():
                     return candidate
     return None
@@ -241,18 +276,22 @@ def _yolo_names(root: Path) -> list[str]:
     names_files = sorted(root.glob("*.names"))
     if names_files:
         return _names_from_file(names_files[0])
-    raise RealLabelsError(f"YOLO folder {root} has label files but no class names; add data.yaml "
-                          "(names: [...]) or classes.txt (one name per line)")
+    raise RealLabelsError(
+        f"YOLO folder {root} has label files but no class names; add data.yaml "
+        "(names: [...]) or classes.txt (one name per line)"
+    )
 
 
 def _names_from_file(path: Path) -> list[str]:
     if path.suffix in (".yaml", ".yml"):
         import yaml  # pylint: disable=import-outside-toplevel
+
         try:
             names = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("names")
         except (yaml.YAMLError, AttributeError) as error:
-            raise RealLabelsError(f"{path} is not a YOLO data.yaml ({error}); give it a 'names' list")\
-                from None
+            raise RealLabelsError(
+                f"{path} is not a YOLO data.yaml ({error}); give it a 'names' list"
+            ) from None
         if isinstance(names, dict):
             return [str(names[key]) for key in sorted(names, key=int)]
         if isinstance(names, list):
@@ -263,6 +302,7 @@ def _names_from_file(path: Path) -> list[str]:
 
 def _read_yolo(root: Path) -> RealDataset:
     from PIL import Image  # pylint: disable=import-outside-toplevel
+
     names = _yolo_names(root)
     images: list[RealImage] = []
     for label in _yolo_label_files(root):
@@ -281,16 +321,19 @@ def _read_yolo(root: Path) -> RealDataset:
                 index, coords = int(values[0]), [float(v) for v in values[1:]]
                 category = names[index]
             except (ValueError, IndexError):
-                raise RealLabelsError(f"YOLO label {label} line {number} is malformed or names class "
-                                      f"{values[0]} (known: 0..{len(names) - 1}); fix the line or the "
-                                      "class names") from None
+                raise RealLabelsError(
+                    f"YOLO label {label} line {number} is malformed or names class "
+                    f"{values[0]} (known: 0..{len(names) - 1}); fix the line or the "
+                    "class names"
+                ) from None
             boxes.append(RealBox(category, _yolo_box(coords, width, height, label, number)))
         images.append(RealImage(path, boxes))
     return RealDataset(root, "yolo", images, names)
 
 
-def _yolo_box(coords: list[float], width: int, height: int, label: Path,
-              number: int) -> tuple[float, float, float, float]:
+def _yolo_box(
+    coords: list[float], width: int, height: int, label: Path, number: int
+) -> tuple[float, float, float, float]:
     if len(coords) == 4:
         xc, yc, w, h = coords
         x0, y0, x1, y1 = xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2
@@ -298,12 +341,15 @@ def _yolo_box(coords: list[float], width: int, height: int, label: Path,
         xs, ys = coords[0::2], coords[1::2]
         x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
     else:
-        raise RealLabelsError(f"YOLO label {label} line {number} has {len(coords)} coordinates; a "
-                              "box needs 4 (xc yc w h) and a polygon an even number >= 6")
+        raise RealLabelsError(
+            f"YOLO label {label} line {number} has {len(coords)} coordinates; a "
+            "box needs 4 (xc yc w h) and a polygon an even number >= 6"
+        )
     return (x0 * width, y0 * height, x1 * width, y1 * height)
 
 
 # --- finding images --------------------------------------------------------------------------
+
 
 class _ImageIndex:
     """Finds a label's image: at a given folder, under ``images/``, else by name anywhere."""
@@ -314,15 +360,23 @@ class _ImageIndex:
         self._by_stem: dict[str, Path] | None = None
 
     def _build(self) -> None:
-        files = sorted(path for path in self.root.rglob("*")
-                       if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
+        files = sorted(
+            path
+            for path in self.root.rglob("*")
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+        )
         self._by_name, self._by_stem = {}, {}
         for path in files:
             self._by_name.setdefault(path.name, path)
             self._by_stem.setdefault(path.stem, path)
 
     def find(self, file_name: str, folder: Path) -> Path | None:
-        for candidate in (folder / file_name, self.root / file_name, self.root / "images" / file_name):
+        for candidate in (
+            folder / "data" / file_name,
+            folder / file_name,
+            self.root / file_name,
+            self.root / "images" / file_name,
+        ):
             if candidate.is_file():
                 return candidate
         if self._by_name is None:

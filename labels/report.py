@@ -14,6 +14,7 @@ The page (images embedded as base64 PNG, charts as inline SVG, no scripts, no ne
 >>> result = build_report("data/tabletop")            # writes data/tabletop/report.html
 >>> print(result.summary_text)
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,6 +43,7 @@ _KEPT_NAMES = ("asset.name", "hdri.name")
 @dataclasses.dataclass
 class ReportResult:
     """What :func:`build_report` wrote."""
+
     path: Path
     stats: DatasetStats
     frames_shown: list[str]
@@ -49,20 +51,25 @@ class ReportResult:
     summary_text: str
 
 
-def build_report(dataset: PathLike, out: Optional[PathLike] = None, *,
-                 max_frames: int = 24) -> ReportResult:
+def build_report(
+    dataset: PathLike, out: Optional[PathLike] = None, *, max_frames: int = 24
+) -> ReportResult:
     """Write the HTML report of a batch folder (default ``DIR/report.html``) atomically.
 
     Raises ValueError when ``dataset`` holds no readable frame (the message names the folder).
     """
     dataset = Path(dataset)
     if not (dataset / "manifest.jsonl").is_file():
-        raise ValueError(f"{dataset} is not a batch folder (no manifest.jsonl); give the folder "
-                         "'synthscene render --out' wrote")
+        raise ValueError(
+            f"{dataset} is not a batch folder (no manifest.jsonl); give the folder "
+            "'synthscene render --out' wrote"
+        )
     stats = collect_stats(dataset)
     if not stats.frames:
-        raise ValueError(f"{dataset} holds no readable frame (failed: {len(stats.failed)}, "
-                         f"unreadable: {len(stats.unreadable)}); render some frames first")
+        raise ValueError(
+            f"{dataset} holds no readable frame (failed: {len(stats.failed)}, "
+            f"unreadable: {len(stats.unreadable)}); render some frames first"
+        )
     out = Path(out) if out else dataset / "report.html"
     shown = pick_frames(stats.frames, max_frames)
     label_plots = label_charts(stats)
@@ -70,8 +77,13 @@ def build_report(dataset: PathLike, out: Optional[PathLike] = None, *,
     summary = summary_text(stats)
     page = _page(dataset, stats, shown, label_plots, parameter_plots, summary)
     write_bytes_atomic(out, page.encode("utf-8"))
-    return ReportResult(path=out, stats=stats, frames_shown=shown,
-                        plots=len(label_plots) + len(parameter_plots), summary_text=summary)
+    return ReportResult(
+        path=out,
+        stats=stats,
+        frames_shown=shown,
+        plots=len(label_plots) + len(parameter_plots),
+        summary_text=summary,
+    )
 
 
 def pick_frames(frames: Sequence[str], count: int) -> list[str]:
@@ -87,9 +99,11 @@ def pick_frames(frames: Sequence[str], count: int) -> list[str]:
 def summary_text(stats: DatasetStats) -> str:
     """A few lines describing the dataset (printed by the CLI, shown at the top of the page)."""
     instances = len(stats.box_widths)
-    lines = [f"{stats.dataset}: {len(stats.frames)} frames ({len(stats.failed)} failed, "
-             f"{len(stats.unreadable)} unreadable), {instances} visible instances of "
-             f"{len(stats.class_counts)} classes, sizes {_counter_text(stats.image_sizes)}"]
+    lines = [
+        f"{stats.dataset}: {len(stats.frames)} frames ({len(stats.failed)} failed, "
+        f"{len(stats.unreadable)} unreadable), {instances} visible instances of "
+        f"{len(stats.class_counts)} classes, sizes {_counter_text(stats.image_sizes)}"
+    ]
     if instances:
         lines.append(
             f"objects per image {np.mean(stats.objects_per_image):.2f} (min "
@@ -97,17 +111,24 @@ def summary_text(stats: DatasetStats) -> str:
             f"{np.median(stats.box_widths):.1f}x{np.median(stats.box_heights):.1f} px; "
             f"visible fraction mean {np.mean(stats.visible_fractions):.2f}; "
             f"{np.mean(stats.truncated_flags) * 100:.0f}% truncated; "
-            f"{stats.invisible_instances} fully hidden instances (not annotated)")
-        lines.append("classes: " + ", ".join(f"{name} {count}" for name, count
-                                            in stats.class_counts.most_common()))
+            f"{stats.invisible_instances} fully hidden instances (not annotated)"
+        )
+        lines.append(
+            "classes: "
+            + ", ".join(f"{name} {count}" for name, count in stats.class_counts.most_common())
+        )
     if stats.framing_realised:
         lines.append(framing_text(stats))
     randomized = stats.randomized_parameters()
-    lines.append(f"parameters: {len(randomized)} randomized, {len(stats.fixed_parameters())} "
-                 f"fixed, from {stats.frames_with_spec}/{len(stats.frames)} frame specs")
+    lines.append(
+        f"parameters: {len(randomized)} randomized, {len(stats.fixed_parameters())} "
+        f"fixed, from {stats.frames_with_spec}/{len(stats.frames)} frame specs"
+    )
     if stats.refined:
-        lines.append(f"refined: {stats.refined_accepted}/{len(stats.gate_scores)} frames passed "
-                     f"the gate, score mean {np.mean(stats.gate_scores):.3f}")
+        lines.append(
+            f"refined: {stats.refined_accepted}/{len(stats.gate_scores)} frames passed "
+            f"the gate, score mean {np.mean(stats.gate_scores):.3f}"
+        )
     for name, reason in list(stats.unreadable.items())[:5]:
         lines.append(f"unreadable frame {name}: {reason}")
     return "\n".join(lines)
@@ -118,12 +139,21 @@ def framing_text(stats: DatasetStats) -> str:
     requested = np.asarray(stats.framing_requested)
     realised = np.asarray(stats.framing_realised)
     ranges = ", ".join(f"{low:g}-{high:g}" for (low, high), _ in stats.framing_ranges.most_common())
-    inside = np.mean([any(low * 0.95 <= value <= high * 1.05 for low, high in stats.framing_ranges)
-                      for value in realised]) * 100
+    inside = (
+        np.mean(
+            [
+                any(low * 0.95 <= value <= high * 1.05 for low, high in stats.framing_ranges)
+                for value in realised
+            ]
+        )
+        * 100
+    )
     error = np.abs(realised / requested - 1)
-    return (f"framing: {len(realised)} framed targets, requested size {ranges} of the frame side; "
-            f"realised median {np.median(realised):.3f}, {inside:.0f}% inside the requested range "
-            f"(+-5%), median relative error {np.median(error) * 100:.2f}%")
+    return (
+        f"framing: {len(realised)} framed targets, requested size {ranges} of the frame side; "
+        f"realised median {np.median(realised):.3f}, {inside:.0f}% inside the requested range "
+        f"(+-5%), median relative error {np.median(error) * 100:.2f}%"
+    )
 
 
 def label_charts(stats: DatasetStats) -> list[str]:
@@ -133,21 +163,33 @@ def label_charts(stats: DatasetStats) -> list[str]:
         bar_chart(names, [stats.class_counts[n] for n in names], "class counts", max_bars=16),
         histogram(stats.box_widths, "box width", unit=" px"),
         histogram(stats.box_heights, "box height", unit=" px"),
-        histogram(np.log2(np.asarray(stats.aspect_ratios, dtype=float)) if stats.aspect_ratios
-                  else [], "box aspect ratio, log2(w/h)"),
+        histogram(
+            np.log2(np.asarray(stats.aspect_ratios, dtype=float)) if stats.aspect_ratios else [],
+            "box aspect ratio, log2(w/h)",
+        ),
         histogram(stats.visible_fractions, "visible fraction", value_range=(0.0, 1.0)),
         histogram(stats.truncation, "truncated share of extent", value_range=(0.0, 1.0)),
-        histogram(stats.objects_per_image, "objects per image",
-                  bins=max(1, min(20, max(stats.objects_per_image, default=0) + 1))),
+        histogram(
+            stats.objects_per_image,
+            "objects per image",
+            bins=max(1, min(20, max(stats.objects_per_image, default=0) + 1)),
+        ),
     ]
     if stats.framing_realised:
         top = max(max(stats.framing_requested), max(stats.framing_realised), 1.0)
-        charts += [histogram(stats.framing_requested, "framing: requested target size",
-                             value_range=(0.0, top)),
-                   histogram(stats.framing_realised, "framing: realised target size",
-                             value_range=(0.0, top)),
-                   histogram(stats.object_sizes, "box size, all objects (fraction of frame)",
-                             value_range=(0.0, top))]
+        charts += [
+            histogram(
+                stats.framing_requested, "framing: requested target size", value_range=(0.0, top)
+            ),
+            histogram(
+                stats.framing_realised, "framing: realised target size", value_range=(0.0, top)
+            ),
+            histogram(
+                stats.object_sizes,
+                "box size, all objects (fraction of frame)",
+                value_range=(0.0, top),
+            ),
+        ]
     if stats.refined:
         charts.append(histogram(stats.gate_scores, "refinement gate score"))
     return charts
@@ -160,8 +202,9 @@ def parameter_charts(stats: DatasetStats) -> list[str]:
         if key.endswith(_IDENTIFIER_SUFFIXES) and not key.endswith(_KEPT_NAMES):
             continue  # object/light names identify, they are not sampled
         present = [v for v in values if v is not None]
-        if present and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                           for v in present):
+        if present and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in present
+        ):
             charts.append(histogram(present, key))
         else:
             labels = [json.dumps(v) if not isinstance(v, str) else v for v in values]
@@ -236,8 +279,9 @@ def frame_figure(dataset: Path, name: str) -> str:
         f'<div class="previews"><img class="depth" title="{escape(depth_range)}" '
         f'src="{png_data_uri(depth)}"><img class="normals" title="camera-frame normals" '
         f'src="{png_data_uri(normals_preview(arrays["normals"]))}"></div>'
-        f'<figcaption>{escape(name)} &middot; {len(visible)} objects &middot; '
-        f'{escape(depth_range)}</figcaption></figure>')
+        f"<figcaption>{escape(name)} &middot; {len(visible)} objects &middot; "
+        f"{escape(depth_range)}</figcaption></figure>"
+    )
 
 
 def _box_svg(item: dict, font: float) -> str:
@@ -245,12 +289,14 @@ def _box_svg(item: dict, font: float) -> str:
     red, green, blue = category_colour(int(item["category_id"]))
     colour = f"rgb({red},{green},{blue})"
     label_y = y0 - font * 0.2 if y0 > font else y1 + font * 0.9
-    return (f'<rect class="box" data-category="{escape(item["category"])}" x="{x0}" y="{y0}" '
-            f'width="{x1 - x0}" height="{y1 - y0}" fill="none" stroke="{colour}" '
-            f'stroke-width="{font / 8:.2f}"/>'
-            f'<text class="label" x="{x0}" y="{label_y:.2f}" font-size="{font:.2f}" '
-            f'fill="{colour}" stroke="black" stroke-width="{font / 12:.2f}" paint-order="stroke" '
-            f'font-family="sans-serif">{escape(item["category"])}</text>')
+    return (
+        f'<rect class="box" data-category="{escape(item["category"])}" x="{x0}" y="{y0}" '
+        f'width="{x1 - x0}" height="{y1 - y0}" fill="none" stroke="{colour}" '
+        f'stroke-width="{font / 8:.2f}"/>'
+        f'<text class="label" x="{x0}" y="{label_y:.2f}" font-size="{font:.2f}" '
+        f'fill="{colour}" stroke="black" stroke-width="{font / 12:.2f}" paint-order="stroke" '
+        f'font-family="sans-serif">{escape(item["category"])}</text>'
+    )
 
 
 _STYLE = """
@@ -270,27 +316,40 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;paddin
 """
 
 
-def _page(dataset: Path, stats: DatasetStats, shown: list[str], label_plots: list[str],
-          parameter_plots: list[str], summary: str) -> str:
+def _page(
+    dataset: Path,
+    stats: DatasetStats,
+    shown: list[str],
+    label_plots: list[str],
+    parameter_plots: list[str],
+    summary: str,
+) -> str:
     figures = "".join(frame_figure(dataset, name) for name in shown)
-    fixed = "".join(f"<tr><td>{escape(key)}</td><td>{escape(json.dumps(value))}</td></tr>"
-                    for key, value in stats.fixed_parameters().items())
-    refined = (f'<section id="refinement"><h2>Refinement</h2><p>{stats.refined_accepted} of '
-               f'{len(stats.gate_scores)} refined frames passed the label-consistency gate.</p>'
-               f'</section>' if stats.refined else "")
+    fixed = "".join(
+        f"<tr><td>{escape(key)}</td><td>{escape(json.dumps(value))}</td></tr>"
+        for key, value in stats.fixed_parameters().items()
+    )
+    refined = (
+        f'<section id="refinement"><h2>Refinement</h2><p>{stats.refined_accepted} of '
+        f"{len(stats.gate_scores)} refined frames passed the label-consistency gate.</p>"
+        f"</section>"
+        if stats.refined
+        else ""
+    )
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>synthscene report: {escape(dataset.name)}</title><style>{_STYLE}</style></head>"
         f"<body><h1>synthscene report: {escape(str(dataset))}</h1>"
         f'<section id="summary"><pre class="summary">{escape(summary)}</pre></section>'
         f'<section id="frames"><h2>Frames ({len(shown)} of {len(stats.frames)}): masks, boxes and '
         f'classes; depth (near red, far blue) and normals</h2><div class="grid">{figures}</div>'
         f'</section><section id="labels"><h2>Labels</h2><div class="plots">'
-        f'{"".join(label_plots)}</div></section>'
+        f"{''.join(label_plots)}</div></section>"
         f'<section id="parameters"><h2>Randomized parameters ({len(parameter_plots)} charts, '
         f'pooled over objects and lights)</h2><div class="plots">{"".join(parameter_plots)}</div>'
-        f'<details><summary>Fixed parameters</summary><table>{fixed}</table></details></section>'
-        f'{refined}{_provenance_section(dataset)}</body></html>')
+        f"<details><summary>Fixed parameters</summary><table>{fixed}</table></details></section>"
+        f"{refined}{_provenance_section(dataset)}</body></html>"
+    )
 
 
 def _provenance_section(dataset: Path) -> str:
@@ -299,8 +358,10 @@ def _provenance_section(dataset: Path) -> str:
         identity = json.loads(batch.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ""
-    rows = "".join(f"<tr><td>{escape(str(key))}</td><td>{escape(json.dumps(value))}</td></tr>"
-                   for key, value in identity.items())
+    rows = "".join(
+        f"<tr><td>{escape(str(key))}</td><td>{escape(json.dumps(value))}</td></tr>"
+        for key, value in identity.items()
+    )
     return f'<section id="provenance"><h2>Batch</h2><table>{rows}</table></section>'
 
 

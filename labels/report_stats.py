@@ -4,6 +4,7 @@ Read from a native batch folder (see :mod:`labels.native`) without the renderer:
 boxes/visibility, ``specs/<frame>.json`` (the settled scene spec each frame was rendered from) for
 the parameter distributions, and manifest lines for refinement gate scores (refined datasets).
 """
+
 from __future__ import annotations
 
 import collections
@@ -35,6 +36,7 @@ class DatasetStats:
     labels, same convention, and ``framing_ranges`` counts the requested ``(low, high)`` ranges; ``parameters`` maps a spec key (indices of lists of objects or
     lights replaced by ``*``, vector components as ``[i]``) to the values seen over all frames.
     """
+
     dataset: Path
     frames: list[str] = dataclasses.field(default_factory=list)
     failed: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -65,13 +67,19 @@ class DatasetStats:
 
     def randomized_parameters(self) -> dict[str, list]:
         """Parameters that took more than one value over the dataset."""
-        return {key: values for key, values in self.parameters.items()
-                if len({json.dumps(v) for v in values}) > 1}
+        return {
+            key: values
+            for key, values in self.parameters.items()
+            if len({json.dumps(v) for v in values}) > 1
+        }
 
     def fixed_parameters(self) -> dict[str, Any]:
         """Parameters with one value over the dataset: key -> that value."""
-        return {key: values[0] for key, values in self.parameters.items()
-                if values and len({json.dumps(v) for v in values}) == 1}
+        return {
+            key: values[0]
+            for key, values in self.parameters.items()
+            if values and len({json.dumps(v) for v in values}) == 1
+        }
 
 
 def collect_stats(dataset: PathLike) -> DatasetStats:
@@ -125,8 +133,11 @@ def flatten_spec(spec: dict) -> dict[str, list]:
 def _split_vector(key: str, value: Any) -> list[tuple[str, Any]]:
     if not isinstance(value, list):
         return [(key, value)]
-    if value and len(value) <= _MAX_VECTOR_LENGTH and all(isinstance(v, (int, float))
-                                                           for v in value):
+    if (
+        value
+        and len(value) <= _MAX_VECTOR_LENGTH
+        and all(isinstance(v, (int, float)) for v in value)
+    ):
         return [(f"{key}[{index}]", item) for index, item in enumerate(value)]
     return [(key, json.dumps(value))]
 
@@ -170,10 +181,21 @@ def _add_framing(stats: DatasetStats, spec: dict, labels: dict) -> None:
     if not isinstance(framing, dict) or not framing.get("solved"):
         return
     members = set(framing.get("group") or [framing.get("target")])
-    extents = [item.get("amodal_extent") for item in labels["instances"]
-               if item.get("uid") in members and item.get("amodal_extent")]
-    union = [min(e[0] for e in extents), min(e[1] for e in extents),
-             max(e[2] for e in extents), max(e[3] for e in extents)] if extents else None
+    extents = [
+        item.get("amodal_extent")
+        for item in labels["instances"]
+        if item.get("uid") in members and item.get("amodal_extent")
+    ]
+    union = (
+        [
+            min(e[0] for e in extents),
+            min(e[1] for e in extents),
+            max(e[2] for e in extents),
+            max(e[3] for e in extents),
+        ]
+        if extents
+        else None
+    )
     realised = extent_size(union, int(labels["width"]), int(labels["height"]))
     if realised is None:
         return

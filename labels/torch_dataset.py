@@ -6,7 +6,8 @@
 * ``target["boxes"]``: float32 (N, 4) pixel-edge xyxy (what torchvision's Mask R-CNN takes);
 * ``target["labels"]``: int64 (N,) category ids 1..C (0 is background), the same ids as the COCO
   export (sorted names, or ``category_order``);
-* ``target["masks"]``: uint8 (N, H, W) visible masks; ``target["image_id"]``: int (index + 1);
+* ``target["masks"]``: uint8 (N, H, W) visible masks; ``target["image_id"]``: int (index + 1,
+  the frame's COCO image id: frames are in frame-name order, so index 0 is frame 000000);
 * ``target["area"]`` float32 (N,) visible pixels, ``target["iscrowd"]`` int64 zeros,
   ``target["amodal_masks"]`` uint8 (N, H, W), ``target["visible_fraction"]`` float32 (N,).
 
@@ -14,6 +15,7 @@ Only instances with at least one visible pixel are included. torch is imported b
 only (not by ``labels``); without it, creating the dataset raises an ImportError naming the
 ``torch`` extra.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,6 +29,7 @@ from labels.sources import check_datasets, collect_categories, ok_frames
 
 try:
     import torch
+
     _DatasetBase = torch.utils.data.Dataset
 except ImportError:  # the optional extra is not installed
     torch = None
@@ -44,17 +47,22 @@ class DetectionDataset(_DatasetBase):
       transforms: optional ``callable(image, target) -> (image, target)`` applied last.
     """
 
-    def __init__(self, datasets: Union[PathLike, Sequence[PathLike]],
-                 category_order: Optional[Sequence[str]] = None,
-                 transforms: Optional[Callable] = None):
+    def __init__(
+        self,
+        datasets: Union[PathLike, Sequence[PathLike]],
+        category_order: Optional[Sequence[str]] = None,
+        transforms: Optional[Callable] = None,
+    ):
         if torch is None:
-            raise ImportError("DetectionDataset needs PyTorch: pip install 'synthscene[torch]' "
-                              "(torch==2.13.0)")
+            raise ImportError(
+                "DetectionDataset needs PyTorch: pip install 'synthscene[torch]' (torch==2.13.0)"
+            )
         folders = [datasets] if isinstance(datasets, (str, Path)) else list(datasets)
         self.datasets = check_datasets(folders)
         self.categories = collect_categories(self.datasets, category_order)
-        self.frames = [(dataset, name) for dataset in self.datasets
-                       for name, _ in ok_frames(dataset)]
+        self.frames = [
+            (dataset, name) for dataset in self.datasets for name, _ in ok_frames(dataset)
+        ]
         self.transforms = transforms
 
     @property
@@ -77,19 +85,24 @@ class DetectionDataset(_DatasetBase):
         for row, item in enumerate(visible):
             masks[row] = arrays["instance"] == item["instance_id"]
         target = {
-            "boxes": torch.tensor([item["box"] for item in visible],
-                                  dtype=torch.float32).reshape(-1, 4),
-            "labels": torch.tensor([self.categories[item["category"]] for item in visible],
-                                   dtype=torch.int64),
+            "boxes": torch.tensor([item["box"] for item in visible], dtype=torch.float32).reshape(
+                -1, 4
+            ),
+            "labels": torch.tensor(
+                [self.categories[item["category"]] for item in visible], dtype=torch.int64
+            ),
             "masks": torch.from_numpy(masks),
             "image_id": index + 1,
             "area": torch.tensor([item["visible_pixels"] for item in visible], dtype=torch.float32),
             "iscrowd": torch.zeros(len(visible), dtype=torch.int64),
-            "amodal_masks": torch.from_numpy(np.stack(
-                [amodal[item["instance_id"]] for item in visible]).astype(np.uint8)
-                if visible else np.zeros((0, height, width), dtype=np.uint8)),
-            "visible_fraction": torch.tensor([item["visible_fraction"] for item in visible],
-                                             dtype=torch.float32),
+            "amodal_masks": torch.from_numpy(
+                np.stack([amodal[item["instance_id"]] for item in visible]).astype(np.uint8)
+                if visible
+                else np.zeros((0, height, width), dtype=np.uint8)
+            ),
+            "visible_fraction": torch.tensor(
+                [item["visible_fraction"] for item in visible], dtype=torch.float32
+            ),
         }
         tensor = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0
         if self.transforms is not None:

@@ -15,6 +15,7 @@ gives a bare Kubric view that ignores those extras.
 
 Nothing here imports bpy or pyrender: the backend is imported when its view is opened.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,6 +40,7 @@ class ViewSettings:
     shadows: raster shadow maps (Cycles always traces shadows).
     background_transparency: alpha 0 where the background shows.
     """
+
     samples_per_pixel: int = 128
     device: str = "auto"
     scratch_dir: Optional[str | os.PathLike] = None
@@ -57,21 +59,34 @@ class View(Protocol):
     def render_raw(self, frame: Optional[int] = None) -> Any:
         """Render one frame (default ``scene.frame_start``) as ``labels.passes.RawPasses``."""
 
-    def render_still(self, frame: Optional[int] = None, ignore_missing_textures: bool = False,
-                     return_layers: Sequence[str] = ()) -> dict:
+    def render_still(
+        self,
+        frame: Optional[int] = None,
+        ignore_missing_textures: bool = False,
+        return_layers: Sequence[str] = (),
+    ) -> dict:
         """One frame as Kubric's layer dictionary."""
 
-    def set_hdri(self, path: str | os.PathLike, rotation: Sequence[float] = (0.0, 0.0, 0.0),
-                 strength: float = 1.0, as_background: bool = True,
-                 as_ambient: bool = True) -> None:
+    def set_hdri(
+        self,
+        path: str | os.PathLike,
+        rotation: Sequence[float] = (0.0, 0.0, 0.0),
+        strength: float = 1.0,
+        as_background: bool = True,
+        as_ambient: bool = True,
+    ) -> None:
         """Light with / show an equirectangular HDRI (rotation: XYZ Euler, radians)."""
 
     def set_background_image(self, path: str | os.PathLike) -> None:
         """Show an image behind the scene, stretched to the frame."""
 
 
-def open_view(engine: str, scene: Any, settings: ViewSettings = ViewSettings(),
-              extras: Optional[Mapping] = None) -> View:
+def open_view(
+    engine: str,
+    scene: Any,
+    settings: ViewSettings = ViewSettings(),
+    extras: Optional[Mapping] = None,
+) -> View:
     """The ``engine``'s view of ``scene`` with every spec extra applied.
 
     ``extras`` defaults to the scene's own (``scene.metadata["synthscene"]``); pass a dict of
@@ -97,9 +112,12 @@ def apply_world(view: View, extras: Mapping) -> None:
     world = extras.get("world") or {}
     hdri = world.get("hdri")
     if hdri:
-        view.set_hdri(hdri["path"], rotation=(0.0, 0.0, float(hdri["rotation"])),
-                      strength=float(hdri["strength"]),
-                      as_background=world.get("background") == "hdri")
+        view.set_hdri(
+            hdri["path"],
+            rotation=(0.0, 0.0, float(hdri["rotation"])),
+            strength=float(hdri["strength"]),
+            as_background=world.get("background") == "hdri",
+        )
     if world.get("background") == "image" and world.get("image"):
         view.set_background_image(Path(world["image"]))
 

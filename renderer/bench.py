@@ -22,6 +22,7 @@ Section 2 renders ``--batch`` *different* scenes twice through the batch runner:
 process, then one fresh process per scene (``recycle_after=1``), and reports the worker's resident
 memory after warm-up and at the end.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,6 +41,7 @@ from renderer.batch.session import RenderSession
 @dataclasses.dataclass
 class Measure:
     """Frames/s of one way of rendering, or why it could not run."""
+
     name: str
     frames: int = 0
     seconds: float = 0.0
@@ -55,6 +57,7 @@ class Measure:
 class Contender:
     """One way of rendering: ``render_one(index)`` renders a scene and returns the seconds that
     count."""
+
     measure: Measure
     render_one: Callable[[int], float]
 
@@ -91,11 +94,12 @@ def bare_loop(session: RenderSession) -> Contender:
         view = session.make_view(session.prepare(index).scene)
         started = time.perf_counter()
         with silenced_stdout():
-            passes.render_color(view.blender_scene, session.scratch / "bare.png",
-                                view.motion_blur)
+            passes.render_color(view.blender_scene, session.scratch / "bare.png", view.motion_blur)
         return time.perf_counter() - started
-    return Contender(Measure("bare bpy render loop", note="colour only, scene prebuilt"),
-                     render_one)
+
+    return Contender(
+        Measure("bare bpy render loop", note="colour only, scene prebuilt"), render_one
+    )
 
 
 class _FrameClock(SilentReporter):
@@ -149,13 +153,19 @@ class PipelineBlocks:
     def run(self, block: list[int]) -> list[Measure]:
         folder = self.config.out / f"block{len(self.folders)}"
         self.folders.append(folder)
-        self.measure = worker_pipeline(dataclasses.replace(
-            self.config, frames=(block[0] - 1, *block), out=folder), self.name, self.measure)
+        self.measure = worker_pipeline(
+            dataclasses.replace(self.config, frames=(block[0] - 1, *block), out=folder),
+            self.name,
+            self.measure,
+        )
         return [self.measure]
 
 
-def interleaved(ours: PipelineBlocks, blocks: list[list[int]],
-                baselines: Callable[[list[int], bool], list[Measure]]) -> list[Measure]:
+def interleaved(
+    ours: PipelineBlocks,
+    blocks: list[list[int]],
+    baselines: Callable[[list[int], bool], list[Measure]],
+) -> list[Measure]:
     """``ours`` and ``baselines(block, first)`` on each block in turn, the order flipped every
     block (ABBA...), so a machine getting slower or faster affects both alike."""
     measured: list[Measure] = []
@@ -171,13 +181,19 @@ def interleaved(ours: PipelineBlocks, blocks: list[list[int]],
 
 def kubric_stock(session: RenderSession) -> Contender:
     """Kubric's own Blender renderer on the same scenes."""
+
     def render_one(index: int) -> float:
         from kubric.renderer.blender import Blender as KubricBlender  # pylint: disable=import-outside-toplevel
+
         scene = session.prepare(index).scene
         started = time.perf_counter()
-        KubricBlender(scene, scratch_dir=str(session.scratch / "kubric"),
-                      samples_per_pixel=session.config.samples).render_still()
+        KubricBlender(
+            scene,
+            scratch_dir=str(session.scratch / "kubric"),
+            samples_per_pixel=session.config.samples,
+        ).render_still()
         return time.perf_counter() - started
+
     return Contender(Measure("Kubric stock renderer", note="scene build excluded"), render_one)
 
 
@@ -190,41 +206,67 @@ def batch_throughput(config: BatchConfig, recycle_after: int, name: str) -> tupl
     return measure, summary.rss_bytes
 
 
-def run_bench(recipe: str, engine: str, scenes: int, batch: int, resolution: tuple[int, int],
-              samples: int, device: str, out: Optional[Path] = None,
-              report: Callable[[str], None] = print, blocks: Optional[int] = None) -> dict:
+def run_bench(
+    recipe: str,
+    engine: str,
+    scenes: int,
+    batch: int,
+    resolution: tuple[int, int],
+    samples: int,
+    device: str,
+    out: Optional[Path] = None,
+    report: Callable[[str], None] = print,
+    blocks: Optional[int] = None,
+) -> dict:
     """Run both sections; ``report`` receives progress lines. Returns the numbers."""
     root = Path(out or tempfile.mkdtemp(prefix="synthscene-bench-"))
-    base = dict(recipe=recipe, count=scenes + 1, resolution=resolution, samples=samples,
-                device=device, workers=0, seed=12345)
-    results: dict = {"recipe": recipe, "resolution": list(resolution), "samples": samples,
-                     "engine": engine}
+    base = dict(
+        recipe=recipe,
+        count=scenes + 1,
+        resolution=resolution,
+        samples=samples,
+        device=device,
+        workers=0,
+        seed=12345,
+    )
+    results: dict = {
+        "recipe": recipe,
+        "resolution": list(resolution),
+        "samples": samples,
+        "engine": engine,
+    }
     config = BatchConfig(out=root / f"ours-{engine}", engine=engine, **base)
     chunks = scene_blocks(scenes, blocks)
     results["blocks"] = len(chunks)
-    report(f"section 1: {scenes} scenes of {recipe!r} at {resolution[0]}x{resolution[1]}, "
-           f"{samples} spp, in {len(chunks)} interleaved blocks (+1 warm-up each)")
+    report(
+        f"section 1: {scenes} scenes of {recipe!r} at {resolution[0]}x{resolution[1]}, "
+        f"{samples} spp, in {len(chunks)} interleaved blocks (+1 warm-up each)"
+    )
     ours = PipelineBlocks(config, f"synthscene ({engine})")
     if engine == "cycles":
         baseline = RenderSession(dataclasses.replace(config, out=root / "baselines"))
         contenders = [bare_loop(baseline), kubric_stock(baseline)]
         # the baselines warm up once, on scene 0, before the first block
-        section = interleaved(ours, chunks, lambda block, first: race(
-            contenders, [0] * first + block, warm_up=first))
+        section = interleaved(
+            ours, chunks, lambda block, first: race(contenders, [0] * first + block, warm_up=first)
+        )
     else:
-        cycles = PipelineBlocks(dataclasses.replace(config, engine="cycles",
-                                                    out=root / "ours-cycles"),
-                                "synthscene (cycles)")
+        cycles = PipelineBlocks(
+            dataclasses.replace(config, engine="cycles", out=root / "ours-cycles"),
+            "synthscene (cycles)",
+        )
         section = interleaved(ours, chunks, lambda block, first: cycles.run(block))
     results["device"] = _device(ours.folders[0])
     results["section1"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in section]
     if batch > 0:
         report(f"section 2: {batch} different scenes, warm worker vs one process per scene")
-        config = BatchConfig(out=root / "warm", engine=engine, **{**base, "count": batch,
-                                                                  "workers": 1})
-        warm, rss = batch_throughput(config, 10 ** 6, "warm worker (1 process)")
-        cold, _ = batch_throughput(dataclasses.replace(config, out=root / "cold"), 1,
-                                   "one process per scene")
+        config = BatchConfig(
+            out=root / "warm", engine=engine, **{**base, "count": batch, "workers": 1}
+        )
+        warm, rss = batch_throughput(config, 10**6, "warm worker (1 process)")
+        cold, _ = batch_throughput(
+            dataclasses.replace(config, out=root / "cold"), 1, "one process per scene"
+        )
         results["section2"] = [dataclasses.asdict(m) | {"fps": m.fps} for m in (warm, cold)]
         results["memory"] = memory_growth(rss)
     return results
@@ -234,23 +276,30 @@ MEMORY_WARMUP_FRAMES = 50  # caches fill meanwhile: meshes, HDRIs, Cycles kernel
 MEMORY_WINDOW_FRAMES = 25  # frames whose median RSS stands for "after warm-up" and "end"
 
 
-def memory_growth(rss_bytes: list, warmup: int = MEMORY_WARMUP_FRAMES,
-                  window: int = MEMORY_WINDOW_FRAMES) -> dict:
+def memory_growth(
+    rss_bytes: list, warmup: int = MEMORY_WARMUP_FRAMES, window: int = MEMORY_WINDOW_FRAMES
+) -> dict:
     """Resident memory of the warm worker after ``warmup`` frames and at the end, each the
     median of ``window`` frames (one frame's RSS swings by tens of MB with what it has just
     freed), ({} when the batch is too short; use --batch 500 for a memory measurement)."""
     if len(rss_bytes) < warmup + 2 * window:
         return {}
-    after = float(np.median(rss_bytes[warmup:warmup + window]))
+    after = float(np.median(rss_bytes[warmup : warmup + window]))
     end = float(np.median(rss_bytes[-window:]))
-    return {"frames": len(rss_bytes), "warmup_frames": warmup, "window_frames": window,
-            "after_warmup_mb": round(after / 2 ** 20, 1), "end_mb": round(end / 2 ** 20, 1),
-            "peak_mb": round(max(rss_bytes) / 2 ** 20, 1),
-            "growth_percent": round(100.0 * (end - after) / after, 2)}
+    return {
+        "frames": len(rss_bytes),
+        "warmup_frames": warmup,
+        "window_frames": window,
+        "after_warmup_mb": round(after / 2**20, 1),
+        "end_mb": round(end / 2**20, 1),
+        "peak_mb": round(max(rss_bytes) / 2**20, 1),
+        "growth_percent": round(100.0 * (end - after) / after, 2),
+    }
 
 
 def _device(out: Path) -> str:
     from labels.native import read_manifest  # pylint: disable=import-outside-toplevel
+
     for record in read_manifest(out):
         device = record.get("device") or {}
         return f"{device.get('backend', '?')}: {', '.join(device.get('names', []))}"
@@ -260,29 +309,45 @@ def _device(out: Path) -> str:
 def format_results(results: dict) -> str:
     """The table ``synthscene bench`` prints (Markdown, so it can go into the README)."""
     blocks = f", section 1 in {results['blocks']} ABBA blocks" if results.get("blocks") else ""
-    lines = [f"recipe {results['recipe']}, {results['resolution'][0]}x"
-             f"{results['resolution'][1]}, {results['samples']} spp, device {results['device']}"
-             f"{blocks}",
-             "", "| way | frames | frames/s | vs first row | note |", "|---|---:|---:|---:|---|"]
+    lines = [
+        f"recipe {results['recipe']}, {results['resolution'][0]}x"
+        f"{results['resolution'][1]}, {results['samples']} spp, device {results['device']}"
+        f"{blocks}",
+        "",
+        "| way | frames | frames/s | vs first row | note |",
+        "|---|---:|---:|---:|---|",
+    ]
     for key in ("section1", "section2"):
         rows = results.get(key) or []
         if key == "section2" and rows:
-            lines += ["", "| batch of different scenes | frames | frames/s | vs first row | note |",
-                      "|---|---:|---:|---:|---|"]
+            lines += [
+                "",
+                "| batch of different scenes | frames | frames/s | vs first row | note |",
+                "|---|---:|---:|---:|---|",
+            ]
         reference = rows[0]["fps"] if rows else 0.0
         for row in rows:
             ratio = f"{row['fps'] / reference:.2f}x" if reference and row["fps"] else "-"
             fps = f"{row['fps']:.3f}" if not row["error"] else "failed"
             note = row["error"] or row["note"]
             lines.append(f"| {row['name']} | {row['frames']} | {fps} | {ratio} | {note} |")
-        if rows and key == "section1" and results["engine"] == "cycles" and len(rows) > 1 \
-                and rows[1]["fps"]:
-            lines.append(f"\nsynthscene reaches {100 * rows[0]['fps'] / rows[1]['fps']:.0f}% "
-                         "of the bare render loop's frames/s.\n")
+        if (
+            rows
+            and key == "section1"
+            and results["engine"] == "cycles"
+            and len(rows) > 1
+            and rows[1]["fps"]
+        ):
+            lines.append(
+                f"\nsynthscene reaches {100 * rows[0]['fps'] / rows[1]['fps']:.0f}% "
+                "of the bare render loop's frames/s.\n"
+            )
     memory = results.get("memory")
     if memory:
-        lines.append(f"\nwarm worker memory: {memory['after_warmup_mb']} MB after warm-up "
-                     f"({memory['warmup_frames']} frames), "
-                     f"{memory['end_mb']} MB after {memory['frames']} frames "
-                     f"({memory['growth_percent']:+.1f}%), peak {memory['peak_mb']} MB")
+        lines.append(
+            f"\nwarm worker memory: {memory['after_warmup_mb']} MB after warm-up "
+            f"({memory['warmup_frames']} frames), "
+            f"{memory['end_mb']} MB after {memory['frames']} frames "
+            f"({memory['growth_percent']:+.1f}%), peak {memory['peak_mb']} MB"
+        )
     return "\n".join(lines)

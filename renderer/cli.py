@@ -8,6 +8,7 @@ the user (see :mod:`renderer.errors`) print one line, no traceback: status 2 for
 (argparse's own errors too), 1 for a failure while working (:class:`RuntimeFailure`, and any
 ``OSError`` such as a full disk, named with its file). ``-v`` adds the traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,7 @@ from renderer.errors import RuntimeFailure, UserError, user_facing_errors
 
 __all__ = ["main", "build_parser", "UserError"]
 
+
 def _command_modules():
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
@@ -34,7 +36,8 @@ def _command_modules():
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="synthscene",
-        description="Render labelled synthetic scenes with Blender (via Kubric) or pyrender.")
+        description="Render labelled synthetic scenes with Blender (via Kubric) or pyrender.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _command_modules():
@@ -46,8 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args._run(args) or 0)
     except OSError as error:  # disk full, read-only, a folder where a file was expected...
@@ -73,7 +78,7 @@ def describe_os_error(error: OSError) -> str:
     if filename is not None and (temporary := _TEMPORARY.match(filename.name)):
         filename = filename.with_name(temporary.group("name"))
     where = f"{filename}: " if filename else ""
-    return (f"{where}{error.strerror}; free space, fix the permissions, or give another path")
+    return f"{where}{error.strerror}; free space, fix the permissions, or give another path"
 
 
 def _explain(args: argparse.Namespace, message: str) -> None:

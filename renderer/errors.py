@@ -1,4 +1,5 @@
 """Errors shown to users without a traceback."""
+
 from __future__ import annotations
 
 
@@ -22,5 +23,12 @@ def user_facing_errors() -> tuple[type[BaseException], ...]:
     from assets.errors import AssetError  # pylint: disable=import-outside-toplevel
     from renderer.refiner.errors import RefinerInputError  # pylint: disable=import-outside-toplevel
     from scenes.errors import RecipeError  # pylint: disable=import-outside-toplevel
-    return (UserError, RecipeError, AssetError, RefinerInputError, FileNotFoundError,
-            PermissionError)
+
+    return (
+        UserError,
+        RecipeError,
+        AssetError,
+        RefinerInputError,
+        FileNotFoundError,
+        PermissionError,
+    )

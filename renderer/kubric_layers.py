@@ -8,6 +8,7 @@ uint16 = (n + 1) / 2 * 65535 (world frame); object_coordinates (H,W,3) uint16 = 
 Background z/depth is 1e10 m, as Kubric writes it (RawPasses use +inf). A backend may add
 layers it alone has (Cycles: uv, forward_flow, backward_flow).
 """
+
 from __future__ import annotations
 
 import os
@@ -77,9 +78,10 @@ def instance_metadata(asset) -> dict:
     metadata = {k: v for k, v in asset.metadata.items() if k != "category"}
     if metadata.get("parts"):
         first = (getattr(getattr(asset, "material", None), "metadata", None) or {}).get("spec_name")
-        metadata["parts"] = [{"name": part["name"],
-                              "material": (part["material"] or {}).get("name", first)}
-                             for part in metadata["parts"]]
+        metadata["parts"] = [
+            {"name": part["name"], "material": (part["material"] or {}).get("name", first)}
+            for part in metadata["parts"]
+        ]
     return metadata
 
 
@@ -88,9 +90,12 @@ def check_mesh_file(path: str | os.PathLike) -> Path:
     ValueError / FileNotFoundError naming the file and what is accepted."""
     file = Path(path)
     if file.suffix.lower() not in MESH_EXTENSIONS:
-        raise ValueError(f"mesh file {str(file)!r} has unsupported extension {file.suffix!r}; "
-                         f"supported: {', '.join(MESH_EXTENSIONS)}")
+        raise ValueError(
+            f"mesh file {str(file)!r} has unsupported extension {file.suffix!r}; "
+            f"supported: {', '.join(MESH_EXTENSIONS)}"
+        )
     if not file.is_file():
-        raise FileNotFoundError(f"mesh file {str(file)!r} does not exist; check the "
-                                "FileBasedObject's render_filename")
+        raise FileNotFoundError(
+            f"mesh file {str(file)!r} does not exist; check the FileBasedObject's render_filename"
+        )
     return file

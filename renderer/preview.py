@@ -4,6 +4,7 @@ Tile ``i`` shows frame ``i`` of the batch ``synthscene render`` would produce wi
 recipe, parameters and seed (same per-frame seeds), rendered small and fast, with labelled boxes
 and a caption of the main sampled values. All sampled values go to a JSON file next to the PNG.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,11 +28,15 @@ def caption_lines(spec, seed: int) -> list[str]:
     """Short description of a spec: seed, classes, world, camera."""
     categories = sorted(o.category for o in spec.objects if o.category)
     world = spec.world.hdri.name if spec.world.hdri else spec.world.background
-    counts = ", ".join(f"{c} x{categories.count(c)}" if categories.count(c) > 1 else c
-                       for c in dict.fromkeys(categories))
-    return [f"{world}, {len(categories)} objects",
-            counts[:48] or "no labelled objects",
-            f"seed {seed} f={spec.camera.focal_length:.0f}mm L{len(spec.lights)}"]
+    counts = ", ".join(
+        f"{c} x{categories.count(c)}" if categories.count(c) > 1 else c
+        for c in dict.fromkeys(categories)
+    )
+    return [
+        f"{world}, {len(categories)} objects",
+        counts[:48] or "no labelled objects",
+        f"seed {seed} f={spec.camera.focal_length:.0f}mm L{len(spec.lights)}",
+    ]
 
 
 def render_tile(session: RenderSession, index: int) -> tuple[np.ndarray, dict]:
@@ -47,12 +52,28 @@ def render_tile(session: RenderSession, index: int) -> tuple[np.ndarray, dict]:
             continue
         x0, y0, x1, y1 = (int(v) for v in instance.box)
         cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), (255, 230, 0), 1)
-        cv2.putText(image, str(instance.category), (x0 + 1, max(y0 - 2, 8)),
-                    cv2.FONT_HERSHEY_PLAIN, 0.7, (255, 230, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            image,
+            str(instance.category),
+            (x0 + 1, max(y0 - 2, 8)),
+            cv2.FONT_HERSHEY_PLAIN,
+            0.7,
+            (255, 230, 0),
+            1,
+            cv2.LINE_AA,
+        )
     caption = np.full((CAPTION_HEIGHT, image.shape[1], 3), 24, np.uint8)
     for row, line in enumerate(caption_lines(spec, frame_seed(session.config.seed, index))):
-        cv2.putText(caption, line, (3, 13 + 14 * row), cv2.FONT_HERSHEY_PLAIN, 0.8,
-                    (235, 235, 235), 1, cv2.LINE_AA)
+        cv2.putText(
+            caption,
+            line,
+            (3, 13 + 14 * row),
+            cv2.FONT_HERSHEY_PLAIN,
+            0.8,
+            (235, 235, 235),
+            1,
+            cv2.LINE_AA,
+        )
     return np.vstack([image, caption]), spec.sampled_parameters()
 
 
@@ -63,8 +84,9 @@ def contact_sheet(tiles: list[np.ndarray], columns: int) -> np.ndarray:
     sheet = np.full((rows * (height + 2), columns * (width + 2), 3), 255, np.uint8)
     for i, tile in enumerate(tiles):
         r, c = divmod(i, columns)
-        sheet[r * (height + 2):r * (height + 2) + height,
-              c * (width + 2):c * (width + 2) + width] = tile
+        sheet[
+            r * (height + 2) : r * (height + 2) + height, c * (width + 2) : c * (width + 2) + width
+        ] = tile
     return sheet
 
 

@@ -15,6 +15,7 @@ then the camera's processing: saturation (chroma about the luminance), sRGB enco
 S-shaped tone curve (contrast), 8 bits, and JPEG re-encoding. Deterministic: the noise comes from
 ``sensor.seed`` and OpenCV's filters are exact, so the same spec gives the same bytes.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,9 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
 
 _LINEAR_OF_BYTE = srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
 _LUT_STEPS = 1 << 16
-_BYTE_OF_LINEAR = (linear_to_srgb(np.arange(_LUT_STEPS, dtype=np.float64) / (_LUT_STEPS - 1))
-                   * 255 + 0.5).astype(np.uint8)
+_BYTE_OF_LINEAR = (
+    linear_to_srgb(np.arange(_LUT_STEPS, dtype=np.float64) / (_LUT_STEPS - 1)) * 255 + 0.5
+).astype(np.uint8)
 
 
 def apply_sensor(image: np.ndarray, sensor: SensorSpec) -> np.ndarray:
@@ -48,13 +50,17 @@ def apply_sensor(image: np.ndarray, sensor: SensorSpec) -> np.ndarray:
     width = linear.shape[1]
     if sensor.auto_exposure > 0:
         linear = linear * np.float32(metered_gain(linear, sensor.auto_exposure))
-    linear *= np.float32(2.0 ** sensor.exposure) * np.asarray(sensor.white_balance, np.float32)
-    linear = optical_blur(linear, sensor.blur * width, sensor.defocus * width,
-                          sensor.motion * width, sensor.motion_angle)
+    linear *= np.float32(2.0**sensor.exposure) * np.asarray(sensor.white_balance, np.float32)
+    linear = optical_blur(
+        linear,
+        sensor.blur * width,
+        sensor.defocus * width,
+        sensor.motion * width,
+        sensor.motion_angle,
+    )
     linear = chromatic_aberration(linear, sensor.chromatic_aberration * width)
     linear *= vignetting_mask(linear.shape[:2], sensor.vignetting)[..., None]
-    linear = sensor_noise(np.clip(linear, 0, 1), sensor.shot_noise, sensor.read_noise,
-                          sensor.seed)
+    linear = sensor_noise(np.clip(linear, 0, 1), sensor.shot_noise, sensor.read_noise, sensor.seed)
     if sensor.saturation != 1.0:
         grey = (linear @ _LUMINANCE_WEIGHTS)[..., None]
         linear = grey + np.float32(sensor.saturation) * (linear - grey)
@@ -89,18 +95,25 @@ def tone_curve(srgb: np.ndarray, contrast: float) -> np.ndarray:
     return (curve * 255 + 0.5).astype(np.uint8)[srgb]
 
 
-def optical_blur(linear: np.ndarray, sigma: float, defocus_radius: float, motion_length: float,
-                 motion_angle: float) -> np.ndarray:
+def optical_blur(
+    linear: np.ndarray,
+    sigma: float,
+    defocus_radius: float,
+    motion_length: float,
+    motion_angle: float,
+) -> np.ndarray:
     """Gaussian (sigma px), disk (radius px) and line (length px at ``motion_angle`` rad)
     blurs; each skipped below a tenth of a pixel. Borders are reflected."""
     if sigma > 0.1:
         linear = cv2.GaussianBlur(linear, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     if defocus_radius > 0.1:
-        linear = cv2.filter2D(linear, -1, disk_kernel(defocus_radius),
-                              borderType=cv2.BORDER_REFLECT)
+        linear = cv2.filter2D(
+            linear, -1, disk_kernel(defocus_radius), borderType=cv2.BORDER_REFLECT
+        )
     if motion_length > 0.1:
-        linear = cv2.filter2D(linear, -1, line_kernel(motion_length, motion_angle),
-                              borderType=cv2.BORDER_REFLECT)
+        linear = cv2.filter2D(
+            linear, -1, line_kernel(motion_length, motion_angle), borderType=cv2.BORDER_REFLECT
+        )
     return linear
 
 
@@ -111,9 +124,9 @@ def disk_kernel(radius: float) -> np.ndarray:
     half = int(math.ceil(radius))
     offsets = (np.arange(4) + 0.5) / 4 - 0.5
     grid = np.arange(-half, half + 1, dtype=np.float32)
-    ys = (grid[:, None, None, None] + offsets[None, None, :, None])
-    xs = (grid[None, :, None, None] + offsets[None, None, None, :])
-    kernel = ((xs ** 2 + ys ** 2) <= radius ** 2).mean(axis=(2, 3)).astype(np.float32)
+    ys = grid[:, None, None, None] + offsets[None, None, :, None]
+    xs = grid[None, :, None, None] + offsets[None, None, None, :]
+    kernel = ((xs**2 + ys**2) <= radius**2).mean(axis=(2, 3)).astype(np.float32)
     return kernel / kernel.sum()
 
 
@@ -144,9 +157,13 @@ def chromatic_aberration(linear: np.ndarray, shift_px: float) -> np.ndarray:
     for channel, sign in ((0, 1.0), (2, -1.0)):
         zoom = 1.0 + sign * shift_px / corner
         matrix = cv2.getRotationMatrix2D((width / 2 - 0.5, height / 2 - 0.5), 0.0, zoom)
-        result[..., channel] = cv2.warpAffine(np.ascontiguousarray(linear[..., channel]), matrix,
-                                              (width, height), flags=cv2.INTER_LINEAR,
-                                              borderMode=cv2.BORDER_REFLECT)
+        result[..., channel] = cv2.warpAffine(
+            np.ascontiguousarray(linear[..., channel]),
+            matrix,
+            (width, height),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
     return result
 
 
@@ -155,7 +172,7 @@ def vignetting_mask(shape: tuple[int, int], strength: float) -> np.ndarray:
     height, width = shape
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
     radius = np.hypot((cols + 0.5) / width - 0.5, (rows + 0.5) / height - 0.5) / np.sqrt(0.5)
-    return (1.0 - strength * radius ** 2).astype(np.float32)
+    return (1.0 - strength * radius**2).astype(np.float32)
 
 
 def sensor_noise(linear: np.ndarray, shot: float, read: float, seed: int) -> np.ndarray:
@@ -163,14 +180,15 @@ def sensor_noise(linear: np.ndarray, shot: float, read: float, seed: int) -> np.
     if shot <= 0 and read <= 0:
         return linear
     rng = np.random.default_rng(seed)
-    sigma = np.sqrt(read ** 2 + shot ** 2 * linear).astype(np.float32)
+    sigma = np.sqrt(read**2 + shot**2 * linear).astype(np.float32)
     return linear + rng.standard_normal(linear.shape, dtype=np.float32) * sigma
 
 
 def jpeg_roundtrip(srgb: np.ndarray, quality: int) -> np.ndarray:
     """Encode as JPEG at ``quality`` (1-100) and decode again (uint8 RGB)."""
-    ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(srgb[..., ::-1]),
-                               [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    ok, encoded = cv2.imencode(
+        ".jpg", np.ascontiguousarray(srgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG")
     return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])

@@ -28,6 +28,7 @@ Running recipes and building scenes live in their modules: :mod:`scenes.recipe_a
 (``solve_framing``, run after physics), :mod:`scenes.photo_fit` (``fit_photos``). Those names are still reachable as
 ``scenes.<name>`` for code written against the earlier, wider API, but are not part of it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -36,21 +37,61 @@ from typing import Any
 _EXPORTS = {
     "scenes.recipe_api": ("recipe",),
     "scenes.params": ("Param", "Params"),
-    "scenes.spec": ("SceneSpec", "ObjectSpec", "AssetSpec", "MaterialSpec", "TextureSpec",
-                    "PartSpec", "LightSpec", "CameraSpec", "WorldSpec", "HdriSpec", "PhysicsSpec",
-                    "DepthOfFieldSpec", "FramingSpec", "SensorSpec"),
-    "scenes.distributions": ("Distribution", "Uniform", "LogUniform", "Normal", "RandInt",
-                             "Choice", "VectorUniform", "ColorHSV", "kelvin_to_rgb"),
-    "scenes.randomizers": ("random_camera", "random_light", "random_lights", "random_hdri",
-                           "random_world", "random_material", "random_texture",
-                           "procedural_object", "household_object", "file_object",
-                           "mesh_folder_objects",
-                           "balanced_categories", "support_box", "scatter", "random_rotation",
-                           "procedural_classes", "shell_position"),
+    "scenes.spec": (
+        "SceneSpec",
+        "ObjectSpec",
+        "AssetSpec",
+        "MaterialSpec",
+        "TextureSpec",
+        "PartSpec",
+        "LightSpec",
+        "CameraSpec",
+        "WorldSpec",
+        "HdriSpec",
+        "PhysicsSpec",
+        "DepthOfFieldSpec",
+        "FramingSpec",
+        "SensorSpec",
+    ),
+    "scenes.distributions": (
+        "Distribution",
+        "Uniform",
+        "LogUniform",
+        "Normal",
+        "RandInt",
+        "Choice",
+        "VectorUniform",
+        "ColorHSV",
+        "kelvin_to_rgb",
+    ),
+    "scenes.randomizers": (
+        "random_camera",
+        "random_light",
+        "random_lights",
+        "random_hdri",
+        "random_world",
+        "random_material",
+        "random_texture",
+        "procedural_object",
+        "household_object",
+        "file_object",
+        "mesh_folder_objects",
+        "balanced_categories",
+        "support_box",
+        "scatter",
+        "random_rotation",
+        "procedural_classes",
+        "shell_position",
+    ),
     "scenes.framing": ("random_framing", "parse_size_range"),
     "scenes.sensor": ("random_sensor", "sensor_for", "ranges_matching", "SensorRanges"),
-    "scenes.context": ("surface_material", "wall_material", "table", "back_wall",
-                       "indoor_hdri_choice"),
+    "scenes.context": (
+        "surface_material",
+        "wall_material",
+        "table",
+        "back_wall",
+        "indoor_hdri_choice",
+    ),
     "scenes.errors": ("RecipeError", "ParameterError", "SpecError", "AssetError"),
 }
 _EARLIER_API = {  # reachable for existing code; not exported
@@ -60,8 +101,12 @@ _EARLIER_API = {  # reachable for existing code; not exported
     "scenes.extras": ("scene_extras",),
     "scenes.errors": ("USER_ERRORS",),
 }
-_WHERE = {name: module for table in (_EXPORTS, _EARLIER_API)
-          for module, names in table.items() for name in names}
+_WHERE = {
+    name: module
+    for table in (_EXPORTS, _EARLIER_API)
+    for module, names in table.items()
+    for name in names
+}
 
 __all__ = sorted(name for names in _EXPORTS.values() for name in names)
 

@@ -67,6 +67,7 @@ How spec fields map onto the Kubric scene
        "camera": camera.metadata as above,
        "assets": [{"name", "category", "source", "licence"} ...]}   # objects, then the HDRI
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -84,8 +85,7 @@ from assets.prints import print_file
 from scenes.errors import SpecError
 from scenes.extras import EXTRAS_KEY
 from scenes.framing import solve_framing
-from scenes.geometry import (asset_hull, asset_key, asset_mesh, asset_part_names,
-                             object_mesh_world)
+from scenes.geometry import asset_hull, asset_key, asset_mesh, asset_part_names, object_mesh_world
 from scenes.spec import LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
@@ -97,16 +97,18 @@ CACHE_LIMIT_BYTES = 1 << 30  # mesh cache pruned (oldest files first) above 1 Gi
 CACHE_PRUNE_SECONDS = 60.0  # ... checked at most this often per process
 
 
-def build_kubric_scene(spec: SceneSpec, scratch_dir: str | Path,
-                       cache_dir: Optional[str | Path] = None):
+def build_kubric_scene(
+    spec: SceneSpec, scratch_dir: str | Path, cache_dir: Optional[str | Path] = None
+):
     """A ``kubric.Scene`` holding exactly the spec's objects, lights, camera and world."""
     scene = _physical_scene(spec, scratch_dir, cache_dir)
     scene.metadata[EXTRAS_KEY] = _extras(spec, scene)
     return scene
 
 
-def _physical_scene(spec: SceneSpec, scratch_dir: str | Path,
-                    cache_dir: Optional[str | Path] = None):
+def _physical_scene(
+    spec: SceneSpec, scratch_dir: str | Path, cache_dir: Optional[str | Path] = None
+):
     """The Kubric scene without the synthscene extras (all that settling needs)."""
     import kubric as kb
     from kubric.utils import next_global_count
@@ -116,8 +118,9 @@ def _physical_scene(spec: SceneSpec, scratch_dir: str | Path,
     next_global_count("", reset=True)
     cache = MeshCache(cache_dir or Path(scratch_dir) / "meshes")
     _prune_now_and_then(cache)
-    scene = kb.Scene(resolution=tuple(spec.resolution), frame_start=spec.frame_start,
-                     frame_end=spec.frame_end)
+    scene = kb.Scene(
+        resolution=tuple(spec.resolution), frame_start=spec.frame_start, frame_end=spec.frame_end
+    )
     for obj in spec.objects:
         scene += _kubric_object(kb, obj, cache)
     for light in spec.lights:
@@ -142,11 +145,21 @@ def _prune_now_and_then(cache: MeshCache) -> None:
 
 def _metadata(obj: ObjectSpec) -> dict:
     asset = obj.asset
-    return {"category": obj.category if obj.labelled else None, "role": obj.role,
-            "distractor": obj.role == "distractor", "source": asset.source,
-            "licence": asset.licence, "spec_name": obj.name,
-            "asset": {"kind": asset.kind, "name": asset.name, "params": dict(asset.params),
-                      "path": asset.path, "sha256": asset.sha256}}
+    return {
+        "category": obj.category if obj.labelled else None,
+        "role": obj.role,
+        "distractor": obj.role == "distractor",
+        "source": asset.source,
+        "licence": asset.licence,
+        "spec_name": obj.name,
+        "asset": {
+            "kind": asset.kind,
+            "name": asset.name,
+            "params": dict(asset.params),
+            "path": asset.path,
+            "sha256": asset.sha256,
+        },
+    }
 
 
 def _check_parts(obj: ObjectSpec) -> None:
@@ -154,8 +167,10 @@ def _check_parts(obj: ObjectSpec) -> None:
     built = asset_part_names(obj.asset) if obj.asset.kind == "household" else []
     named = [part.name for part in obj.parts]
     if named != built:
-        raise SpecError(f"object {obj.name!r}: parts {named} do not match the asset's parts "
-                        f"{built}; give one PartSpec per asset part, in that order (or re-sample).")
+        raise SpecError(
+            f"object {obj.name!r}: parts {named} do not match the asset's parts "
+            f"{built}; give one PartSpec per asset part, in that order (or re-sample)."
+        )
 
 
 def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
@@ -163,13 +178,26 @@ def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
     if obj.parts or obj.asset.kind == "household":
         _check_parts(obj)
     if obj.parts:
-        metadata["parts"] = [{"name": part.name, "material": None if index == 0 else
-                              material_description(part.material, cache.folder)}
-                             for index, part in enumerate(obj.parts)]
-    common = dict(name=obj.name, position=obj.position, quaternion=obj.quaternion,
-                  material=_kubric_material(kb, obj.material, obj.name, cache.folder),
-                  static=obj.static, mass=obj.mass, friction=min(max(obj.friction, 0.0), 1.0),
-                  restitution=min(max(obj.restitution, 0.0), 1.0), metadata=metadata)
+        metadata["parts"] = [
+            {
+                "name": part.name,
+                "material": None
+                if index == 0
+                else material_description(part.material, cache.folder),
+            }
+            for index, part in enumerate(obj.parts)
+        ]
+    common = dict(
+        name=obj.name,
+        position=obj.position,
+        quaternion=obj.quaternion,
+        material=_kubric_material(kb, obj.material, obj.name, cache.folder),
+        static=obj.static,
+        mass=obj.mass,
+        friction=min(max(obj.friction, 0.0), 1.0),
+        restitution=min(max(obj.restitution, 0.0), 1.0),
+        metadata=metadata,
+    )
     if obj.asset.kind == "primitive" and obj.asset.name == "cube":
         return kb.Cube(scale=obj.scale, **common)
     if obj.asset.kind == "primitive" and obj.asset.name == "sphere":
@@ -177,18 +205,30 @@ def _kubric_object(kb, obj: ObjectSpec, cache: MeshCache):
         return kb.Sphere(scale=obj.scale, **common)
     _check_uniform(obj)
     key = asset_key(obj.asset)
-    files = cache.get(key, lambda: asset_mesh(obj.asset), mass=max(obj.mass, 1e-3),
-                      friction=obj.friction, make_hull=lambda: asset_hull(obj.asset))
-    return kb.FileBasedObject(asset_id=key, render_filename=str(files.render_path),
-                              simulation_filename=str(files.urdf_path),
-                              render_import_kwargs=dict(RENDER_IMPORT_KWARGS),
-                              bounds=files.bounds, scale=obj.scale, **common)
+    files = cache.get(
+        key,
+        lambda: asset_mesh(obj.asset),
+        mass=max(obj.mass, 1e-3),
+        friction=obj.friction,
+        make_hull=lambda: asset_hull(obj.asset),
+    )
+    return kb.FileBasedObject(
+        asset_id=key,
+        render_filename=str(files.render_path),
+        simulation_filename=str(files.urdf_path),
+        render_import_kwargs=dict(RENDER_IMPORT_KWARGS),
+        bounds=files.bounds,
+        scale=obj.scale,
+        **common,
+    )
 
 
 def _check_uniform(obj: ObjectSpec) -> None:
     if not (obj.scale[0] == obj.scale[1] == obj.scale[2]):
-        raise SpecError(f"object {obj.name!r}: scale {obj.scale} must be uniform for spheres and "
-                        "meshes (PyBullet cannot scale them unevenly); bake it into the shape.")
+        raise SpecError(
+            f"object {obj.name!r}: scale {obj.scale} must be uniform for spheres and "
+            "meshes (PyBullet cannot scale them unevenly); bake it into the shape."
+        )
 
 
 def _texture_description(material: MaterialSpec, print_folder: Path) -> Optional[dict]:
@@ -198,11 +238,16 @@ def _texture_description(material: MaterialSpec, print_folder: Path) -> Optional
     if texture and texture["kind"] == "print" and not texture.get("image"):
         params = texture["params"]
         try:
-            texture["image"] = str(print_file(print_folder, params["style"], int(params["seed"]),
-                                              float(params["aspect"])))
+            texture["image"] = str(
+                print_file(
+                    print_folder, params["style"], int(params["seed"]), float(params["aspect"])
+                )
+            )
         except (KeyError, ValueError) as error:
-            raise SpecError(f"material {material.name!r}: print texture needs params style, seed "
-                            f"and aspect ({error}); or give it an image.") from None
+            raise SpecError(
+                f"material {material.name!r}: print texture needs params style, seed "
+                f"and aspect ({error}); or give it an image."
+            ) from None
     if texture and texture.get("image"):
         texture["image"] = str(Path(texture["image"]).resolve())
     return texture
@@ -210,8 +255,12 @@ def _texture_description(material: MaterialSpec, print_folder: Path) -> Optional
 
 def surface_description(material: MaterialSpec) -> Optional[dict]:
     """Coat, bump and roughness noise (Blender only), or None when the material has none."""
-    surface = {"coat": material.coat, "bump": material.bump, "bump_scale": material.bump_scale,
-               "roughness_noise": material.roughness_noise}
+    surface = {
+        "coat": material.coat,
+        "bump": material.bump,
+        "bump_scale": material.bump_scale,
+        "roughness_noise": material.roughness_noise,
+    }
     return surface if material.coat or material.bump or material.roughness_noise else None
 
 
@@ -225,26 +274,38 @@ def material_description(material: MaterialSpec, print_folder: Path) -> dict:
 
 
 def _kubric_material(kb, material: MaterialSpec, owner: str, print_folder: Path):
-    metadata = {"texture": _texture_description(material, print_folder),
-                "spec_name": material.name}
+    metadata = {"texture": _texture_description(material, print_folder), "spec_name": material.name}
     surface = surface_description(material)
     if surface:
         metadata["surface"] = surface
     if material.kind == "flat":
-        return kb.FlatMaterial(name=f"{owner}_material", color=kb.Color(*material.color),
-                               metadata=metadata)
+        return kb.FlatMaterial(
+            name=f"{owner}_material", color=kb.Color(*material.color), metadata=metadata
+        )
     return kb.PrincipledBSDFMaterial(
-        name=f"{owner}_material", color=kb.Color(*material.color), metallic=material.metallic,
-        specular=material.specular, specular_tint=material.specular_tint,
-        roughness=material.roughness, ior=material.ior, transmission=material.transmission,
+        name=f"{owner}_material",
+        color=kb.Color(*material.color),
+        metallic=material.metallic,
+        specular=material.specular,
+        specular_tint=material.specular_tint,
+        roughness=material.roughness,
+        ior=material.ior,
+        transmission=material.transmission,
         transmission_roughness=material.transmission_roughness,
-        emission=kb.Color(*material.emission), metadata=metadata)
+        emission=kb.Color(*material.emission),
+        metadata=metadata,
+    )
 
 
 def _kubric_light(kb, light: LightSpec):
-    common = dict(name=light.name, position=light.position, look_at=light.look_at,
-                  intensity=light.intensity, color=kb.Color(*light.color),
-                  metadata={"temperature": light.temperature, "kind": light.kind})
+    common = dict(
+        name=light.name,
+        position=light.position,
+        look_at=light.look_at,
+        intensity=light.intensity,
+        color=kb.Color(*light.color),
+        metadata={"temperature": light.temperature, "kind": light.kind},
+    )
     if light.kind == "sun":
         return kb.DirectionalLight(shadow_softness=light.shadow_softness, **common)
     if light.kind == "point":
@@ -253,22 +314,31 @@ def _kubric_light(kb, light: LightSpec):
         return kb.RectAreaLight(width=light.width, height=light.height, **common)
     if light.kind == "spot":
         return kb.SpotLight(spot_size=light.spot_size, spot_blend=light.spot_blend, **common)
-    raise SpecError(f"light {light.name!r}: kind {light.kind!r} unknown; use sun, point, area "
-                    "or spot.")
+    raise SpecError(
+        f"light {light.name!r}: kind {light.kind!r} unknown; use sun, point, area or spot."
+    )
 
 
 def _camera_metadata(spec: SceneSpec) -> dict:
     camera = spec.camera
     dof = camera.depth_of_field
-    return {"depth_of_field": dataclasses.asdict(dof) if dof else None,
-            "motion_blur": camera.motion_blur, "exposure": camera.exposure}
+    return {
+        "depth_of_field": dataclasses.asdict(dof) if dof else None,
+        "motion_blur": camera.motion_blur,
+        "exposure": camera.exposure,
+    }
 
 
 def _kubric_camera(kb, spec: SceneSpec):
     camera = spec.camera
-    return kb.PerspectiveCamera(name="camera", focal_length=camera.focal_length,
-                                sensor_width=camera.sensor_width, position=camera.position,
-                                look_at=camera.look_at, metadata=_camera_metadata(spec))
+    return kb.PerspectiveCamera(
+        name="camera",
+        focal_length=camera.focal_length,
+        sensor_width=camera.sensor_width,
+        position=camera.position,
+        look_at=camera.look_at,
+        metadata=_camera_metadata(spec),
+    )
 
 
 def _extras(spec: SceneSpec, scene) -> dict:
@@ -276,28 +346,56 @@ def _extras(spec: SceneSpec, scene) -> dict:
     hdri = None
     if world.hdri is not None:
         path = resolve_hdri(world.hdri.name, world.hdri.source, world.hdri.folder)
-        hdri = {"path": str(path), "name": world.hdri.name, "rotation": world.hdri.rotation,
-                "strength": world.hdri.strength, "licence": world.hdri.licence}
+        hdri = {
+            "path": str(path),
+            "name": world.hdri.name,
+            "rotation": world.hdri.rotation,
+            "strength": world.hdri.strength,
+            "licence": world.hdri.licence,
+        }
     image = str(Path(world.image).resolve()) if world.image else None
-    return {"spec_hash": spec.hash(), "recipe": spec.recipe, "seed": spec.seed,
-            "world": {"background": world.background, "hdri": hdri, "image": image,
-                      "color": list(world.color)},
-            "camera": _camera_metadata(spec), "assets": _asset_provenance(spec)}
+    return {
+        "spec_hash": spec.hash(),
+        "recipe": spec.recipe,
+        "seed": spec.seed,
+        "world": {
+            "background": world.background,
+            "hdri": hdri,
+            "image": image,
+            "color": list(world.color),
+        },
+        "camera": _camera_metadata(spec),
+        "assets": _asset_provenance(spec),
+    }
 
 
 def _asset_provenance(spec: SceneSpec) -> list[dict]:
     """Source and licence of every asset the spec uses: its objects, then its HDRI."""
-    assets = [{"name": o.name, "category": o.category, "source": o.asset.source,
-               "licence": o.asset.licence} for o in spec.objects]
+    assets = [
+        {
+            "name": o.name,
+            "category": o.category,
+            "source": o.asset.source,
+            "licence": o.asset.licence,
+        }
+        for o in spec.objects
+    ]
     if spec.world.hdri is not None:
-        assets.append({"name": f"hdri:{spec.world.hdri.name}", "category": None,
-                       "source": spec.world.hdri.source, "licence": spec.world.hdri.licence})
+        assets.append(
+            {
+                "name": f"hdri:{spec.world.hdri.name}",
+                "category": None,
+                "source": spec.world.hdri.source,
+                "licence": spec.world.hdri.licence,
+            }
+        )
     return assets
 
 
 # -- physics -----------------------------------------------------------------------------------
-def settle(spec: SceneSpec, scratch_dir: str | Path,
-           cache_dir: Optional[str | Path] = None) -> SceneSpec:
+def settle(
+    spec: SceneSpec, scratch_dir: str | Path, cache_dir: Optional[str | Path] = None
+) -> SceneSpec:
     """Drop-and-settle with Kubric's PyBullet simulator; returns the spec with final poses.
 
     Simulates in chunks of 0.5 s until every body is at rest (speed < 1 cm/s) or
@@ -319,10 +417,15 @@ def settle(spec: SceneSpec, scratch_dir: str | Path,
     finally:
         _disconnect(simulator)
     if not at_rest:
-        logger.warning("spec %s (seed %s): bodies still moving after %.1f s of settling",
-                       spec.recipe, spec.seed, chunk * SETTLE_CHUNK_SECONDS)
-    poses = {a.name: (tuple(map(float, a.position)), tuple(map(float, a.quaternion)))
-             for a in moving}
+        logger.warning(
+            "spec %s (seed %s): bodies still moving after %.1f s of settling",
+            spec.recipe,
+            spec.seed,
+            chunk * SETTLE_CHUNK_SECONDS,
+        )
+    poses = {
+        a.name: (tuple(map(float, a.position)), tuple(map(float, a.quaternion))) for a in moving
+    }
     return _with_poses(spec, poses, simulated=chunk * SETTLE_CHUNK_SECONDS, at_rest=at_rest)
 
 
@@ -336,8 +439,11 @@ def _settle_bodies(simulator, scene, max_seconds: float) -> tuple[list, int, boo
     at_rest, chunk = False, 0
     for chunk in range(1, chunks + 1):
         _simulate(simulator, moving, SETTLE_CHUNK_SECONDS)
-        at_rest = all(np.linalg.norm(a.velocity) < REST_SPEED and
-                      np.linalg.norm(a.angular_velocity) < 10 * REST_SPEED for a in moving)
+        at_rest = all(
+            np.linalg.norm(a.velocity) < REST_SPEED
+            and np.linalg.norm(a.angular_velocity) < 10 * REST_SPEED
+            for a in moving
+        )
         if at_rest:
             break
     return moving, chunk, at_rest
@@ -350,7 +456,8 @@ def _stop_mesh_file_caching(simulator) -> None:
     flat without it. The setting is process-wide as well; the first scene's own files may stay
     cached."""
     simulator._physics_client.setPhysicsEngineParameter(  # pylint: disable=protected-access
-        enableFileCaching=0)
+        enableFileCaching=0
+    )
 
 
 def _disconnect(simulator) -> None:
@@ -387,10 +494,17 @@ def _tune_dynamics(simulator, bodies) -> None:
     client = simulator._physics_client  # pylint: disable=protected-access
     for asset in bodies:
         extra = {} if asset.static else {"mass": asset.mass}
-        client.changeDynamics(asset.linked_objects[simulator], -1, lateralFriction=asset.friction,
-                              restitution=asset.restitution, rollingFriction=0.005,
-                              spinningFriction=0.005, linearDamping=0.1, angularDamping=0.2,
-                              **extra)
+        client.changeDynamics(
+            asset.linked_objects[simulator],
+            -1,
+            lateralFriction=asset.friction,
+            restitution=asset.restitution,
+            rollingFriction=0.005,
+            spinningFriction=0.005,
+            linearDamping=0.1,
+            angularDamping=0.2,
+            **extra,
+        )
 
 
 def _with_poses(spec: SceneSpec, poses: dict, simulated: float, at_rest: bool) -> SceneSpec:
@@ -404,13 +518,13 @@ def _with_poses(spec: SceneSpec, poses: dict, simulated: float, at_rest: bool) -
                 removed.append(obj.name)
                 continue
         objects.append(obj)
-    physics = dataclasses.replace(spec.physics, settled=True, removed=removed,
-                                  simulated_seconds=simulated, at_rest=at_rest)
+    physics = dataclasses.replace(
+        spec.physics, settled=True, removed=removed, simulated_seconds=simulated, at_rest=at_rest
+    )
     return dataclasses.replace(spec, objects=objects, physics=physics).normalised()
 
 
-def instantiate(spec: SceneSpec, scratch_dir: str | Path,
-                cache_dir: Optional[str | Path] = None):
+def instantiate(spec: SceneSpec, scratch_dir: str | Path, cache_dir: Optional[str | Path] = None):
     """``(settled_spec, kubric_scene)``: settle (when asked), solve the camera framing (when
     asked, :func:`scenes.framing.solve_framing`), then build; render this scene."""
     settled = solve_framing(settle(spec, scratch_dir, cache_dir))

@@ -5,6 +5,7 @@ spheres, meshes as their convex hull (what the simulator used; a hull contains i
 that do not overlap mean meshes that do not overlap either). Distances are signed, in metres:
 negative means penetration depth.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,6 +22,7 @@ class ContactReport:
     """``min_distance[(a, b)]``: signed closest distance between each pair of bodies that come
     within ``query`` metres of each other; ``nearest[name]``: the smallest distance of a dynamic
     object to any other body (inf when nothing is within ``query``)."""
+
     min_distance: dict
     nearest: dict
 
@@ -59,22 +61,26 @@ def contact_report(spec: SceneSpec, query: float = 0.05) -> ContactReport:
 def _body(pybullet, client, obj: ObjectSpec) -> int:
     scale = np.asarray(obj.scale, float)
     if obj.asset.kind == "primitive" and obj.asset.name == "cube":
-        shape = pybullet.createCollisionShape(pybullet.GEOM_BOX, halfExtents=scale.tolist(),
-                                              physicsClientId=client)
+        shape = pybullet.createCollisionShape(
+            pybullet.GEOM_BOX, halfExtents=scale.tolist(), physicsClientId=client
+        )
     elif obj.asset.kind == "primitive" and obj.asset.name == "sphere":
-        shape = pybullet.createCollisionShape(pybullet.GEOM_SPHERE, radius=float(scale[0]),
-                                              physicsClientId=client)
+        shape = pybullet.createCollisionShape(
+            pybullet.GEOM_SPHERE, radius=float(scale[0]), physicsClientId=client
+        )
     else:
         hull = asset_hull(obj.asset)
-        shape = pybullet.createCollisionShape(pybullet.GEOM_MESH,
-                                              vertices=(hull.vertices * scale).tolist(),
-                                              physicsClientId=client)
+        shape = pybullet.createCollisionShape(
+            pybullet.GEOM_MESH, vertices=(hull.vertices * scale).tolist(), physicsClientId=client
+        )
     w, x, y, z = obj.quaternion
-    return pybullet.createMultiBody(0, shape, -1, list(obj.position), [x, y, z, w],
-                                    physicsClientId=client)
+    return pybullet.createMultiBody(
+        0, shape, -1, list(obj.position), [x, y, z, w], physicsClientId=client
+    )
 
 
 def lowest_points(spec: SceneSpec) -> dict[str, float]:
     """World z (m) of each dynamic object's lowest vertex."""
     from scenes.geometry import object_mesh_world
+
     return {o.name: float(object_mesh_world(o).bounds[0, 2]) for o in spec.objects if not o.static}

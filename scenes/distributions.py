@@ -5,6 +5,7 @@ Every distribution knows its declared support (:meth:`Distribution.bounds` for n
 plain Python values (float, str, tuple of floats), never numpy scalars, so they serialise to JSON
 identically everywhere.
 """
+
 from __future__ import annotations
 
 import colorsys
@@ -33,6 +34,7 @@ def sample(value: Any, rng: np.random.Generator) -> Any:
 @dataclasses.dataclass(frozen=True)
 class Uniform(Distribution):
     """Uniform on [low, high]."""
+
     low: float
     high: float
 
@@ -53,6 +55,7 @@ class Uniform(Distribution):
 @dataclasses.dataclass(frozen=True)
 class LogUniform(Distribution):
     """Log-uniform on [low, high] (both > 0): uniform in log space, for scales and intensities."""
+
     low: float
     high: float
 
@@ -74,6 +77,7 @@ class LogUniform(Distribution):
 @dataclasses.dataclass(frozen=True)
 class Normal(Distribution):
     """Normal(mean, std) clipped to [low, high] (defaults: mean -/+ 3 std)."""
+
     mean: float
     std: float
     low: Optional[float] = None
@@ -96,6 +100,7 @@ class Normal(Distribution):
 @dataclasses.dataclass(frozen=True)
 class RandInt(Distribution):
     """Uniform integer on [low, high] inclusive."""
+
     low: int
     high: int
 
@@ -112,6 +117,7 @@ class RandInt(Distribution):
 @dataclasses.dataclass(frozen=True)
 class Choice(Distribution):
     """One of ``options``, with optional ``weights`` (normalised; default equal)."""
+
     options: tuple
     weights: Optional[tuple] = None
 
@@ -121,7 +127,9 @@ class Choice(Distribution):
         if weights is not None and len(weights) != len(options):
             raise ValueError(f"Choice: {len(weights)} weights for {len(options)} options")
         object.__setattr__(self, "options", tuple(options))
-        object.__setattr__(self, "weights", None if weights is None else tuple(float(w) for w in weights))
+        object.__setattr__(
+            self, "weights", None if weights is None else tuple(float(w) for w in weights)
+        )
 
     def probabilities(self) -> np.ndarray:
         if self.weights is None:
@@ -139,6 +147,7 @@ class Choice(Distribution):
 @dataclasses.dataclass(frozen=True)
 class VectorUniform(Distribution):
     """Each component uniform on [low[i], high[i]]; samples are tuples of floats."""
+
     low: tuple
     high: tuple
 
@@ -153,7 +162,8 @@ class VectorUniform(Distribution):
 
     def contains(self, value):
         return len(value) == len(self.low) and all(
-            a <= v <= b for a, v, b in zip(self.low, value, self.high))
+            a <= v <= b for a, v, b in zip(self.low, value, self.high)
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,6 +172,7 @@ class ColorHSV(Distribution):
 
     ``hue`` wraps around (a range like (0.9, 1.1) is allowed); saturation and value are in [0, 1].
     """
+
     hue: tuple = (0.0, 1.0)
     saturation: tuple = (0.0, 1.0)
     value: tuple = (0.0, 1.0)
@@ -175,10 +186,12 @@ class ColorHSV(Distribution):
     def contains(self, color):
         hue, saturation, value = colorsys.rgb_to_hsv(*color[:3])
         eps = 1e-6
-        return (self.saturation[0] - eps <= saturation <= self.saturation[1] + eps
-                and self.value[0] - eps <= value <= self.value[1] + eps
-                and (saturation < eps or value < eps or _hue_in(hue, self.hue, eps))
-                and color[3] == 1.0)
+        return (
+            self.saturation[0] - eps <= saturation <= self.saturation[1] + eps
+            and self.value[0] - eps <= value <= self.value[1] + eps
+            and (saturation < eps or value < eps or _hue_in(hue, self.hue, eps))
+            and color[3] == 1.0
+        )
 
 
 def _hue_in(hue: float, bounds: tuple, eps: float) -> bool:
@@ -200,7 +213,11 @@ def kelvin_to_rgb(kelvin: float) -> tuple[float, float, float]:
     if temperature <= 66:
         red = 255.0
         green = 99.4708025861 * math.log(temperature) - 161.1195681661
-        blue = 0.0 if temperature <= 19 else 138.5177312231 * math.log(temperature - 10) - 305.0447927307
+        blue = (
+            0.0
+            if temperature <= 19
+            else 138.5177312231 * math.log(temperature - 10) - 305.0447927307
+        )
     else:
         red = 329.698727446 * (temperature - 60) ** -0.1332047592
         green = 288.1221695283 * (temperature - 60) ** -0.0755148492

@@ -1,5 +1,6 @@
 """Errors for bad recipe input. All are ``ValueError`` subclasses whose message names the input
 and the fix; the CLI prints them without a traceback (catch :data:`USER_ERRORS`)."""
+
 from assets.errors import AssetError
 
 

@@ -4,6 +4,7 @@
 camera extras, spec hash, assets; the layout is in :mod:`scenes.build`'s docstring); every
 backend reads it through :func:`scene_extras` (see :mod:`renderer.backend`).
 """
+
 from __future__ import annotations
 
 from typing import Any

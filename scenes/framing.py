@@ -17,6 +17,7 @@ pinhole camera, *not* clipped to the image, i.e. the labels' ``amodal_extent``) 
 ``max(box width / image width, box height / image height)``. Camera intrinsics are Kubric's:
 ``fx = focal_length / sensor_width * width`` (square pixels, centred principal point), +Z up.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,8 +48,10 @@ def parse_size_range(text: str, name: str = "objects.pixel_size") -> tuple[float
     if len(values) == 1:
         values = values * 2
     if len(values) != 2 or not 0 < values[0] <= values[1] <= 4.0:
-        raise RecipeError(f"parameter {name!r}: {text!r} is not a size range; give LOW-HIGH as "
-                          "fractions of the frame side, e.g. 0.15-0.7 (0 < LOW <= HIGH <= 4).")
+        raise RecipeError(
+            f"parameter {name!r}: {text!r} is not a size range; give LOW-HIGH as "
+            "fractions of the frame side, e.g. 0.15-0.7 (0 < LOW <= HIGH <= 4)."
+        )
     return values[0], values[1]
 
 
@@ -66,16 +69,23 @@ def parse_group_share(text: Any, name: str = "objects.framing") -> float:
     except ValueError:
         share = -1.0
     if not 0.0 <= share <= 1.0:
-        raise RecipeError(f"parameter {name!r}: {text!r} is not a framing mode; give group, "
-                          "single, mixed or the share of group frames in [0, 1], e.g. 0.5.")
+        raise RecipeError(
+            f"parameter {name!r}: {text!r} is not a framing mode; give group, "
+            "single, mixed or the share of group frames in [0, 1], e.g. 0.5."
+        )
     return share
 
 
-def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform(0.15, 0.8),
-                   requested: Sequence[float] = (0.15, 0.8), cut_probability: float = 0.2,
-                   elevation: Any = Uniform(math.radians(5), math.radians(48)),
-                   azimuth: Any = Uniform(0.0, 2 * math.pi),
-                   focal_ratio: Optional[float] = None) -> FramingSpec:
+def random_framing(
+    rng: np.random.Generator,
+    target: str,
+    size: Any = LogUniform(0.15, 0.8),
+    requested: Sequence[float] = (0.15, 0.8),
+    cut_probability: float = 0.2,
+    elevation: Any = Uniform(math.radians(5), math.radians(48)),
+    azimuth: Any = Uniform(0.0, 2 * math.pi),
+    focal_ratio: Optional[float] = None,
+) -> FramingSpec:
     """A framing request for object ``target``: ``size`` of its box (fraction of the frame
     side), a viewing direction, and an offset that keeps the box inside the frame or, with
     ``cut_probability``, lets the border cut it (its centre stays inside).
@@ -99,25 +109,40 @@ def random_framing(rng: np.random.Generator, target: str, size: Any = LogUniform
             if reachable(view_elevation, offset, focal_ratio):
                 break
             offset = [0.9 * value for value in offset]
-    return FramingSpec(target=target, size=wanted, offset=(offset[0], offset[1]),
-                       elevation=view_elevation,
-                       azimuth=float(sample(azimuth, rng)),
-                       requested=(float(requested[0]), float(requested[1])))
+    return FramingSpec(
+        target=target,
+        size=wanted,
+        offset=(offset[0], offset[1]),
+        elevation=view_elevation,
+        azimuth=float(sample(azimuth, rng)),
+        requested=(float(requested[0]), float(requested[1])),
+    )
 
 
-def random_group_framing(rng: np.random.Generator, members: Sequence[str],
-                         size: Any = Uniform(0.6, 0.9), requested: Sequence[float] = (0.6, 0.9),
-                         elevation: Any = Uniform(math.radians(15), math.radians(50)),
-                         azimuth: Any = Uniform(0.0, 2 * math.pi),
-                         focal_ratio: Optional[float] = None) -> FramingSpec:
+def random_group_framing(
+    rng: np.random.Generator,
+    members: Sequence[str],
+    size: Any = Uniform(0.6, 0.9),
+    requested: Sequence[float] = (0.6, 0.9),
+    elevation: Any = Uniform(math.radians(15), math.radians(50)),
+    azimuth: Any = Uniform(0.0, 2 * math.pi),
+    focal_ratio: Optional[float] = None,
+) -> FramingSpec:
     """A framing request for the union of the boxes of ``members`` (object names): ``size`` of
     the union (fraction of the frame side) and an offset that keeps the union inside the frame
     (no border cuts: every member stays whole in the image)."""
     if not members:
         raise RecipeError("group framing needs at least one object to frame.")
-    framing = random_framing(rng, members[0], size=size, requested=requested,
-                             cut_probability=0.0, elevation=elevation, azimuth=azimuth,
-                             focal_ratio=focal_ratio)
+    framing = random_framing(
+        rng,
+        members[0],
+        size=size,
+        requested=requested,
+        cut_probability=0.0,
+        elevation=elevation,
+        azimuth=azimuth,
+        focal_ratio=focal_ratio,
+    )
     return dataclasses.replace(framing, group=[str(name) for name in members])
 
 
@@ -148,6 +173,7 @@ def reachable(elevation: float, offset: Sequence[float], focal_ratio: float) -> 
 class LookAtCamera:
     """A pinhole camera at ``position`` aimed at ``look_at`` with +Z up (no roll), ``fx`` in
     pixels, centred principal point: Kubric's camera model (see module docstring)."""
+
     position: np.ndarray
     look_at: np.ndarray
     fx: float
@@ -189,23 +215,32 @@ def solve_framing(spec: SceneSpec) -> SceneSpec:
     members = framed_members(spec, framing)
     if not members:
         return spec  # nothing left to frame: the recipe's camera stays, framing unsolved
-    framing = dataclasses.replace(framing, target=members[0],
-                                  group=members if framing.group else [])
-    points = np.concatenate([np.asarray(object_mesh_world(spec.object(name)).convex_hull.vertices,
-                                        float) for name in members])
+    framing = dataclasses.replace(
+        framing, target=members[0], group=members if framing.group else []
+    )
+    points = np.concatenate(
+        [
+            np.asarray(object_mesh_world(spec.object(name)).convex_hull.vertices, float)
+            for name in members
+        ]
+    )
     position, look_at = _solve(spec, points, framing)
     camera = dataclasses.replace(
-        spec.camera, position=tuple(float(v) for v in position),
+        spec.camera,
+        position=tuple(float(v) for v in position),
         look_at=tuple(float(v) for v in look_at),
-        framing=dataclasses.replace(framing, solved=True))
+        framing=dataclasses.replace(framing, solved=True),
+    )
     if camera.depth_of_field is not None:
         camera.depth_of_field = dataclasses.replace(
-            camera.depth_of_field, focus_distance=float(np.linalg.norm(position - look_at)))
+            camera.depth_of_field, focus_distance=float(np.linalg.norm(position - look_at))
+        )
     return dataclasses.replace(spec, camera=camera).normalised()
 
 
-def _solve(spec: SceneSpec, points: np.ndarray, framing: FramingSpec
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _solve(
+    spec: SceneSpec, points: np.ndarray, framing: FramingSpec
+) -> tuple[np.ndarray, np.ndarray]:
     """Camera position and look-at for the world ``points`` (N, 3) that stand for the framed
     object(s): the camera sits on the viewing direction from their box's centre (so it stays above it for positive elevations) at the distance that sets the size,
     and turns (yaw and pitch, no roll) to put the box centre at the offset. Both are iterated
@@ -213,16 +248,23 @@ def _solve(spec: SceneSpec, points: np.ndarray, framing: FramingSpec
     centre = (points.min(axis=0) + points.max(axis=0)) / 2
     width, height = (int(v) for v in spec.resolution)
     fx = spec.camera.focal_length / spec.camera.sensor_width * width
-    direction = np.array([math.cos(framing.elevation) * math.cos(framing.azimuth),
-                          math.cos(framing.elevation) * math.sin(framing.azimuth),
-                          math.sin(framing.elevation)])
+    direction = np.array(
+        [
+            math.cos(framing.elevation) * math.cos(framing.azimuth),
+            math.cos(framing.elevation) * math.sin(framing.azimuth),
+            math.sin(framing.elevation),
+        ]
+    )
     if abs(direction[2]) > 0.999:
-        raise SpecError("camera.framing.elevation must stay below 90 degrees (straight down has "
-                        "no defined image orientation with +Z up).")
+        raise SpecError(
+            "camera.framing.elevation must stay below 90 degrees (straight down has "
+            "no defined image orientation with +Z up)."
+        )
     radius = float(np.linalg.norm(points - centre, axis=1).max())
     distance = max(fx * 2 * radius / (framing.size * max(width, height)), radius + NEAR)
-    goal = np.array([width / 2 + framing.offset[0] * width,
-                     height / 2 + framing.offset[1] * height])
+    goal = np.array(
+        [width / 2 + framing.offset[0] * width, height / 2 + framing.offset[1] * height]
+    )
     angles = np.array([framing.azimuth + math.pi, -framing.elevation])  # yaw, pitch: at the target
     camera = None
     for _ in range(ITERATIONS):
@@ -243,12 +285,21 @@ def _solve(spec: SceneSpec, points: np.ndarray, framing: FramingSpec
 def _forward(angles: np.ndarray) -> np.ndarray:
     """Unit viewing direction from (yaw about +Z from +X, pitch above the XY plane), radians."""
     yaw, pitch = angles
-    return np.array([math.cos(pitch) * math.cos(yaw), math.cos(pitch) * math.sin(yaw),
-                     math.sin(pitch)])
+    return np.array(
+        [math.cos(pitch) * math.cos(yaw), math.cos(pitch) * math.sin(yaw), math.sin(pitch)]
+    )
 
 
-def _aim(position: np.ndarray, points: np.ndarray, goal: np.ndarray, angles: np.ndarray,
-         fx: float, width: int, height: int, steps: int = 8) -> np.ndarray:
+def _aim(
+    position: np.ndarray,
+    points: np.ndarray,
+    goal: np.ndarray,
+    angles: np.ndarray,
+    fx: float,
+    width: int,
+    height: int,
+    steps: int = 8,
+) -> np.ndarray:
     """Yaw and pitch that put the centre of the projected box of ``points`` at pixel ``goal``
     (Newton's method with a finite-difference Jacobian; pitch kept within +-88 degrees)."""
     limit = math.radians(88)
@@ -263,8 +314,9 @@ def _aim(position: np.ndarray, points: np.ndarray, goal: np.ndarray, angles: np.
         if np.abs(residual).max() < 1e-3:
             break
         step = 1e-4
-        jacobian = np.column_stack([(box_centre(angles + step * unit) - current) / step
-                                    for unit in np.eye(2)])
+        jacobian = np.column_stack(
+            [(box_centre(angles + step * unit) - current) / step for unit in np.eye(2)]
+        )
         try:
             delta = np.linalg.solve(jacobian, -residual)
         except np.linalg.LinAlgError:

@@ -12,6 +12,7 @@ and file meshes. PyBullet reports and sets a body's pose at its centre of mass, 
 origin ``ObjectSpec.position`` means the same thing to the simulator, the renderer and the
 labels. (For a symmetric shape such as a box or sphere this is also the bounding-box centre.)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,9 +35,17 @@ def asset_description(asset: AssetSpec) -> dict:
     """The fields that determine an asset's geometry (input to the cache key), with numbers
     rounded as the spec stores them: the mesh a recipe sees while sampling and the one built
     from the stored (normalised) spec are then the same object, computed once."""
-    return canonical({"kind": asset.kind, "name": asset.name, "params": asset.params,
-                      "path": asset.path, "sha256": asset.sha256, "up": asset.up,
-                      "units_to_metres": asset.units_to_metres})
+    return canonical(
+        {
+            "kind": asset.kind,
+            "name": asset.name,
+            "params": asset.params,
+            "path": asset.path,
+            "sha256": asset.sha256,
+            "up": asset.up,
+            "units_to_metres": asset.units_to_metres,
+        }
+    )
 
 
 def asset_key(asset: AssetSpec) -> str:
@@ -72,6 +81,7 @@ def asset_volume(asset: AssetSpec) -> float:
 @dataclasses.dataclass(frozen=True)
 class _Geometry:
     """An asset's mesh and convex hull (object frame) with the properties samplers ask for."""
+
     mesh: trimesh.Trimesh
     hull: trimesh.Trimesh
     extents: np.ndarray
@@ -93,8 +103,12 @@ def _cached_geometry(description_json: str) -> _Geometry:
         offset = -hull.center_mass
         mesh.apply_translation(offset)
         hull.apply_translation(offset)
-    return _Geometry(mesh=mesh, hull=hull, extents=np.array(mesh.extents, dtype=float),
-                     volume=abs(float(mesh.volume)))
+    return _Geometry(
+        mesh=mesh,
+        hull=hull,
+        extents=np.array(mesh.extents, dtype=float),
+        volume=abs(float(mesh.volume)),
+    )
 
 
 def _built_mesh(description: dict) -> trimesh.Trimesh:
@@ -121,10 +135,14 @@ def _built_mesh(description: dict) -> trimesh.Trimesh:
         try:
             digest = sha256_file(path)
         except OSError as error:
-            raise AssetError(f"cannot read mesh {path}: {error.strerror}; check the path.") from None
+            raise AssetError(
+                f"cannot read mesh {path}: {error.strerror}; check the path."
+            ) from None
         if description["sha256"] and digest != description["sha256"]:
-            raise AssetError(f"mesh {path} changed since the spec was made (sha256 differs); "
-                             "re-sample the spec or restore the file.")
+            raise AssetError(
+                f"mesh {path} changed since the spec was made (sha256 differs); "
+                "re-sample the spec or restore the file."
+            )
         return load_mesh_file(path, description["up"], description["units_to_metres"])
     raise AssetError(f"unknown asset kind {kind!r}; use primitive, procedural or file.")
 
@@ -147,10 +165,13 @@ def pose_matrix(position, quaternion, scale=(1.0, 1.0, 1.0)) -> np.ndarray:
     per-axis scale: ``T @ R @ diag(scale)``. The one pose formula of synthscene (the raster
     backend poses its meshes and lights with it)."""
     w, x, y, z = np.asarray(quaternion, float) / np.linalg.norm(quaternion)
-    rotation = np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+    rotation = np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
     matrix = np.eye(4)
     matrix[:3, :3] = rotation * np.asarray(scale, float)[None, :]
     matrix[:3, 3] = position

@@ -6,6 +6,7 @@ Overrides arrive as strings from the command line (or as Python values from code
 converted and checked against the declaration; every problem raises :class:`ParameterError`
 naming the parameter, the recipe and the fix.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,6 +23,7 @@ _FALSE = {"0", "false", "no", "off"}
 class Param:
     """A declared parameter: ``default`` (its type is the parameter's type), optional inclusive
     range ``low``/``high`` for numbers, optional ``choices``, and ``help`` text."""
+
     default: Any
     low: Optional[float] = None
     high: Optional[float] = None
@@ -35,8 +37,10 @@ class Param:
     def describe(self) -> str:
         text = f"{self.type.__name__} = {self.default!r}"
         if self.low is not None or self.high is not None:
-            text += f" in [{'-inf' if self.low is None else self.low}, " \
-                    f"{'inf' if self.high is None else self.high}]"
+            text += (
+                f" in [{'-inf' if self.low is None else self.low}, "
+                f"{'inf' if self.high is None else self.high}]"
+            )
         if self.choices:
             text += f" one of {', '.join(map(str, self.choices))}"
         return text + (f"  {self.help}" if self.help else "")
@@ -47,11 +51,13 @@ class Param:
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             raise ParameterError(
                 f"parameter {name!r} of recipe {recipe!r}: {value!r} is out of range "
-                f"[{self.low}, {self.high}]; pick a value inside it.")
+                f"[{self.low}, {self.high}]; pick a value inside it."
+            )
         if self.choices and value not in self.choices:
             raise ParameterError(
                 f"parameter {name!r} of recipe {recipe!r}: {value!r} is not one of "
-                f"{', '.join(map(repr, self.choices))}.")
+                f"{', '.join(map(repr, self.choices))}."
+            )
         return value
 
 
@@ -80,13 +86,14 @@ def _convert(kind: type, raw: Any, name: str, recipe: str) -> Any:
         return kind(text)
     except ValueError:
         raise ParameterError(
-            f"parameter {name!r} of recipe {recipe!r} expects {_type_words(kind)}, "
-            f"got {raw!r}.") from None
+            f"parameter {name!r} of recipe {recipe!r} expects {_type_words(kind)}, got {raw!r}."
+        ) from None
 
 
 def _type_words(kind: type) -> str:
-    return {bool: "true/false", int: "an integer", float: "a finite number",
-            str: "text"}.get(kind, kind.__name__)
+    return {bool: "true/false", int: "an integer", float: "a finite number", str: "text"}.get(
+        kind, kind.__name__
+    )
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, str]:
@@ -95,20 +102,23 @@ def parse_overrides(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise ParameterError(f"--set {item!r} must look like name=value "
-                                 "(e.g. --set lights.strength=2.0).")
+            raise ParameterError(
+                f"--set {item!r} must look like name=value (e.g. --set lights.strength=2.0)."
+            )
         overrides[name.strip()] = value
     return overrides
 
 
-def resolve_params(declared: Mapping[str, Param], overrides: Mapping[str, Any],
-                   recipe: str) -> dict[str, Any]:
+def resolve_params(
+    declared: Mapping[str, Param], overrides: Mapping[str, Any], recipe: str
+) -> dict[str, Any]:
     """Defaults of ``declared`` updated with checked ``overrides``, keys sorted."""
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        raise ParameterError(f"recipe {recipe!r} has no parameter {unknown[0]!r}; "
-                             f"its parameters: {known}.")
+        raise ParameterError(
+            f"recipe {recipe!r} has no parameter {unknown[0]!r}; its parameters: {known}."
+        )
     values = {}
     for name in sorted(declared):
         param = declared[name]

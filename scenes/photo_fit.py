@@ -17,6 +17,7 @@ made at), then measured there; a median over the photos is kept:
 Only files with image suffixes are read (label files next to photos are ignored); any such file
 that does not decode is an error naming it, so a fit never silently rests on part of a folder.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,24 +33,91 @@ from scenes.errors import ParameterError
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 SHARP_EDGE_PX = 0.8  # what blur_sigma measures on a perfectly sharp edge (pixel grid + Sobel)
 MAX_PHOTOS = 200  # evenly spread over the folder: enough for stable medians, bounded time
-STANDARD_LUMINANCE_TABLE = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], float)
+STANDARD_LUMINANCE_TABLE = np.array(
+    [
+        16,
+        11,
+        10,
+        16,
+        24,
+        40,
+        51,
+        61,
+        12,
+        12,
+        14,
+        19,
+        26,
+        58,
+        60,
+        55,
+        14,
+        13,
+        16,
+        24,
+        40,
+        57,
+        69,
+        56,
+        14,
+        17,
+        22,
+        29,
+        51,
+        87,
+        80,
+        62,
+        18,
+        22,
+        37,
+        56,
+        68,
+        109,
+        103,
+        77,
+        24,
+        35,
+        55,
+        64,
+        81,
+        104,
+        113,
+        92,
+        49,
+        64,
+        78,
+        87,
+        103,
+        121,
+        120,
+        101,
+        72,
+        92,
+        95,
+        98,
+        112,
+        100,
+        103,
+        99,
+    ],
+    float,
+)
 
 
 def photo_files(folder: str | Path) -> list[Path]:
     """Image files under ``folder`` (recursively), sorted; ParameterError when there are none."""
     root = Path(folder)
     if not root.is_dir():
-        raise ParameterError(f"photo folder {str(folder)!r} does not exist; give a folder of "
-                             "JPEG/PNG photos to --match-photos.")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES
-                   and p.is_file())
+        raise ParameterError(
+            f"photo folder {str(folder)!r} does not exist; give a folder of "
+            "JPEG/PNG photos to --match-photos."
+        )
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
     if not files:
-        raise ParameterError(f"photo folder {str(folder)!r} holds no photos "
-                             f"({', '.join(PHOTO_SUFFIXES)}); add some or drop --match-photos.")
+        raise ParameterError(
+            f"photo folder {str(folder)!r} holds no photos "
+            f"({', '.join(PHOTO_SUFFIXES)}); add some or drop --match-photos."
+        )
     return files
 
 
@@ -64,8 +132,10 @@ def fit_photos(folder: str | Path, scale: int = 256) -> dict:
 @functools.lru_cache(maxsize=4)
 def _fit(folder: str, scale: int, signature: tuple) -> dict:
     paths = [Path(item[0]) for item in signature]
-    chosen = [paths[i] for i in np.linspace(0, len(paths) - 1, min(len(paths), MAX_PHOTOS))
-              .round().astype(int)]
+    chosen = [
+        paths[i]
+        for i in np.linspace(0, len(paths) - 1, min(len(paths), MAX_PHOTOS)).round().astype(int)
+    ]
     images, broken = {}, []
     for path in chosen:
         image = read_reduced(path, scale)
@@ -76,8 +146,10 @@ def _fit(folder: str, scale: int, signature: tuple) -> dict:
     if broken:
         names = ", ".join(str(p.relative_to(folder)) for p in broken[:3])
         more = f" and {len(broken) - 3} more" if len(broken) > 3 else ""
-        raise ParameterError(f"photo folder {folder!r}: {len(broken)} file(s) are not readable "
-                             f"images ({names}{more}); convert them to JPEG/PNG or remove them.")
+        raise ParameterError(
+            f"photo folder {folder!r}: {len(broken)} file(s) are not readable "
+            f"images ({names}{more}); convert them to JPEG/PNG or remove them."
+        )
     measures = [_measure(image, scale) for image in images.values()]
     qualities = [q for q in (jpeg_quality(p) for p in images) if q is not None]
     shrink = float(np.median([_shorter_side(p) / scale for p in images]))
@@ -89,23 +161,33 @@ def _fit(folder: str, scale: int, signature: tuple) -> dict:
     def median(key: str) -> float:
         return round(float(np.median([m[key] for m in measures])), 6)
 
-    return {"folder": folder, "photos": len(images), "scale": scale,
-            "shrink": round(shrink, 3), "noise_sigma": median("noise_sigma"),
-            "blur_px": median("blur_px"), "jpeg_quality": quality,
-            "jpeg_quality_effective": effective,
-            "gray_world_gains": [median("gain_r"), 1.0, median("gain_b")],
-            "mean_rgb": [median("mean_r"), median("mean_g"), median("mean_b")],
-            "luminance": median("luminance")}
+    return {
+        "folder": folder,
+        "photos": len(images),
+        "scale": scale,
+        "shrink": round(shrink, 3),
+        "noise_sigma": median("noise_sigma"),
+        "blur_px": median("blur_px"),
+        "jpeg_quality": quality,
+        "jpeg_quality_effective": effective,
+        "gray_world_gains": [median("gain_r"), 1.0, median("gain_b")],
+        "mean_rgb": [median("mean_r"), median("mean_g"), median("mean_b")],
+        "luminance": median("luminance"),
+    }
 
 
-REDUCED_FLAGS = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
-                 (2, cv2.IMREAD_REDUCED_COLOR_2))
+REDUCED_FLAGS = (
+    (8, cv2.IMREAD_REDUCED_COLOR_8),
+    (4, cv2.IMREAD_REDUCED_COLOR_4),
+    (2, cv2.IMREAD_REDUCED_COLOR_2),
+)
 
 
 def read_reduced(path: Path, scale: int) -> Optional[np.ndarray]:
     """BGR image of ``path`` decoded at 1/2, 1/4 or 1/8 size when it stays at least ``scale``
     px on its shorter side (JPEG decodes that much faster), else full size; None if unreadable."""
     from PIL import Image  # pylint: disable=import-outside-toplevel
+
     try:
         with Image.open(path) as header:
             shorter = min(header.size)
@@ -122,16 +204,25 @@ def _measure(rgb: np.ndarray, scale: int) -> dict:
     height, width = rgb.shape[:2]
     factor = scale / min(height, width)
     if factor < 1:
-        rgb = cv2.resize(rgb, (max(1, round(width * factor)), max(1, round(height * factor))),
-                         interpolation=cv2.INTER_AREA)
+        rgb = cv2.resize(
+            rgb,
+            (max(1, round(width * factor)), max(1, round(height * factor))),
+            interpolation=cv2.INTER_AREA,
+        )
     srgb = rgb.astype(np.float32) / 255.0
     luma = srgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
     linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
     means = linear.reshape(-1, 3).mean(axis=0) + 1e-6
-    return {"noise_sigma": noise_sigma(luma), "blur_px": blur_sigma(luma),
-            "gain_r": float(means[0] / means[1]), "gain_b": float(means[2] / means[1]),
-            "mean_r": float(srgb[..., 0].mean()), "mean_g": float(srgb[..., 1].mean()),
-            "mean_b": float(srgb[..., 2].mean()), "luminance": float(luma.mean())}
+    return {
+        "noise_sigma": noise_sigma(luma),
+        "blur_px": blur_sigma(luma),
+        "gain_r": float(means[0] / means[1]),
+        "gain_b": float(means[2] / means[1]),
+        "mean_r": float(srgb[..., 0].mean()),
+        "mean_g": float(srgb[..., 1].mean()),
+        "mean_b": float(srgb[..., 2].mean()),
+        "luminance": float(luma.mean()),
+    }
 
 
 def noise_sigma(luma: np.ndarray) -> float:
@@ -144,9 +235,11 @@ def blur_sigma(luma: np.ndarray, reblur: float = 1.0) -> float:
     """Gaussian sigma (px) of the edges of a float image, by re-blurring (module docstring): the
     gradient ratio is taken over the strongest 2 % of edge pixels, and the estimator's own
     response to a perfectly sharp edge (:data:`SHARP_EDGE_PX`) is removed in quadrature."""
+
     def gradient(image: np.ndarray) -> np.ndarray:
-        return np.hypot(cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3),
-                        cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3))
+        return np.hypot(
+            cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
+        )
 
     before = gradient(luma)
     threshold = float(np.percentile(before, 98))
@@ -155,12 +248,13 @@ def blur_sigma(luma: np.ndarray, reblur: float = 1.0) -> float:
     edges = before >= threshold
     after = gradient(cv2.GaussianBlur(luma, (0, 0), reblur))
     ratio = min(float(after[edges].sum() / before[edges].sum()), 0.995)
-    measured = reblur * ratio / math.sqrt(1 - ratio ** 2)
-    return float(math.sqrt(max(measured ** 2 - SHARP_EDGE_PX ** 2, 0.0)))
+    measured = reblur * ratio / math.sqrt(1 - ratio**2)
+    return float(math.sqrt(max(measured**2 - SHARP_EDGE_PX**2, 0.0)))
 
 
 def _shorter_side(path: Path) -> int:
     from PIL import Image  # pylint: disable=import-outside-toplevel
+
     with Image.open(path) as header:
         return min(header.size)
 
@@ -170,6 +264,7 @@ def jpeg_quality(path: Path) -> Optional[float]:
     if path.suffix.lower() not in (".jpg", ".jpeg"):
         return None
     from PIL import Image  # pylint: disable=import-outside-toplevel
+
     try:
         with Image.open(path) as image:
             tables = getattr(image, "quantization", None) or {}

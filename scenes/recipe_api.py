@@ -19,6 +19,7 @@ Recipes are Python and run with the user's rights: only load recipe files you tr
 
 :func:`sample_spec` runs a recipe: same recipe + parameters + seed -> identical spec bytes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,6 +51,7 @@ RECIPE_ATTRIBUTE = "__synthscene_recipe__"
 @dataclasses.dataclass
 class Recipe:
     """A loaded recipe: a callable ``(rng, params) -> SceneSpec`` with declared parameters."""
+
     name: str
     function: Callable[[np.random.Generator, Params], SceneSpec]
     params: dict[str, Param] = dataclasses.field(default_factory=dict)
@@ -66,39 +68,52 @@ class Recipe:
         except USER_ERRORS:
             raise
         except Exception as error:  # a bug in the recipe: say where, keep the cause
-            raise RecipeError(f"recipe {reference!r} failed: {type(error).__name__}: {error}"
-                              f"{_user_location(error)}") from error
+            raise RecipeError(
+                f"recipe {reference!r} failed: {type(error).__name__}: {error}"
+                f"{_user_location(error)}"
+            ) from error
         if not isinstance(spec, SceneSpec):
-            raise SpecError(f"recipe {reference!r} returned {type(spec).__name__}, "
-                            "expected a scenes.SceneSpec; end the recipe with `return spec`.")
+            raise SpecError(
+                f"recipe {reference!r} returned {type(spec).__name__}, "
+                "expected a scenes.SceneSpec; end the recipe with `return spec`."
+            )
         spec = dataclasses.replace(spec, recipe=reference, seed=int(seed), params=values)
         return spec.normalised().validate()
 
 
-def recipe(function: Optional[Callable] = None, *, name: Optional[str] = None,
-           params: Optional[Mapping[str, Param]] = None, description: str = "") -> Callable:
+def recipe(
+    function: Optional[Callable] = None,
+    *,
+    name: Optional[str] = None,
+    params: Optional[Mapping[str, Param]] = None,
+    description: str = "",
+) -> Callable:
     """Decorator marking a function (or class) as a recipe with declared ``params``.
 
     Usable bare (``@recipe``) or with arguments (``@recipe(params={...})``). The decorated
     object is returned unchanged, so it can still be called directly.
     """
+
     def mark(target: Callable) -> Callable:
         setattr(target, RECIPE_ATTRIBUTE, _make_recipe(target, name, params, description))
         return target
+
     return mark(function) if function is not None else mark
 
 
-def _make_recipe(target: Any, name: Optional[str], params: Optional[Mapping[str, Param]],
-                 description: str) -> Recipe:
+def _make_recipe(
+    target: Any, name: Optional[str], params: Optional[Mapping[str, Param]], description: str
+) -> Recipe:
     declared = dict(params if params is not None else getattr(target, "PARAMS", {}) or {})
     for key, value in declared.items():
         if not isinstance(value, Param):
-            raise RecipeError(f"recipe {name or target.__name__!r}: parameter {key!r} must be "
-                              f"declared as scenes.Param(default, low=..., high=...), got {value!r}")
+            raise RecipeError(
+                f"recipe {name or target.__name__!r}: parameter {key!r} must be "
+                f"declared as scenes.Param(default, low=..., high=...), got {value!r}"
+            )
     function = target() if inspect.isclass(target) else target
     doc = description or (inspect.getdoc(target) or "").split("\n")[0]
-    return Recipe(name=name or target.__name__, function=function, params=declared,
-                  description=doc)
+    return Recipe(name=name or target.__name__, function=function, params=declared, description=doc)
 
 
 def as_recipe(obj: Any, reference: str) -> Recipe:
@@ -122,40 +137,60 @@ def load_recipe(reference: str) -> Recipe:
     if reference in BUILTIN_RECIPES:
         module_name, attribute = BUILTIN_RECIPES[reference].split(":")
         return as_recipe(getattr(importlib.import_module(module_name), attribute), reference)
-    path_text, _, attribute = reference.partition(":") if ".py:" in reference else (reference, "", "")
+    path_text, _, attribute = (
+        reference.partition(":") if ".py:" in reference else (reference, "", "")
+    )
     if not path_text.endswith(".py"):
-        raise RecipeError(f"unknown recipe {reference!r}; built-in recipes: "
-                          f"{', '.join(known_recipes())}; or give a file as path/to/file.py:name.")
+        raise RecipeError(
+            f"unknown recipe {reference!r}; built-in recipes: "
+            f"{', '.join(known_recipes())}; or give a file as path/to/file.py:name."
+        )
     module = _import_file(Path(path_text))
     if not attribute:
-        found = [n for n, v in vars(module).items()
-                 if isinstance(getattr(v, RECIPE_ATTRIBUTE, None), Recipe)
-                 and getattr(v, "__module__", None) == module.__name__]
+        found = [
+            n
+            for n, v in vars(module).items()
+            if isinstance(getattr(v, RECIPE_ATTRIBUTE, None), Recipe)
+            and getattr(v, "__module__", None) == module.__name__
+        ]
         if len(found) != 1:
-            raise RecipeError(f"{path_text} defines {len(found)} @recipe objects "
-                              f"({', '.join(found) or 'none'}); name one as {path_text}:NAME.")
+            raise RecipeError(
+                f"{path_text} defines {len(found)} @recipe objects "
+                f"({', '.join(found) or 'none'}); name one as {path_text}:NAME."
+            )
         attribute = found[0]
     if not hasattr(module, attribute):
-        names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
-                 and getattr(v, "__module__", None) == module.__name__]
-        raise RecipeError(f"{path_text} has no {attribute!r}; it defines: "
-                          f"{', '.join(sorted(names)) or 'nothing callable'}.")
+        names = [
+            n
+            for n, v in vars(module).items()
+            if callable(v)
+            and not n.startswith("_")
+            and getattr(v, "__module__", None) == module.__name__
+        ]
+        raise RecipeError(
+            f"{path_text} has no {attribute!r}; it defines: "
+            f"{', '.join(sorted(names)) or 'nothing callable'}."
+        )
     return as_recipe(getattr(module, attribute), reference)
 
 
 def _import_file(path: Path):
     """Import a user recipe file as a uniquely named module; clear errors for common failures."""
     if not path.is_file():
-        raise RecipeError(f"recipe file {path} not found; check the path "
-                          f"(built-in recipes: {', '.join(known_recipes())}).")
+        raise RecipeError(
+            f"recipe file {path} not found; check the path "
+            f"(built-in recipes: {', '.join(known_recipes())})."
+        )
     source = path.read_text()
     try:
         compile(source, str(path), "exec")
     except SyntaxError as error:
-        raise RecipeError(f"{path}:{error.lineno}: syntax error in recipe file: {error.msg}"
-                          f"{_line_excerpt(error)}") from None
-    module_name = "synthscene_user_recipe_" + hashlib.sha256(
-        str(path.resolve()).encode()).hexdigest()[:16]
+        raise RecipeError(
+            f"{path}:{error.lineno}: syntax error in recipe file: {error.msg}{_line_excerpt(error)}"
+        ) from None
+    module_name = (
+        "synthscene_user_recipe_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    )
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
@@ -168,8 +203,10 @@ def _import_file(path: Path):
         raise
     except Exception as error:
         sys.modules.pop(module_name, None)
-        raise RecipeError(f"{path}: error while loading the recipe file: "
-                          f"{type(error).__name__}: {error}{_user_location(error)}") from error
+        raise RecipeError(
+            f"{path}: error while loading the recipe file: "
+            f"{type(error).__name__}: {error}{_user_location(error)}"
+        ) from error
     return module
 
 
@@ -180,8 +217,11 @@ def _line_excerpt(error: SyntaxError) -> str:
 def _user_location(error: BaseException) -> str:
     """' (at file:line)' for the innermost traceback frame outside synthscene's own code."""
     own = Path(__file__).resolve().parent.parent
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not Path(f.filename).resolve().is_relative_to(own)]
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if not Path(f.filename).resolve().is_relative_to(own)
+    ]
     if not frames:
         frames = traceback.extract_tb(error.__traceback__)[-1:]
     return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
@@ -193,7 +233,9 @@ def _check_seed(seed: Any) -> int:
     return int(seed)
 
 
-def sample_spec(reference: str, seed: int, overrides: Optional[Mapping[str, Any]] = None) -> SceneSpec:
+def sample_spec(
+    reference: str, seed: int, overrides: Optional[Mapping[str, Any]] = None
+) -> SceneSpec:
     """Load ``reference`` and sample its spec for ``seed`` with parameter ``overrides``.
 
     Same reference + overrides + seed -> byte-identical ``spec.to_json()`` on any machine.

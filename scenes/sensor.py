@@ -9,6 +9,7 @@ Blur lengths are fractions of the image width, noise is in linear-light units (s
 ranges on statistics measured from a folder of the user's photos (:mod:`scenes.photo_fit`).
 Sample a recipe's sensor *last*, so switching it off leaves every other sampled value unchanged.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,22 +29,23 @@ RENDER_BLUR_PX = 0.5  # Gaussian sigma (px) the renderers' own pixel filter alre
 class SensorRanges:
     """Where each effect is drawn from. ``(low, high)`` ranges are uniform unless the field says
     log-uniform; ``*_probability`` is the chance the effect is on at all in a frame."""
-    auto_exposure: Range = (0.36, 0.5)               # metered mean sRGB luminance
-    exposure: Range = (-0.5, 0.5)                    # EV
-    red_gain: Range = (0.88, 1.12)                   # log-uniform, white-balance error of R / G
-    blue_gain: Range = (0.88, 1.12)                  # log-uniform, B / G
-    blur: Range = (0.0, 0.004)                       # fraction of image width (sigma)
-    defocus: Range = (0.002, 0.01)                   # fraction of image width (disk radius)
+
+    auto_exposure: Range = (0.36, 0.5)  # metered mean sRGB luminance
+    exposure: Range = (-0.5, 0.5)  # EV
+    red_gain: Range = (0.88, 1.12)  # log-uniform, white-balance error of R / G
+    blue_gain: Range = (0.88, 1.12)  # log-uniform, B / G
+    blur: Range = (0.0, 0.004)  # fraction of image width (sigma)
+    defocus: Range = (0.002, 0.01)  # fraction of image width (disk radius)
     defocus_probability: float = 0.25
-    motion: Range = (0.004, 0.015)                   # fraction of image width (kernel length)
+    motion: Range = (0.004, 0.015)  # fraction of image width (kernel length)
     motion_probability: float = 0.15
-    chromatic_aberration: Range = (0.0, 0.003)       # fraction of image width at the corner
+    chromatic_aberration: Range = (0.0, 0.003)  # fraction of image width at the corner
     vignetting: Range = (0.0, 0.4)
-    shot_noise: Range = (0.004, 0.03)                # log-uniform
-    read_noise: Range = (0.001, 0.006)               # log-uniform
-    saturation: Range = (1.0, 1.5)                   # log-uniform chroma multiplier
-    contrast: Range = (0.0, 0.5)                     # S-curve strength
-    jpeg_quality: Range = (60, 95)                   # integer quality
+    shot_noise: Range = (0.004, 0.03)  # log-uniform
+    read_noise: Range = (0.001, 0.006)  # log-uniform
+    saturation: Range = (1.0, 1.5)  # log-uniform chroma multiplier
+    contrast: Range = (0.0, 0.5)  # S-curve strength
+    jpeg_quality: Range = (60, 95)  # integer quality
     jpeg_probability: float = 0.7
     matched: dict = dataclasses.field(default_factory=dict)
 
@@ -53,6 +55,7 @@ DEFAULT_RANGES = SensorRanges()
 
 def random_sensor(rng: np.random.Generator, ranges: SensorRanges = DEFAULT_RANGES) -> SensorSpec:
     """One frame's sensor model drawn from ``ranges`` (fixed draw order)."""
+
     def uniform(bounds: Range) -> float:
         return float(rng.uniform(bounds[0], bounds[1]))
 
@@ -76,19 +79,34 @@ def random_sensor(rng: np.random.Generator, ranges: SensorRanges = DEFAULT_RANGE
     shot, read = log_uniform(ranges.shot_noise), log_uniform(ranges.read_noise)
     saturation, contrast = log_uniform(ranges.saturation), uniform(ranges.contrast)
     quality = int(round(sometimes(ranges.jpeg_probability, ranges.jpeg_quality)))
-    return SensorSpec(auto_exposure=key, exposure=exposure, white_balance=gains, blur=blur, defocus=defocus,
-                      motion=motion, motion_angle=motion_angle, chromatic_aberration=aberration,
-                      vignetting=vignetting, shot_noise=shot, read_noise=read,
-                      saturation=saturation, contrast=contrast, jpeg_quality=min(max(quality, 0), 100),
-                      seed=int(rng.integers(0, 2 ** 31 - 1)), matched=dict(ranges.matched))
+    return SensorSpec(
+        auto_exposure=key,
+        exposure=exposure,
+        white_balance=gains,
+        blur=blur,
+        defocus=defocus,
+        motion=motion,
+        motion_angle=motion_angle,
+        chromatic_aberration=aberration,
+        vignetting=vignetting,
+        shot_noise=shot,
+        read_noise=read,
+        saturation=saturation,
+        contrast=contrast,
+        jpeg_quality=min(max(quality, 0), 100),
+        seed=int(rng.integers(0, 2**31 - 1)),
+        matched=dict(ranges.matched),
+    )
 
 
-def ranges_matching(fit: dict, base: SensorRanges = DEFAULT_RANGES,
-                    spread: float = 1.6) -> SensorRanges:
+def ranges_matching(
+    fit: dict, base: SensorRanges = DEFAULT_RANGES, spread: float = 1.6
+) -> SensorRanges:
     """``base`` with the ranges of noise, blur, JPEG quality, metered brightness and white
     balance centred on a photo fit (:func:`scenes.photo_fit.fit_photos`): each spans centre / ``spread`` .. centre *
     ``spread`` (JPEG: +-10 quality, brightness +-0.06); effects the fit says nothing about keep
     ``base``."""
+
     def around(centre: float, floor: float = 0.0) -> Range:
         centre = max(centre, floor)
         return (centre / spread, centre * spread)
@@ -98,12 +116,12 @@ def ranges_matching(fit: dict, base: SensorRanges = DEFAULT_RANGES,
     if sigma is not None:
         linear = float(sigma) / SRGB_SLOPE_AT_02
         read = 0.3 * linear
-        shot = math.sqrt(max(linear ** 2 - read ** 2, 0.0) / 0.2)
+        shot = math.sqrt(max(linear**2 - read**2, 0.0) / 0.2)
         changes["shot_noise"] = around(shot, 1e-4)
         changes["read_noise"] = around(read, 1e-4)
     blur_px, scale = fit.get("blur_px"), fit.get("scale")
     if blur_px is not None and scale:
-        extra = math.sqrt(max(float(blur_px) ** 2 - RENDER_BLUR_PX ** 2, 0.0)) / float(scale)
+        extra = math.sqrt(max(float(blur_px) ** 2 - RENDER_BLUR_PX**2, 0.0)) / float(scale)
         changes["blur"] = (extra / spread, extra * spread) if extra > 0 else (0.0, 0.5 / scale)
     quality = fit.get("jpeg_quality_effective")
     if quality is not None:
@@ -120,13 +138,15 @@ def ranges_matching(fit: dict, base: SensorRanges = DEFAULT_RANGES,
     return dataclasses.replace(base, **changes)
 
 
-def sensor_for(rng: np.random.Generator, enabled: bool, photos: Optional[str] = None,
-               scale: int = 256) -> Optional[SensorSpec]:
+def sensor_for(
+    rng: np.random.Generator, enabled: bool, photos: Optional[str] = None, scale: int = 256
+) -> Optional[SensorSpec]:
     """What a recipe's ``sensor.*`` parameters ask for: None when off, else a sensor drawn from
     the default ranges or from ranges matched to the photos in ``photos`` (seen at ``scale`` px)."""
     if not enabled:
         return None
     if photos:
         from scenes.photo_fit import fit_photos  # pylint: disable=import-outside-toplevel
+
         return random_sensor(rng, ranges_matching(fit_photos(photos, scale)))
     return random_sensor(rng)

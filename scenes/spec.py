@@ -16,6 +16,7 @@ are linear RGB(A) in [0, 1]; field names follow Kubric's traits where one exists
 Object roles: ``"object"`` (labelled, ``category`` set), ``"distractor"`` (clutter, unlabelled,
 ``category`` None) and ``"support"`` (floor, table, bin walls; unlabelled, usually static).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,6 +54,7 @@ class TextureSpec:
       image: image file path (kind "image"), as the user gave it.
       rotation: rotation of the texture coordinates (XYZ Euler, radians).
     """
+
     kind: str
     scale: float = 5.0
     color2: RGBA = (0.0, 0.0, 0.0, 1.0)
@@ -78,6 +80,7 @@ class MaterialSpec:
     map of ``bump_scale`` cycles per metre (surface imperfections); ``roughness_noise`` =
     amplitude (0..1) of a noise added to ``roughness`` (smudges, wear). Texture kind "print"
     (see TextureSpec) maps an RGBA print by the mesh's UVs over ``color``."""
+
     kind: str = "principled"
     color: RGBA = (0.8, 0.8, 0.8, 1.0)
     metallic: float = 0.0
@@ -99,6 +102,7 @@ class MaterialSpec:
 @dataclasses.dataclass
 class PartSpec:
     """One part of a multi-part object (named as its asset builds it) and its material."""
+
     name: str
     material: MaterialSpec = dataclasses.field(default_factory=MaterialSpec)
 
@@ -116,6 +120,7 @@ class AssetSpec:
         ``sha256`` of its bytes, ``up`` axis and ``units_to_metres``).
       source, licence: provenance, copied into the Kubric object's metadata.
     """
+
     kind: str
     name: str
     params: dict = dataclasses.field(default_factory=dict)
@@ -136,6 +141,7 @@ class ObjectSpec:
     asset builds them, each with its own material; ``material`` is then the first part's
     material. Still one object: one instance id, mask and box, one rigid body (the convex hull
     of all parts). Empty for single-mesh objects (and then left out of the JSON)."""
+
     name: str
     asset: AssetSpec
     position: Vec3 = (0.0, 0.0, 0.0)
@@ -161,6 +167,7 @@ class LightSpec:
     """A Kubric light. ``intensity``: sun = irradiance in W/m^2 (Blender sun strength); point,
     spot, area = power in W. Pose: at ``position`` looking at ``look_at``.
     ``temperature`` (K) is recorded when ``color`` was derived from it."""
+
     kind: str
     name: str
     position: Vec3 = (0.0, 0.0, 3.0)
@@ -178,6 +185,7 @@ class LightSpec:
 @dataclasses.dataclass
 class DepthOfFieldSpec:
     """Thin-lens depth of field: focus distance (m) and aperture f-number."""
+
     focus_distance: float
     fstop: float
 
@@ -201,6 +209,7 @@ class FramingSpec:
         and ``offset`` refer to the union of their projected boxes and ``target`` is the
         group's first member left after physics.
     """
+
     target: str
     size: float
     offset: tuple[float, float] = (0.0, 0.0)
@@ -217,6 +226,7 @@ class CameraSpec:
     the lens, metres for the pose. ``motion_blur``: shutter as a fraction of a frame, or None
     (off). ``exposure``: film exposure in EV stops (0 = unchanged). ``framing``: when set, the
     pose is solved after physics so an object gets a chosen size in the image."""
+
     position: Vec3 = (2.0, -0.5, 4.0)
     look_at: Vec3 = (0.0, 0.0, 0.0)
     focal_length: float = 35.0
@@ -252,6 +262,7 @@ class SensorSpec:
       seed: seed of the noise.
       matched: photo statistics the ranges were centred on (``--match-photos``), else {}.
     """
+
     auto_exposure: float = 0.0
     exposure: float = 0.0
     white_balance: RGB = (1.0, 1.0, 1.0)
@@ -274,6 +285,7 @@ class SensorSpec:
 class HdriSpec:
     """An environment map: ``source`` "blender" (bundled, by ``name``) or "folder" (``folder``/
     ``name``.exr|.hdr). ``rotation``: about world +Z in radians; ``strength``: multiplier."""
+
     name: str
     source: str = "blender"
     folder: Optional[str] = None
@@ -290,6 +302,7 @@ class WorldSpec:
     every object see: "hdri" (the map), "color" (``color``) or "image" (``image``, a file shown
     behind the scene, screen-aligned). ``ambient_illumination`` is Kubric's ambient term (RGBA).
     """
+
     background: str = "color"
     color: RGBA = (0.05, 0.05, 0.05, 1.0)
     hdri: Optional[HdriSpec] = None
@@ -304,6 +317,7 @@ class PhysicsSpec:
     ending below it were lost. Filled in by settling: ``settled`` (poses are the settled ones),
     ``removed`` (objects that left the support), ``simulated_seconds``, ``at_rest`` (every body
     slower than 1 cm/s at the end)."""
+
     settle: bool = False
     seconds: float = 2.0
     settled: bool = False
@@ -316,6 +330,7 @@ class PhysicsSpec:
 @dataclasses.dataclass
 class SceneSpec:
     """A whole scene: where it came from (recipe, seed, params) and everything in it."""
+
     recipe: str = ""
     seed: int = 0
     params: dict = dataclasses.field(default_factory=dict)
@@ -338,8 +353,9 @@ class SceneSpec:
     def to_json(self, indent: Optional[int] = None) -> str:
         """Canonical JSON (sorted keys; compact unless ``indent``)."""
         separators = (",", ":") if indent is None else (",", ": ")
-        return json.dumps(self.to_dict(), sort_keys=True, separators=separators, indent=indent,
-                          allow_nan=False)
+        return json.dumps(
+            self.to_dict(), sort_keys=True, separators=separators, indent=indent, allow_nan=False
+        )
 
     @classmethod
     def from_dict(cls, data: dict) -> "SceneSpec":
@@ -378,24 +394,28 @@ class SceneSpec:
             problems += _object_problems(obj)
         for light in self.lights:
             if light.kind not in ("sun", "point", "area", "spot"):
-                problems.append(f"light {light.name!r}: kind {light.kind!r} is not sun, point, "
-                                "area or spot")
+                problems.append(
+                    f"light {light.name!r}: kind {light.kind!r} is not sun, point, area or spot"
+                )
             if light.intensity < 0:
                 problems.append(f"light {light.name!r}: intensity {light.intensity} < 0")
         if self.camera.focal_length <= 0 or self.camera.sensor_width <= 0:
             problems.append("camera: focal_length and sensor_width must be > 0 (mm)")
         framing = self.camera.framing
         if framing is not None and framing.target not in {obj.name for obj in self.objects}:
-            problems.append(f"camera.framing.target {framing.target!r} is not an object of the "
-                            "scene")
+            problems.append(
+                f"camera.framing.target {framing.target!r} is not an object of the scene"
+            )
         if framing is not None and not 0 < framing.size:
             problems.append(f"camera.framing.size {framing.size} must be > 0")
         if self.sensor is not None and not 0 <= self.sensor.jpeg_quality <= 100:
-            problems.append(f"sensor.jpeg_quality {self.sensor.jpeg_quality} must be 0 (off) to "
-                            "100")
+            problems.append(
+                f"sensor.jpeg_quality {self.sensor.jpeg_quality} must be 0 (off) to 100"
+            )
         if self.world.background not in ("hdri", "color", "image"):
-            problems.append(f"world.background {self.world.background!r} is not hdri, color or "
-                            "image")
+            problems.append(
+                f"world.background {self.world.background!r} is not hdri, color or image"
+            )
         if self.world.background == "hdri" and self.world.hdri is None:
             problems.append("world.background is 'hdri' but world.hdri is not set")
         if self.world.background == "image" and not self.world.image:
@@ -422,21 +442,27 @@ class SceneSpec:
 def _object_problems(obj: ObjectSpec) -> list[str]:
     problems = []
     if obj.role not in ("object", "distractor", "support"):
-        problems.append(f"object {obj.name!r}: role {obj.role!r} is not object, distractor or "
-                        "support")
+        problems.append(
+            f"object {obj.name!r}: role {obj.role!r} is not object, distractor or support"
+        )
     if obj.role == "object" and not obj.category:
-        problems.append(f"object {obj.name!r}: a labelled object needs a category (or use "
-                        "role='distractor')")
+        problems.append(
+            f"object {obj.name!r}: a labelled object needs a category (or use role='distractor')"
+        )
     if min(obj.scale) <= 0:
         problems.append(f"object {obj.name!r}: scale {obj.scale} must be > 0")
     if abs(math.fsum(q * q for q in obj.quaternion) - 1.0) > 1e-6:
         problems.append(f"object {obj.name!r}: quaternion {obj.quaternion} is not unit length")
     if obj.asset.kind not in ("primitive", "procedural", "household", "file"):
-        problems.append(f"object {obj.name!r}: asset kind {obj.asset.kind!r} is not primitive, "
-                        "procedural, household or file")
+        problems.append(
+            f"object {obj.name!r}: asset kind {obj.asset.kind!r} is not primitive, "
+            "procedural, household or file"
+        )
     if obj.parts and obj.parts[0].material != obj.material:
-        problems.append(f"object {obj.name!r}: material must equal parts[0].material (the "
-                        "first part's); set both")
+        problems.append(
+            f"object {obj.name!r}: material must equal parts[0].material (the "
+            "first part's); set both"
+        )
     return problems
 
 
@@ -447,8 +473,11 @@ def _as_dict(value: Any) -> Any:
         for field in dataclasses.fields(value):
             item = getattr(value, field.name)
             if field.metadata.get("omit_default"):
-                default = (field.default_factory() if field.default_factory is not
-                           dataclasses.MISSING else field.default)
+                default = (
+                    field.default_factory()
+                    if field.default_factory is not dataclasses.MISSING
+                    else field.default
+                )
                 if item == default:
                     continue
             out[field.name] = _as_dict(item)
@@ -477,8 +506,10 @@ def canonical(value: Any) -> Any:
             raise SpecError(f"spec holds a non-finite number ({value}); specs must be finite")
         rounded = float(f"{value:.{FLOAT_DIGITS}g}")
         return 0.0 if rounded == 0 else rounded
-    raise SpecError(f"spec holds a {type(value).__name__} ({value!r}); use plain numbers, "
-                    "strings, lists and dicts")
+    raise SpecError(
+        f"spec holds a {type(value).__name__} ({value!r}); use plain numbers, "
+        "strings, lists and dicts"
+    )
 
 
 def flatten(data: dict) -> dict[str, Any]:
@@ -526,7 +557,9 @@ def _from_value(kind: Any, value: Any, where: str) -> Any:
         non_none = [a for a in args if a is not type(None)]
         return _from_value(non_none[0], value, where)
     if origin is list:
-        return [_from_value(args[0] if args else Any, v, f"{where}.{i}") for i, v in enumerate(value)]
+        return [
+            _from_value(args[0] if args else Any, v, f"{where}.{i}") for i, v in enumerate(value)
+        ]
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             raise SpecError(f"{where}: expected {len(args)} numbers, got {value!r}")

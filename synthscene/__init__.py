@@ -15,6 +15,7 @@ layout (``scenes``, ``labels``, ``renderer``)::
 
 Names load on first access (PEP 562): ``import synthscene`` imports neither Blender nor torch.
 """
+
 from __future__ import annotations
 
 import importlib

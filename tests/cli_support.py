@@ -3,6 +3,7 @@
 The batch they share is the ``raster_batch`` fixture (tests/conftest.py); tests that damage a
 dataset work on a copy (:func:`copy_batch`).
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,15 @@ FRAMES = 24
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """``synthscene ARGS`` in a subprocess from the repository root (text output captured)."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([*SYNTHSCENE, *map(str, args)], cwd=REPO, env=env, text=True,
-                          capture_output=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [*SYNTHSCENE, *map(str, args)],
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def copy_batch(source: Path, target: Path) -> Path:

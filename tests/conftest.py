@@ -8,6 +8,7 @@
 * ``rng``: a seeded ``random.Random`` whose seed is printed (pytest shows it with a failure);
   ``SYNTHSCENE_TEST_SEED=<seed>`` replays that run.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,14 +35,29 @@ def one_torch_thread():
 def raster_batch(tmp_path_factory) -> Path:
     """A 24-frame 64x64 raster tabletop batch, seed 5 (do not modify it)."""
     out = tmp_path_factory.mktemp("cli-batch") / "tabletop"
-    result = run_cli("render", "tabletop", "--count", FRAMES, "--out", out, "--engine", "raster",
-                     "--resolution", "64x64", "--workers", "0", "--seed", "5", "--quiet")
+    result = run_cli(
+        "render",
+        "tabletop",
+        "--count",
+        FRAMES,
+        "--out",
+        out,
+        "--engine",
+        "raster",
+        "--resolution",
+        "64x64",
+        "--workers",
+        "0",
+        "--seed",
+        "5",
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     return out
 
 
 @pytest.fixture
 def rng(request) -> random.Random:
-    seed = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2 ** 32))
+    seed = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(2**32))
     print(f"{request.node.nodeid}: random seed {seed} (replay: {SEED_VARIABLE}={seed})")
     return random.Random(seed)

@@ -6,6 +6,7 @@
 Every ``import`` / ``from ... import`` counts, at module level or inside functions (lazy imports
 are still dependencies). ``tests/test_import_layers.py`` checks the graph against the layers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,15 @@ import collections
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("synthscene_kubric_compat", "fileio", "assets", "scenes", "labels", "renderer",
-            "synthscene")
+PACKAGES = (
+    "synthscene_kubric_compat",
+    "fileio",
+    "assets",
+    "scenes",
+    "labels",
+    "renderer",
+    "synthscene",
+)
 
 
 def module_files(root: Path = ROOT) -> dict[str, Path]:
@@ -41,7 +49,7 @@ def imports_of(name: str, path: Path) -> list[str]:
             found.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 prefix = ".".join(base + ([node.module] if node.module else []))
             else:
                 prefix = node.module or ""

@@ -1,4 +1,5 @@
 """Assets: the procedural library, user mesh folders, Blender's HDRIs, the mesh cache."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,10 @@ def test_at_least_ten_distinct_watertight_classes_in_metres_centred():
         assert 0.005 < mesh.extents.max() < 0.3, name  # table-top sized, metres
         # distinct shapes: how full the bounding box is and its proportions differ
         fill = mesh.volume / np.prod(mesh.extents)
-        signatures[name] = (round(fill, 2), tuple(np.round(np.sort(mesh.extents) /
-                                                           mesh.extents.max(), 1)))
+        signatures[name] = (
+            round(fill, 2),
+            tuple(np.round(np.sort(mesh.extents) / mesh.extents.max(), 1)),
+        )
     assert len(set(signatures.values())) == len(signatures), signatures
     assert LICENCE == "CC0-1.0"
 
@@ -61,10 +64,18 @@ def _write_folder(root: Path) -> Path:
     trimesh.creation.cylinder(radius=0.03, height=0.08).export(root / "cup" / "a.obj")
     trimesh.creation.box(extents=(10, 20, 30)).export(root / "bolt" / "b.stl")
     trimesh.creation.box(extents=(0.1, 0.2, 0.3)).export(root / "cup" / "c.glb")
-    (root / "manifest.json").write_text(json.dumps({
-        "licence": "CC-BY-4.0", "source": "test scans",
-        "files": {"bolt/b.stl": {"units_to_metres": 0.001, "licence": "CC0-1.0"},
-                  "cup/c.glb": {"category": "carton"}}}))
+    (root / "manifest.json").write_text(
+        json.dumps(
+            {
+                "licence": "CC-BY-4.0",
+                "source": "test scans",
+                "files": {
+                    "bolt/b.stl": {"units_to_metres": 0.001, "licence": "CC0-1.0"},
+                    "cup/c.glb": {"category": "carton"},
+                },
+            }
+        )
+    )
     return root
 
 
@@ -82,6 +93,7 @@ def test_user_mesh_folder_classes_manifest_units_and_axes(tmp_path):
 
 def test_mesh_folder_objects_reach_the_spec_with_provenance(tmp_path):
     from scenes import sample_spec
+
     folder = _write_folder(tmp_path / "meshes")
     spec = sample_spec("tabletop", 0, {"objects.folder": str(folder), "objects.count": "6"})
     objects = spec.labelled_objects()
@@ -99,10 +111,13 @@ def test_broken_mesh_file_is_a_clear_error(tmp_path):
 
 
 def test_blender_hdris_found_without_importing_bpy():
-    code = ("import sys; from assets.hdri import blender_hdris; "
-            "print(sorted(h.name for h in blender_hdris()), 'bpy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys; from assets.hdri import blender_hdris; "
+        "print(sorted(h.name for h in blender_hdris()), 'bpy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == f"{sorted(BLENDER_HDRI_NAMES)} False"
     maps = blender_hdris()
     assert all(h.licence == BLENDER_LICENCE for h in maps)
@@ -115,6 +130,7 @@ def test_blender_hdris_found_without_importing_bpy():
 
 def test_mesh_cache_writes_a_ply_and_a_urdf_pybullet_loads(tmp_path):
     import pybullet
+
     mesh = procedural_class("torus").build({})
     cached = MeshCache(tmp_path).get("abc", lambda: mesh, mass=0.2)
     again = MeshCache(tmp_path).get("abc", lambda: pytest.fail("rebuilt a cached mesh"), mass=0.2)
@@ -137,6 +153,7 @@ def test_mesh_cache_writes_a_ply_and_a_urdf_pybullet_loads(tmp_path):
 def test_mesh_cache_prunes_least_recently_used_files(tmp_path):
     import os
     import time
+
     cache = MeshCache(tmp_path)
     for index, name in enumerate(("box", "cone", "gear")):
         cache.get(name, lambda n=name: procedural_class(n).build({}), mass=0.1)
@@ -145,7 +162,8 @@ def test_mesh_cache_prunes_least_recently_used_files(tmp_path):
     newest = sum(p.stat().st_size for p in tmp_path.glob("gear*"))
     deleted = cache.prune(newest)
     assert deleted > 0 and {p.name.split("_")[0].split(".")[0] for p in tmp_path.iterdir()} == {
-        "gear"}
+        "gear"
+    }
 
 
 def test_fast_ply_reader_matches_trimesh_and_declines_other_layouts(tmp_path):

@@ -7,6 +7,7 @@ give the same picture as ``open_view`` itself: the batch session (which ``render
 the refiner proxy and the demo. The reference renders must show the extras (they differ from a
 bare view of the same scene), and the two backends must agree on what they show.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -68,19 +69,32 @@ def recipe_file(tmp_path_factory) -> str:
     texture = np.zeros((32, 32, 3), np.uint8)
     texture[:, 16:] = 255
     background = np.zeros((16, 16, 3), np.uint8)
-    background[:, :8] = (40, 200, 250)                 # BGR: left half orange
+    background[:, :8] = (40, 200, 250)  # BGR: left half orange
     cv2.imwrite(str(folder / "texture.png"), texture)
     cv2.imwrite(str(folder / "background.png"), background)
     path = folder / "every_extra.py"
-    path.write_text(RECIPE.replace("TEXTURE_FILE", repr(str(folder / "texture.png"))).replace(
-        "BACKGROUND_FILE", repr(str(folder / "background.png"))), encoding="utf-8")
+    path.write_text(
+        RECIPE.replace("TEXTURE_FILE", repr(str(folder / "texture.png"))).replace(
+            "BACKGROUND_FILE", repr(str(folder / "background.png"))
+        ),
+        encoding="utf-8",
+    )
     return str(path)
 
 
 def _config(recipe_file: str, out, engine: str, background: str) -> BatchConfig:
-    return BatchConfig(recipe=recipe_file, out=out, count=1, seed=SEED, engine=engine,
-                       device="cpu", resolution=(SIZE, SIZE), samples=SAMPLES, workers=0,
-                       overrides=(("background", background),))
+    return BatchConfig(
+        recipe=recipe_file,
+        out=out,
+        count=1,
+        seed=SEED,
+        engine=engine,
+        device="cpu",
+        resolution=(SIZE, SIZE),
+        samples=SAMPLES,
+        workers=0,
+        overrides=(("background", background),),
+    )
 
 
 def _settings(scratch) -> ViewSettings:
@@ -91,17 +105,23 @@ def _bare_render(engine: str, scene, scratch):
     """The scene through a bare Kubric view: no HDRI, no textures, no exposure."""
     if engine == "cycles":
         from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
-        return Blender(scene, scratch_dir=scratch, samples_per_pixel=SAMPLES,
-                       device="cpu").render_raw()
+
+        return Blender(
+            scene, scratch_dir=scratch, samples_per_pixel=SAMPLES, device="cpu"
+        ).render_raw()
     from renderer.raster import Raster  # pylint: disable=import-outside-toplevel
+
     view = Raster(scene)
-    for material in {id(a.material): a.material for a in scene.assets
-                     if hasattr(a, "material")}.values():
-        material.metadata.pop("texture", None)          # the raster view reads textures itself
+    for material in {
+        id(a.material): a.material for a in scene.assets if hasattr(a, "material")
+    }.values():
+        material.metadata.pop("texture", None)  # the raster view reads textures itself
     return view.render_raw()
 
 
-CASES = [(engine, background) for engine in ("cycles", "raster") for background in ("hdri", "image")]
+CASES = [
+    (engine, background) for engine in ("cycles", "raster") for background in ("hdri", "image")
+]
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{e}-{b}" for e, b in CASES])
@@ -110,20 +130,26 @@ def rendered(request, recipe_file, tmp_path_factory):
     bench's bare-loop image (Cycles), and a bare view's render of the same scene."""
     from renderer.bench import bare_loop  # pylint: disable=import-outside-toplevel
     from renderer.preview import render_tile  # pylint: disable=import-outside-toplevel
+
     engine, background = request.param
     out = tmp_path_factory.mktemp(f"{engine}-{background}")
     session = RenderSession(_config(recipe_file, out / "batch", engine, background))
     prepared = session.prepare(0)
     view = open_view(engine, prepared.scene, _settings(out / "scratch"))
     assert isinstance(view, View)
-    found = {"engine": engine, "background": background, "reference": view.render_raw(),
-             "applied": _applied_settings(view, engine)}  # Blender's scene goes with the next view
+    found = {
+        "engine": engine,
+        "background": background,
+        "reference": view.render_raw(),
+        "applied": _applied_settings(view, engine),
+    }  # Blender's scene goes with the next view
     found["batch"] = read_image(out / "batch", session.render(0).name)
     found["preview"] = render_tile(session, 0)[0][:SIZE]
     if engine == "cycles":
         bare_loop(session).render_one(0)
-        found["bench"] = cv2.cvtColor(cv2.imread(str(session.scratch / "bare.png")),
-                                      cv2.COLOR_BGR2RGB)
+        found["bench"] = cv2.cvtColor(
+            cv2.imread(str(session.scratch / "bare.png")), cv2.COLOR_BGR2RGB
+        )
     _, scene = instantiate(session.sample(0), out / "bare")
     found["bare"] = _bare_render(engine, scene, out / "bare")
     return found
@@ -137,8 +163,12 @@ def _applied_settings(view, engine: str) -> dict:
     if engine == "raster":
         return {"exposure": view.exposure}
     dof = view.blender_scene.camera.data.dof
-    return {"exposure": view.blender_scene.view_settings.exposure, "use_dof": dof.use_dof,
-            "focus_distance": dof.focus_distance, "fstop": dof.aperture_fstop}
+    return {
+        "exposure": view.blender_scene.view_settings.exposure,
+        "use_dof": dof.use_dof,
+        "focus_distance": dof.focus_distance,
+        "fstop": dof.aperture_fstop,
+    }
 
 
 def test_view_applies_exposure_and_depth_of_field(rendered):
@@ -161,10 +191,10 @@ def test_reference_shows_the_world_and_textures(rendered):
         assert mask.sum() > 20
         with_texture = reference.rgba[mask][:, channel].astype(float).mean()
         assert abs(with_texture - bare.rgba[mask][:, channel].astype(float).mean()) > 10, name
-    if rendered["background"] == "image":              # left half orange, right half black
+    if rendered["background"] == "image":  # left half orange, right half black
         rgb = reference.rgba[..., :3].astype(float)
-        left, right = background[:, :SIZE // 2], background[:, SIZE // 2:]
-        assert rgb[:, :SIZE // 2][left][:, 0].mean() > rgb[:, SIZE // 2:][right][:, 0].mean() + 60
+        left, right = background[:, : SIZE // 2], background[:, SIZE // 2 :]
+        assert rgb[:, : SIZE // 2][left][:, 0].mean() > rgb[:, SIZE // 2 :][right][:, 0].mean() + 60
 
 
 def test_batch_image_is_the_reference(rendered):
@@ -174,7 +204,7 @@ def test_batch_image_is_the_reference(rendered):
 def test_preview_tile_is_the_reference_except_its_boxes(rendered):
     tile, reference = rendered["preview"], rendered["reference"].rgba[..., :3]
     same = np.all(tile == reference, axis=-1)
-    assert same.mean() > 0.6                           # boxes and their captions cover the rest
+    assert same.mean() > 0.6  # boxes and their captions cover the rest
     drawn = np.all(np.abs(tile[~same].astype(int) - (255, 230, 0)) < 120, axis=-1)
     assert drawn.mean() > 0.5
 
@@ -191,7 +221,9 @@ def both_backends(request, recipe_file, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"both-{request.param}")
     session = RenderSession(_config(recipe_file, out, "cycles", request.param))
     scene = session.prepare(0).scene
-    return [open_view(engine, scene, _settings(out)).render_raw() for engine in ("cycles", "raster")]
+    return [
+        open_view(engine, scene, _settings(out)).render_raw() for engine in ("cycles", "raster")
+    ]
 
 
 def test_backends_agree_on_labels_and_world(both_backends):
@@ -208,14 +240,16 @@ def test_refiner_proxy_frames_have_the_hdri_and_textures(recipe_file, tmp_path):
     sim frame is the raster reference byte for byte, and the real one (Cycles through the
     sensor model) resembles the Cycles reference far more than a bare render of the scene."""
     from renderer.refiner.proxy import render_frames  # pylint: disable=import-outside-toplevel
+
     render_frames(tmp_path / "proxy", recipe_file, [SEED], SIZE, SAMPLES, with_sim=True)
     name = f"{SEED:06d}"
     spec = sample_spec(recipe_file, SEED, {"resolution": SIZE})
     _, scene = instantiate(spec, tmp_path / "scratch")
     settings = dataclasses.replace(_settings(tmp_path / "scratch"), device="auto")
     raster = open_view("raster", scene, settings).render_raw()
-    np.testing.assert_array_equal(read_image(tmp_path / "proxy" / "sim", name),
-                                  raster.rgba[..., :3])
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "proxy" / "sim", name), raster.rgba[..., :3]
+    )
     cycles = open_view("cycles", scene, settings).render_raw()
     _, bare_scene = instantiate(spec, tmp_path / "bare")
     bare = _bare_render("cycles", bare_scene, tmp_path / "bare")
@@ -227,13 +261,20 @@ def test_refiner_proxy_frames_have_the_hdri_and_textures(recipe_file, tmp_path):
 
 def test_demo_renders_through_the_contract(tmp_path):
     from renderer.demo import build_hello_scene, demo_extras, render_demo  # pylint: disable=import-outside-toplevel
+
     written = render_demo(tmp_path / "demo", (SIZE, SIZE), SAMPLES, device="cpu")
     demo = cv2.cvtColor(cv2.imread(str(written["rgba"])), cv2.COLOR_BGR2RGB)
-    reference = open_view("cycles", build_hello_scene((SIZE, SIZE)), _settings(tmp_path / "s"),
-                          extras=demo_extras()).render_raw()
+    reference = open_view(
+        "cycles", build_hello_scene((SIZE, SIZE)), _settings(tmp_path / "s"), extras=demo_extras()
+    ).render_raw()
     np.testing.assert_array_equal(demo, reference.rgba[..., :3])
     from renderer.blender import Blender  # pylint: disable=import-outside-toplevel
-    bare = Blender(build_hello_scene((SIZE, SIZE)), scratch_dir=tmp_path / "bare",
-                   samples_per_pixel=SAMPLES, device="cpu").render_raw()
+
+    bare = Blender(
+        build_hello_scene((SIZE, SIZE)),
+        scratch_dir=tmp_path / "bare",
+        samples_per_pixel=SAMPLES,
+        device="cpu",
+    ).render_raw()
     # the sunset HDRI lights the demo: it differs from the sun-only bare view
     assert np.abs(reference.rgba[..., :3].astype(float) - bare.rgba[..., :3]).mean() > 10

@@ -1,4 +1,5 @@
 """Batch rendering: resume after SIGKILL, crashing frames, determinism, bad output folders."""
+
 from __future__ import annotations
 
 import errno
@@ -43,8 +44,14 @@ def ball(rng, params):
 
 
 def synthscene(*args: str, timeout: int = 300, **popen) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "renderer.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False, **popen)
+    return subprocess.run(
+        [sys.executable, "-m", "renderer.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **popen,
+    )
 
 
 def ok_frames(out: Path) -> list[str]:
@@ -58,7 +65,7 @@ def assert_complete_and_clean(out: Path, count: int) -> None:
     assert set(ok_lines.values()) == {1}  # no frame recorded twice
     leftovers = [p for p in out.rglob(".*.tmp-*") if ".scratch" not in p.parts]
     assert leftovers == []
-    for folder, suffix in (("images", ".png"), ("specs", ".json")):
+    for folder, suffix in (("data", ".png"), ("specs", ".json")):
         assert sorted(p.stem for p in (out / folder).iterdir()) == ok_frames(out), folder
         assert all(p.suffix == suffix for p in (out / folder).iterdir())
     coco = COCO(str(out / "coco.json"))
@@ -68,13 +75,15 @@ def assert_complete_and_clean(out: Path, count: int) -> None:
 def test_sigkill_at_a_random_moment_then_rerun_completes_the_batch(tmp_path, rng):
     out = tmp_path / "batch"
     args = ["render", "clevr", "--count", "30", "--out", str(out), "--workers", "2", *SMALL]
-    process = subprocess.Popen([sys.executable, "-m", "renderer.cli", *args],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "renderer.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     wanted = rng.randint(1, 5)  # kill once this many frames are finished (seed printed)
-    while time.monotonic() < deadline and len(ok_frames(out)) < wanted \
-            and process.poll() is None:
+    while time.monotonic() < deadline and len(ok_frames(out)) < wanted and process.poll() is None:
         time.sleep(0.05)
     time.sleep(rng.uniform(0.0, 0.3))
     os.killpg(process.pid, signal.SIGKILL)  # the coordinator and every worker
@@ -92,9 +101,21 @@ def test_a_frame_that_crashes_its_worker_is_recorded_failed_and_the_rest_render(
     recipe_file.write_text(CRASHING_RECIPE)
     crash_value = np.random.default_rng(frame_seed(0, 2)).random()
     out = tmp_path / "batch"
-    done = synthscene("render", f"{recipe_file}:ball", "--count", "5", "--out", str(out),
-                      "--workers", "2", "--retries", "1", "--set", f"crash_value={crash_value!r}",
-                      *SMALL)
+    done = synthscene(
+        "render",
+        f"{recipe_file}:ball",
+        "--count",
+        "5",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--retries",
+        "1",
+        "--set",
+        f"crash_value={crash_value!r}",
+        *SMALL,
+    )
     assert done.returncode == 1  # some frame failed
     records = latest_records(out)
     assert records["000002"]["status"] == "failed"
@@ -107,20 +128,31 @@ def test_a_frame_that_crashes_its_worker_is_recorded_failed_and_the_rest_render(
 def test_two_runs_with_the_same_arguments_write_identical_files(tmp_path):
     outs = [tmp_path / "a", tmp_path / "b"]
     for out, workers in zip(outs, (0, 2)):
-        summary = run_batch(BatchConfig(recipe="tabletop", out=out, count=5, seed=7,
-                                        resolution=(40, 32), samples=2, workers=workers))
+        summary = run_batch(
+            BatchConfig(
+                recipe="tabletop",
+                out=out,
+                count=5,
+                seed=7,
+                resolution=(40, 32),
+                samples=2,
+                workers=workers,
+            )
+        )
         assert summary.done == 5 and not summary.failed
-    for folder in ("labels", "images", "specs"):
+    for folder in ("labels", "data", "specs"):
         files = sorted(p.name for p in (outs[0] / folder).iterdir())
         assert files == sorted(p.name for p in (outs[1] / folder).iterdir())
         for name in files:
-            assert (outs[0] / folder / name).read_bytes() == \
-                (outs[1] / folder / name).read_bytes(), f"{folder}/{name}"
+            assert (outs[0] / folder / name).read_bytes() == (
+                outs[1] / folder / name
+            ).read_bytes(), f"{folder}/{name}"
 
 
 def test_rerun_skips_finished_frames_and_extends_the_batch(tmp_path):
-    config = BatchConfig(recipe="hello", out=tmp_path, count=2, resolution=(32, 32), samples=1,
-                         workers=0)
+    config = BatchConfig(
+        recipe="hello", out=tmp_path, count=2, resolution=(32, 32), samples=1, workers=0
+    )
     assert run_batch(config).done == 2
     again = run_batch(config)
     assert again.done == 0 and again.already_done == 2
@@ -135,10 +167,15 @@ def test_frame_seeds_are_deterministic_and_distinct():
 
 
 def test_output_folder_of_another_batch_is_refused_and_kept(tmp_path):
-    run_batch(BatchConfig(recipe="hello", out=tmp_path, count=1, resolution=(32, 32),
-                          samples=1, workers=0))
+    run_batch(
+        BatchConfig(
+            recipe="hello", out=tmp_path, count=1, resolution=(32, 32), samples=1, workers=0
+        )
+    )
     before = (tmp_path / "manifest.jsonl").read_bytes()
-    with pytest.raises(UserError, match="holds a different batch.*recipe .clevr. asked, .hello. in the folder"):
+    with pytest.raises(
+        UserError, match="holds a different batch.*recipe .clevr. asked, .hello. in the folder"
+    ):
         run_batch(BatchConfig(recipe="clevr", out=tmp_path, count=1, workers=0))
     assert (tmp_path / "manifest.jsonl").read_bytes() == before
 
@@ -148,12 +185,14 @@ def test_unwritable_output_folder_is_one_clear_message(tmp_path):
     blocker.write_text("not a folder")
     done = synthscene("render", "hello", "--count", "1", "--out", str(blocker / "out"), *SMALL)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "cannot write to output folder" in done.stderr and "choose a writable --out" in \
-        done.stderr
+    assert (
+        "cannot write to output folder" in done.stderr and "choose a writable --out" in done.stderr
+    )
 
 
 def test_disk_full_stops_the_batch_and_keeps_finished_frames(tmp_path, monkeypatch):
     import labels.native
+
     real_write = labels.native.write_frame
     calls = Counter()
 
@@ -164,8 +203,9 @@ def test_disk_full_stops_the_batch_and_keeps_finished_frames(tmp_path, monkeypat
         return real_write(*args, **kwargs)
 
     monkeypatch.setattr(labels.native, "write_frame", write_until_full)
-    config = BatchConfig(recipe="hello", out=tmp_path, count=5, resolution=(32, 32), samples=1,
-                         workers=0)
+    config = BatchConfig(
+        recipe="hello", out=tmp_path, count=5, resolution=(32, 32), samples=1, workers=0
+    )
     summary = run_batch(config)
     assert summary.stopped and "No space left on device" in summary.stopped
     assert ok_frames(tmp_path) == ["000000", "000001"] and verify_dataset(tmp_path) == {}
@@ -175,20 +215,39 @@ def test_disk_full_stops_the_batch_and_keeps_finished_frames(tmp_path, monkeypat
 
 
 def test_unknown_recipe_and_bad_parameter_fail_before_rendering(tmp_path):
-    unknown = synthscene("render", "no_such_recipe", "--count", "1", "--out", str(tmp_path),
-                         *SMALL)
+    unknown = synthscene("render", "no_such_recipe", "--count", "1", "--out", str(tmp_path), *SMALL)
     assert unknown.returncode == 2 and "no_such_recipe" in unknown.stderr
     assert "hello" in unknown.stderr  # lists the known recipes
-    bad = synthscene("render", "tabletop", "--count", "1", "--out", str(tmp_path / "b"),
-                     "--set", "no_such_param=1", *SMALL)
+    bad = synthscene(
+        "render",
+        "tabletop",
+        "--count",
+        "1",
+        "--out",
+        str(tmp_path / "b"),
+        "--set",
+        "no_such_param=1",
+        *SMALL,
+    )
     assert bad.returncode == 2 and "no_such_param" in bad.stderr
     assert not (tmp_path / "manifest.jsonl").exists()
 
 
 def test_log_json_records_every_frame(tmp_path):
     log = tmp_path / "log.jsonl"
-    done = synthscene("render", "hello", "--count", "2", "--out", str(tmp_path / "b"),
-                      "--workers", "0", "--log-json", str(log), *SMALL)
+    done = synthscene(
+        "render",
+        "hello",
+        "--count",
+        "2",
+        "--out",
+        str(tmp_path / "b"),
+        "--workers",
+        "0",
+        "--log-json",
+        str(log),
+        *SMALL,
+    )
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["event"] for e in events] == ["start", "frame", "frame", "summary"]
@@ -196,8 +255,17 @@ def test_log_json_records_every_frame(tmp_path):
 
 
 def test_recycled_workers_give_back_queued_frames(tmp_path):
-    summary = run_batch(BatchConfig(recipe="clevr", out=tmp_path, count=7, resolution=(32, 32),
-                                    samples=1, workers=2, recycle_after=2))
+    summary = run_batch(
+        BatchConfig(
+            recipe="clevr",
+            out=tmp_path,
+            count=7,
+            resolution=(32, 32),
+            samples=1,
+            workers=2,
+            recycle_after=2,
+        )
+    )
     assert summary.done == 7 and not summary.failed and summary.retried == 0
     assert_complete_and_clean(tmp_path, 7)
 
@@ -206,8 +274,13 @@ def test_workers_exit_by_themselves_when_the_batch_ends(tmp_path):
     """A worker told to stop exits cleanly, with no kill (the coordinator kills a worker only
     after waiting 30 s; a Blender render handler left registered once made every exit hang)."""
     from renderer.batch.pools import ProcessPool  # pylint: disable=import-outside-toplevel
-    pool = ProcessPool(BatchConfig(recipe="clevr", out=tmp_path, count=2, resolution=(32, 32),
-                                   samples=1, workers=1), size=1)
+
+    pool = ProcessPool(
+        BatchConfig(
+            recipe="clevr", out=tmp_path, count=2, resolution=(32, 32), samples=1, workers=1
+        ),
+        size=1,
+    )
     (worker,) = pool.workers.values()
     for index in range(2):
         pool.submit(index)
@@ -222,6 +295,7 @@ def test_workers_exit_by_themselves_when_the_batch_ends(tmp_path):
 def test_render_gate_holds_helper_work_until_a_render_starts():
     import concurrent.futures  # pylint: disable=import-outside-toplevel
     from renderer.batch.render_gate import RenderGate  # pylint: disable=import-outside-toplevel
+
     gate = RenderGate(enabled=True)
     ran = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper:
@@ -245,9 +319,12 @@ def test_cycles_helper_threads_run_at_the_lowest_priority_and_the_main_thread_ke
 
     def niceness() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
     before = niceness()
-    with _helper_thread(low_priority=True) as cycles_helper, \
-            _helper_thread(low_priority=False) as raster_helper:
+    with (
+        _helper_thread(low_priority=True) as cycles_helper,
+        _helper_thread(low_priority=False) as raster_helper,
+    ):
         assert cycles_helper.submit(niceness).result() == HELPER_NICENESS == 19
         assert raster_helper.submit(niceness).result() == before
     assert niceness() == before

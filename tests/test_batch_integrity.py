@@ -2,6 +2,7 @@
 would: mixed batches, damaged frames, two writers, killed coordinators, stuck recipes, the
 user's own files in the folder, broken inputs. Frames are 32 px, 1 sample, raster unless a
 Cycles behaviour is the point; the rendered batches are shared per module and copied."""
+
 from __future__ import annotations
 
 import json
@@ -48,9 +49,14 @@ def ball(rng, params):
 
 
 def synthscene(*args: str, timeout: int = 300, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "renderer.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "renderer.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def ok_lines(out: Path) -> Counter:
@@ -75,7 +81,7 @@ def copy_of(config: BatchConfig, tmp_path: Path) -> BatchConfig:
 
 def transplant(frame: str, source: Path, target: Path) -> None:
     """Put ``source``'s frame into ``target`` the way mixing two batches in one folder did."""
-    for relative in ("images/{}.png", "labels/{}.npz", "labels/{}.json", "specs/{}.json"):
+    for relative in ("data/{}.png", "labels/{}.npz", "labels/{}.json", "specs/{}.json"):
         shutil.copy(source / relative.format(frame), target / relative.format(frame))
     line = next(r for r in read_manifest(source) if r["frame"] == frame)
     with open(target / MANIFEST, "a", encoding="utf-8") as handle:
@@ -85,13 +91,18 @@ def transplant(frame: str, source: Path, target: Path) -> None:
 # 1. identity -------------------------------------------------------------------------------
 @pytest.mark.parametrize("keep_batch_json", [True, False])
 def test_a_rerun_with_other_content_arguments_is_refused_with_or_without_batch_json(
-        batches, tmp_path, keep_batch_json):
+    batches, tmp_path, keep_batch_json
+):
     a = copy_of(batches[0], tmp_path)
     if not keep_batch_json:
         (a.out / "batch.json").unlink()
     manifest = (a.out / MANIFEST).read_bytes()
-    for change in ({"seed": 1}, {"recipe": "hello"}, {"resolution": (48, 48)},
-                   {"overrides": (("objects.max", "3"),)}):
+    for change in (
+        {"seed": 1},
+        {"recipe": "hello"},
+        {"resolution": (48, 48)},
+        {"overrides": (("objects.max", "3"),)},
+    ):
         with pytest.raises(UserError, match="holds a different batch"):
             run_batch(BatchConfig(**{**a.__dict__, **change}))
     assert (a.out / MANIFEST).read_bytes() == manifest
@@ -121,7 +132,7 @@ def test_a_frame_of_another_batch_is_flagged_refused_and_repaired(batches, tmp_p
 # 2. resume verifies what it skips; repair ----------------------------------------------------
 def test_truncated_files_and_incomplete_manifest_lines_are_rendered_again(batches, tmp_path):
     a = copy_of(batches[0], tmp_path)
-    image = a.out / "images" / "000001.png"
+    image = a.out / "data" / "000001.png"
     image.write_bytes(image.read_bytes()[:100])
     record = latest_records(a.out)["000002"]
     del record["sha256"]  # a line that lacks fields
@@ -131,7 +142,7 @@ def test_truncated_files_and_incomplete_manifest_lines_are_rendered_again(batche
     summary = run_batch(a)
     assert summary.done == 2 and summary.already_done == 1
     assert validate_dataset(a.out).ok
-    assert image.read_bytes() == (batches[0].out / "images" / "000001.png").read_bytes()
+    assert image.read_bytes() == (batches[0].out / "data" / "000001.png").read_bytes()
 
 
 def test_repair_rerenders_what_validate_flags(batches, tmp_path):
@@ -147,6 +158,7 @@ def test_repair_rerenders_what_validate_flags(batches, tmp_path):
 # 3. one writer per folder --------------------------------------------------------------------
 def test_a_second_render_into_a_locked_folder_is_refused_naming_the_holder(batches, tmp_path):
     from renderer.batch.folder import FolderLock  # pylint: disable=import-outside-toplevel
+
     a = copy_of(batches[0], tmp_path)
     with FolderLock(a.out):  # a coordinator rendering into it (this process)
         refused = synthscene("render", "clevr", "--count", "4", "--out", str(a.out), *FAST_ARGS)
@@ -157,8 +169,20 @@ def test_a_second_render_into_a_locked_folder_is_refused_naming_the_holder(batch
 
 def test_two_concurrent_renders_one_refused_one_manifest_line_per_frame(tmp_path):
     out = tmp_path / "both"
-    args = [sys.executable, "-m", "renderer.cli", "render", "clevr", "--count", "4", "--out",
-            str(out), "--workers", "0", *FAST_ARGS]
+    args = [
+        sys.executable,
+        "-m",
+        "renderer.cli",
+        "render",
+        "clevr",
+        "--count",
+        "4",
+        "--out",
+        str(out),
+        "--workers",
+        "0",
+        *FAST_ARGS,
+    ]
     runs = [subprocess.Popen(args, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
     codes = sorted(code for code, _ in results)
@@ -205,11 +229,25 @@ def test_workers_die_with_their_coordinator_and_a_rerun_completes(tmp_path, how)
     recipe_file.write_text(HANGING_RECIPE)
     hang_value = np.random.default_rng(frame_seed(0, 1)).random()
     out = tmp_path / "batch"
-    args = ["render", f"{recipe_file}:ball", "--count", "3", "--out", str(out), "--workers", "2",
-            "--set", f"hang_value={hang_value!r}", *FAST_ARGS]
-    coordinator = subprocess.Popen([sys.executable, "-m", "renderer.cli", *args],
-                                   stderr=subprocess.PIPE, text=True,
-                                   env={**os.environ, "HANG": "120"})
+    args = [
+        "render",
+        f"{recipe_file}:ball",
+        "--count",
+        "3",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--set",
+        f"hang_value={hang_value!r}",
+        *FAST_ARGS,
+    ]
+    coordinator = subprocess.Popen(
+        [sys.executable, "-m", "renderer.cli", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HANG": "120"},
+    )
     deadline = time.monotonic() + 120
     while not ok_lines(out) and time.monotonic() < deadline:
         time.sleep(0.1)  # frame 0 done: the workers are up, one sleeps in frame 1
@@ -236,10 +274,25 @@ def test_a_stuck_recipe_becomes_a_failed_frame_by_the_time_limit(tmp_path):
     hang_value = np.random.default_rng(frame_seed(0, 1)).random()
     out = tmp_path / "batch"
     started = time.monotonic()
-    done = synthscene("render", f"{recipe_file}:ball", "--count", "2", "--out", str(out),
-                      "--workers", "1", "--retries", "0", "--frame-timeout", "10",
-                      "--set", f"hang_value={hang_value!r}", *FAST_ARGS,
-                      env={"HANG": "600"}, timeout=200)
+    done = synthscene(
+        "render",
+        f"{recipe_file}:ball",
+        "--count",
+        "2",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--retries",
+        "0",
+        "--frame-timeout",
+        "10",
+        "--set",
+        f"hang_value={hang_value!r}",
+        *FAST_ARGS,
+        env={"HANG": "600"},
+        timeout=200,
+    )
     assert time.monotonic() - started < 120
     assert done.returncode == 1 and "Traceback" not in done.stderr
     records = latest_records(out)
@@ -252,8 +305,22 @@ def test_a_stuck_recipe_becomes_a_failed_frame_by_the_time_limit(tmp_path):
 def test_resolution_obeys_the_recipe_limits_like_set_resolution(tmp_path, capsys):
     messages = []
     for flags in (["--resolution", "100000x100000"], ["--set", "resolution=100000"]):
-        assert main(["render", "clevr", "--count", "1", "--out", str(tmp_path / "x"),
-                     "--workers", "0", *flags]) == 2
+        assert (
+            main(
+                [
+                    "render",
+                    "clevr",
+                    "--count",
+                    "1",
+                    "--out",
+                    str(tmp_path / "x"),
+                    "--workers",
+                    "0",
+                    *flags,
+                ]
+            )
+            == 2
+        )
         messages.append(capsys.readouterr().err.strip())
     assert messages[0] == messages[1] and "out of range [16, 4096]" in messages[0]
     assert not (tmp_path / "x" / MANIFEST).exists()
@@ -261,6 +328,7 @@ def test_resolution_obeys_the_recipe_limits_like_set_resolution(tmp_path, capsys
 
 def test_more_workers_than_frames_or_cores_warns_and_is_capped(caplog):
     from renderer.batch.runner import pool_size  # pylint: disable=import-outside-toplevel
+
     config = BatchConfig(recipe="clevr", out=Path("unused"), count=2, workers=64)
     assert pool_size(config, pending=2) == 2
     assert pool_size(config, pending=1000) == os.cpu_count()
@@ -280,7 +348,7 @@ def test_user_files_refuse_the_folder_and_survive_force(tmp_path, capsys):
     refused = capsys.readouterr().err
     assert "notes.txt" in refused and "coco.json" in refused
     assert "--force" in refused and not (out / MANIFEST).exists()
-    ours = out / "images" / ".000000.png.tmp-1-deadbeef"
+    ours = out / "data" / ".000000.png.tmp-1-deadbeef"
     ours.parent.mkdir()
     ours.write_bytes(b"left by a crash")
     assert main([*render, "--force"]) == 0
@@ -299,9 +367,10 @@ def test_corrupt_or_truncated_inputs_are_refused_naming_the_file(tmp_path, batch
     from assets.meshes import load_mesh_file, scan_mesh_folder  # pylint: disable=import-outside-toplevel
     from assets.textures import folder_images  # pylint: disable=import-outside-toplevel
     from assets.hdri import blender_hdris  # pylint: disable=import-outside-toplevel
+
     images = tmp_path / "images"
     images.mkdir()
-    shutil.copy(batches[0].out / "images" / "000000.png", images / "good.png")
+    shutil.copy(batches[0].out / "data" / "000000.png", images / "good.png")
     assert folder_images(images) == [images / "good.png"]
     (images / "broken.png").write_bytes((images / "good.png").read_bytes()[:150])
     with pytest.raises(AssetError, match="broken.png is corrupt or truncated"):
@@ -313,7 +382,9 @@ def test_corrupt_or_truncated_inputs_are_refused_naming_the_file(tmp_path, batch
     with pytest.raises(AssetError, match="cut.exr is corrupt or truncated"):
         folder_hdris(hdris)
     flat = tmp_path / "flat.stl"
-    trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], [[0, 1, 2], [0, 2, 3]]).export(flat)
+    trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], [[0, 1, 2], [0, 2, 3]]).export(
+        flat
+    )
     with pytest.raises(AssetError, match="flat.stl is flat"):
         load_mesh_file(flat)
     meshes = tmp_path / "meshes"
@@ -326,10 +397,25 @@ def test_corrupt_or_truncated_inputs_are_refused_naming_the_file(tmp_path, batch
 def test_a_corrupt_texture_image_stops_the_render_naming_it(tmp_path, batches, capsys):
     images = tmp_path / "backgrounds"
     images.mkdir()
-    (images / "broken.png").write_bytes((batches[0].out / "images" / "000000.png")
-                                        .read_bytes()[:150])
-    assert main(["render", "tabletop", "--count", "2", "--out", str(tmp_path / "b"), "--set",
-                 f"textures.folder={images}", "--workers", "0", *FAST_ARGS]) == 2
+    (images / "broken.png").write_bytes((batches[0].out / "data" / "000000.png").read_bytes()[:150])
+    assert (
+        main(
+            [
+                "render",
+                "tabletop",
+                "--count",
+                "2",
+                "--out",
+                str(tmp_path / "b"),
+                "--set",
+                f"textures.folder={images}",
+                "--workers",
+                "0",
+                *FAST_ARGS,
+            ]
+        )
+        == 2
+    )
     assert "broken.png is corrupt or truncated" in capsys.readouterr().err
     assert not (tmp_path / "b" / MANIFEST).exists()
 
@@ -337,9 +423,23 @@ def test_a_corrupt_texture_image_stops_the_render_naming_it(tmp_path, batches, c
 def test_gpu_requested_without_a_gpu_stops_the_batch_at_once(tmp_path):
     if shutil.which("nvidia-smi"):
         pytest.skip("this machine has a GPU")
-    done = synthscene("render", "hello", "--count", "3", "--out", str(tmp_path / "g"),
-                      "--device", "gpu", "--workers", "1", "--resolution", "32x32",
-                      "--samples", "1", "--quiet")
+    done = synthscene(
+        "render",
+        "hello",
+        "--count",
+        "3",
+        "--out",
+        str(tmp_path / "g"),
+        "--device",
+        "gpu",
+        "--workers",
+        "1",
+        "--resolution",
+        "32x32",
+        "--samples",
+        "1",
+        "--quiet",
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "no OptiX or CUDA GPU" in done.stderr and "stopped early" in done.stderr
     assert not read_manifest(tmp_path / "g")  # no frame tried again and again, none recorded
@@ -348,14 +448,21 @@ def test_gpu_requested_without_a_gpu_stops_the_batch_at_once(tmp_path):
 def test_validate_flags_a_frame_drawn_with_a_broken_image(tmp_path, batches, monkeypatch):
     """A magenta 'missing image' frame (as an older synthscene rendered them) fails validate."""
     import assets.textures  # pylint: disable=import-outside-toplevel
+
     images = tmp_path / "backgrounds"
     images.mkdir()
-    (images / "broken.png").write_bytes((batches[0].out / "images" / "000000.png")
-                                        .read_bytes()[:150])
+    (images / "broken.png").write_bytes((batches[0].out / "data" / "000000.png").read_bytes()[:150])
     monkeypatch.setattr(assets.textures, "check_images", lambda paths, where: None)
     out = tmp_path / "magenta"
-    config = BatchConfig(recipe="tabletop", out=out, count=1, resolution=(32, 32), samples=1,
-                         workers=0, overrides=(("textures.folder", str(images)),))
+    config = BatchConfig(
+        recipe="tabletop",
+        out=out,
+        count=1,
+        resolution=(32, 32),
+        samples=1,
+        workers=0,
+        overrides=(("textures.folder", str(images)),),
+    )
     assert run_batch(config).done == 1
     monkeypatch.undo()
     report = validate_dataset(out)

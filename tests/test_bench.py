@@ -1,4 +1,5 @@
 """synthscene bench: the schedule counts the same scenes on every side."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,9 @@ import pytest
 from renderer.bench import format_results, memory_growth, run_bench, scene_blocks
 
 
-@pytest.mark.parametrize("scenes,blocks", [(1, None), (6, None), (8, None), (48, None), (50, 8),
-                                           (7, 3), (3, 10)])
+@pytest.mark.parametrize(
+    "scenes,blocks", [(1, None), (6, None), (8, None), (48, None), (50, 8), (7, 3), (3, 10)]
+)
 def test_scene_blocks_cover_every_counted_scene_once_in_order(scenes, blocks):
     chunks = scene_blocks(scenes, blocks)
     assert [i for chunk in chunks for i in chunk] == list(range(1, scenes + 1))
@@ -16,8 +18,18 @@ def test_scene_blocks_cover_every_counted_scene_once_in_order(scenes, blocks):
 
 
 def test_interleaved_bench_counts_the_same_scenes_for_ours_and_the_bare_loop(tmp_path):
-    results = run_bench("clevr", "cycles", scenes=4, batch=0, resolution=(32, 32), samples=1,
-                        device="cpu", out=tmp_path, report=lambda line: None, blocks=2)
+    results = run_bench(
+        "clevr",
+        "cycles",
+        scenes=4,
+        batch=0,
+        resolution=(32, 32),
+        samples=1,
+        device="cpu",
+        out=tmp_path,
+        report=lambda line: None,
+        blocks=2,
+    )
     ours, bare, kubric = results["section1"]
     assert results["blocks"] == 2
     assert ours["frames"] == bare["frames"] == 4 and not ours["error"] and not bare["error"]
@@ -37,9 +49,9 @@ def test_interleaved_bench_counts_the_same_scenes_for_ours_and_the_bare_loop(tmp
 
 
 def test_memory_growth_compares_window_medians():
-    mib = 2 ** 20
-    rss = [500 * mib] * 10 + [100 * mib] * 5 + [900 * mib] + [110 * mib] * 5   # one spike
+    mib = 2**20
+    rss = [500 * mib] * 10 + [100 * mib] * 5 + [900 * mib] + [110 * mib] * 5  # one spike
     growth = memory_growth(rss, warmup=10, window=5)
     assert growth["after_warmup_mb"] == 100.0 and growth["end_mb"] == 110.0
     assert growth["growth_percent"] == 10.0 and growth["peak_mb"] == 900.0
-    assert memory_growth(rss[:19], warmup=10, window=5) == {}   # too short to measure
+    assert memory_growth(rss[:19], warmup=10, window=5) == {}  # too short to measure

@@ -1,4 +1,5 @@
 """The Blender 4.5 backend against analytic ground truth (small images, few samples)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,11 +32,15 @@ def hello():
 
 def test_hello_world_outputs_have_kubric_keys_and_shapes(hello):
     _, _, frame, _ = hello
-    expected = {"rgba": ((RES, RES, 4), np.uint8), "segmentation": ((RES, RES, 1), np.uint32),
-                "depth": ((RES, RES, 1), np.float32), "normal": ((RES, RES, 3), np.uint16),
-                "object_coordinates": ((RES, RES, 3), np.uint16),
-                "forward_flow": ((RES, RES, 2), np.float32),
-                "backward_flow": ((RES, RES, 2), np.float32)}
+    expected = {
+        "rgba": ((RES, RES, 4), np.uint8),
+        "segmentation": ((RES, RES, 1), np.uint32),
+        "depth": ((RES, RES, 1), np.float32),
+        "normal": ((RES, RES, 3), np.uint16),
+        "object_coordinates": ((RES, RES, 3), np.uint16),
+        "forward_flow": ((RES, RES, 2), np.float32),
+        "backward_flow": ((RES, RES, 2), np.float32),
+    }
     assert set(frame) == set(expected)
     for key, (shape, dtype) in expected.items():
         assert frame[key].shape == shape and frame[key].dtype == dtype, key
@@ -78,8 +83,9 @@ def test_label_pass_samples_pixel_centres_exactly():
     scene = kb.Scene(resolution=(RES, RES))
     renderer = Blender(scene, samples_per_pixel=1, use_denoising=False)
     scene += kb.Sphere(name="ball", scale=0.7, position=(0.13, -0.21, 0.0))
-    scene += kb.OrthographicCamera(name="cam", position=(0, 0, 5), look_at=(0, 0, 0),
-                                   orthographic_scale=2.0)
+    scene += kb.OrthographicCamera(
+        name="cam", position=(0, 0, 5), look_at=(0, 0, 0), orthographic_scale=2.0
+    )
     raw = renderer.render_raw()
     u0, v0 = project(np.array([0.13, -0.21, 0.0]), raw.camera)
     radius_px = 0.7 * raw.camera.K[0, 0]
@@ -133,16 +139,21 @@ def test_all_light_types_and_flat_material_render():
     scene = kb.Scene(resolution=(32, 32))
     renderer = Blender(scene, samples_per_pixel=4, use_denoising=False)
     scene += kb.Cube(name="floor", scale=(3, 3, 0.1), position=(0, 0, -0.1))
-    scene += kb.Sphere(name="flat", scale=0.3, position=(0.8, 0, 0.3),
-                       material=kb.FlatMaterial(color=kb.Color(0, 1, 0)))
+    scene += kb.Sphere(
+        name="flat",
+        scale=0.3,
+        position=(0.8, 0, 0.3),
+        material=kb.FlatMaterial(color=kb.Color(0, 1, 0)),
+    )
     scene += kb.PerspectiveCamera(name="cam", position=(0, -3, 3), look_at=(0, 0, 0))
     dark = renderer.render_still(return_layers=("rgba",))["rgba"][..., :3].astype(float)
     brightness = [dark.mean()]
-    for light in (kb.DirectionalLight(position=(0, 0, 3), look_at=(0, 0, 0), intensity=2),
-                  kb.PointLight(position=(0, 0, 2), intensity=200),
-                  kb.SpotLight(position=(0, 0, 2), look_at=(0, 0, 0), intensity=300),
-                  kb.RectAreaLight(position=(0, 0, 2), look_at=(0, 0, 0), intensity=300,
-                                   width=1, height=1)):
+    for light in (
+        kb.DirectionalLight(position=(0, 0, 3), look_at=(0, 0, 0), intensity=2),
+        kb.PointLight(position=(0, 0, 2), intensity=200),
+        kb.SpotLight(position=(0, 0, 2), look_at=(0, 0, 0), intensity=300),
+        kb.RectAreaLight(position=(0, 0, 2), look_at=(0, 0, 0), intensity=300, width=1, height=1),
+    ):
         scene += light
         rgba = renderer.render_still(return_layers=("rgba",))["rgba"]
         brightness.append(rgba[..., :3].astype(float).mean())
@@ -159,8 +170,9 @@ def test_keyframed_animation_moves_the_object():
     renderer = Blender(scene, samples_per_pixel=1, use_denoising=False)
     ball = kb.Sphere(name="ball", scale=0.3)
     scene += ball
-    scene += kb.OrthographicCamera(name="cam", position=(0, -5, 0), look_at=(0, 0, 0),
-                                   orthographic_scale=4.0)
+    scene += kb.OrthographicCamera(
+        name="cam", position=(0, -5, 0), look_at=(0, 0, 0), orthographic_scale=4.0
+    )
     for frame, x in ((1, -1.0), (3, 1.0)):
         ball.position = (x, 0, 0)
         ball.keyframe_insert("position", frame)
@@ -174,6 +186,7 @@ def test_pybullet_simulation_drops_the_ball_onto_the_floor():
     scene = kb.Scene(resolution=(32, 32), frame_start=1, frame_end=12)
     renderer = Blender(scene, samples_per_pixel=1, use_denoising=False)
     from kubric.simulator.pybullet import PyBullet
+
     simulator = PyBullet(scene)
     scene += kb.Cube(name="floor", scale=(3, 3, 0.1), position=(0, 0, -0.1), static=True)
     ball = kb.Sphere(name="ball", scale=0.2, position=(0, 0, 1.0))
@@ -190,6 +203,7 @@ def test_pybullet_simulation_drops_the_ball_onto_the_floor():
 
 def test_hdri_world_lights_the_background():
     from assets.hdri import resolve_hdri
+
     scene = kb.Scene(resolution=(32, 32))
     renderer = Blender(scene, samples_per_pixel=1, use_denoising=False)
     scene += kb.PerspectiveCamera(name="cam", position=(0, -3, 0.5), look_at=(0, 0, 0.5))
@@ -248,8 +262,9 @@ def test_camera_shift_moves_the_principal_point_as_rendered(resolution):
     scene = kb.Scene(resolution=resolution)
     renderer = Blender(scene, samples_per_pixel=1, use_denoising=False)
     scene += kb.Sphere(name="dot", scale=0.1, position=(0, 0, 0))
-    scene += kb.PerspectiveCamera(name="cam", position=(0, -5, 0), look_at=(0, 0, 0),
-                                  shift_x=0.1, shift_y=-0.15)
+    scene += kb.PerspectiveCamera(
+        name="cam", position=(0, -5, 0), look_at=(0, 0, 0), shift_x=0.1, shift_y=-0.15
+    )
     raw = renderer.render_raw()
     rows, cols = np.nonzero(raw.instance_ids == 1)
     u, v = project(np.zeros(3), raw.camera)

@@ -1,5 +1,6 @@
 """Every user-facing failure of every command is one line: exit status 2 (a bad argument) or 1
 (a failure while working), no traceback, and the message names the argument."""
+
 from __future__ import annotations
 
 import errno
@@ -14,14 +15,30 @@ from renderer.cli import build_parser, main
 def places(tmp_path_factory):
     """A small rendered batch, a plain file, and a path below that file (cannot be created)."""
     from renderer.batch import BatchConfig, run_batch  # pylint: disable=import-outside-toplevel
+
     root = tmp_path_factory.mktemp("cli")
     batch = root / "batch"
-    run_batch(BatchConfig(recipe="clevr", out=batch, count=1, engine="raster",
-                          resolution=(32, 32), samples=1, workers=0))
+    run_batch(
+        BatchConfig(
+            recipe="clevr",
+            out=batch,
+            count=1,
+            engine="raster",
+            resolution=(32, 32),
+            samples=1,
+            workers=0,
+        )
+    )
     a_file = root / "a_file.txt"
     a_file.write_text("not a folder")
-    return {"batch": str(batch), "file": str(a_file), "below_file": str(a_file / "sub"),
-            "folder": str(root), "new": str(root / "new"), "missing": str(root / "missing")}
+    return {
+        "batch": str(batch),
+        "file": str(a_file),
+        "below_file": str(a_file / "sub"),
+        "folder": str(root),
+        "new": str(root / "new"),
+        "missing": str(root / "missing"),
+    }
 
 
 # (arguments, the text the one-line message must contain). {batch}, {file}... are filled in.
@@ -99,8 +116,11 @@ def test_every_bad_argument_is_one_line_naming_it(command, named, places, capsys
     code, out, err = run_cli(command, places, capsys)
     assert code in (1, 2), (code, out, err)
     assert "Traceback" not in err and "Traceback" not in out
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(
-        ("usage:", " ", "INFO ", "WARNING "))]
+    lines = [
+        line
+        for line in err.splitlines()
+        if line.strip() and not line.startswith(("usage:", " ", "INFO ", "WARNING "))
+    ]
     assert len(lines) == 1, err
     assert named in lines[0], lines[0]
     assert "weights_only=False" not in err
@@ -111,16 +131,21 @@ def test_every_command_is_covered_by_the_sweep():
     assert commands == {command.split()[0] for command, _ in BAD_ARGUMENTS}
 
 
-def test_disk_full_at_the_coco_step_is_one_message_with_quiet(places, tmp_path, capsys,
-                                                              monkeypatch):
+def test_disk_full_at_the_coco_step_is_one_message_with_quiet(
+    places, tmp_path, capsys, monkeypatch
+):
     import labels.coco  # pylint: disable=import-outside-toplevel
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "b" / "coco.json"))
+
     monkeypatch.setattr(labels.coco, "write_coco", full)
-    code, out, err = run_cli(f"render clevr --count 1 --out {tmp_path / 'b'} --workers 0 "
-                             "--engine raster --resolution 32x32 --samples 1 --quiet",
-                             places, capsys)
+    code, out, err = run_cli(
+        f"render clevr --count 1 --out {tmp_path / 'b'} --workers 0 "
+        "--engine raster --resolution 32x32 --samples 1 --quiet",
+        places,
+        capsys,
+    )
     assert code == 1 and "Traceback" not in err
     assert "coco.json" in err and "No space left on device" in err
     assert "rerun" in err

@@ -1,4 +1,5 @@
 """synthscene inspect: prints a frame's provenance; --rerender remakes its labels byte for byte."""
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,18 @@ def test_inspect_prints_every_provenance_field(batch):
     done = run_cli("inspect", batch, "5")
     assert done.returncode == 0, done.stderr
     provenance = read_frame_json(batch, "000005")["provenance"]
-    for text in ("frame 000005", "recipe      tabletop", f"seed        {provenance['seed']}",
-                 "batch seed 5", provenance["spec_hash"], "engine      raster",
-                 provenance["device"]["backend"], "pyrender 0.1.45", "kubric 2023.12.27",
-                 f"assets      {len(provenance['assets'])}"):
+    for text in (
+        "frame 000005",
+        "recipe      tabletop",
+        f"seed        {provenance['seed']}",
+        "batch seed 5",
+        provenance["spec_hash"],
+        "engine      raster",
+        provenance["device"]["backend"],
+        "pyrender 0.1.45",
+        "kubric 2023.12.27",
+        f"assets      {len(provenance['assets'])}",
+    ):
         assert text in done.stdout, text
     for asset in provenance["assets"]:
         assert f"licence {asset['licence']}  source {asset['source']}" in done.stdout
@@ -52,8 +61,23 @@ def test_rerender_of_a_random_raster_frame_is_byte_identical(batch, tmp_path, rn
 
 def test_rerender_of_a_cycles_frame_is_byte_identical(tmp_path):
     batch = tmp_path / "cycles"
-    done = run_cli("render", "tabletop", "--count", "2", "--out", batch, "--resolution", "32x32",
-                   "--samples", "2", "--workers", "0", "--seed", "3", "--quiet")
+    done = run_cli(
+        "render",
+        "tabletop",
+        "--count",
+        "2",
+        "--out",
+        batch,
+        "--resolution",
+        "32x32",
+        "--samples",
+        "2",
+        "--workers",
+        "0",
+        "--seed",
+        "3",
+        "--quiet",
+    )
     assert done.returncode == 0, done.stderr
     _assert_rerender_identical(batch, "000001", tmp_path)
 
@@ -78,22 +102,30 @@ def test_rerender_of_a_refined_frame_compares_the_unrefined_render(batch, tmp_pa
     import shutil
 
     from labels.native import latest_records
+
     refined = copy_batch(batch, tmp_path / "refined")
     shutil.rmtree(refined / "specs")
-    image = refined / "images/000003.png"
+    image = refined / "data/000003.png"
     original_sha = hashlib.sha256(image.read_bytes()).hexdigest()
-    image.write_bytes((batch / "images/000004.png").read_bytes())  # stands in for a refined image
+    image.write_bytes((batch / "data/000004.png").read_bytes())  # stands in for a refined image
     records = list(latest_records(refined).values())
     for record in records:
         if record["frame"] == "000003":
-            record["sha256"]["images/000003.png"] = hashlib.sha256(image.read_bytes()).hexdigest()
-            record["refinement"] = {"accepted": True, "source_image_sha256": original_sha,
-                                    "gate": {"score": 0.9}, "strength_used": 0.3}
+            record["sha256"]["data/000003.png"] = hashlib.sha256(image.read_bytes()).hexdigest()
+            record["refinement"] = {
+                "accepted": True,
+                "source_image_sha256": original_sha,
+                "gate": {"score": 0.9},
+                "strength_used": 0.3,
+            }
     (refined / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     done = run_cli("inspect", refined, "3", "--rerender")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "refined     accepted=True" in done.stdout
-    assert re.search(r"images/000003.png +identical \(compared with the render before "
-                     r"refinement\)", done.stdout)
+    assert re.search(
+        r"data/000003.png +identical \(compared with the render before "
+        r"refinement\)",
+        done.stdout,
+    )
     assert re.search(r"specs/000003.json +not compared", done.stdout)
     assert "labels reproduced byte for byte" in done.stdout

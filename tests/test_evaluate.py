@@ -6,6 +6,7 @@ inclusive corners) folders. The readers must give back the native boxes from all
 evaluation must give identical results on the three copies, and a seeded run must repeat
 exactly. Bad input (no labels, unknown class, undecodable photo) gives one clear line each.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,36 @@ def sets(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("evaluate")
     batch = root / "synthetic"
     # basic shapes and no context: 4x faster than the full recipe, and enough for the protocol
-    result = run_cli("render", "household", "--count", "16", "--out", batch, "--engine", "raster",
-                     "--resolution", "64x64", "--workers", "0", "--seed", "3", "--quiet",
-                     "--set", "objects.classes=bottle,cup", "--set", "objects.count=5",
-                     "--set", "objects.pixel_size=0.3-0.8", "--set", "objects.library=basic",
-                     "--set", "context.enabled=false")
+    result = run_cli(
+        "render",
+        "household",
+        "--count",
+        "16",
+        "--out",
+        batch,
+        "--engine",
+        "raster",
+        "--resolution",
+        "64x64",
+        "--workers",
+        "0",
+        "--seed",
+        "3",
+        "--quiet",
+        "--set",
+        "objects.classes=bottle,cup",
+        "--set",
+        "objects.count=5",
+        "--set",
+        "objects.pixel_size=0.3-0.8",
+        "--set",
+        "objects.library=basic",
+        "--set",
+        "context.enabled=false",
+    )
     assert result.returncode == 0, result.stderr
     coco = root / "real_coco"
-    shutil.copytree(batch / "images", coco / "images")
+    shutil.copytree(batch / "data", coco / "images")
     assert not write_coco([batch], coco / "annotations" / "instances.json").skipped
     yolo = root / "real_yolo"
     assert not export_yolo([batch], yolo).skipped
@@ -59,25 +82,38 @@ def _write_voc(batch: Path, out: Path) -> Path:
         objects = "".join(
             f"<object><name>{item['category']}</name><bndbox><xmin>{item['box'][0] + 1}</xmin>"
             f"<ymin>{item['box'][1] + 1}</ymin><xmax>{item['box'][2]}</xmax><ymax>{item['box'][3]}"
-            "</ymax></bndbox></object>" for item in labels["instances"] if item["box"] is not None)
+            "</ymax></bndbox></object>"
+            for item in labels["instances"]
+            if item["box"] is not None
+        )
         (out / "Annotations" / f"{frame}.xml").write_text(
-            f"<annotation><filename>{frame}.png</filename>{objects}</annotation>")
+            f"<annotation><filename>{frame}.png</filename>{objects}</annotation>"
+        )
     return out
 
 
 def _boxes(folder: Path) -> list[tuple]:
     dataset = read_real_dataset(folder)
-    return sorted((image.path.stem.split("_")[-1], box.category, *(round(v, 2) for v in box.box))
-                  for image, box in dataset.boxes())
+    return sorted(
+        (image.path.stem.split("_")[-1], box.category, *(round(v, 2) for v in box.box))
+        for image, box in dataset.boxes()
+    )
 
 
 def test_readers_detect_format_and_return_the_native_boxes(sets):
     batch = sets["synthetic"]
-    native = sorted((frame.split("_")[-1], item["category"], *map(float, item["box"]))
-                    for frame in finished_frames(batch)
-                    for item in read_frame_json(batch, frame)["instances"] if item["box"] is not None)
+    native = sorted(
+        (frame.split("_")[-1], item["category"], *map(float, item["box"]))
+        for frame in finished_frames(batch)
+        for item in read_frame_json(batch, frame)["instances"]
+        if item["box"] is not None
+    )
     assert len(native) >= 20
-    assert [read_real_dataset(sets[name]).format for name in ("coco", "yolo", "voc")] == ["coco", "yolo", "voc"]
+    assert [read_real_dataset(sets[name]).format for name in ("coco", "yolo", "voc")] == [
+        "coco",
+        "yolo",
+        "voc",
+    ]
     assert _boxes(sets["coco"]) == native
     assert _boxes(sets["voc"]) == native
     # YOLO stores normalised floats with 6 decimals: equal to within 1e-3 px at 64 px
@@ -87,8 +123,24 @@ def test_readers_detect_format_and_return_the_native_boxes(sets):
 
 
 def _evaluate(sets, out: Path, *extra: str) -> dict:
-    code = main(["evaluate", str(sets["synthetic"]), "--real", str(sets["coco"]), "--real", str(sets["yolo"]),
-                 "--real", str(sets["voc"]), "--classes", CLASSES, "--out", str(out), *FAST, *extra])
+    code = main(
+        [
+            "evaluate",
+            str(sets["synthetic"]),
+            "--real",
+            str(sets["coco"]),
+            "--real",
+            str(sets["yolo"]),
+            "--real",
+            str(sets["voc"]),
+            "--classes",
+            CLASSES,
+            "--out",
+            str(out),
+            *FAST,
+            *extra,
+        ]
+    )
     assert code == 0
     return json.loads(out.read_text())
 
@@ -96,11 +148,16 @@ def _evaluate(sets, out: Path, *extra: str) -> dict:
 def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path, capsys):
     first = _evaluate(sets, tmp_path / "first.json")
     assert "balanced acc." in capsys.readouterr().out
-    assert first["classes"] == ["bottle", "cup"] and 200_000 < first["model"]["parameters"] < 400_000
+    assert (
+        first["classes"] == ["bottle", "cup"] and 200_000 < first["model"]["parameters"] < 400_000
+    )
     summary = first["summary"]
     crops = first["crops"]
     # the same photos and boxes through three formats: the same crops and the same predictions
-    assert crops["real_coco"] == crops["real_yolo"] == crops["real_voc"] and min(crops["real_coco"]) > 0
+    assert (
+        crops["real_coco"] == crops["real_yolo"] == crops["real_voc"]
+        and min(crops["real_coco"]) > 0
+    )
     run = first["runs"][0]["real"]
     assert run["real_coco"] == run["real_yolo"] == run["real_voc"]
     assert summary["all real"]["crops"] == 3 * sum(crops["real_coco"])
@@ -110,7 +167,9 @@ def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path
         recalls = [confusion[i][i] / sum(confusion[i]) for i in range(2)]
         assert entry["per_class_accuracy"] == pytest.approx(recalls)
         assert entry["balanced_accuracy"] == pytest.approx(sum(recalls) / 2)
-        assert entry["accuracy"] == pytest.approx((confusion[0][0] + confusion[1][1]) / entry["crops"])
+        assert entry["accuracy"] == pytest.approx(
+            (confusion[0][0] + confusion[1][1]) / entry["crops"]
+        )
     held_out = summary["synthetic held-out"]
     assert 1 <= held_out["chosen_epochs"][0] <= 3
     # same seed -> the same numbers, epoch by epoch
@@ -137,11 +196,27 @@ def test_real_folder_without_labels_is_one_clear_line(sets, tmp_path, capsys):
 
 
 def test_unknown_class_in_the_mapping_is_one_clear_line(sets, capsys):
-    real = _error(capsys, str(sets["synthetic"]), "--real", str(sets["voc"]), "--classes", "bottle=bottle,spoon=cup")
+    real = _error(
+        capsys,
+        str(sets["synthetic"]),
+        "--real",
+        str(sets["voc"]),
+        "--classes",
+        "bottle=bottle,spoon=cup",
+    )
     assert "'spoon'" in real and "not in the real labels" in real and "bottle" in real
-    synthetic = _error(capsys, str(sets["synthetic"]), "--real", str(sets["voc"]), "--classes", "bottle=bottle,cup=mug")
+    synthetic = _error(
+        capsys,
+        str(sets["synthetic"]),
+        "--real",
+        str(sets["voc"]),
+        "--classes",
+        "bottle=bottle,cup=mug",
+    )
     assert "'mug'" in synthetic and "do not occur in the synthetic batch" in synthetic
-    malformed = _error(capsys, str(sets["synthetic"]), "--real", str(sets["voc"]), "--classes", "bottle")
+    malformed = _error(
+        capsys, str(sets["synthetic"]), "--real", str(sets["voc"]), "--classes", "bottle"
+    )
     assert "REAL=SYNTHETIC" in malformed
 
 
@@ -150,7 +225,9 @@ def test_undecodable_photo_is_one_clear_line(sets, tmp_path, capsys):
     photos = sorted((voc / "JPEGImages").iterdir())
     for photo in photos:
         photo.write_bytes(b"not an image")
-    message = _error(capsys, str(sets["synthetic"]), "--real", str(voc), "--classes", CLASSES, *FAST)
+    message = _error(
+        capsys, str(sets["synthetic"]), "--real", str(voc), "--classes", CLASSES, *FAST
+    )
     # only the photos holding a box of a mapped class are decoded, and each of those fails
     assert "labelled photo(s) cannot be decoded" in message and str(voc / "JPEGImages") in message
 
@@ -158,8 +235,21 @@ def test_undecodable_photo_is_one_clear_line(sets, tmp_path, capsys):
 def test_gap_pools_the_same_real_folders(sets, tmp_path):
     """``synthscene gap`` takes the evaluation's real folders (COCO images/, VOC JPEGImages/), pooled."""
     out = tmp_path / "gap.json"
-    assert main(["gap", str(sets["synthetic"]), str(sets["coco"]), str(sets["voc"]), "--size", "32",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "gap",
+                str(sets["synthetic"]),
+                str(sets["coco"]),
+                str(sets["voc"]),
+                "--size",
+                "32",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     assert report["counts"] == {"synthetic": 16, "real": 32}
     # the "real" photos are the synthetic images themselves: nothing tells the sets apart

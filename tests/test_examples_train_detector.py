@@ -1,4 +1,5 @@
 """The training example runs end to end on CPU at toy size and produces COCO AP numbers."""
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,27 @@ def test_train_detector_example_end_to_end(raster_batch, tmp_path):
     batch = raster_batch
     metrics_path = tmp_path / "metrics.json"
     done = subprocess.run(
-        [sys.executable, str(REPO / "examples/train_detector.py"), str(batch), "--steps", "150",
-         "--model", "tiny", "--cpu", "--real-coco", str(batch / "coco.json"),
-         "--out", str(metrics_path)],
-        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
-        text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            str(REPO / "examples/train_detector.py"),
+            str(batch),
+            "--steps",
+            "150",
+            "--model",
+            "tiny",
+            "--cpu",
+            "--real-coco",
+            str(batch / "coco.json"),
+            "--out",
+            str(metrics_path),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     metrics = json.loads(metrics_path.read_text())
     assert metrics["model"] == "TinyCenterNet" and metrics["steps"] == 150

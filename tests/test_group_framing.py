@@ -3,6 +3,7 @@ every labelled object stays whole in the frame, and ``household`` yields several
 per frame (DESIGN.md §10: visible fraction >= 0.6, both box sides >= 12 px at 160 px).
 
 One raster batch of group frames at 56 px, rendered once per module."""
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,16 @@ INSIDE_TOLERANCE = 0.5  # px
 def group_batch(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("group")
     settings = {"resolution": SIZE, "objects.framing": "group", "objects.classes": "bottle,cup"}
-    config = BatchConfig(recipe="household", out=out, count=FRAMES, seed=11, engine="raster",
-                         samples=1, workers=0,
-                         overrides=tuple(sorted((k, str(v)) for k, v in settings.items())))
+    config = BatchConfig(
+        recipe="household",
+        out=out,
+        count=FRAMES,
+        seed=11,
+        engine="raster",
+        samples=1,
+        workers=0,
+        overrides=tuple(sorted((k, str(v)) for k, v in settings.items())),
+    )
     summary = run_batch(config)
     assert summary.done == FRAMES and not summary.failed
     return out
@@ -40,8 +48,13 @@ def group_batch(tmp_path_factory) -> Path:
 
 def _frames(folder: Path) -> list[tuple[dict, dict]]:
     names = sorted(p.stem for p in (folder / "labels").glob("*.json"))
-    return [(json.loads((folder / "labels" / f"{n}.json").read_text()),
-             json.loads((folder / "specs" / f"{n}.json").read_text())) for n in names]
+    return [
+        (
+            json.loads((folder / "labels" / f"{n}.json").read_text()),
+            json.loads((folder / "specs" / f"{n}.json").read_text()),
+        )
+        for n in names
+    ]
 
 
 def _usable(item: dict) -> bool:
@@ -66,8 +79,10 @@ def test_group_frames_keep_every_labelled_object_inside_at_the_requested_union_s
 
 
 def test_group_frames_yield_several_usable_crops(group_batch):
-    usable = [sum(_usable(item) for item in labels["instances"] if item.get("category"))
-              for labels, _ in _frames(group_batch)]
+    usable = [
+        sum(_usable(item) for item in labels["instances"] if item.get("category"))
+        for labels, _ in _frames(group_batch)
+    ]
     assert np.mean(usable) > USABLE_PER_FRAME, usable
 
 
@@ -88,8 +103,11 @@ def test_framing_modes_are_recorded_and_seeded():
 
 
 def test_group_framing_drops_members_physics_removed():
-    spec = next(s for s in (sample_spec("household", seed, {"objects.framing": "group"})
-                            for seed in range(4)) if len(s.camera.framing.group) >= 2)
+    spec = next(
+        s
+        for s in (sample_spec("household", seed, {"objects.framing": "group"}) for seed in range(4))
+        if len(s.camera.framing.group) >= 2
+    )
     first = spec.camera.framing.group[0]
     kept = [obj for obj in spec.objects if obj.name != first]
     solved = solve_framing(spec.__class__(**{**spec.__dict__, "objects": kept}))

@@ -11,6 +11,7 @@ Layers, bottom to top (see tests/import_graph.py for the graph itself)::
     renderer                   backends, batch, CLI, refiner     -> everything above
     synthscene                 the public namespace              -> everything
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -43,10 +44,15 @@ def test_every_package_has_a_layer(graph):
 
 
 def test_no_package_imports_upward_or_sideways(graph):
-    wrong = sorted(f"{module} imports {target}" for module, targets in graph.items()
-                   for target in targets if not module.startswith(USER_CODE)
-                   and package_of(target) in PACKAGES and package_of(target) != package_of(module)
-                   and package_of(target) not in ALLOWED[package_of(module)])
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if not module.startswith(USER_CODE)
+        and package_of(target) in PACKAGES
+        and package_of(target) != package_of(module)
+        and package_of(target) not in ALLOWED[package_of(module)]
+    )
     assert wrong == []
 
 
@@ -73,11 +79,19 @@ def test_package_never_reaches_bpy_through_our_modules(graph, package):
 
 def test_importing_every_labels_module_loads_no_blender():
     """The same at run time, third-party imports included (e.g. kubric)."""
-    code = ("import importlib, pkgutil, sys, labels\n"
-            "for info in pkgutil.walk_packages(labels.__path__, 'labels.'):\n"
-            "    importlib.import_module(info.name)\n"
-            "print('bpy' in sys.modules, any(m.startswith('renderer') for m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          check=False, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    code = (
+        "import importlib, pkgutil, sys, labels\n"
+        "for info in pkgutil.walk_packages(labels.__path__, 'labels.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "print('bpy' in sys.modules, any(m.startswith('renderer') for m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]

@@ -1,4 +1,5 @@
 """COCO export through its real consumer, pycocotools: loading, self-evaluation, RLE, shards."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,12 +24,18 @@ def write_shard(folder: Path, frames: int, categories=("ball", "crate"), offset:
     ball, crate = categories
     for index in range(frames):
         shift = 0.4 * index + offset
-        cam = CameraModel(K=analytic.intrinsics(56, 48, 50.0),
-                          world_to_camera=analytic.look_at((shift, -5, 0.6), (0, 0, 0)),
-                          width=56, height=48)
-        shapes = [Sphere((0, 0, 0), 1.0, category=ball), Box((0.7, -2, 0), (0.6, 0.6, 0.6),
-                                                               category=crate),
-                  Sphere((2.3, 0.5, 0.3), 0.6, category=ball), Sphere((0, 4, 0), 0.4, ball)]
+        cam = CameraModel(
+            K=analytic.intrinsics(56, 48, 50.0),
+            world_to_camera=analytic.look_at((shift, -5, 0.6), (0, 0, 0)),
+            width=56,
+            height=48,
+        )
+        shapes = [
+            Sphere((0, 0, 0), 1.0, category=ball),
+            Box((0.7, -2, 0), (0.6, 0.6, 0.6), category=crate),
+            Sphere((2.3, 0.5, 0.3), 0.6, category=ball),
+            Sphere((0, 4, 0), 0.4, ball),
+        ]
         native.write_frame(folder, f"{index:06d}", analytic.render(cam, shapes), {"seed": index})
     return folder
 
@@ -47,15 +54,15 @@ def test_coco_loads_and_masks_equal_instance_maps(tmp_path):
     assert sorted(coco.getAnnIds()) == list(range(1, summary.annotations + 1))
     assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["ball", "crate"]
     for image in coco.loadImgs(coco.getImgIds()):
-        assert (shard / image["file_name"]).is_file()
+        assert (shard / "data" / image["file_name"]).is_file()
         arrays = native.read_frame_arrays(shard, image["frame"])
         annotations = coco.loadAnns(coco.getAnnIds(imgIds=image["id"]))
-        labelled = {item["instance_id"] for item in annotations}
+        labelled = {item["instance_map_id"] for item in annotations}
         # Every labelled pixel is in exactly one annotation; the hidden sphere gets none.
         assert labelled == set(np.unique(arrays["instance"])) - {0}
         for annotation in annotations:
             mask = coco.annToMask(annotation).astype(bool)
-            assert np.array_equal(mask, arrays["instance"] == annotation["instance_id"])
+            assert np.array_equal(mask, arrays["instance"] == annotation["instance_map_id"])
             assert annotation["area"] == mask.sum()
             assert annotation["iscrowd"] == 0
             assert annotation["bbox"] == list(mask_utils.toBbox(annotation["segmentation"]))
@@ -92,19 +99,22 @@ def test_shards_merge_without_id_clashes(tmp_path):
         data = coco.dataset
         image_ids = [image["id"] for image in data["images"]]
         annotation_ids = [item["id"] for item in data["annotations"]]
-        assert image_ids == list(range(1, 5)) and annotation_ids == list(range(1, len(annotation_ids) + 1))
+        assert image_ids == list(range(1, 5)) and annotation_ids == list(
+            range(1, len(annotation_ids) + 1)
+        )
         assert [c["name"] for c in data["categories"]] == ["apple", "ball", "crate"]
         assert [c["id"] for c in data["categories"]] == [1, 2, 3]
         names = {c["id"]: c["name"] for c in data["categories"]}
         for image in data["images"]:
-            assert (path.parent / image["file_name"]).is_file()
-            frame_labels = native.read_frame_json(image["dataset"], image["frame"])
+            assert (path.parent / "data" / image["file_name"]).is_file()
+            batch = tmp_path / image["batch"]
+            frame_labels = native.read_frame_json(batch, image["frame"])
             by_id = {item["instance_id"]: item["category"] for item in frame_labels["instances"]}
             for annotation in coco.loadAnns(coco.getAnnIds(imgIds=image["id"])):
-                assert names[annotation["category_id"]] == by_id[annotation["instance_id"]]
+                assert names[annotation["category_id"]] == by_id[annotation["instance_map_id"]]
                 mask = coco.annToMask(annotation).astype(bool)
-                instance_map = native.read_frame_arrays(image["dataset"], image["frame"])["instance"]
-                assert np.array_equal(mask, instance_map == annotation["instance_id"])
+                instance_map = native.read_frame_arrays(batch, image["frame"])["instance"]
+                assert np.array_equal(mask, instance_map == annotation["instance_map_id"])
 
 
 def test_explicit_category_list_fixes_ids(tmp_path):
@@ -121,11 +131,11 @@ def test_polygons_load_and_cover_the_masks(tmp_path):
     write_coco([shard], tmp_path / "poly.json", polygons=True)
     coco = quiet(COCO, str(tmp_path / "poly.json"))
     for image in coco.loadImgs(coco.getImgIds()):
-        instance_map = native.read_frame_arrays(image["dataset"], image["frame"])["instance"]
+        instance_map = native.read_frame_arrays(shard, image["frame"])["instance"]
         for annotation in coco.loadAnns(coco.getAnnIds(imgIds=image["id"])):
             assert isinstance(annotation["segmentation"], list)
             polygon_mask = coco.annToMask(annotation).astype(bool)
-            mask = instance_map == annotation["instance_id"]
+            mask = instance_map == annotation["instance_map_id"]
             iou = (polygon_mask & mask).sum() / (polygon_mask | mask).sum()
             assert iou > 0.75
             assert annotation["area"] == mask.sum()  # area always from the exact mask

@@ -1,4 +1,5 @@
 """Per-frame labels against closed-form ground truth (exact ray-cast spheres and boxes, no Blender)."""
+
 from __future__ import annotations
 
 import math
@@ -18,16 +19,26 @@ FOCAL = 60.0
 DISTANCE = 5.0
 
 
-def camera(eye=(0.0, -DISTANCE, 0.0), target=(0.0, 0.0, 0.0), width=SIZE, height=SIZE,
-           focal=FOCAL, orthographic=False) -> CameraModel:
-    return CameraModel(K=analytic.intrinsics(width, height, focal),
-                       world_to_camera=analytic.look_at(eye, target), width=width, height=height,
-                       orthographic=orthographic)
+def camera(
+    eye=(0.0, -DISTANCE, 0.0),
+    target=(0.0, 0.0, 0.0),
+    width=SIZE,
+    height=SIZE,
+    focal=FOCAL,
+    orthographic=False,
+) -> CameraModel:
+    return CameraModel(
+        K=analytic.intrinsics(width, height, focal),
+        world_to_camera=analytic.look_at(eye, target),
+        width=width,
+        height=height,
+        orthographic=orthographic,
+    )
 
 
 def disc_radius_px(radius: float, distance: float = DISTANCE, focal: float = FOCAL) -> float:
     """Image radius of the silhouette of an on-axis sphere (tangent cone)."""
-    return focal * radius / math.sqrt(distance ** 2 - radius ** 2)
+    return focal * radius / math.sqrt(distance**2 - radius**2)
 
 
 def centres_inside_disc(rho: float, margin: float = 0.0) -> np.ndarray:
@@ -43,9 +54,9 @@ def test_visible_mask_is_the_projected_disc_at_pixel_centres():
     assert np.all(sphere.visible_mask[centres_inside_disc(rho, -1e-3)])
     assert not np.any(sphere.visible_mask[~centres_inside_disc(rho, 1e-3)])
     boundary_pixels = 2 * math.pi * rho
-    assert abs(sphere.visible_pixels - math.pi * rho ** 2) < 0.5 * boundary_pixels
+    assert abs(sphere.visible_pixels - math.pi * rho**2) < 0.5 * boundary_pixels
     # The amodal mask (rasterized icosphere) matches the disc too, and nothing occludes it.
-    assert abs(sphere.amodal_pixels - math.pi * rho ** 2) < 0.5 * boundary_pixels
+    assert abs(sphere.amodal_pixels - math.pi * rho**2) < 0.5 * boundary_pixels
     assert sphere.visible_fraction == pytest.approx(sphere.visible_pixels / sphere.amodal_pixels)
     assert sphere.visible_fraction > 0.97
     assert not sphere.truncated
@@ -68,14 +79,15 @@ def test_tight_box_matches_disc_extent():
 
 
 def test_depth_and_ray_distance_at_known_points():
-    frame = compute_frame_labels(analytic.render(camera(), [Sphere((0, 0, 0), 1.0)]),
-                                 with_ray_distance=True)
+    frame = compute_frame_labels(
+        analytic.render(camera(), [Sphere((0, 0, 0), 1.0)]), with_ray_distance=True
+    )
     for row, col in [(31, 31), (32, 36), (28, 40)]:
         # Ray through the pixel centre, camera frame: direction (x, y, 1); sphere centre (0,0,d).
         x = (col + 0.5 - SIZE / 2) / FOCAL
         y = (row + 0.5 - SIZE / 2) / FOCAL
         a = x * x + y * y + 1
-        t = (DISTANCE - math.sqrt(DISTANCE ** 2 - a * (DISTANCE ** 2 - 1.0))) / a
+        t = (DISTANCE - math.sqrt(DISTANCE**2 - a * (DISTANCE**2 - 1.0))) / a
         assert frame.depth[row, col] == pytest.approx(t, rel=1e-3)
         assert frame.ray_distance[row, col] == pytest.approx(t * math.sqrt(a), rel=1e-3)
     assert np.isinf(frame.depth[0, 0]) and np.isinf(frame.ray_distance[0, 0])
@@ -110,10 +122,14 @@ def test_occluded_object_amodal_box_contains_tight_box():
 
 
 def test_every_pixel_has_one_id_and_maps_agree():
-    shapes = [Sphere((0, 0, 0), 1.0, category="ball"), Box((0.6, -2, 0), (0.6, 0.6, 0.6)),
-              Sphere((1.5, 0.5, 0.4), 0.5, category="ball")]
-    frame = compute_frame_labels(analytic.render(camera(), shapes),
-                                 category_ids={"ball": 3, "box": 7})
+    shapes = [
+        Sphere((0, 0, 0), 1.0, category="ball"),
+        Box((0.6, -2, 0), (0.6, 0.6, 0.6)),
+        Sphere((1.5, 0.5, 0.4), 0.5, category="ball"),
+    ]
+    frame = compute_frame_labels(
+        analytic.render(camera(), shapes), category_ids={"ball": 3, "box": 7}
+    )
     stacked = np.stack([item.visible_mask for item in frame.instances]).sum(axis=0)
     assert np.array_equal(stacked, (frame.instance_map > 0).astype(int))
     expected_semantic = np.zeros_like(frame.semantic_map)
@@ -183,10 +199,11 @@ def test_rasterized_box_equals_ray_cast_box(eye):
 def test_orthographic_sphere_projects_to_radius_f_times_r():
     focal = 20.0  # pixels per metre
     cam = camera(focal=focal, orthographic=True)
-    frame = compute_frame_labels(analytic.render(cam, [Sphere((0, 0, 0), 1.0)]),
-                                 with_ray_distance=True)
+    frame = compute_frame_labels(
+        analytic.render(cam, [Sphere((0, 0, 0), 1.0)]), with_ray_distance=True
+    )
     rho = focal * 1.0
-    assert abs(frame.instance(1).visible_pixels - math.pi * rho ** 2) < math.pi * rho
+    assert abs(frame.instance(1).visible_pixels - math.pi * rho**2) < math.pi * rho
     assert frame.depth[31, 31] == pytest.approx(DISTANCE - 1.0, rel=1e-3)
     assert np.array_equal(frame.ray_distance, frame.depth)
 

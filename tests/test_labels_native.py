@@ -1,4 +1,5 @@
 """Native batch layout: round trip, manifest, resume, checksums, crash safety."""
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,24 @@ from labels.passes import CameraModel
 
 
 def raw_frame(shift: float = 0.0, width: int = 48, height: int = 40):
-    cam = CameraModel(K=analytic.intrinsics(width, height, 45.0),
-                      world_to_camera=analytic.look_at((shift, -5, 0.5), (0, 0, 0)),
-                      width=width, height=height)
-    return analytic.render(cam, [Sphere((0, 0, 0), 1.0), Box((0.6, -2, 0), (0.6, 0.6, 0.6)),
-                                 Sphere((2.2, 0, 0.3), 0.6)])
+    cam = CameraModel(
+        K=analytic.intrinsics(width, height, 45.0),
+        world_to_camera=analytic.look_at((shift, -5, 0.5), (0, 0, 0)),
+        width=width,
+        height=height,
+    )
+    return analytic.render(
+        cam,
+        [Sphere((0, 0, 0), 1.0), Box((0.6, -2, 0), (0.6, 0.6, 0.6)), Sphere((2.2, 0, 0.3), 0.6)],
+    )
 
 
 def test_round_trip_keeps_every_label(tmp_path):
     raw = raw_frame()
     expected = compute_frame_labels(raw, with_ray_distance=True)
-    record = native.write_frame(tmp_path, "000007", raw, {"seed": 7, "spec_hash": "abc123"},
-                                with_ray_distance=True)
+    record = native.write_frame(
+        tmp_path, "000007", raw, {"seed": 7, "spec_hash": "abc123"}, with_ray_distance=True
+    )
     frame = native.read_frame(tmp_path, "000007")
     assert np.array_equal(frame.image, raw.rgba[..., :3])
     for name in ("instance_map", "semantic_map", "depth", "normals", "ray_distance"):
@@ -52,7 +59,7 @@ def test_manifest_checksums_match_files_and_catch_corruption(tmp_path):
     data = bytearray(npz.read_bytes())
     data[len(data) // 2] ^= 0xFF
     npz.write_bytes(bytes(data))
-    (tmp_path / "images" / "a.png").unlink()
+    (tmp_path / "data" / "a.png").unlink()
     problems = native.verify_dataset(tmp_path)
     assert set(problems) == {"a", "b"}
     assert "missing" in problems["a"][0] and "checksum" in problems["b"][0]

@@ -1,6 +1,7 @@
 """Labels of scenes rendered by the real backends (Blender/Cycles and the pyrender raster),
 against analytic ground truth. Small images (64 px), one sample: label passes sample pixel centres.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -64,9 +65,9 @@ def test_sphere_visible_area_is_the_projected_disc(occluded):
     _, alone = occluded
     sphere = alone.instance(1)
     focal = alone.camera.K[0, 0]
-    rho = focal * RADIUS / math.sqrt(DISTANCE ** 2 - RADIUS ** 2)
+    rho = focal * RADIUS / math.sqrt(DISTANCE**2 - RADIUS**2)
     boundary = 2 * math.pi * rho
-    assert abs(sphere.visible_pixels - math.pi * rho ** 2) <= 0.5 * boundary
+    assert abs(sphere.visible_pixels - math.pi * rho**2) <= 0.5 * boundary
     cols, rows = np.meshgrid(np.arange(RES) + 0.5, np.arange(RES) + 0.5)
     distance = np.hypot(cols - alone.camera.K[0, 2], rows - alone.camera.K[1, 2])
     assert sphere.visible_mask[distance < rho - 0.3].all()
@@ -83,7 +84,7 @@ def test_depth_at_known_points_within_a_tenth_of_a_percent(occluded):
         x = (col + 0.5 - K[0, 2]) / K[0, 0]
         y = (row + 0.5 - K[1, 2]) / K[1, 1]
         a = x * x + y * y + 1
-        discriminant = DISTANCE ** 2 - a * (DISTANCE ** 2 - RADIUS ** 2)
+        discriminant = DISTANCE**2 - a * (DISTANCE**2 - RADIUS**2)
         assert discriminant > 0
         t = (DISTANCE - math.sqrt(discriminant)) / a  # = planar depth z
         # Cycles intersects the 5-times subdivided ico-sphere: faces sit up to ~2e-4 r inside.
@@ -131,5 +132,6 @@ def test_rendered_frame_round_trips_through_coco(occluded, tmp_path):
     annotations = coco.loadAnns(coco.getAnnIds())
     assert len(annotations) == 2
     for annotation in annotations:
-        assert np.array_equal(coco.annToMask(annotation).astype(bool),
-                              instance_map == annotation["instance_id"])
+        assert np.array_equal(
+            coco.annToMask(annotation).astype(bool), instance_map == annotation["instance_map_id"]
+        )

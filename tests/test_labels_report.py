@@ -1,5 +1,6 @@
 """synthscene report: the HTML page's overlays and charts match the labels; it renders in
 headless Chromium; refined datasets (no specs, gate scores in the manifest) work too."""
+
 from __future__ import annotations
 
 import json
@@ -38,38 +39,63 @@ def test_report_overlays_match_labels_and_every_chart_is_there(batch, tmp_path):
     assert list(figures) == result.frames_shown and len(figures) == 6
     assert result.frames_shown[0] == "000000" and result.frames_shown[-1] == "000023"
     for name, body in figures.items():
-        visible = [item for item in read_frame_json(batch, name)["instances"]
-                   if item["visible_pixels"]]
-        rects = re.findall(r'<rect class="box" data-category="([^"]+)" x="(\d+)" y="(\d+)" '
-                           r'width="(\d+)" height="(\d+)"', body)
-        expected = sorted((item["category"], item["box"][0], item["box"][1],
-                           item["box"][2] - item["box"][0], item["box"][3] - item["box"][1])
-                          for item in visible)
+        visible = [
+            item for item in read_frame_json(batch, name)["instances"] if item["visible_pixels"]
+        ]
+        rects = re.findall(
+            r'<rect class="box" data-category="([^"]+)" x="(\d+)" y="(\d+)" '
+            r'width="(\d+)" height="(\d+)"',
+            body,
+        )
+        expected = sorted(
+            (
+                item["category"],
+                item["box"][0],
+                item["box"][1],
+                item["box"][2] - item["box"][0],
+                item["box"][3] - item["box"][1],
+            )
+            for item in visible
+        )
         assert sorted((c, int(x), int(y), int(w), int(h)) for c, x, y, w, h in rects) == expected
         assert body.count('class="label"') == len(visible)
         for kind in ("rgb", "depth", "normals"):
             assert re.search(rf'<img class="{kind}"[^>]*src="data:image/png;base64,', body)
     titles = re.findall(r'<svg class="plot" data-kind="\w+" data-title="([^"]+)"', html)
-    for title in ("class counts", "box width", "box height", "box aspect ratio, log2(w/h)",
-                  "visible fraction", "truncated share of extent", "objects per image"):
+    for title in (
+        "class counts",
+        "box width",
+        "box height",
+        "box aspect ratio, log2(w/h)",
+        "visible fraction",
+        "truncated share of extent",
+        "objects per image",
+    ):
         assert title in titles
     randomized = collect_stats(batch).randomized_parameters()
-    for key in ("camera.focal_length", "objects.*.material.roughness", "world.hdri.name",
-                "objects.*.asset.name"):
+    for key in (
+        "camera.focal_length",
+        "objects.*.material.roughness",
+        "world.hdri.name",
+        "objects.*.asset.name",
+    ):
         assert key in randomized and key in titles
     assert result.plots == len(titles) >= 7 + 30
 
 
 def test_class_count_chart_sums_to_the_annotations(batch, tmp_path):
     html = build_report(batch, tmp_path / "r.html", max_frames=1).path.read_text()
-    chart = re.search(r'<svg class="plot" data-kind="bars" data-title="class counts".*?</svg>',
-                      html, re.S).group(0)
+    chart = re.search(
+        r'<svg class="plot" data-kind="bars" data-title="class counts".*?</svg>', html, re.S
+    ).group(0)
     counts = {name: int(n) for name, n in re.findall(r"<title>([\w ]+): (\d+)</title>", chart)}
     coco = json.loads((batch / "coco.json").read_text())
     names = {cat["id"]: cat["name"] for cat in coco["categories"]}
     expected: dict[str, int] = {}
     for annotation in coco["annotations"]:
-        expected[names[annotation["category_id"]]] = expected.get(names[annotation["category_id"]], 0) + 1
+        expected[names[annotation["category_id"]]] = (
+            expected.get(names[annotation["category_id"]], 0) + 1
+        )
     assert counts == expected
 
 
@@ -86,8 +112,11 @@ def test_report_of_a_refined_dataset_shows_gate_scores(batch, tmp_path):
     shutil.rmtree(refined / "specs")
     lines = []
     for index, record in enumerate(latest_records(refined).values()):
-        record["refinement"] = {"accepted": index % 4 != 0, "strength_used": 0.3,
-                                "gate": {"score": 0.9 - 0.01 * index}}
+        record["refinement"] = {
+            "accepted": index % 4 != 0,
+            "strength_used": 0.3,
+            "gate": {"score": 0.9 - 0.01 * index},
+        }
         lines.append(json.dumps(record))
     (refined / "manifest.jsonl").write_text("\n".join(lines) + "\n")
     result = build_report(refined)
@@ -112,12 +141,26 @@ def test_report_cli_prints_a_summary_and_names_a_bad_folder(batch, tmp_path):
 def test_report_renders_in_headless_chromium(batch, tmp_path):
     page = build_report(batch, tmp_path / "report.html", max_frames=4).path
     shot = tmp_path / "shot.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-                    "--window-size=1200,1400", page.as_uri()],
-                   capture_output=True, timeout=60, check=False)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1200,1400",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     image = cv2.imread(str(shot), cv2.IMREAD_COLOR)
     assert image is not None, "chromium wrote no screenshot"
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.int32)

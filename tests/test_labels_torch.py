@@ -1,4 +1,5 @@
 """The PyTorch dataset: shapes and dtypes torchvision detection models take, values from the labels."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,12 +20,17 @@ WIDTH, HEIGHT = 40, 32
 
 def write_shard(folder: Path, frames: int) -> Path:
     for index in range(frames):
-        cam = CameraModel(K=analytic.intrinsics(WIDTH, HEIGHT, 36.0),
-                          world_to_camera=analytic.look_at((0.4 * index, -5, 0.6), (0, 0, 0)),
-                          width=WIDTH, height=HEIGHT)
-        shapes = [Sphere((0, 0, 0), 1.0, category="ball"),
-                  Box((0.7, -2, 0), (0.6, 0.6, 0.6), category="crate"),
-                  Sphere((0, 4, 0), 0.4, category="ball")]  # hidden behind the big sphere
+        cam = CameraModel(
+            K=analytic.intrinsics(WIDTH, HEIGHT, 36.0),
+            world_to_camera=analytic.look_at((0.4 * index, -5, 0.6), (0, 0, 0)),
+            width=WIDTH,
+            height=HEIGHT,
+        )
+        shapes = [
+            Sphere((0, 0, 0), 1.0, category="ball"),
+            Box((0.7, -2, 0), (0.6, 0.6, 0.6), category="crate"),
+            Sphere((0, 4, 0), 0.4, category="ball"),
+        ]  # hidden behind the big sphere
         native.write_frame(folder, f"{index:06d}", analytic.render(cam, shapes))
     return folder
 

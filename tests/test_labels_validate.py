@@ -1,4 +1,5 @@
 """synthscene validate: passes an intact batch, names each kind of damage by frame."""
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,9 @@ def test_intact_batch_is_valid(batch):
 
 
 def test_corrupted_image_deleted_label_and_edited_checksum_are_each_named(damaged):
-    image = damaged / "images/000003.png"
+    image = damaged / "data/000003.png"
     data = bytearray(image.read_bytes())
-    data[len(data) // 2:len(data) // 2 + 64] = bytes(64)  # zeroed bytes inside the IDAT stream
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # zeroed bytes inside the IDAT stream
     image.write_bytes(bytes(data))
     (damaged / "labels/000011.npz").unlink()
 
@@ -46,17 +47,24 @@ def test_corrupted_image_deleted_label_and_edited_checksum_are_each_named(damage
         if record["frame"] == "000017":
             digest = record["sha256"]["labels/000017.json"]
             record["sha256"]["labels/000017.json"] = ("0" if digest[0] != "0" else "1") + digest[1:]
+
     _rewrite_manifest(damaged, edit_checksum)
 
     report = validate_dataset(damaged)
     assert not report.ok
-    assert sorted(frame for frame, items in report.problems.items() if items) == \
-        ["000003", "000011", "000017"]
-    assert any("images/000003.png does not match its manifest checksum" in p
-               for p in report.problems["000003"])
+    assert sorted(frame for frame, items in report.problems.items() if items) == [
+        "000003",
+        "000011",
+        "000017",
+    ]
+    assert any(
+        "data/000003.png does not match its manifest checksum" in p
+        for p in report.problems["000003"]
+    )
     assert any("labels/000011.npz is missing" in p for p in report.problems["000011"])
     assert report.problems["000017"] == [
-        "labels/000017.json does not match its manifest checksum (corrupt or edited)"]
+        "labels/000017.json does not match its manifest checksum (corrupt or edited)"
+    ]
     done = run_cli("validate", damaged)
     assert done.returncode == 1
     assert "000011: labels/000011.npz is missing" in done.stdout
@@ -81,8 +89,10 @@ def test_degenerate_and_invisible_instances_are_caught(damaged):
 
     problems = validate_dataset(damaged, check_coco=False).problems[name]
     assert any("degenerate box" in p and f"instance {first['instance_id']}" in p for p in problems)
-    assert any("no visible pixel but a box" in p and f"instance {second['instance_id']}" in p
-               for p in problems)
+    assert any(
+        "no visible pixel but a box" in p and f"instance {second['instance_id']}" in p
+        for p in problems
+    )
 
 
 def test_coco_problems_zero_area_and_missing_annotations(damaged):
@@ -97,8 +107,10 @@ def test_coco_problems_zero_area_and_missing_annotations(damaged):
     problems = validate_dataset(damaged).problems
     assert set(k for k, v in problems.items() if v) == {frame}
     assert any("is degenerate" in p for p in problems[frame])
-    assert any(f"visible instances [{mine[1]['instance_id']}] have no annotation" in p
-               for p in problems[frame])
+    assert any(
+        f"visible instances [{mine[1]['instance_map_id']}] have no annotation" in p
+        for p in problems[frame]
+    )
 
 
 def test_not_a_batch_folder(tmp_path):

@@ -1,4 +1,5 @@
 """YOLO export: files parse, coordinates normalised, classes in data.yaml, deterministic split."""
+
 from __future__ import annotations
 
 import re
@@ -19,23 +20,29 @@ WIDTH, HEIGHT = 56, 48
 
 def write_shard(folder: Path, frames: int, ball: str = "ball") -> Path:
     for index in range(frames):
-        cam = CameraModel(K=analytic.intrinsics(WIDTH, HEIGHT, 50.0),
-                          world_to_camera=analytic.look_at((0.4 * index, -5, 0.6), (0, 0, 0)),
-                          width=WIDTH, height=HEIGHT)
-        shapes = [Sphere((0, 0, 0), 1.0, category=ball), Box((0.7, -2, 0), (0.6, 0.6, 0.6),
-                                                               category="crate"),
-                  Sphere((2.4, 0.5, 0.3), 0.6, category=ball)]  # cut by the border
+        cam = CameraModel(
+            K=analytic.intrinsics(WIDTH, HEIGHT, 50.0),
+            world_to_camera=analytic.look_at((0.4 * index, -5, 0.6), (0, 0, 0)),
+            width=WIDTH,
+            height=HEIGHT,
+        )
+        shapes = [
+            Sphere((0, 0, 0), 1.0, category=ball),
+            Box((0.7, -2, 0), (0.6, 0.6, 0.6), category="crate"),
+            Sphere((2.4, 0.5, 0.3), 0.6, category=ball),
+        ]  # cut by the border
         native.write_frame(folder, f"{index:06d}", analytic.render(cam, shapes))
     return folder
 
 
 def read_data_yaml(path: Path) -> dict:
     text = path.read_text()
-    names = {int(index): name.strip('"')
-             for index, name in re.findall(r"^  (\d+): (.+)$", text, flags=re.M)}
+    names = {
+        int(index): name.strip('"')
+        for index, name in re.findall(r"^  (\d+): (.+)$", text, flags=re.M)
+    }
     fields = dict(re.findall(r"^(\w+): (.+)$", text, flags=re.M))
-    return {"names": names, "nc": int(fields["nc"]), "train": fields["train"],
-            "val": fields["val"]}
+    return {"names": names, "nc": int(fields["nc"]), "train": fields["train"], "val": fields["val"]}
 
 
 def label_files(out: Path) -> dict[str, Path]:
@@ -56,8 +63,11 @@ def test_detection_labels_are_normalised_boxes_of_the_masks(tmp_path):
         assert (out / "images" / split / f"{stem}.png").is_file()
         instance_map = native.read_frame_arrays(shard, stem)["instance"]
         records = native.read_frame_json(shard, stem)["instances"]
-        expected = sorted((0 if r["category"] == "ball" else 1, tuple(r["box"])) for r in records
-                          if r["visible_pixels"])
+        expected = sorted(
+            (0 if r["category"] == "ball" else 1, tuple(r["box"]))
+            for r in records
+            if r["visible_pixels"]
+        )
         parsed = []
         for line in path.read_text().splitlines():
             fields = line.split()
@@ -117,8 +127,9 @@ def test_cli_exports_several_shards_and_reports_missing_labels(tmp_path, capsys)
     first = write_shard(tmp_path / "a", 2)
     second = write_shard(tmp_path / "b", 2, ball="apple")
     (second / "labels" / "000001.json").unlink()
-    code = cli.main(["export", str(first), str(second), "--format", "yolo",
-                     "--out", str(tmp_path / "yolo")])
+    code = cli.main(
+        ["export", str(first), str(second), "--format", "yolo", "--out", str(tmp_path / "yolo")]
+    )
     output = capsys.readouterr().out
     assert code == 1 and "1 frames skipped" in output and "000001" in output
     assert sorted(label_files(tmp_path / "yolo")) == ["a_000000", "a_000001", "b_000000"]

@@ -4,6 +4,7 @@ Both views observe one kubric.Scene; the labels must agree: ids on >= 99% of pix
 disagreement on an object boundary, depth within 0.1% where both see the same instance, tight
 boxes within 1 px, the same camera model.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ def _boundary(ids: np.ndarray) -> np.ndarray:
     found = np.zeros(ids.shape, bool)
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
-            found |= padded[1 + dr:1 + dr + height, 1 + dc:1 + dc + width] != ids
+            found |= padded[1 + dr : 1 + dr + height, 1 + dc : 1 + dc + width] != ids
     return found
 
 
@@ -46,18 +47,21 @@ def both_backends(request, tmp_path_factory):
 
 def test_camera_models_are_identical(both_backends):
     cycles, raster = both_backends
-    assert (cycles.camera.width, cycles.camera.height) == (raster.camera.width,
-                                                          raster.camera.height)
+    assert (cycles.camera.width, cycles.camera.height) == (
+        raster.camera.width,
+        raster.camera.height,
+    )
     assert cycles.camera.orthographic == raster.camera.orthographic
     # Blender stores lens / sensor / transforms as float32: equal to that precision
     np.testing.assert_allclose(raster.camera.K, cycles.camera.K, rtol=1e-6)
-    np.testing.assert_allclose(raster.camera.world_to_camera, cycles.camera.world_to_camera,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        raster.camera.world_to_camera, cycles.camera.world_to_camera, atol=1e-5
+    )
 
 
 def test_instance_ids_agree_except_on_boundaries(both_backends):
     cycles, raster = both_backends
-    assert len(np.unique(cycles.instance_ids)) >= 3          # the scene shows several objects
+    assert len(np.unique(cycles.instance_ids)) >= 3  # the scene shows several objects
     same = cycles.instance_ids == raster.instance_ids
     assert same.mean() >= 0.99
     disagree = ~same
@@ -76,9 +80,12 @@ def test_depth_agrees_where_both_see_the_same_instance(both_backends):
 def test_tight_boxes_agree_within_one_pixel(both_backends):
     cycles, raster = both_backends
     for instance_id in set(np.unique(cycles.instance_ids)) - {0}:
-        cycles_mask, raster_mask = cycles.instance_ids == instance_id, raster.instance_ids == instance_id
+        cycles_mask, raster_mask = (
+            cycles.instance_ids == instance_id,
+            raster.instance_ids == instance_id,
+        )
         if cycles_mask.sum() < 4:
-            continue                                            # a sliver: boundary only
+            continue  # a sliver: boundary only
         assert raster_mask.any(), f"instance {instance_id} missing in the raster render"
         difference = np.abs(_tight_box(cycles_mask) - _tight_box(raster_mask))
         assert difference.max() <= 1, (instance_id, difference)
@@ -118,8 +125,7 @@ def test_hdri_background_matches_blender_mapping(tmp_path):
 
     scene = kb.Scene(resolution=(48, 32))
     scene += kb.Sphere(name="ball", position=(0, 0, 1), scale=(0.4,) * 3)
-    scene.camera = kb.PerspectiveCamera(focal_length=20, position=(1, -6, 1.5),
-                                        look_at=(0, 0, 1))
+    scene.camera = kb.PerspectiveCamera(focal_length=20, position=(1, -6, 1.5), look_at=(0, 0, 1))
     cycles_view = Blender(scene, scratch_dir=tmp_path, samples_per_pixel=4)
     raster_view = Raster(scene)
     for view in (cycles_view, raster_view):
@@ -128,8 +134,8 @@ def test_hdri_background_matches_blender_mapping(tmp_path):
     background = (cycles.instance_ids == 0) & (raster.instance_ids == 0)
     a = cycles.rgba[background][:, :3].astype(float).ravel()
     b = raster.rgba[background][:, :3].astype(float).ravel()
-    assert np.corrcoef(a, b)[0, 1] > 0.9          # a wrong axis or rotation gives ~0
-    assert abs(a.mean() - b.mean()) < 10          # same brightness (8-bit levels)
+    assert np.corrcoef(a, b)[0, 1] > 0.9  # a wrong axis or rotation gives ~0
+    assert abs(a.mean() - b.mean()) < 10  # same brightness (8-bit levels)
 
 
 def test_image_texture_matches_blender_mapping(tmp_path):
@@ -138,19 +144,26 @@ def test_image_texture_matches_blender_mapping(tmp_path):
     from renderer.blender.extras import add_texture  # pylint: disable=import-outside-toplevel
 
     image = np.zeros((64, 64, 3), np.uint8)
-    image[:, 32:] = 255                       # right half: factor 1 (color2)
-    image[:16, :] = 128                       # top band: in between
+    image[:, 32:] = 255  # right half: factor 1 (color2)
+    image[:16, :] = 128  # top band: in between
     cv2.imwrite(str(tmp_path / "texture.png"), image)
-    texture = {"kind": "image", "image": str(tmp_path / "texture.png"), "scale": 1.0,
-               "color2": (0.1, 0.1, 0.8, 1.0), "rotation": (0.0, 0.0, 0.3)}
-    material = kb.PrincipledBSDFMaterial(color=kb.Color(0.8, 0.1, 0.1), roughness=1.0,
-                                         metadata={"texture": texture})
+    texture = {
+        "kind": "image",
+        "image": str(tmp_path / "texture.png"),
+        "scale": 1.0,
+        "color2": (0.1, 0.1, 0.8, 1.0),
+        "rotation": (0.0, 0.0, 0.3),
+    }
+    material = kb.PrincipledBSDFMaterial(
+        color=kb.Color(0.8, 0.1, 0.1), roughness=1.0, metadata={"texture": texture}
+    )
     scene = kb.Scene(resolution=(48, 48))
     scene += kb.Cube(name="box", material=material)
     scene += kb.DirectionalLight(position=(0, 0, 10), look_at=(0, 0, 0), intensity=3)
     scene.ambient_illumination = kb.Color(0.3, 0.3, 0.3, 1)
-    scene.camera = kb.OrthographicCamera(orthographic_scale=2.4, position=(0, 0, 10),
-                                         look_at=(0, 0, 0))
+    scene.camera = kb.OrthographicCamera(
+        orthographic_scale=2.4, position=(0, 0, 10), look_at=(0, 0, 0)
+    )
     cycles_view = Blender(scene, scratch_dir=tmp_path, samples_per_pixel=16)
     add_texture(material.linked_objects[cycles_view], texture)
     cycles, raster = cycles_view.render_raw(), Raster(scene).render_raw()

@@ -1,4 +1,5 @@
 """Embedded real-photo default: perspective crops of the HDRIs bundled with bpy."""
+
 from __future__ import annotations
 
 import math
@@ -12,11 +13,16 @@ from renderer.refiner.hdri_photos import bundled_hdri_paths, hdri_photos, perspe
 def test_bundled_hdris_are_found_without_importing_bpy():
     import subprocess
     import sys
+
     paths = bundled_hdri_paths()
     assert len(paths) >= 8 and all(path.suffix == ".exr" for path in paths)
-    probe = ("import sys; from renderer.refiner.hdri_photos import hdri_photos; hdri_photos(1, 16); "
-             "print('bpy' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    probe = (
+        "import sys; from renderer.refiner.hdri_photos import hdri_photos; hdri_photos(1, 16); "
+        "print('bpy' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -35,7 +41,9 @@ def test_crop_centre_looks_at_the_requested_longitude(yaw):
     """A panorama whose value is its longitude in degrees: the crop centre reads back ``yaw``."""
     height, width = 256, 512
     longitude = (np.arange(width) + 0.5) / width * 360.0 - 180.0
-    panorama = np.repeat(np.broadcast_to(longitude, (height, width))[..., None], 3, axis=2).astype(np.float32)
+    panorama = np.repeat(np.broadcast_to(longitude, (height, width))[..., None], 3, axis=2).astype(
+        np.float32
+    )
     crop = perspective_crop(panorama, 33, fov_deg=30, yaw_deg=yaw, pitch_deg=0, supersample=1)
     assert crop[16, 16, 0] == pytest.approx(yaw, abs=360 / width)
 
@@ -43,7 +51,9 @@ def test_crop_centre_looks_at_the_requested_longitude(yaw):
 def test_pitch_up_sees_the_upper_rows():
     height, width = 256, 512
     latitude = 90.0 - (np.arange(height) + 0.5) / height * 180.0
-    panorama = np.repeat(np.broadcast_to(latitude[:, None], (height, width))[..., None], 3, axis=2).astype(np.float32)
+    panorama = np.repeat(
+        np.broadcast_to(latitude[:, None], (height, width))[..., None], 3, axis=2
+    ).astype(np.float32)
     crop = perspective_crop(panorama, 33, fov_deg=40, yaw_deg=0, pitch_deg=30, supersample=1)
     assert crop[16, 16, 0] == pytest.approx(30.0, abs=180 / height)
     assert crop[0, 16, 0] > crop[32, 16, 0]  # image top is up

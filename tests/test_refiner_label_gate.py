@@ -1,4 +1,5 @@
 """Label-consistency gate: unchanged frames score 1, moved objects fail, camera-like degradations pass."""
+
 from __future__ import annotations
 
 import cv2
@@ -23,7 +24,9 @@ def frame():
     image = background.copy()
     for instance in (1, 2, 3):
         tint = 80 * np.eye(3)[instance - 1]
-        image[ids == instance] = (0.6 * textures[instance - 1][ids == instance] + tint).astype(np.uint8)
+        image[ids == instance] = (0.6 * textures[instance - 1][ids == instance] + tint).astype(
+            np.uint8
+        )
     return image, ids
 
 
@@ -50,7 +53,9 @@ def test_camera_degradations_pass(frame):
     rng = np.random.default_rng(0)
     noisy = np.clip(image + rng.normal(0, 8, image.shape), 0, 255).astype(np.uint8)
     blurred = cv2.GaussianBlur(image, (0, 0), 0.8)
-    jpeg = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 60])[1], cv2.IMREAD_UNCHANGED)
+    jpeg = cv2.imdecode(
+        cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 60])[1], cv2.IMREAD_UNCHANGED
+    )
     tinted = np.clip(image * np.array([1.1, 0.95, 0.85]) + 8, 0, 255).astype(np.uint8)
     for degraded in (noisy, blurred, jpeg, tinted):
         result = gate(image, degraded, ids)

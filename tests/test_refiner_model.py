@@ -2,6 +2,7 @@
 
 Needs the ``refiner`` extra (torch, diffusers); skipped without it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,11 +18,15 @@ from renderer.refiner.model import FORMAT_VERSION, ModelConfig, load_checkpoint 
 from renderer.refiner.sdedit import RefineOptions, Refiner  # noqa: E402
 from renderer.refiner.training import TrainingOptions, summarize_photos, train  # noqa: E402
 
-TINY = ModelConfig(image_size=16, block_out_channels=(16, 32), layers_per_block=1, attention_levels=())
+TINY = ModelConfig(
+    image_size=16, block_out_channels=(16, 32), layers_per_block=1, attention_levels=()
+)
 
 
 def tiny_options(steps: int, **overrides) -> TrainingOptions:
-    values = dict(steps=steps, batch_size=8, lr=2e-3, seed=3, save_every=1000, log_every=5, progress=False)
+    values = dict(
+        steps=steps, batch_size=8, lr=2e-3, seed=3, save_every=1000, log_every=5, progress=False
+    )
     return TrainingOptions(**{**values, **overrides})
 
 
@@ -92,6 +97,7 @@ def test_guidance_keeps_the_low_frequencies_of_the_render(refiner):
 
     def block_means(array):
         return array.astype(np.float32).reshape(4, 8, 4, 8, 3).mean(axis=(1, 3))
+
     guided = refiner.refine(image, RefineOptions(strength=0.8, steps=5, guidance_downsample=8))
     free = refiner.refine(image, RefineOptions(strength=0.8, steps=5, guidance_downsample=0))
     guided_error = np.abs(block_means(guided) - block_means(image)).mean()
@@ -126,23 +132,72 @@ def test_model_from_another_version_is_refused(trained, tmp_path):
 
 def test_cli_bad_inputs_get_clear_messages(tmp_path, trained, capsys):
     (tmp_path / "empty").mkdir()
-    assert main(["refiner", "train", "--real", str(tmp_path / "empty"), "--out", str(tmp_path / "m.pt")]) == 2
+    assert (
+        main(
+            ["refiner", "train", "--real", str(tmp_path / "empty"), "--out", str(tmp_path / "m.pt")]
+        )
+        == 2
+    )
     assert "no image files" in capsys.readouterr().err
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "photo.jpg").write_bytes(b"\xff\xd8 truncated")
-    assert main(["refiner", "train", "--real", str(tmp_path / "broken"), "--out", str(tmp_path / "m.pt")]) == 2
+    assert (
+        main(
+            [
+                "refiner",
+                "train",
+                "--real",
+                str(tmp_path / "broken"),
+                "--out",
+                str(tmp_path / "m.pt"),
+            ]
+        )
+        == 2
+    )
     assert "none readable" in capsys.readouterr().err
-    assert main(["refine", str(tmp_path), "--model", str(trained[0]), "--strength", "1.2",
-                 "--out", str(tmp_path / "out")]) == 2
+    assert (
+        main(
+            [
+                "refine",
+                str(tmp_path),
+                "--model",
+                str(trained[0]),
+                "--strength",
+                "1.2",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
     assert "strength 1.2 is outside [0, 1]" in capsys.readouterr().err
 
 
 def test_cli_train_and_info(tmp_path, capsys):
     photos_dir = tmp_path / "photos"
-    assert main(["refiner", "photos", "--out", str(photos_dir), "--count", "6", "--size", "24"]) == 0
+    assert (
+        main(["refiner", "photos", "--out", str(photos_dir), "--count", "6", "--size", "24"]) == 0
+    )
     model = tmp_path / "cli.pt"
-    arguments = ["refiner", "train", "--real", str(photos_dir), "--out", str(model), "--size", "16",
-                 "--channels", "8,16", "--layers", "1", "--attention", "none", "--batch", "4", "--no-progress"]
+    arguments = [
+        "refiner",
+        "train",
+        "--real",
+        str(photos_dir),
+        "--out",
+        str(model),
+        "--size",
+        "16",
+        "--channels",
+        "8,16",
+        "--layers",
+        "1",
+        "--attention",
+        "none",
+        "--batch",
+        "4",
+        "--no-progress",
+    ]
     assert main(arguments + ["--steps", "3"]) == 0
     assert main(arguments + ["--steps", "5"]) == 0  # resumes from step 3
     capsys.readouterr()
@@ -153,17 +208,29 @@ def test_cli_train_and_info(tmp_path, capsys):
 def test_grid_phase_model_trains_on_grid_aligned_crops_and_refines_tiles(tmp_path, photos):
     from renderer.refiner.model import with_grid_phase
     from renderer.refiner.training import sample_batch
-    config = ModelConfig(image_size=16, block_out_channels=(16, 32), layers_per_block=1, attention_levels=(),
-                         grid_phase=8)
+
+    config = ModelConfig(
+        image_size=16,
+        block_out_channels=(16, 32),
+        layers_per_block=1,
+        attention_levels=(),
+        grid_phase=8,
+    )
     phase = with_grid_phase(config, torch.zeros(1, 3, 16, 16), top=8, left=16)
     assert phase.shape == (1, 7, 16, 16)
-    assert torch.allclose(phase[0, 3:], with_grid_phase(config, torch.zeros(1, 3, 16, 16))[0, 3:], atol=1e-5)
+    assert torch.allclose(
+        phase[0, 3:], with_grid_phase(config, torch.zeros(1, 3, 16, 16))[0, 3:], atol=1e-5
+    )
     # crops start on the 8-px grid: every crop of a frame whose pixels encode (row % 8, col % 8) starts at 0
     rows, cols = np.mgrid[0:40, 0:40]
-    grid_image = np.stack([rows % 8 * 30, cols % 8 * 30, np.zeros_like(rows)], axis=-1).astype(np.uint8)
+    grid_image = np.stack([rows % 8 * 30, cols % 8 * 30, np.zeros_like(rows)], axis=-1).astype(
+        np.uint8
+    )
     crops = sample_batch([grid_image], 16, 6, np.random.default_rng(0), align=8)
     assert np.all(crops[:, 0, 0, 0] == 0) and set(crops[:, 0, 0, 1]) <= {0, 7 * 30}  # 7*30: flipped
-    checkpoint = train(photos, tmp_path / "grid.pt", config, tiny_options(3), summarize_photos(photos, "hdri"))
+    checkpoint = train(
+        photos, tmp_path / "grid.pt", config, tiny_options(3), summarize_photos(photos, "hdri")
+    )
     refiner = Refiner(load_checkpoint(tmp_path / "grid.pt"))
     assert refiner.config.grid_phase == 8 and checkpoint.step == 3
     image = hdri_photos(1, 40, seed=4)[0]

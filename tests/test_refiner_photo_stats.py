@@ -1,6 +1,7 @@
 """Photo matching around the refiner (renderer/refiner/photo_stats.py): the colour step moves CIELAB
 statistics to the target photo's, the noise ceiling keeps grain at or below the photo's level,
 both deterministic. Synthetic images only (seeded numpy), no model."""
+
 from __future__ import annotations
 
 import cv2
@@ -10,8 +11,17 @@ import pytest
 from renderer.refiner.dataset import GateOptions, refine_frame
 from renderer.refiner.errors import RefinerInputError
 from renderer.refiner.sdedit import RefineOptions
-from renderer.refiner.photo_stats import (PhotoMatch, PhotoStats, cap_noise, grain_sigma, match_colour, noise_sigma,
-                                          photo_set_stats, photo_stats, pick_photo)
+from renderer.refiner.photo_stats import (
+    PhotoMatch,
+    PhotoStats,
+    cap_noise,
+    grain_sigma,
+    match_colour,
+    noise_sigma,
+    photo_set_stats,
+    photo_stats,
+    pick_photo,
+)
 
 SIZE = 48
 
@@ -37,8 +47,10 @@ def lab_stats(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def warm_photos() -> list[np.ndarray]:
     """'Photos': warm, brighter, with grain (sigma ~4/255), at twice the frame size."""
-    return [cv2.resize(noisy(smooth_image(100 + i, (1.25, 1.0, 0.7)), 4.0, i), (2 * SIZE, 2 * SIZE))
-            for i in range(6)]
+    return [
+        cv2.resize(noisy(smooth_image(100 + i, (1.25, 1.0, 0.7)), 4.0, i), (2 * SIZE, 2 * SIZE))
+        for i in range(6)
+    ]
 
 
 def test_colour_statistics_move_to_the_target_photo(warm_photos):
@@ -60,8 +72,13 @@ def test_set_level_colour_moves_toward_the_photo_set(warm_photos):
     renders = [smooth_image(10 + i, (0.7, 0.9, 1.2)) for i in range(8)]
     stats = photo_set_stats(warm_photos, SIZE)
     matched = [match_colour(image, pick_photo(stats, seed)) for seed, image in enumerate(renders)]
-    photo_mean = np.mean([lab_stats(cv2.resize(p, (SIZE, SIZE), interpolation=cv2.INTER_AREA))[0]
-                          for p in warm_photos], axis=0)
+    photo_mean = np.mean(
+        [
+            lab_stats(cv2.resize(p, (SIZE, SIZE), interpolation=cv2.INTER_AREA))[0]
+            for p in warm_photos
+        ],
+        axis=0,
+    )
     before = np.abs(np.mean([lab_stats(r)[0] for r in renders], axis=0) - photo_mean)
     after = np.abs(np.mean([lab_stats(m)[0] for m in matched], axis=0) - photo_mean)
     assert (after < 0.3 * before + 0.5).all()
@@ -74,7 +91,7 @@ def test_noise_ceiling_caps_added_grain_and_keeps_low_frequencies():
     ceiling = 0.01
     assert noise_sigma(after) > 2 * ceiling > noise_sigma(before)
     capped = cap_noise(before, after, ceiling)
-    budget = np.sqrt(ceiling ** 2 - noise_sigma(before) ** 2)
+    budget = np.sqrt(ceiling**2 - noise_sigma(before) ** 2)
     assert grain_sigma(capped.astype(np.float32) - before) <= budget + 0.5 / 255
     assert noise_sigma(capped) <= ceiling
     assert grain_sigma(capped.astype(np.float32) - before) > 0.5 * budget  # capped, not flattened
@@ -117,6 +134,7 @@ def test_photo_matched_frame_is_seeded_capped_and_gated_after_the_colour_step(wa
 
     def grainy(frame, opts):  # a 'model' that only adds grain (seeded)
         return noisy(frame, 8.0, seed=opts.seed)
+
     first, record = refine_frame(grainy, image, ids, options, GateOptions(), matching)
     second, _ = refine_frame(grainy, image, ids, options, GateOptions(), matching)
     assert np.array_equal(first, second) and record["accepted"]
@@ -127,6 +145,7 @@ def test_photo_matched_frame_is_seeded_capped_and_gated_after_the_colour_step(wa
 
     def drifting(frame, opts):  # a 'model' that moves everything by 8 px: labels no longer hold
         return np.roll(frame, 8, axis=1)
+
     kept, record = refine_frame(drifting, image, ids, options, GateOptions(retries=0), matching)
     assert not record["accepted"] and np.array_equal(kept, coloured)
 
@@ -140,6 +159,7 @@ def test_bad_inputs_are_clear_errors(warm_photos):
 
 def test_flat_render_is_not_stretched_past_the_gain_limit(warm_photos):
     from renderer.refiner.photo_stats import MAX_GAIN
+
     flat = noisy(np.full((SIZE, SIZE, 3), 235, np.uint8), 1.0, seed=3)  # a white wall, faint noise
     target = PhotoStats((50.0, 10.0, 20.0), (30.0, 15.0, 15.0), 0.01)
     moved = match_colour(flat, target)

@@ -1,4 +1,5 @@
 """Distributions and randomizers: samples stay in their declared ranges; class balance holds."""
+
 from __future__ import annotations
 
 import colorsys
@@ -9,8 +10,18 @@ import numpy as np
 import pytest
 
 from assets.procedural import PROCEDURAL_CLASSES
-from scenes import (Choice, ColorHSV, LogUniform, Normal, RandInt, Uniform, VectorUniform,
-                    balanced_categories, kelvin_to_rgb, sample_spec)
+from scenes import (
+    Choice,
+    ColorHSV,
+    LogUniform,
+    Normal,
+    RandInt,
+    Uniform,
+    VectorUniform,
+    balanced_categories,
+    kelvin_to_rgb,
+    sample_spec,
+)
 from scenes.randomizers import BLENDER_HDRI_NAMES, LIGHT_INTENSITY, PROCEDURAL_TEXTURES
 from scenes.recipes.tabletop import DROP_REGION
 
@@ -18,12 +29,19 @@ SPECS = 200
 OBJECTS_PER_SPEC = 6
 
 
-@pytest.mark.parametrize("distribution", [
-    Uniform(-2.0, 3.0), LogUniform(0.1, 100.0), Normal(1.0, 2.0, low=0.0, high=2.5),
-    Normal(0.0, 1.0), RandInt(2, 5), Choice(("a", "b", "c"), (1, 2, 3)),
-    VectorUniform((0, -1, 2), (1, 1, 3)), ColorHSV(hue=(0.9, 1.1), saturation=(0.5, 1.0),
-                                                   value=(0.2, 0.4)),
-])
+@pytest.mark.parametrize(
+    "distribution",
+    [
+        Uniform(-2.0, 3.0),
+        LogUniform(0.1, 100.0),
+        Normal(1.0, 2.0, low=0.0, high=2.5),
+        Normal(0.0, 1.0),
+        RandInt(2, 5),
+        Choice(("a", "b", "c"), (1, 2, 3)),
+        VectorUniform((0, -1, 2), (1, 1, 3)),
+        ColorHSV(hue=(0.9, 1.1), saturation=(0.5, 1.0), value=(0.2, 0.4)),
+    ],
+)
 def test_every_sample_lies_in_the_declared_support(distribution):
     rng = np.random.default_rng(0)
     samples = [distribution.sample(rng) for _ in range(2000)]
@@ -44,8 +62,11 @@ def test_weighted_class_frequencies_match_weights(stratified):
     rng = np.random.default_rng(2)
     counts = Counter()
     for _ in range(3000):  # small scenes: 2 objects each
-        counts.update(balanced_categories(rng, ["mug", "box", "gear"], 2, weights=[3, 1, 2],
-                                          stratified=stratified))
+        counts.update(
+            balanced_categories(
+                rng, ["mug", "box", "gear"], 2, weights=[3, 1, 2], stratified=stratified
+            )
+        )
     for name, expected in (("mug", 0.5), ("box", 1 / 6), ("gear", 1 / 3)):
         assert abs(counts[name] / 6000 - expected) < 0.025  # ~ 4 standard deviations
 
@@ -146,8 +167,9 @@ def test_class_balance_over_200_specs_within_tolerance(tabletop_specs):
 
 
 def test_texture_and_light_kinds_all_occur(tabletop_specs):
-    kinds = Counter(o.material.texture.kind for s in tabletop_specs for o in s.objects
-                    if o.material.texture)
+    kinds = Counter(
+        o.material.texture.kind for s in tabletop_specs for o in s.objects if o.material.texture
+    )
     assert set(kinds) == set(PROCEDURAL_TEXTURES)
     lights = Counter(light.kind for s in tabletop_specs for light in s.lights)
     assert set(lights) == {"sun", "point", "area", "spot"}

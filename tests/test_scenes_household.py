@@ -3,6 +3,7 @@ photo fit behind --match-photos, and the ``household`` recipe on both engines.
 
 One raster batch (sensor on) and its twin with the sensor off are rendered once per module at
 48 px; Cycles renders one 32 px frame at 1 spp."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,9 +32,16 @@ SIZE_TOLERANCE = 0.02  # relative: the solver stops at 1e-4; labels project the 
 
 def _render(out: Path, engine: str = "raster", count: int = FRAMES, **overrides) -> Path:
     settings = {"resolution": SIZE, **overrides}
-    config = BatchConfig(recipe="household", out=out, count=count, seed=3, engine=engine,
-                         samples=1, workers=0,
-                         overrides=tuple(sorted((k, str(v)) for k, v in settings.items())))
+    config = BatchConfig(
+        recipe="household",
+        out=out,
+        count=count,
+        seed=3,
+        engine=engine,
+        samples=1,
+        workers=0,
+        overrides=tuple(sorted((k, str(v)) for k, v in settings.items())),
+    )
     summary = run_batch(config)
     assert summary.done + summary.already_done == count and not summary.failed
     return out
@@ -44,8 +52,10 @@ def batches(tmp_path_factory):
     root = tmp_path_factory.mktemp("household")
     single = {"objects.framing": "single"}  # close-ups, cut at the border (tests below);
     # group frames are covered in test_group_framing.py
-    return {"on": _render(root / "on", **single),
-            "off": _render(root / "off", **single, **{"sensor.enabled": False})}
+    return {
+        "on": _render(root / "on", **single),
+        "off": _render(root / "off", **single, **{"sensor.enabled": False}),
+    }
 
 
 def _labels(folder: Path, name: str) -> dict:
@@ -66,7 +76,10 @@ def test_framing_realises_the_requested_size_and_place(batches):
     (within 2 %), inside the requested range, centred where the offset says."""
     sizes, cut = [], 0
     for name in _names(batches["on"]):
-        labels, framing = _labels(batches["on"], name), _spec(batches["on"], name)["camera"]["framing"]
+        labels, framing = (
+            _labels(batches["on"], name),
+            _spec(batches["on"], name)["camera"]["framing"],
+        )
         assert framing["solved"]
         assert not framing.get("group")  # the module batch asks for single close-ups
         target = [item for item in labels["instances"] if item["uid"] == framing["target"]]
@@ -90,24 +103,43 @@ def test_default_framing_keeps_objects_large_at_160_px():
     sub-32-px objects). Realised sizes on 8 solved specs, the distribution on 120 requests
     (basic shapes: faster to sample, same framing)."""
     for seed in range(8):
-        solved = solve_framing(sample_spec("household", seed, {"resolution": 160,
-                                                               "objects.framing": "single"}))
+        solved = solve_framing(
+            sample_spec("household", seed, {"resolution": 160, "objects.framing": "single"})
+        )
         camera, framing = solved.camera, solved.camera.framing  # unsettled poses suffice here
-        view = LookAtCamera(np.array(camera.position), np.array(camera.look_at),
-                            camera.focal_length / camera.sensor_width * 160, 160, 160)
-        size, _ = projected_size(view, np.asarray(object_mesh_world(
-            solved.object(framing.target)).vertices))
+        view = LookAtCamera(
+            np.array(camera.position),
+            np.array(camera.look_at),
+            camera.focal_length / camera.sensor_width * 160,
+            160,
+            160,
+        )
+        size, _ = projected_size(
+            view, np.asarray(object_mesh_world(solved.object(framing.target)).vertices)
+        )
         assert size * 160 >= 0.15 * 160 * 0.98
-    pixels = 160 * np.array([sample_spec("household", seed, {
-        "resolution": 160, "distractors.max": 0, "objects.library": "basic",
-        "objects.framing": "single"}).camera.framing.size
-        for seed in range(120)])
+    pixels = 160 * np.array(
+        [
+            sample_spec(
+                "household",
+                seed,
+                {
+                    "resolution": 160,
+                    "distractors.max": 0,
+                    "objects.library": "basic",
+                    "objects.framing": "single",
+                },
+            ).camera.framing.size
+            for seed in range(120)
+        ]
+    )
     assert pixels.min() >= 24 and np.mean(pixels >= 32) > 0.7 and np.median(pixels) > 45
 
 
 def test_framing_falls_back_when_physics_removed_the_target():
-    spec = sample_spec("household", 2, {"resolution": 32, "objects.count": 3,
-                                        "objects.framing": "single"})
+    spec = sample_spec(
+        "household", 2, {"resolution": 32, "objects.count": 3, "objects.framing": "single"}
+    )
     target = spec.camera.framing.target
     others = [obj for obj in spec.objects if obj.name != target]
     solved = solve_framing(dataclasses.replace(spec, objects=others))
@@ -131,27 +163,40 @@ def test_sensor_changes_the_image_only(batches):
     specs identical but for ``sensor``, images different; the sensor is recorded per frame."""
     for name in _names(batches["on"]):
         on, off = batches["on"], batches["off"]
-        assert (on / "labels" / f"{name}.npz").read_bytes() == \
-            (off / "labels" / f"{name}.npz").read_bytes()
+        assert (on / "labels" / f"{name}.npz").read_bytes() == (
+            off / "labels" / f"{name}.npz"
+        ).read_bytes()
         labels_on, labels_off = _labels(on, name), _labels(off, name)
         provenance_on, provenance_off = labels_on.pop("provenance"), labels_off.pop("provenance")
         # generated prints live in each batch's mesh cache: the same files under another root
-        assert json.dumps(labels_on).replace(str(on), "ROOT") == \
-            json.dumps(labels_off).replace(str(off), "ROOT")
+        assert json.dumps(labels_on).replace(str(on), "ROOT") == json.dumps(labels_off).replace(
+            str(off), "ROOT"
+        )
         spec_on, spec_off = _spec(on, name), _spec(off, name)
         assert "sensor" not in spec_off and spec_on["sensor"]  # off: left out of the spec
         assert provenance_on["sensor"] == spec_on["sensor"] and provenance_off["sensor"] is None
-        assert spec_on.pop("params")["sensor.enabled"] and not spec_off.pop("params")["sensor.enabled"]
+        assert (
+            spec_on.pop("params")["sensor.enabled"] and not spec_off.pop("params")["sensor.enabled"]
+        )
         assert {key: value for key, value in spec_on.items() if key != "sensor"} == spec_off
-        assert (on / "images" / f"{name}.png").read_bytes() != \
-            (off / "images" / f"{name}.png").read_bytes()
+        assert (on / "data" / f"{name}.png").read_bytes() != (
+            off / "data" / f"{name}.png"
+        ).read_bytes()
 
 
 def test_sensor_is_seeded():
     image = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
-    sensor = SensorSpec(blur=0.01, defocus=0.02, motion=0.03, chromatic_aberration=0.01,
-                        vignetting=0.3, shot_noise=0.02, read_noise=0.005, jpeg_quality=80,
-                        seed=7)
+    sensor = SensorSpec(
+        blur=0.01,
+        defocus=0.02,
+        motion=0.03,
+        chromatic_aberration=0.01,
+        vignetting=0.3,
+        shot_noise=0.02,
+        read_noise=0.005,
+        jpeg_quality=80,
+        seed=7,
+    )
     assert np.array_equal(apply_sensor(image, SensorSpec()), image)  # no effect: same bytes
     assert np.array_equal(apply_sensor(image, sensor), apply_sensor(image, sensor))
     other = apply_sensor(image, dataclasses.replace(sensor, seed=8))
@@ -169,7 +214,7 @@ def test_sensor_noise_exposure_and_vignetting_follow_the_model():
     signal = float(srgb_to_linear(np.float32(128 / 255)))
     noisy = apply_sensor(grey, SensorSpec(shot_noise=0.03, read_noise=0.01, seed=1))
     measured = srgb_to_linear(noisy.astype(np.float32) / 255).std()
-    assert measured == pytest.approx(math.sqrt(0.01 ** 2 + 0.03 ** 2 * signal), rel=0.08)
+    assert measured == pytest.approx(math.sqrt(0.01**2 + 0.03**2 * signal), rel=0.08)
     brighter = srgb_to_linear(apply_sensor(grey, SensorSpec(exposure=1.0)) / 255.0)
     assert brighter.mean() == pytest.approx(2 * signal, rel=0.02)
     vignetted = srgb_to_linear(apply_sensor(grey, SensorSpec(vignetting=0.4)) / 255.0)
@@ -189,8 +234,9 @@ def test_sensor_auto_exposure_contrast_and_saturation():
     assert curved[0] == 0 and curved[255] == 255 and curved[128] == 128
     assert curved[64] < 64 and curved[192] > 192 and np.all(np.diff(curved) >= 0)
     vivid = apply_sensor(image, SensorSpec(saturation=1.5)).astype(float)
-    assert (vivid.max(axis=2) - vivid.min(axis=2)).mean() > \
-        (image.max(axis=2).astype(float) - image.min(axis=2)).mean() * 1.2
+    assert (vivid.max(axis=2) - vivid.min(axis=2)).mean() > (
+        image.max(axis=2).astype(float) - image.min(axis=2)
+    ).mean() * 1.2
 
 
 def test_photo_fit_recovers_known_noise_blur_and_jpeg(tmp_path):
@@ -200,7 +246,7 @@ def test_photo_fit_recovers_known_noise_blur_and_jpeg(tmp_path):
         sharp = np.zeros((256, 256), np.float32)
         for _ in range(12):  # random rectangles: sharp edges
             x, y = rng.integers(0, 200, 2)
-            sharp[y:y + rng.integers(20, 60), x:x + rng.integers(20, 60)] = rng.uniform(0.2, 1)
+            sharp[y : y + rng.integers(20, 60), x : x + rng.integers(20, 60)] = rng.uniform(0.2, 1)
         blurred = cv2.GaussianBlur(sharp, (0, 0), 2.0)
         assert blur_sigma(blurred) == pytest.approx(2.0, rel=0.25)
         noisy = np.clip(0.5 + rng.normal(0, 0.02, (256, 256)).astype(np.float32), 0, 1)
@@ -220,8 +266,11 @@ def test_photo_folder_with_unreadable_files_is_one_clear_error(tmp_path):
     cv2.imwrite(str(tmp_path / "good.png"), np.zeros((8, 8, 3), np.uint8))
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
     (tmp_path / "notes.txt").write_text("ignored: not an image suffix")
-    with pytest.raises(ParameterError, match=r"1 file\(s\) are not readable images "
-                                             r"\(broken\.jpg\); convert them"):
+    with pytest.raises(
+        ParameterError,
+        match=r"1 file\(s\) are not readable images "
+        r"\(broken\.jpg\); convert them",
+    ):
         fit_photos(tmp_path)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ParameterError, match="holds no photos"):
@@ -241,14 +290,20 @@ def test_household_classes_are_selectable():
 def test_household_context_and_its_ablation():
     """Context on: surfaces of real materials, a wall in most scenes, indoor-weighted maps,
     household clutter of the classes not asked for. Off: a plain slab, no wall."""
-    on = [sample_spec("household", seed, {"objects.classes": "bottle,cup", "distractors.max": 6})
-          for seed in range(8)]
+    on = [
+        sample_spec("household", seed, {"objects.classes": "bottle,cup", "distractors.max": 6})
+        for seed in range(8)
+    ]
     surfaces = {spec.object("table").material.name.split(":")[1] for spec in on}
     assert surfaces <= {"wood", "stone", "laminate", "tiles", "cloth"} and len(surfaces) >= 3
     assert sum(any(obj.name == "wall" for obj in spec.objects) for spec in on) >= 4
     clutter = [obj for spec in on for obj in spec.objects if obj.role == "distractor"]
-    assert {obj.asset.name for obj in clutter if obj.asset.kind == "household"} & \
-        {"can", "bowl", "carton", "jar"}
+    assert {obj.asset.name for obj in clutter if obj.asset.kind == "household"} & {
+        "can",
+        "bowl",
+        "carton",
+        "jar",
+    }
     off = [sample_spec("household", seed, {"context.enabled": False}) for seed in range(4)]
     assert not any(obj.name == "wall" for spec in off for obj in spec.objects)
     assert all(spec.object("table").material.name == "table" for spec in off)
@@ -259,5 +314,5 @@ def test_household_renders_on_cycles(tmp_path):
     labels = _labels(out, "000000")
     assert labels["backend"] != "raster" and labels["width"] == 32
     assert labels["provenance"]["sensor"]["seed"] >= 0
-    image = cv2.imread(str(out / "images" / "000000.png"))
+    image = cv2.imread(str(out / "data" / "000000.png"))
     assert image.shape == (32, 32, 3) and image.std() > 1

@@ -1,4 +1,5 @@
 """Drop-and-settle with Kubric's PyBullet simulator, and the spec -> kubric.Scene mapping."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,9 @@ def test_settled_objects_touch_without_interpenetrating(recipe, seed, tmp_path):
     assert report.floating(CONTACT_GAP) == []
     support = spec.physics.support_height
     kept = [o.name for o in settled.objects if not o.static]
-    assert set(kept) | set(settled.physics.removed) == {o.name for o in spec.objects
-                                                         if not o.static}
+    assert set(kept) | set(settled.physics.removed) == {
+        o.name for o in spec.objects if not o.static
+    }
     assert all(z >= support - PENETRATION_TOLERANCE for z in lowest_points(settled).values())
     assert len(settled.physics.removed) <= 1
 
@@ -58,6 +60,7 @@ def test_settle_frees_its_physics_world_at_once(tmp_path):
     reused client id."""
     import gc  # pylint: disable=import-outside-toplevel
     import pybullet  # pylint: disable=import-outside-toplevel
+
     gc.collect()
     gc.disable()
     try:
@@ -74,21 +77,24 @@ def test_settle_frees_its_physics_world_at_once(tmp_path):
 
 def test_kubric_scene_mirrors_the_spec(tmp_path):
     import kubric as kb
+
     spec = settle(sample_spec("tabletop", 6, {"distractors.max": "4"}), tmp_path)
     scene = build_kubric_scene(spec, tmp_path)
     assert scene.resolution == tuple(spec.resolution)
     physical = [a for a in scene.assets if isinstance(a, kb.PhysicalObject)]
     assert [a.name for a in physical] == [o.name for o in spec.objects]
     for asset, obj in zip(physical, spec.objects):
-        assert np.allclose(asset.position, obj.position) and np.allclose(asset.quaternion,
-                                                                        obj.quaternion)
+        assert np.allclose(asset.position, obj.position) and np.allclose(
+            asset.quaternion, obj.quaternion
+        )
         assert asset.metadata["category"] == (obj.category if obj.labelled else None)
         assert asset.metadata["licence"] and asset.metadata["source"]
         if obj.role == "distractor":
             assert asset.metadata["distractor"] is True
         if isinstance(asset, kb.FileBasedObject):
             assert Path(asset.render_filename).exists() and asset.simulation_filename.endswith(
-                ".urdf")
+                ".urdf"
+            )
         assert isinstance(asset.material, (kb.PrincipledBSDFMaterial, kb.FlatMaterial))
     assert isinstance(scene.camera, kb.PerspectiveCamera)
     assert scene.camera.focal_length == spec.camera.focal_length
@@ -104,6 +110,7 @@ def test_render_mesh_file_is_the_spec_geometry(tmp_path):
     """The OBJ written for the renderer, posed like the Kubric object, equals the spec's mesh."""
     import kubric as kb
     import trimesh
+
     spec = sample_spec("tabletop", 8)
     scene = build_kubric_scene(spec, tmp_path)
     for asset in scene.assets:
@@ -113,12 +120,16 @@ def test_render_mesh_file_is_the_spec_geometry(tmp_path):
             mesh.apply_transform(asset.matrix_world)
             expected = object_mesh_world(spec.object(asset.name))
             assert np.allclose(mesh.bounds, expected.bounds, atol=1e-6)
-            assert np.allclose(np.array(asset.bounds), trimesh.load(
-                asset.render_filename, force="mesh").bounds, atol=1e-9)
+            assert np.allclose(
+                np.array(asset.bounds),
+                trimesh.load(asset.render_filename, force="mesh").bounds,
+                atol=1e-9,
+            )
 
 
 def test_hello_matches_kubric_helloworld(tmp_path):
     import kubric as kb
+
     scene = build_kubric_scene(sample_spec("hello", 0), tmp_path)
     floor, ball = [a for a in scene.assets if isinstance(a, kb.PhysicalObject)]
     assert isinstance(floor, kb.Cube) and np.allclose(floor.scale, (10, 10, 0.1))
@@ -132,11 +143,13 @@ def test_hello_matches_kubric_helloworld(tmp_path):
 
 def test_object_dropped_beside_the_table_is_removed_and_named(tmp_path):
     import dataclasses
+
     spec = sample_spec("tabletop", 3, {"distractors.max": "0"})
     lost = spec.labelled_objects()[0]
     moved = dataclasses.replace(lost, position=(1.5, 0.0, 0.3))  # table is 1.6 m x 1.2 m
-    spec = dataclasses.replace(spec, objects=[moved if o.name == lost.name else o
-                                              for o in spec.objects])
+    spec = dataclasses.replace(
+        spec, objects=[moved if o.name == lost.name else o for o in spec.objects]
+    )
     settled = settle(spec, tmp_path)
     assert lost.name in settled.physics.removed
     assert lost.name not in [o.name for o in settled.objects]

@@ -3,6 +3,7 @@
 Checks that what the renderer placed is exactly the spec's geometry (same world bounds for every
 object) and that labels carry the spec's categories, with distractors and supports unlabelled.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -19,15 +20,19 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenes" / "examples" / "shapes_on_floor.py"
 
 
-@pytest.mark.parametrize("reference,overrides", [
-    (f"{EXAMPLE}:shapes", {"count": "3"}),
-    ("tabletop", {"resolution": "48", "objects.count": "3", "distractors.max": "2"}),
-])
+@pytest.mark.parametrize(
+    "reference,overrides",
+    [
+        (f"{EXAMPLE}:shapes", {"count": "3"}),
+        ("tabletop", {"resolution": "48", "objects.count": "3", "distractors.max": "2"}),
+    ],
+)
 def test_rendered_instances_are_the_spec_objects(reference, overrides, tmp_path):
     blender = pytest.importorskip("renderer.blender")
     spec, scene = instantiate(sample_spec(reference, 5, overrides), tmp_path)
-    renderer = blender.Blender(scene, scratch_dir=tmp_path / "render", samples_per_pixel=1,
-                               use_denoising=False)
+    renderer = blender.Blender(
+        scene, scratch_dir=tmp_path / "render", samples_per_pixel=1, use_denoising=False
+    )
     raw = renderer.render_raw()
     by_name = {o.name: o for o in spec.objects}
     seen = {}
@@ -59,8 +64,13 @@ def test_two_processes_render_identical_label_maps_for_one_seed():
     pytest.importorskip("bpy")
 
     def digest(seed: int) -> str:
-        result = subprocess.run([sys.executable, "-c", LABEL_DIGEST, "tabletop", str(seed)],
-                                cwd=ROOT, capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", LABEL_DIGEST, "tabletop", str(seed)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return result.stdout.strip().splitlines()[-1]
 
     first, second, other = digest(21), digest(21), digest(22)

@@ -1,4 +1,5 @@
 """SceneSpec: JSON round trip, canonical bytes, stable hash, determinism across processes."""
+
 from __future__ import annotations
 
 import json
@@ -14,17 +15,25 @@ from scenes.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenes" / "examples" / "shapes_on_floor.py"
-DUMP = ("import sys; from scenes import sample_spec\n"
-        "for ref in sys.argv[1:]:\n"
-        "    for seed in (0, 1, 7):\n"
-        "        sys.stdout.write(sample_spec(ref, seed).to_json() + '\\n')\n")
+DUMP = (
+    "import sys; from scenes import sample_spec\n"
+    "for ref in sys.argv[1:]:\n"
+    "    for seed in (0, 1, 7):\n"
+    "        sys.stdout.write(sample_spec(ref, seed).to_json() + '\\n')\n"
+)
 
 
 def _dump_in_subprocess(hash_seed: str) -> str:
     env = dict(os.environ, PYTHONHASHSEED=hash_seed)
     refs = known_recipes() + [str(EXAMPLE.relative_to(ROOT))]
-    result = subprocess.run([sys.executable, "-c", DUMP, *refs], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", DUMP, *refs],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stdout
 
 
@@ -34,7 +43,7 @@ def test_two_processes_give_byte_identical_specs_and_seeds_differ():
     lines = first.splitlines()
     assert len(lines) == 3 * (len(known_recipes()) + 1)
     for start in range(0, len(lines), 3):
-        seeds = [json.loads(line) for line in lines[start:start + 3]]
+        seeds = [json.loads(line) for line in lines[start : start + 3]]
         if seeds[0]["recipe"] == "hello":  # Kubric's hello world has nothing random
             continue
         body = [{k: v for k, v in s.items() if k != "seed"} for s in seeds]
@@ -44,6 +53,7 @@ def test_two_processes_give_byte_identical_specs_and_seeds_differ():
 @pytest.mark.parametrize("recipe", ["hello", "tabletop", "clevr", "bin"])
 def test_json_round_trip_is_exact_and_hash_is_sha256_of_canonical_json(recipe):
     import hashlib
+
     spec = sample_spec(recipe, 3)
     text = spec.to_json()
     again = SceneSpec.from_json(text)
@@ -91,6 +101,7 @@ def test_scene_uids_do_not_depend_on_scenes_built_later(tmp_path):
     """Kubric numbers repeated names per process; each build restarts the count, so a scene's
     uids are its names whatever the process built before or builds afterwards."""
     from scenes.build import build_kubric_scene
+
     spec = sample_spec("clevr", seed=1)
     first = build_kubric_scene(spec, tmp_path)
     build_kubric_scene(spec, tmp_path)  # same names again, e.g. in a warm worker

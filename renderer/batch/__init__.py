@@ -4,6 +4,7 @@
 native layout of :mod:`labels.native`. Frame ``i`` uses the seed ``frame_seed(seed, i)``, so any
 frame can be rendered alone and shards never overlap.
 """
+
 from renderer.batch.config import BatchConfig, frame_name, frame_seed
 from renderer.batch.runner import BatchSummary, run_batch
 

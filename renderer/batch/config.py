@@ -6,6 +6,7 @@ seed, engine, resolution, samples and the versions that change bytes) is written
 so two batches never mix, with or without ``batch.json`` (it is rebuilt from the manifest).
 ``count``, ``workers``, ``device`` and the time limit may change between runs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,6 +58,7 @@ class BatchConfig:
         counts as failed; None = :func:`default_frame_timeout` of the settings.
       force: render into a folder that holds files the tool did not write (they are left alone).
     """
+
     recipe: str
     out: Path
     count: int
@@ -76,27 +78,32 @@ class BatchConfig:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise UserError(f"--engine {self.engine!r} is unknown; use one of {', '.join(ENGINES)}")
-        for flag, value, low in (("--count", self.count, 0), ("--samples", self.samples, 1),
-                                 ("--workers", self.workers, 0), ("--seed", self.seed, 0),
-                                 ("--retries", self.max_retries, 0),
-                                 ("--recycle-after", self.recycle_after, 1)):
+        for flag, value, low in (
+            ("--count", self.count, 0),
+            ("--samples", self.samples, 1),
+            ("--workers", self.workers, 0),
+            ("--seed", self.seed, 0),
+            ("--retries", self.max_retries, 0),
+            ("--recycle-after", self.recycle_after, 1),
+        ):
             if not isinstance(value, int) or value < low:
                 raise UserError(f"{flag} {value} must be an integer >= {low}")
-        if self.seed >= 2 ** 63:
+        if self.seed >= 2**63:
             raise UserError(f"--seed {self.seed} is too large; give a seed below 2**63")
         if self.frame_timeout is not None and not 0 < self.frame_timeout < float("inf"):
-            raise UserError(f"--frame-timeout {self.frame_timeout} must be a number of seconds "
-                            "above 0")
+            raise UserError(
+                f"--frame-timeout {self.frame_timeout} must be a number of seconds above 0"
+            )
         if self.frames is not None and any(i < 0 for i in self.frames):
             raise UserError(f"--frames {min(self.frames)} is negative; frame indices start at 0")
-        if self.resolution is not None and (len(self.resolution) != 2
-                                            or min(self.resolution) < 1):
+        if self.resolution is not None and (len(self.resolution) != 2 or min(self.resolution) < 1):
             raise UserError(f"--resolution {self.resolution} must be two sizes >= 1 pixel")
 
     def time_limit(self) -> float:
         """Seconds one frame may take in a worker (``frame_timeout`` or the default)."""
-        return self.frame_timeout or default_frame_timeout(self.engine, self.resolution,
-                                                           self.samples)
+        return self.frame_timeout or default_frame_timeout(
+            self.engine, self.resolution, self.samples
+        )
 
     @property
     def overrides_dict(self) -> dict[str, Any]:
@@ -107,12 +114,17 @@ class BatchConfig:
 
     def identity(self) -> dict:
         """What makes two runs the same batch (stored in ``batch.json``)."""
-        return {"format": BATCH_FORMAT, "recipe": self.recipe,
-                "recipe_sha256": recipe_sha256(self.recipe),
-                "overrides": {k: v for k, v in sorted(self.overrides)}, "seed": self.seed,
-                "engine": self.engine,
-                "resolution": list(self.resolution) if self.resolution else None,
-                "samples": self.samples, "versions": content_versions(self.engine)}
+        return {
+            "format": BATCH_FORMAT,
+            "recipe": self.recipe,
+            "recipe_sha256": recipe_sha256(self.recipe),
+            "overrides": {k: v for k, v in sorted(self.overrides)},
+            "seed": self.seed,
+            "engine": self.engine,
+            "resolution": list(self.resolution) if self.resolution else None,
+            "samples": self.samples,
+            "versions": content_versions(self.engine),
+        }
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -156,12 +168,14 @@ def recipe_overrides(recipe, config: BatchConfig) -> dict[str, Any]:
     if config.resolution is None or RESOLUTION_PARAM not in recipe.params:
         return overrides
     param = recipe.params[RESOLUTION_PARAM]
-    width, height = (param.convert(RESOLUTION_PARAM, side, config.recipe)
-                     for side in config.resolution)
+    width, height = (
+        param.convert(RESOLUTION_PARAM, side, config.recipe) for side in config.resolution
+    )
     given = overrides.get(RESOLUTION_PARAM)
     if given is not None and (width != height or str(given).strip() != str(width)):
-        raise UserError(f"--resolution {width}x{height} and --set resolution={given} disagree; "
-                        "give only one")
+        raise UserError(
+            f"--resolution {width}x{height} and --set resolution={given} disagree; give only one"
+        )
     return {**overrides, RESOLUTION_PARAM: width} if width == height else overrides
 
 
@@ -171,13 +185,16 @@ def spec_resolution(recipe, config: BatchConfig) -> Optional[tuple[int, int]]:
     if config.resolution is None:
         return None
     if RESOLUTION_PARAM not in recipe.params and max(config.resolution) > MAX_SIDE:
-        raise UserError(f"--resolution {config.resolution[0]}x{config.resolution[1]} is larger "
-                        f"than {MAX_SIDE} px per side; give a smaller size")
+        raise UserError(
+            f"--resolution {config.resolution[0]}x{config.resolution[1]} is larger "
+            f"than {MAX_SIDE} px per side; give a smaller size"
+        )
     return tuple(config.resolution)
 
 
-def default_frame_timeout(engine: str, resolution: Optional[tuple[int, int]],
-                          samples: int) -> float:
+def default_frame_timeout(
+    engine: str, resolution: Optional[tuple[int, int]], samples: int
+) -> float:
     """A generous per-frame time limit, seconds: 10 minutes, plus (Cycles) 10x a slow CPU's
     path-tracing time of ``width*height*samples`` at 0.2 M samples/s (this machine's two cores
     do ~1 M/s), so only a stuck frame reaches it. Raster frames take well under a second."""
@@ -197,22 +214,31 @@ def content_versions(engine: str) -> dict:
             return importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
             return "unknown"
+
     renderer = "bpy" if engine == "cycles" else "pyrender"
-    return {"synthscene": version("synthscene"), "kubric": version("kubric-nightly"),
-            renderer: version(renderer)}
+    return {
+        "synthscene": version("synthscene"),
+        "kubric": version("kubric-nightly"),
+        renderer: version(renderer),
+    }
 
 
-def identity_differences(expected: dict, found: dict, here: str = "asked",
-                         there: str = "in the folder") -> list[str]:
+def identity_differences(
+    expected: dict, found: dict, here: str = "asked", there: str = "in the folder"
+) -> list[str]:
     """``"seed 1 asked, 0 in the folder"`` for each key of ``expected`` that ``found`` differs in."""
-    return [f"{key} {expected[key]!r} {here}, {found.get(key)!r} {there}"
-            for key in sorted(expected) if found.get(key) != expected[key]]
+    return [
+        f"{key} {expected[key]!r} {here}, {found.get(key)!r} {there}"
+        for key in sorted(expected)
+        if found.get(key) != expected[key]
+    ]
 
 
 def recorded_identity(out: Path) -> Optional[dict]:
     """The batch identity the folder records: ``batch.json``, else rebuilt from the manifest
     (the identity most of its finished frames carry); None for a new folder."""
     from labels.native import latest_records  # pylint: disable=import-outside-toplevel
+
     marker = Path(out) / BATCH_FILE
     if marker.exists():
         try:
@@ -221,8 +247,10 @@ def recorded_identity(out: Path) -> Optional[dict]:
                 raise ValueError("not a batch identity")
             return identity
         except (OSError, ValueError) as error:
-            raise UserError(f"{marker} is corrupt ({error}); delete it and rerun: it is rebuilt "
-                            "from manifest.jsonl") from None
+            raise UserError(
+                f"{marker} is corrupt ({error}); delete it and rerun: it is rebuilt "
+                "from manifest.jsonl"
+            ) from None
     counts: dict[str, list] = {}
     for record in latest_records(out).values():
         identity = record.get(IDENTITY_KEY)
@@ -234,10 +262,10 @@ def recorded_identity(out: Path) -> Optional[dict]:
     return max(counts.values(), key=lambda item: item[1])[0]
 
 
-
 def foreign_frames(out: Path, identity: dict) -> dict[str, str]:
     """Finished frames of the manifest that do not carry ``identity``: name -> how they differ."""
     from labels.native import latest_records  # pylint: disable=import-outside-toplevel
+
     foreign = {}
     for name, record in latest_records(out).items():
         if record.get("status") != "ok":
@@ -257,6 +285,7 @@ def claim_output_folder(config: BatchConfig, repair: bool = False):
     Returns the :class:`~renderer.batch.folder.FolderLock` (release it when done)."""
     from fileio.atomic import write_json_atomic  # pylint: disable=import-outside-toplevel
     from renderer.batch.folder import FolderLock, foreign_files  # pylint: disable=import-outside-toplevel
+
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {str(out)!r} is a file, not a folder; choose a folder")
@@ -264,8 +293,10 @@ def claim_output_folder(config: BatchConfig, repair: bool = False):
         out.mkdir(parents=True, exist_ok=True)
         lock = FolderLock(out)
     except OSError as error:
-        raise UserError(f"cannot write to output folder {str(out)!r} ({error.strerror}); choose "
-                        "a writable --out") from None
+        raise UserError(
+            f"cannot write to output folder {str(out)!r} ({error.strerror}); choose "
+            "a writable --out"
+        ) from None
     try:
         _check_folder_content(config, out, repair, foreign_files)
         if not (out / BATCH_FILE).exists():
@@ -279,26 +310,35 @@ def claim_output_folder(config: BatchConfig, repair: bool = False):
 def _check_folder_content(config: BatchConfig, out: Path, repair: bool, foreign_files) -> None:
     strangers = foreign_files(out)
     if strangers and not config.force:
-        raise UserError(f"output folder {str(out)!r} holds files synthscene did not write "
-                        f"({', '.join(strangers)}); choose an empty or new --out, or pass "
-                        "--force to render beside them (they are left untouched)")
+        raise UserError(
+            f"output folder {str(out)!r} holds files synthscene did not write "
+            f"({', '.join(strangers)}); choose an empty or new --out, or pass "
+            "--force to render beside them (they are left untouched)"
+        )
     identity = config.identity()
     existing = recorded_identity(out)
     if existing is not None:
         differs = identity_differences(identity, existing)
-        if differs and differs == identity_differences({"versions": identity["versions"]},
-                                                       existing):
-            raise UserError(f"output folder {str(out)!r} holds a batch rendered by other "
-                            f"software ({'; '.join(differs)}); its frames would differ in bytes "
-                            "from new ones: finish it with those versions, or choose another "
-                            "--out")
+        if differs and differs == identity_differences(
+            {"versions": identity["versions"]}, existing
+        ):
+            raise UserError(
+                f"output folder {str(out)!r} holds a batch rendered by other "
+                f"software ({'; '.join(differs)}); its frames would differ in bytes "
+                "from new ones: finish it with those versions, or choose another "
+                "--out"
+            )
         if differs:
-            raise UserError(f"output folder {str(out)!r} holds a different batch "
-                            f"({'; '.join(differs)}); rerun with the same arguments to resume "
-                            "it, or choose another --out")
+            raise UserError(
+                f"output folder {str(out)!r} holds a different batch "
+                f"({'; '.join(differs)}); rerun with the same arguments to resume "
+                "it, or choose another --out"
+            )
     foreign = foreign_frames(out, identity)
     if foreign and not repair:
         name, why = next(iter(foreign.items()))
-        raise UserError(f"output folder {str(out)!r} holds {len(foreign)} finished frames that "
-                        f"are not of this batch (frame {name}: {why}); run 'synthscene repair "
-                        f"{out}' to re-render them, or choose another --out")
+        raise UserError(
+            f"output folder {str(out)!r} holds {len(foreign)} finished frames that "
+            f"are not of this batch (frame {name}: {why}); run 'synthscene repair "
+            f"{out}' to re-render them, or choose another --out"
+        )

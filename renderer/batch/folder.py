@@ -10,6 +10,7 @@
 * :func:`remove_our_temporaries`: removes only temporary names of *our* files
   (``.<our name>.tmp-<pid>-<hex>``), only in the folders we own.
 """
+
 from __future__ import annotations
 
 import errno
@@ -30,11 +31,27 @@ logger = logging.getLogger(__name__)
 LOCK_FILE = ".synthscene.lock"
 SCRATCH_DIR = ".scratch"
 # Top-level names the tool writes: the render itself, and exports/reports that default into DIR.
-OUR_TOP_LEVEL = {"batch.json", "manifest.jsonl", "coco.json", LOCK_FILE, SCRATCH_DIR, "images",
-                 "labels", "specs", "yolo", "report.html"}
-OUR_FILES_IN = {"images": re.compile(r"^[0-9]+\.png$"),
-                "labels": re.compile(r"^[0-9]+\.(json|npz)$"),
-                "specs": re.compile(r"^[0-9]+\.json$")}
+OUR_TOP_LEVEL = {
+    "batch.json",
+    "manifest.jsonl",
+    "coco.json",
+    LOCK_FILE,
+    SCRATCH_DIR,
+    "images",
+    "labels",
+    "specs",
+    "yolo",
+    "report.html",
+    "data",
+    "categories.json",
+    "labels.json",
+}
+OUR_FILES_IN = {
+    "data": re.compile(r"^[0-9]+\.png$"),  # images (older batches: images/)
+    "images": re.compile(r"^[0-9]+\.png$"),
+    "labels": re.compile(r"^[0-9]+\.(json|npz)$"),
+    "specs": re.compile(r"^[0-9]+\.json$"),
+}
 # fileio.atomic's temporary names: .<name>.tmp-<pid>-<8 hex>[<suffix>]
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp-[0-9]+-[0-9a-f]{8}(\.[A-Za-z0-9]+)?$")
 COCO_DESCRIPTION = "synthscene"  # our coco.json says so in info.description
@@ -53,16 +70,25 @@ class FolderLock:
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 holder = self._holder()
                 self.release()
-                raise RuntimeFailure(f"output folder {str(out)!r} is being written by another "
-                                f"synthscene ({holder}); wait for it to finish, stop it, or "
-                                "choose another --out") from None
+                raise RuntimeFailure(
+                    f"output folder {str(out)!r} is being written by another "
+                    f"synthscene ({holder}); wait for it to finish, stop it, or "
+                    "choose another --out"
+                ) from None
             # ENOLCK / EOPNOTSUPP / EINVAL: this filesystem cannot lock
-            logger.warning("cannot lock %s (%s): this filesystem does not support file locks, "
-                           "so nothing stops a second render into the same folder; run one "
-                           "at a time", self.path, error.strerror)
+            logger.warning(
+                "cannot lock %s (%s): this filesystem does not support file locks, "
+                "so nothing stops a second render into the same folder; run one "
+                "at a time",
+                self.path,
+                error.strerror,
+            )
             return
-        holder = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         os.ftruncate(self.descriptor, 0)
         os.pwrite(self.descriptor, (json.dumps(holder) + "\n").encode("utf-8"), 0)
 
@@ -108,7 +134,7 @@ def _is_ours(relative: Path, path: Path) -> bool:
     temporary = _TEMPORARY.match(name)
     base = temporary.group("name") if temporary else name
     if len(parts) == 1:
-        if base == "coco.json" and not temporary:
+        if base in ("coco.json", "labels.json") and not temporary:  # labels.json: link to coco
             return is_our_coco(path)
         return base in OUR_TOP_LEVEL
     if parts[0] in (SCRATCH_DIR, "yolo"):
@@ -126,8 +152,11 @@ def foreign_files(out: Path, limit: int = 5) -> list[str]:
     for entry in sorted(out.iterdir()):
         relative = entry.relative_to(out)
         if entry.is_dir() and entry.name in OUR_FILES_IN:
-            found += [f"{entry.name}/{p.name}" for p in sorted(entry.iterdir())
-                      if not _is_ours(p.relative_to(out), p)]
+            found += [
+                f"{entry.name}/{p.name}"
+                for p in sorted(entry.iterdir())
+                if not _is_ours(p.relative_to(out), p)
+            ]
         elif not _is_ours(relative, entry):
             found.append(entry.name + ("/" if entry.is_dir() else ""))
         if len(found) >= limit:

@@ -25,6 +25,7 @@ the crash could come from any of them, so its ``crashed`` events are not ``attri
 coordinator then renders each again ``solo`` (nothing else in flight on that worker), where a
 crash is attributable and counts as an attempt.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -61,8 +62,10 @@ class FrameTimeout(Exception):
 
 
 def time_limit_text(seconds: float) -> str:
-    return (f"stopped after the per-frame time limit of {seconds:.0f} s (a stuck recipe or "
-            "renderer? raise it with --frame-timeout SECONDS)")
+    return (
+        f"stopped after the per-frame time limit of {seconds:.0f} s (a stuck recipe or "
+        "renderer? raise it with --frame-timeout SECONDS)"
+    )
 
 
 @contextlib.contextmanager
@@ -75,6 +78,7 @@ def frame_alarm(seconds: float) -> Iterator[None]:
 
     def expire(_signal, _frame):
         raise FrameTimeout(time_limit_text(seconds))
+
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -101,6 +105,7 @@ class InProcessPool:
 
     def __init__(self, config: BatchConfig):
         from renderer.batch.session import RenderSession  # pylint: disable=import-outside-toplevel
+
         self.session = RenderSession(config)
         self._events: list[Event] = []
 
@@ -154,9 +159,12 @@ class ProcessPool:
     def _start_worker(self) -> None:
         worker_id, self._next_id = self._next_id, self._next_id + 1
         ours, theirs = self.context.Pipe(duplex=True)
-        process = self.context.Process(target=worker_main, name=f"synthscene-worker-{worker_id}",
-                                       args=(self.config.to_json(), worker_id, theirs),
-                                       daemon=True)
+        process = self.context.Process(
+            target=worker_main,
+            name=f"synthscene-worker-{worker_id}",
+            args=(self.config.to_json(), worker_id, theirs),
+            daemon=True,
+        )
         process.start()
         theirs.close()  # the worker holds it now; EOF on ours means the worker is gone
         self.workers[worker_id] = _Worker(process, ours)
@@ -166,8 +174,9 @@ class ProcessPool:
 
     def submit(self, index: int, solo: bool = False) -> None:
         # prefer an idle worker, so frames spread over workers before they queue up
-        worker = min((w for w in self.workers.values() if w.can_take(solo)),
-                     key=lambda w: len(w.held))
+        worker = min(
+            (w for w in self.workers.values() if w.can_take(solo)), key=lambda w: len(w.held)
+        )
         if not worker.held and worker.ready:
             worker.last_heard = time.monotonic()  # an idle worker's clock starts now
         worker.held.append(index)
@@ -182,9 +191,12 @@ class ProcessPool:
             if not worker.ready:  # loading its backend: Blender's start is not a frame's time
                 limit = max(limit, STARTUP_SECONDS)
             if worker.held and not worker.timed_out and now - worker.last_heard > limit:
-                logger.warning("worker %s said nothing for %.0f s while holding frames %s: "
-                               "stopping it", worker.process.name, now - worker.last_heard,
-                               worker.held)
+                logger.warning(
+                    "worker %s said nothing for %.0f s while holding frames %s: stopping it",
+                    worker.process.name,
+                    now - worker.last_heard,
+                    worker.held,
+                )
                 worker.timed_out = True
                 worker.process.kill()
                 worker.process.join(timeout=10)
@@ -201,17 +213,23 @@ class ProcessPool:
             elif worker.held:
                 code = worker.process.exitcode
                 how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                error = (time_limit_text(self.config.time_limit()) if worker.timed_out
-                         else f"worker process died ({how}) while rendering")
-                events += [Event("crashed", index, attributable=len(worker.held) == 1,
-                                 error=error) for index in worker.held]
+                error = (
+                    time_limit_text(self.config.time_limit())
+                    if worker.timed_out
+                    else f"worker process died ({how}) while rendering"
+                )
+                events += [
+                    Event("crashed", index, attributable=len(worker.held) == 1, error=error)
+                    for index in worker.held
+                ]
             elif not worker.retired:
                 self.startup_failures += 1
                 if self.startup_failures >= MAX_STARTUP_FAILURES:
                     raise RuntimeFailure(
                         f"{self.startup_failures} worker processes exited before rendering "
                         "anything; their error is printed above (run with --workers 0 to see "
-                        "it in this process)")
+                        "it in this process)"
+                    )
             del self.workers[worker_id]
             self._start_worker()
         return events

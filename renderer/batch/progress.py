@@ -4,6 +4,7 @@ The bar shows frames done / total, failures, frames per second and the ETA. ``Js
 one JSON object per event (``start``, ``frame``, ``failed``, ``retry``, ``summary``) to a file, for
 machines.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,28 @@ class RichReporter:
 
     def __init__(self, description: str = "rendering"):
         from rich.console import Console  # pylint: disable=import-outside-toplevel
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress,  # pylint: disable=import-outside-toplevel
-                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,  # pylint: disable=import-outside-toplevel
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.console = Console(stderr=True)
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("failed {task.fields[failed]}"), TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=self.console, transient=False)
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("failed {task.fields[failed]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
         self.description = description
         self.task = None
         self.failed = 0
@@ -37,8 +52,9 @@ class RichReporter:
     def start(self, total: int, already_done: int) -> None:
         self.started = time.perf_counter()
         self.progress.start()
-        self.task = self.progress.add_task(self.description, total=total, completed=already_done,
-                                           failed=0, rate="")
+        self.task = self.progress.add_task(
+            self.description, total=total, completed=already_done, failed=0, rate=""
+        )
 
     def frame_done(self, result: FrameResult) -> None:
         self.done_here += 1
@@ -65,6 +81,7 @@ class QuietReporter(SilentReporter):
 
     def finish(self, summary: BatchSummary) -> None:
         import sys  # pylint: disable=import-outside-toplevel
+
         print_summary(summary, self.stream or sys.stderr)
 
 
@@ -73,11 +90,14 @@ class JsonLog:
 
     def __init__(self, path: Path, inner):
         from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+
         try:
             self.handle = open(path, "a", encoding="utf-8")  # pylint: disable=consider-using-with
         except OSError as error:
-            raise UserError(f"--log-json {str(path)!r} cannot be written ({error.strerror}); "
-                            "give a file path in a writable folder") from None
+            raise UserError(
+                f"--log-json {str(path)!r} cannot be written ({error.strerror}); "
+                "give a file path in a writable folder"
+            ) from None
         self.inner = inner
 
     def _write(self, **event) -> None:
@@ -89,8 +109,13 @@ class JsonLog:
         self.inner.start(total, already_done)
 
     def frame_done(self, result: FrameResult) -> None:
-        self._write(event="frame", frame=result.name, instances=result.instances,
-                    seconds=round(result.seconds, 4), rss_bytes=result.rss_bytes)
+        self._write(
+            event="frame",
+            frame=result.name,
+            instances=result.instances,
+            seconds=round(result.seconds, 4),
+            rss_bytes=result.rss_bytes,
+        )
         self.inner.frame_done(result)
 
     def frame_failed(self, name: str, error: str, final: bool) -> None:
@@ -105,11 +130,13 @@ class JsonLog:
 
 def print_summary(summary: BatchSummary, stream: TextIO) -> None:
     """The human summary printed at the end of every batch."""
-    lines = [f"{summary.done} frames rendered in {summary.seconds:.1f} s "
-             f"({summary.frames_per_second:.2f} frames/s), {summary.already_done} already "
-             f"done, {len(summary.failed)} failed, {summary.retried} retried; "
-             f"{summary.done + summary.already_done}/{summary.requested} finished in "
-             f"{summary.out}"]
+    lines = [
+        f"{summary.done} frames rendered in {summary.seconds:.1f} s "
+        f"({summary.frames_per_second:.2f} frames/s), {summary.already_done} already "
+        f"done, {len(summary.failed)} failed, {summary.retried} retried; "
+        f"{summary.done + summary.already_done}/{summary.requested} finished in "
+        f"{summary.out}"
+    ]
     lines += [f"  failed {name}: {error}" for name, error in sorted(summary.failed.items())]
     if summary.coco:
         lines.append(f"  COCO: {summary.coco}")
@@ -117,7 +144,9 @@ def print_summary(summary: BatchSummary, stream: TextIO) -> None:
         why = summary.stopped
         if summary.signal:
             import signal  # pylint: disable=import-outside-toplevel
+
             why = f"{why} by {signal.Signals(summary.signal).name}"
-        lines.append(f"  stopped early: {why}. Finished frames are kept; rerun the "
-                     "same command to continue.")
+        lines.append(
+            f"  stopped early: {why}. Finished frames are kept; rerun the same command to continue."
+        )
     stream.write("\n".join(lines) + "\n")

@@ -7,6 +7,7 @@ coordinator stays where the command runs: it decides what to render, retries fra
 died, appends failure lines and writes the COCO file — the same manifest and resume rules as
 local workers. With ``--device gpu`` each actor asks Ray for one GPU.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -27,6 +28,7 @@ class RenderActor:
     def __init__(self, config_json: dict):
         from renderer.batch.config import BatchConfig as Config  # pylint: disable=import-outside-toplevel
         from renderer.batch.session import RenderSession  # pylint: disable=import-outside-toplevel
+
         self.session = RenderSession(Config.from_json(config_json))
 
     def render(self, index: int) -> Event:
@@ -37,26 +39,35 @@ def _import_ray():
     try:
         import ray  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise UserError("--ray needs Ray: `pip install 'synthscene[ray]'` (or `pip install "
-                        "ray==2.60.0`)") from None
+        raise UserError(
+            "--ray needs Ray: `pip install 'synthscene[ray]'` (or `pip install ray==2.60.0`)"
+        ) from None
     return ray
 
 
 class RayPool:
     """Pool of Ray actors with the interface of :class:`renderer.batch.pools.ProcessPool`."""
 
-    def __init__(self, config: BatchConfig, address: Optional[str] = None,
-                 size: Optional[int] = None):
+    def __init__(
+        self, config: BatchConfig, address: Optional[str] = None, size: Optional[int] = None
+    ):
         self.ray = ray = _import_ray()
         self.started_ray = not ray.is_initialized()
         if self.started_ray:
             local = {} if address else {"_node_ip_address": LOCAL_NODE_IP}
             try:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False, **local)
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    **local,
+                )
             except ConnectionError as error:
-                raise UserError(f"--ray-address {address!r}: cannot reach a Ray cluster there "
-                                f"({error}); start one with `ray start --head`") from None
+                raise UserError(
+                    f"--ray-address {address!r}: cannot reach a Ray cluster there "
+                    f"({error}); start one with `ray start --head`"
+                ) from None
         self.config = config
         gpus = 1 if config.device == "gpu" else 0
         self.actor_class = ray.remote(num_cpus=1, num_gpus=gpus, max_restarts=0)(RenderActor)
@@ -78,8 +89,7 @@ class RayPool:
     def poll(self, timeout: float) -> list[Event]:
         if not self.running:
             return []
-        ready, _ = self.ray.wait(list(self.running), num_returns=len(self.running),
-                                 timeout=timeout)
+        ready, _ = self.ray.wait(list(self.running), num_returns=len(self.running), timeout=timeout)
         events = []
         for ref in ready:
             actor, index = self.running.pop(ref)

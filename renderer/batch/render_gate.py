@@ -1,4 +1,5 @@
 """Holding a worker's helper threads back until the main thread renders."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -34,9 +35,11 @@ class RenderGate:
 
     def gated(self, function: Callable) -> Callable:
         """``function`` that first waits for the gate to open."""
+
         def when_open(*args):
             self._open.wait()
             return function(*args)
+
         return when_open
 
     def result(self, future: concurrent.futures.Future):

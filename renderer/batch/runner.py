@@ -20,6 +20,7 @@ Guarantees (with the atomic writers of :mod:`fileio.atomic`):
 * errors no retry can fix (disk full, read-only folder) stop the batch with a message; finished
   frames stay.
 """
+
 from __future__ import annotations
 
 import collections
@@ -33,8 +34,15 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Protocol
 
-from renderer.batch.config import (IDENTITY_KEY, BatchConfig, claim_output_folder, frame_name,
-                                   frame_seed, recipe_overrides, spec_resolution)
+from renderer.batch.config import (
+    IDENTITY_KEY,
+    BatchConfig,
+    claim_output_folder,
+    frame_name,
+    frame_seed,
+    recipe_overrides,
+    spec_resolution,
+)
 from renderer.batch.folder import is_our_coco, remove_our_temporaries
 from renderer.batch.pools import Event, InProcessPool, ProcessPool
 from renderer.batch.session import FrameResult
@@ -46,6 +54,7 @@ POLL_SECONDS = 0.2
 @dataclasses.dataclass
 class BatchSummary:
     """Outcome of one ``run_batch`` call (this run only, plus what was already there)."""
+
     out: Path
     requested: int
     already_done: int = 0
@@ -63,16 +72,23 @@ class BatchSummary:
         return self.done / self.seconds if self.seconds > 0 else 0.0
 
     def to_json(self) -> dict:
-        return {"out": str(self.out), "requested": self.requested,
-                "already_done": self.already_done, "done": self.done,
-                "failed": self.failed, "retried": self.retried,
-                "seconds": round(self.seconds, 3),
-                "frames_per_second": round(self.frames_per_second, 4),
-                "stopped": self.stopped, "coco": str(self.coco) if self.coco else None}
+        return {
+            "out": str(self.out),
+            "requested": self.requested,
+            "already_done": self.already_done,
+            "done": self.done,
+            "failed": self.failed,
+            "retried": self.retried,
+            "seconds": round(self.seconds, 3),
+            "frames_per_second": round(self.frames_per_second, 4),
+            "stopped": self.stopped,
+            "coco": str(self.coco) if self.coco else None,
+        }
 
 
 class Reporter(Protocol):
     """Receives progress; see :mod:`renderer.batch.progress`."""
+
     def start(self, total: int, already_done: int) -> None: ...
     def frame_done(self, result: FrameResult) -> None: ...
     def frame_failed(self, name: str, error: str, final: bool) -> None: ...
@@ -104,6 +120,7 @@ def stop_on_sigterm() -> Iterator[None]:
 
     def interrupt(signal_number, _frame):
         raise BatchInterrupted(signal_number)
+
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         yield
@@ -114,11 +131,13 @@ def stop_on_sigterm() -> Iterator[None]:
 def check_recipe(config: BatchConfig) -> None:
     """Fail before any rendering when the recipe, its parameters or the resolution are wrong."""
     from scenes.recipe_api import load_recipe  # pylint: disable=import-outside-toplevel
+
     indices = config.frame_indices()
     recipe = load_recipe(config.recipe)
     spec_resolution(recipe, config)
-    recipe.sample(frame_seed(config.seed, indices[0] if indices else 0),
-                  recipe_overrides(recipe, config))
+    recipe.sample(
+        frame_seed(config.seed, indices[0] if indices else 0), recipe_overrides(recipe, config)
+    )
 
 
 def verified_finished_frames(config: BatchConfig) -> set[str]:
@@ -126,6 +145,7 @@ def verified_finished_frames(config: BatchConfig) -> set[str]:
     file present with its recorded sha256 (a truncated or edited file, or a line lacking
     fields, gets the frame rendered again)."""
     from labels.native import latest_records, verify_frame  # pylint: disable=import-outside-toplevel
+
     out, identity = Path(config.out), config.identity()
     finished = set()
     for name, record in latest_records(out).items():
@@ -142,8 +162,13 @@ def pool_size(config: BatchConfig, pending: int) -> int:
     cores = os.cpu_count() or 1
     size = min(config.workers, pending, cores)
     if size < config.workers:
-        logger.warning("--workers %d capped at %d: %d frames to render, %d CPU cores",
-                       config.workers, size, pending, cores)
+        logger.warning(
+            "--workers %d capped at %d: %d frames to render, %d CPU cores",
+            config.workers,
+            size,
+            pending,
+            cores,
+        )
     return max(size, 1)
 
 
@@ -154,8 +179,12 @@ def make_pool(config: BatchConfig, pending: int):
     return ProcessPool(config, pool_size(config, pending))
 
 
-def run_batch(config: BatchConfig, reporter: Optional[Reporter] = None,
-              pool=None, rerender: Iterable[int] = ()) -> BatchSummary:
+def run_batch(
+    config: BatchConfig,
+    reporter: Optional[Reporter] = None,
+    pool=None,
+    rerender: Iterable[int] = (),
+) -> BatchSummary:
     """Render the frames of ``config`` that are not finished yet; see the module docstring.
     ``rerender``: frame indices rendered again even if they look finished (``repair``); with
     it, finished frames of another batch in the folder are allowed (they are re-rendered)."""
@@ -177,10 +206,8 @@ def _run_claimed(config: BatchConfig, reporter: Reporter, pool, rerender: set) -
         logger.info("removed %d temporary files left by an interrupted run", removed)
     finished = verified_finished_frames(config)
     indices = config.frame_indices()
-    todo = collections.deque(i for i in indices
-                             if frame_name(i) not in finished or i in rerender)
-    summary = BatchSummary(out=out, requested=len(indices),
-                           already_done=len(indices) - len(todo))
+    todo = collections.deque(i for i in indices if frame_name(i) not in finished or i in rerender)
+    summary = BatchSummary(out=out, requested=len(indices), already_done=len(indices) - len(todo))
     reporter.start(len(indices), summary.already_done)
     started = time.perf_counter()
     if todo:
@@ -200,8 +227,9 @@ def _run_claimed(config: BatchConfig, reporter: Reporter, pool, rerender: set) -
     return summary
 
 
-def _render_all(config: BatchConfig, pool, todo: collections.deque,
-                summary: BatchSummary, reporter: Reporter) -> None:
+def _render_all(
+    config: BatchConfig, pool, todo: collections.deque, summary: BatchSummary, reporter: Reporter
+) -> None:
     attempts: collections.Counter = collections.Counter()
     solo: set[int] = set()  # frames under suspicion: rendered with nothing else in flight
     in_flight: set[int] = set()
@@ -215,10 +243,17 @@ def _render_all(config: BatchConfig, pool, todo: collections.deque,
             _handle_event(config, event, attempts, solo, todo, summary, reporter)
 
 
-def _handle_event(config: BatchConfig, event: Event, attempts: collections.Counter,
-                  solo: set, todo: collections.deque, summary: BatchSummary,
-                  reporter: Reporter) -> None:
+def _handle_event(
+    config: BatchConfig,
+    event: Event,
+    attempts: collections.Counter,
+    solo: set,
+    todo: collections.deque,
+    summary: BatchSummary,
+    reporter: Reporter,
+) -> None:
     from labels.native import record_failure  # pylint: disable=import-outside-toplevel
+
     name = frame_name(event.index)
     if event.kind == "returned" or (event.kind == "crashed" and not event.attributable):
         if event.kind == "crashed":
@@ -242,8 +277,12 @@ def _handle_event(config: BatchConfig, event: Event, attempts: collections.Count
         todo.appendleft(event.index)
         return
     error = f"{event.error} (after {attempts[event.index]} attempts)"
-    record_failure(config.out, name, error, {"index": event.index,
-                                             "seed": frame_seed(config.seed, event.index)})
+    record_failure(
+        config.out,
+        name,
+        error,
+        {"index": event.index, "seed": frame_seed(config.seed, event.index)},
+    )
     summary.failed[name] = error
     reporter.frame_failed(name, error, final=True)
 
@@ -254,18 +293,23 @@ def _write_coco(out: Path, summary: BatchSummary) -> Optional[Path]:
     (disk full) stops the batch with that reason; the frames stay."""
     from labels.coco import write_coco  # pylint: disable=import-outside-toplevel
     from labels.native import finished_frames  # pylint: disable=import-outside-toplevel
+
     path = out / "coco.json"
     if path.exists() and not is_our_coco(path):
-        logger.warning("%s is not a file synthscene wrote: left untouched, no COCO file written "
-                       "(export one elsewhere: synthscene export %s --format coco --out DIR)",
-                       path, out)
+        logger.warning(
+            "%s is not a file synthscene wrote: left untouched, no COCO file written "
+            "(export one elsewhere: synthscene export %s --format coco --out DIR)",
+            path,
+            out,
+        )
         return None
     try:
         if not finished_frames(out):
             return None
         write_coco([out], path)
     except OSError as error:
-        summary.stopped = summary.stopped or (f"cannot write {path} ({error.strerror}); free "
-                                              "space or fix the folder, then rerun")
+        summary.stopped = summary.stopped or (
+            f"cannot write {path} ({error.strerror}); free space or fix the folder, then rerun"
+        )
         return None
     return path

@@ -14,6 +14,7 @@ A worker that dies (segfault, OOM kill) sends nothing; the coordinator notices t
 A worker dies with its coordinator: Linux sends it SIGKILL when the coordinator exits for any
 reason (``PR_SET_PDEATHSIG``); elsewhere it stops when its pipe closes, after the frame in hand.
 """
+
 from __future__ import annotations
 
 import collections
@@ -37,9 +38,13 @@ def is_fatal(error: BaseException) -> bool:
     """Errors that no retry can fix and that would fail every later frame too."""
     from assets.errors import AssetError  # pylint: disable=import-outside-toplevel
     from renderer.errors import SetupError  # pylint: disable=import-outside-toplevel
+
     # an unusable input file (flat mesh, corrupt image) would fail every frame that uses it
-    return (isinstance(error, OSError) and error.errno in FATAL_ERRNOS
-            or isinstance(error, (SetupError, AssetError)))
+    return (
+        isinstance(error, OSError)
+        and error.errno in FATAL_ERRNOS
+        or isinstance(error, (SetupError, AssetError))
+    )
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -54,11 +59,14 @@ def die_with_parent() -> None:
         return
     import ctypes  # pylint: disable=import-outside-toplevel
     import multiprocessing  # pylint: disable=import-outside-toplevel
+
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        logging.getLogger(__name__).warning("prctl(PR_SET_PDEATHSIG) failed (errno %d): this "
-                                            "worker may outlive its coordinator by a frame",
-                                            ctypes.get_errno())
+        logging.getLogger(__name__).warning(
+            "prctl(PR_SET_PDEATHSIG) failed (errno %d): this "
+            "worker may outlive its coordinator by a frame",
+            ctypes.get_errno(),
+        )
         return
     parent = multiprocessing.parent_process()
     if parent is not None and os.getppid() != parent.pid:
@@ -75,8 +83,9 @@ def describe(error: BaseException) -> str:
 def forget_bpy_script_paths() -> None:
     """A spawned process inherits its parent's sys.path; if the parent had imported bpy, that
     includes ``bpy/<version>/scripts/modules``, whose ``bpy`` package would shadow the real one."""
-    sys.path[:] = [p for p in sys.path
-                   if not (os.sep + "bpy" + os.sep in p and os.sep + "scripts" in p)]
+    sys.path[:] = [
+        p for p in sys.path if not (os.sep + "bpy" + os.sep in p and os.sep + "scripts" in p)
+    ]
 
 
 def worker_main(config_json: dict, worker_id: int, connection) -> None:
@@ -95,13 +104,17 @@ def worker_main(config_json: dict, worker_id: int, connection) -> None:
     logging.basicConfig(level=logging.WARNING)
     from renderer.batch.config import BatchConfig  # pylint: disable=import-outside-toplevel
     from renderer.batch.session import RenderSession  # pylint: disable=import-outside-toplevel
+
     config = BatchConfig.from_json(config_json)
     session = RenderSession(config)
     send = _locked_sender(connection)
     send(("ready", worker_id))
     gate = RenderGate(enabled=config.engine == "cycles")
-    with _opened_by_renders(gate), _helper_thread(gate.enabled) as preparer, \
-            _helper_thread(gate.enabled) as writer:
+    with (
+        _opened_by_renders(gate),
+        _helper_thread(gate.enabled) as preparer,
+        _helper_thread(gate.enabled) as writer,
+    ):
         try:
             _FrameLoop(session, worker_id, connection, send, gate, preparer, writer).run()
         finally:
@@ -131,7 +144,8 @@ def _helper_thread(low_priority: bool) -> concurrent.futures.ThreadPoolExecutor:
     renders on llvmpipe's threads leave little idle: its helpers at nice 19 made raster batches
     14% slower, 2.35 -> 2.02 frames/s at 256x256, ``synthscene bench --engine raster``.)"""
     return concurrent.futures.ThreadPoolExecutor(
-        max_workers=1, initializer=lower_thread_priority if low_priority else None)
+        max_workers=1, initializer=lower_thread_priority if low_priority else None
+    )
 
 
 def _opened_by_renders(gate: RenderGate) -> contextlib.AbstractContextManager:
@@ -139,6 +153,7 @@ def _opened_by_renders(gate: RenderGate) -> contextlib.AbstractContextManager:
     if not gate.enabled:
         return contextlib.nullcontext()
     from renderer.blender.hooks import on_render_start  # pylint: disable=import-outside-toplevel
+
     return on_render_start(gate.open)
 
 
@@ -146,10 +161,22 @@ class _FrameLoop:
     """The worker's main thread: take frames from the pipe, render them, hand each to the
     writer thread, and have the next one prepared meanwhile."""
 
-    def __init__(self, session, worker_id: int, connection, send: Callable, gate: RenderGate,
-                 preparer: concurrent.futures.Executor, writer: concurrent.futures.Executor):
+    def __init__(
+        self,
+        session,
+        worker_id: int,
+        connection,
+        send: Callable,
+        gate: RenderGate,
+        preparer: concurrent.futures.Executor,
+        writer: concurrent.futures.Executor,
+    ):
         self.session, self.worker_id, self.connection, self.send = (
-            session, worker_id, connection, send)
+            session,
+            worker_id,
+            connection,
+            send,
+        )
         self.gate, self.preparer, self.writer = gate, preparer, writer
         self.queued: collections.deque = collections.deque()  # (index, solo)
         self.prepared: dict = {}  # frame index -> Future of session.prepare(index)
@@ -183,7 +210,8 @@ class _FrameLoop:
             upcoming = self.queued[0][0] if self.queued else None
             if upcoming is not None and not solo and upcoming not in self.prepared:
                 self.prepared[upcoming] = self.preparer.submit(
-                    self.gate.gated(self.session.prepare), upcoming)
+                    self.gate.gated(self.session.prepare), upcoming
+                )
             return self.session.render_passes(frame)
         except Exception as error:  # pylint: disable=broad-except
             self.send(("error", self.worker_id, index, describe(error), is_fatal(error)))
@@ -195,8 +223,9 @@ class _FrameLoop:
         if self.writing is not None:
             self.gate.result(self.writing)
         self.gate.close()
-        self.writing = self.writer.submit(self.gate.gated(_write_and_report), self.session,
-                                          rendered, self.worker_id, self.send)
+        self.writing = self.writer.submit(
+            self.gate.gated(_write_and_report), self.session, rendered, self.worker_id, self.send
+        )
         if solo:
             self.gate.result(self.writing)
 
@@ -222,6 +251,7 @@ def _locked_sender(connection) -> Callable:
                 connection.send(message)
             except (BrokenPipeError, ConnectionResetError, EOFError):
                 pass
+
     return send
 
 

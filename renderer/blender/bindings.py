@@ -4,6 +4,7 @@ Kubric assets are traitlets objects: a view registers callables with ``asset.obs
 A ``"change"`` notification carries the new value; a ``"keyframe"`` notification asks to store the
 current value as a keyframe at ``change.frame``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -36,8 +37,9 @@ class InsertKeyframe:
         self.target.keyframe_insert(self.attribute, frame=change.frame)
 
 
-def bind(asset, trait: str, target: Any, attribute: str,
-         converter: Optional[Callable] = None) -> None:
+def bind(
+    asset, trait: str, target: Any, attribute: str, converter: Optional[Callable] = None
+) -> None:
     """Keep ``target.attribute`` equal to ``asset.<trait>``, including keyframes."""
     asset.observe(SetAttribute(target, attribute, converter), trait)
     asset.observe(InsertKeyframe(target, attribute), trait, type="keyframe")

@@ -5,6 +5,7 @@ OpenCV camera frame (+X right, +Y down, +Z forward). Intrinsics use the pixel-ce
 pixel (0, 0) is top-left and its centre is at (0.5, 0.5), so an unshifted camera has its principal
 point at (width / 2, height / 2). Square pixels (pixel aspect 1) are assumed.
 """
+
 from __future__ import annotations
 
 import bpy
@@ -30,8 +31,11 @@ def intrinsics(camera: "bpy.types.Camera", width: int, height: int) -> np.ndarra
     if camera.type == "ORTHO":
         focal = fit_px / camera.ortho_scale
     else:
-        sensor = camera.sensor_width if (fit == "HORIZONTAL" or camera.sensor_fit == "AUTO") \
+        sensor = (
+            camera.sensor_width
+            if (fit == "HORIZONTAL" or camera.sensor_fit == "AUTO")
             else camera.sensor_height
+        )
         focal = camera.lens / sensor * fit_px
     # shift is measured in units of the fitted image dimension (checked against renders)
     cx = width / 2.0 - camera.shift_x * fit_px
@@ -44,7 +48,10 @@ def camera_model(scene: "bpy.types.Scene") -> CameraModel:
     camera_object = scene.camera
     width, height = scene.render.resolution_x, scene.render.resolution_y
     camera_to_world = np.array(camera_object.matrix_world, dtype=np.float64) @ BLENDER_TO_OPENCV
-    return CameraModel(K=intrinsics(camera_object.data, width, height),
-                       world_to_camera=np.linalg.inv(camera_to_world),
-                       width=width, height=height,
-                       orthographic=camera_object.data.type == "ORTHO")
+    return CameraModel(
+        K=intrinsics(camera_object.data, width, height),
+        world_to_camera=np.linalg.inv(camera_to_world),
+        width=width,
+        height=height,
+        orthographic=camera_object.data.type == "ORTHO",
+    )

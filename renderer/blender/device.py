@@ -5,6 +5,7 @@
 ``"cpu"`` never probes GPUs. The choice is logged and returned as a :class:`DeviceInfo`, which the
 renderer records with every frame.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,6 +28,7 @@ class GpuUnavailableError(SetupError, RuntimeError):
 @dataclasses.dataclass(frozen=True)
 class DeviceInfo:
     """What rendered: ``backend`` is ``"OPTIX"``, ``"CUDA"`` or ``"CPU"``; ``names`` the devices."""
+
     backend: str
     names: tuple[str, ...]
 
@@ -63,7 +65,8 @@ def configure_device(scene: "bpy.types.Scene", device: str = "auto") -> DeviceIn
             raise GpuUnavailableError(
                 "device='gpu' (--device gpu) was requested but Cycles found no OptiX or CUDA "
                 "GPU (check the NVIDIA driver with `nvidia-smi`); use device='auto' to fall "
-                "back to the CPU or device='cpu'.")
+                "back to the CPU or device='cpu'."
+            )
     scene.cycles.device = "CPU"
     bpy.context.preferences.addons["cycles"].preferences.compute_device_type = "NONE"
     info = DeviceInfo("CPU", (_cpu_name(),))

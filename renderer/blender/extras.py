@@ -9,6 +9,7 @@ coordinates are the object's Generated coordinates ([0, 1] over its bounding box
 or Object coordinates (metres; procedural), rotated by ``texture.rotation`` (XYZ Euler, radians),
 then scaled by ``texture.scale`` through the node's Scale input.
 """
+
 from __future__ import annotations
 
 from typing import Mapping, Optional
@@ -19,23 +20,33 @@ from kubric import core
 from renderer.backend import ViewSettings, apply_world, exposure_ev, view_extras
 
 TEXTURE_NODES = {
-    "noise": "ShaderNodeTexNoise", "voronoi": "ShaderNodeTexVoronoi",
-    "wave": "ShaderNodeTexWave", "checker": "ShaderNodeTexChecker",
-    "brick": "ShaderNodeTexBrick", "magic": "ShaderNodeTexMagic",
-    "gradient": "ShaderNodeTexGradient", "image": "ShaderNodeTexImage",
+    "noise": "ShaderNodeTexNoise",
+    "voronoi": "ShaderNodeTexVoronoi",
+    "wave": "ShaderNodeTexWave",
+    "checker": "ShaderNodeTexChecker",
+    "brick": "ShaderNodeTexBrick",
+    "magic": "ShaderNodeTexMagic",
+    "gradient": "ShaderNodeTexGradient",
+    "image": "ShaderNodeTexImage",
 }
 
 
-def open_view(scene: core.Scene, settings: ViewSettings = ViewSettings(),
-              extras: Optional[Mapping] = None):
+def open_view(
+    scene: core.Scene, settings: ViewSettings = ViewSettings(), extras: Optional[Mapping] = None
+):
     """A :class:`renderer.blender.Blender` view of ``scene`` with every spec extra applied
     (the Cycles side of :func:`renderer.backend.open_view`)."""
     from renderer.blender.view import Blender  # pylint: disable=import-outside-toplevel
-    view = Blender(scene, scratch_dir=settings.scratch_dir,
-                   samples_per_pixel=settings.samples_per_pixel, device=settings.device,
-                   use_denoising=settings.use_denoising,
-                   background_transparency=settings.background_transparency,
-                   reset=settings.reset)
+
+    view = Blender(
+        scene,
+        scratch_dir=settings.scratch_dir,
+        samples_per_pixel=settings.samples_per_pixel,
+        device=settings.device,
+        use_denoising=settings.use_denoising,
+        background_transparency=settings.background_transparency,
+        reset=settings.reset,
+    )
     apply_scene_extras(view, scene, extras)
     return view
 
@@ -89,14 +100,14 @@ def add_texture(material: "bpy.types.Material", texture: dict) -> Optional["bpy.
     if kind == "print":
         return add_print(material, texture)
     if kind not in TEXTURE_NODES:
-        raise ValueError(f"texture kind {kind!r} is unknown; use one of "
-                         f"{', '.join(TEXTURE_NODES)}")
+        raise ValueError(f"texture kind {kind!r} is unknown; use one of {', '.join(TEXTURE_NODES)}")
     node = tree.nodes.new(TEXTURE_NODES[kind])
     coords = tree.nodes.new("ShaderNodeTexCoord")
     mapping = tree.nodes.new("ShaderNodeMapping")
     mapping.inputs["Rotation"].default_value = tuple(texture.get("rotation") or (0, 0, 0))
-    tree.links.new(coords.outputs["Generated" if kind == "image" else "Object"],
-                   mapping.inputs["Vector"])
+    tree.links.new(
+        coords.outputs["Generated" if kind == "image" else "Object"], mapping.inputs["Vector"]
+    )
     tree.links.new(mapping.outputs["Vector"], node.inputs["Vector"])
     if kind == "image":
         node.image = bpy.data.images.load(texture["image"], check_existing=True)

@@ -1,4 +1,5 @@
 """Callbacks on Blender events for code outside the view (the batch worker)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,9 +17,11 @@ def on_render_start(callback: Callable[[], None]) -> Iterator[None]:
     It is removed when the block ends: a Python handler still registered when the process exits
     made bpy 4.5's exit hang for good in a destructor (``delayed_close_thread``), so a worker
     needed its coordinator's 30 s kill to go away."""
+
     @bpy.app.handlers.persistent
     def render_started(*_args) -> None:
         callback()
+
     bpy.app.handlers.render_pre.append(render_started)
     try:
         yield

@@ -17,6 +17,7 @@ transmission_roughness   (removed in Blender 4)      ignored; Roughness applies 
 emission (RGBA)          Emission Color              as is, Emission Strength 1 (black = off)
 =======================  ==========================  ======================================
 """
+
 from __future__ import annotations
 
 import bpy
@@ -68,8 +69,9 @@ def set_principled_inputs(bsdf, values: dict) -> None:
     bsdf.inputs["Emission Strength"].default_value = 1.0
     tint = float(values.get("specular_tint", 0.0))
     base = _rgba(values.get("color", (0.8, 0.8, 0.8, 1.0)))
-    bsdf.inputs["Specular Tint"].default_value = tuple(
-        (1 - tint) + tint * c for c in base[:3]) + (1.0,)
+    bsdf.inputs["Specular Tint"].default_value = tuple((1 - tint) + tint * c for c in base[:3]) + (
+        1.0,
+    )
 
 
 def make_flat(material: kb.FlatMaterial) -> "bpy.types.Material":

@@ -6,6 +6,7 @@ in their own coordinates, read as +Z up, for every format — the same coordinat
 the simulation — so Blender's Y-up -> Z-up import conversion is switched off (OBJ, PLY, STL) or
 undone (glTF/GLB, like Kubric does).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ import numpy as np
 from assets.meshes import read_parted_ply, read_render_ply
 from renderer.blender.stdout import silenced_stdout
 from renderer.kubric_layers import check_mesh_file
+
 
 def _new_object(name: str, mesh: "bpy.types.Mesh") -> "bpy.types.Object":
     obj = bpy.data.objects.new(name, mesh)
@@ -48,20 +50,24 @@ def _run_importer(file: Path, import_kwargs: dict) -> None:
     ext = file.suffix.lower()
     with silenced_stdout():
         if ext == ".obj":
-            bpy.ops.wm.obj_import(filepath=str(file), forward_axis="Y", up_axis="Z",
-                                  **import_kwargs)
+            bpy.ops.wm.obj_import(
+                filepath=str(file), forward_axis="Y", up_axis="Z", **import_kwargs
+            )
         elif ext in (".glb", ".gltf"):
             bpy.ops.import_scene.gltf(filepath=str(file), **import_kwargs)
         elif ext == ".ply":
-            bpy.ops.wm.ply_import(filepath=str(file), forward_axis="Y", up_axis="Z",
-                                  **import_kwargs)
+            bpy.ops.wm.ply_import(
+                filepath=str(file), forward_axis="Y", up_axis="Z", **import_kwargs
+            )
         else:  # .stl
-            bpy.ops.wm.stl_import(filepath=str(file), forward_axis="Y", up_axis="Z",
-                                  **import_kwargs)
+            bpy.ops.wm.stl_import(
+                filepath=str(file), forward_axis="Y", up_axis="Z", **import_kwargs
+            )
 
 
-def import_mesh_file(name: str, path: str | os.PathLike,
-                     import_kwargs: dict | None = None) -> "bpy.types.Object":
+def import_mesh_file(
+    name: str, path: str | os.PathLike, import_kwargs: dict | None = None
+) -> "bpy.types.Object":
     """Import ``path`` as one mesh object named ``name`` (parts are joined).
 
     A PLY laid out as the mesh cache writes it is read with numpy and built through Blender's
@@ -74,8 +80,12 @@ def import_mesh_file(name: str, path: str | os.PathLike,
     if file.suffix.lower() == ".ply" and not import_kwargs:
         parted = read_parted_ply(file)
         if parted is not None:
-            return _new_object(name, _mesh_from_arrays(
-                name, parted.vertices, parted.faces, parted.normals, parted.uv, parted.part))
+            return _new_object(
+                name,
+                _mesh_from_arrays(
+                    name, parted.vertices, parted.faces, parted.normals, parted.uv, parted.part
+                ),
+            )
         triangles = read_render_ply(file)
         if triangles is not None:
             return _new_object(name, _mesh_from_arrays(name, *triangles))
@@ -95,9 +105,14 @@ def import_mesh_file(name: str, path: str | os.PathLike,
     return obj
 
 
-def _mesh_from_arrays(name: str, vertices: np.ndarray, faces: np.ndarray,
-                      normals: np.ndarray, uv: np.ndarray | None = None,
-                      material_index: np.ndarray | None = None) -> "bpy.types.Mesh":
+def _mesh_from_arrays(
+    name: str,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    normals: np.ndarray,
+    uv: np.ndarray | None = None,
+    material_index: np.ndarray | None = None,
+) -> "bpy.types.Mesh":
     """A Blender mesh of triangles; ``normals`` (per vertex) become custom normals; optional
     per-vertex ``uv`` (N, 2) and per-face ``material_index`` (M,)."""
     mesh = bpy.data.meshes.new(name)
@@ -128,8 +143,9 @@ def _join(meshes: list) -> "bpy.types.Object":
         obj.matrix_world.identity()
     if len(meshes) == 1:
         return meshes[0]
-    with bpy.context.temp_override(active_object=meshes[0], selected_editable_objects=meshes,
-                                   object=meshes[0]):
+    with bpy.context.temp_override(
+        active_object=meshes[0], selected_editable_objects=meshes, object=meshes[0]
+    ):
         bpy.ops.object.join()
     return meshes[0]
 
@@ -137,11 +153,13 @@ def _join(meshes: list) -> "bpy.types.Object":
 def _undo_gltf_axis_conversion(obj: "bpy.types.Object") -> None:
     """Blender's glTF importer maps file (x, y, z) to (x, -z, y); map it back."""
     from mathutils import Matrix  # pylint: disable=import-outside-toplevel
+
     obj.data.transform(Matrix.Rotation(-np.pi / 2, 4, "X"))
 
 
-def world_triangles(obj: "bpy.types.Object",
-                    depsgraph: "bpy.types.Depsgraph") -> tuple[np.ndarray, np.ndarray]:
+def world_triangles(
+    obj: "bpy.types.Object", depsgraph: "bpy.types.Depsgraph"
+) -> tuple[np.ndarray, np.ndarray]:
     """Evaluated mesh of ``obj`` at the current frame: world-space vertices (N, 3) float64 in
     metres and triangle indices (M, 3) int64."""
     evaluated = obj.evaluated_get(depsgraph)

@@ -12,6 +12,7 @@ The label pass EXR holds (per pixel centre, first surface hit):
 EXR rows are stored top row first, which matches the arrays' ``[row, col]`` indexing with pixel
 (0, 0) at the top-left.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,6 +39,7 @@ KUBRIC_LAYERS = SHARED_KUBRIC_LAYERS + ("uv", "forward_flow", "backward_flow")
 @dataclasses.dataclass
 class FramePasses:
     """One rendered frame: the colour image and the label-pass EXR layers (float32)."""
+
     frame: int
     rgba: np.ndarray
     layers: dict
@@ -77,14 +79,18 @@ def _set_label_passes(view_layer, enabled: bool, motion_and_uv: bool = True) -> 
         view_layer.aovs.remove(next(a for a in view_layer.aovs if a.name == "ObjectCoordinates"))
 
 
-def render_color(scene: "bpy.types.Scene", png_path: Path,
-                 motion_blur: Optional[float]) -> np.ndarray:
+def render_color(
+    scene: "bpy.types.Scene", png_path: Path, motion_blur: Optional[float]
+) -> np.ndarray:
     """Render the colour pass to ``png_path``; return it as uint8 RGBA (H, W, 4)."""
     _set_label_passes(scene.view_layers[VIEW_LAYER], False)
     image = scene.render.image_settings
-    with _settings(scene, render__filepath=str(png_path),
-                   render__use_motion_blur=motion_blur is not None,
-                   render__motion_blur_shutter=float(motion_blur or 0.5)):
+    with _settings(
+        scene,
+        render__filepath=str(png_path),
+        render__use_motion_blur=motion_blur is not None,
+        render__motion_blur_shutter=float(motion_blur or 0.5),
+    ):
         image.file_format, image.color_mode, image.color_depth = "PNG", "RGBA", "8"
         bpy.ops.render.render(write_still=True)
     bgra = cv2.imread(str(png_path), cv2.IMREAD_UNCHANGED)
@@ -93,8 +99,9 @@ def render_color(scene: "bpy.types.Scene", png_path: Path,
     return cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA)
 
 
-def render_labels(scene: "bpy.types.Scene", exr_path: Path, label_material,
-                  motion_and_uv: bool = True) -> dict:
+def render_labels(
+    scene: "bpy.types.Scene", exr_path: Path, label_material, motion_and_uv: bool = True
+) -> dict:
     """Render the pixel-centre label pass to ``exr_path``; return its layers (see module doc).
     Without ``motion_and_uv`` the UV and Vector passes are skipped (labels need neither; Kubric's
     uv/flow layers do), which makes the pass ~15% cheaper. The world and the lights are off
@@ -105,14 +112,28 @@ def render_labels(scene: "bpy.types.Scene", exr_path: Path, label_material,
     image = scene.render.image_settings
     saved_format = (image.file_format, image.color_mode, image.color_depth, image.exr_codec)
     try:
-        with _settings(scene, render__filepath=str(exr_path), render__use_motion_blur=False,
-                       cycles__samples=1, cycles__use_adaptive_sampling=False,
-                       cycles__use_denoising=False, cycles__filter_width=0.01,
-                       cycles__max_bounces=0, cycles__sample_offset=0,
-                       cycles__use_light_tree=False, world=None), _lights_hidden(scene):
+        with (
+            _settings(
+                scene,
+                render__filepath=str(exr_path),
+                render__use_motion_blur=False,
+                cycles__samples=1,
+                cycles__use_adaptive_sampling=False,
+                cycles__use_denoising=False,
+                cycles__filter_width=0.01,
+                cycles__max_bounces=0,
+                cycles__sample_offset=0,
+                cycles__use_light_tree=False,
+                world=None,
+            ),
+            _lights_hidden(scene),
+        ):
             view_layer.material_override = label_material
             image.file_format, image.color_mode, image.color_depth = (
-                "OPEN_EXR_MULTILAYER", "RGBA", "32")
+                "OPEN_EXR_MULTILAYER",
+                "RGBA",
+                "32",
+            )
             image.exr_codec = "NONE"  # a scratch file read back at once: compressing only costs
             bpy.ops.render.render(write_still=True)
     finally:
@@ -147,8 +168,9 @@ def read_exr_layers(exr_path: Path) -> dict:
         "z": channels[prefix + "Depth.Z"].pixels.astype(np.float32),
         "object_index": channels[prefix + "IndexOB.X"].pixels.astype(np.float32),
         "normal": stack("Normal.X", "Normal.Y", "Normal.Z"),
-        "object_coordinates": channels[prefix + "ObjectCoordinates"].pixels[..., :3].astype(
-            np.float32),
+        "object_coordinates": channels[prefix + "ObjectCoordinates"]
+        .pixels[..., :3]
+        .astype(np.float32),
     }
     if prefix + "Vector.X" in channels:
         layers["vector"] = stack("Vector.X", "Vector.Y", "Vector.Z", "Vector.W")
@@ -182,23 +204,34 @@ def kubric_layer(key: str, rendered: FramePasses, camera: CameraModel) -> np.nda
     return shared_kubric_layer(key, raw_passes(rendered, camera, [], {}))
 
 
-def instance_geometry(instance_id: int, asset, blender_object,
-                      depsgraph) -> InstanceGeometry:
+def instance_geometry(instance_id: int, asset, blender_object, depsgraph) -> InstanceGeometry:
     vertices, faces = world_triangles(blender_object, depsgraph)
     return InstanceGeometry(
-        instance_id=instance_id, uid=asset.uid, category=category_of(asset),
-        vertices_world=vertices, faces=faces,
+        instance_id=instance_id,
+        uid=asset.uid,
+        category=category_of(asset),
+        vertices_world=vertices,
+        faces=faces,
         object_to_world=np.array(blender_object.matrix_world, dtype=np.float64),
-        metadata=instance_metadata(asset))
+        metadata=instance_metadata(asset),
+    )
 
 
-def raw_passes(rendered: FramePasses, camera: CameraModel, instances: list,
-               render_info: dict) -> RawPasses:
+def raw_passes(
+    rendered: FramePasses, camera: CameraModel, instances: list, render_info: dict
+) -> RawPasses:
     layers = rendered.layers
     background = instance_ids(layers) == 0
     normals = layers["normal"].copy()
     normals[background] = 0.0
-    return RawPasses(rgba=rendered.rgba, instance_ids=instance_ids(layers),
-                     depth=planar_depth(layers), normals=normals, camera=camera,
-                     instances=instances, object_coordinates=layers["object_coordinates"],
-                     backend="cycles", render_info=render_info)
+    return RawPasses(
+        rgba=rendered.rgba,
+        instance_ids=instance_ids(layers),
+        depth=planar_depth(layers),
+        normals=normals,
+        camera=camera,
+        instances=instances,
+        object_coordinates=layers["object_coordinates"],
+        backend="cycles",
+        render_info=render_info,
+    )

@@ -1,4 +1,5 @@
 """Keeping Blender's C-level console output (render progress, importer timings) out of ours."""
+
 from __future__ import annotations
 
 import contextlib

@@ -14,16 +14,19 @@ Each frame is rendered twice:
    float32 multilayer EXR. Because it samples pixel centres,
    every pixel carries exactly one object id (no blended edges).
 """
+
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
 import bpy
+import cv2
 import numpy as np
 from kubric import core
 
@@ -40,8 +43,15 @@ from renderer.kubric_layers import check_layer_names
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LAYERS = ("rgba", "backward_flow", "forward_flow", "depth", "normal",
-                  "object_coordinates", "segmentation")
+DEFAULT_LAYERS = (
+    "rgba",
+    "backward_flow",
+    "forward_flow",
+    "depth",
+    "normal",
+    "object_coordinates",
+    "segmentation",
+)
 LABEL_FILTER_WIDTH = 0.01  # pixels: Cycles' minimum; samples land on the pixel centre
 
 
@@ -53,27 +63,31 @@ def validate_resolution(resolution: Any) -> tuple[int, int]:
     except (TypeError, ValueError):
         valid = False
     if not valid:
-        raise ValueError(f"resolution {resolution!r} is invalid: give two positive integers "
-                         "(width, height) in pixels, e.g. (256, 256)")
+        raise ValueError(
+            f"resolution {resolution!r} is invalid: give two positive integers "
+            "(width, height) in pixels, e.g. (256, 256)"
+        )
     return width, height
 
 
 class Blender(core.View):
     """Render a Kubric scene with Cycles (Blender 4.5 LTS); see the module docstring."""
 
-    def __init__(self,
-                 scene: core.Scene,
-                 scratch_dir: Optional[str | os.PathLike] = None,
-                 adaptive_sampling: bool = False,
-                 use_denoising: bool = True,
-                 samples_per_pixel: int = 128,
-                 background_transparency: bool = False,
-                 verbose: bool = False,
-                 custom_scene: Optional[str] = None,
-                 motion_blur: Optional[float] = None,
-                 device: str = "auto",
-                 view_transform: str = "Standard",
-                 reset: str = "factory"):
+    def __init__(
+        self,
+        scene: core.Scene,
+        scratch_dir: Optional[str | os.PathLike] = None,
+        adaptive_sampling: bool = False,
+        use_denoising: bool = True,
+        samples_per_pixel: int = 128,
+        background_transparency: bool = False,
+        verbose: bool = False,
+        custom_scene: Optional[str] = None,
+        motion_blur: Optional[float] = None,
+        device: str = "auto",
+        view_transform: str = "Standard",
+        reset: str = "factory",
+    ):
         """
         Args:
           scene: the Kubric scene to observe.
@@ -93,8 +107,9 @@ class Blender(core.View):
             that render many scenes in one process).
         """
         self.verbose = verbose
-        self.scratch_dir = Path(tempfile.mkdtemp(prefix="synthscene-") if scratch_dir is None
-                                else scratch_dir)
+        self.scratch_dir = Path(
+            tempfile.mkdtemp(prefix="synthscene-") if scratch_dir is None else scratch_dir
+        )
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
         if reset not in ("factory", "purge"):
             raise ValueError(f"reset={reset!r}: use 'factory' or 'purge'")
@@ -112,11 +127,15 @@ class Blender(core.View):
         self.samples_per_pixel = samples_per_pixel
         self.background_transparency = background_transparency
         self.motion_blur = motion_blur
-        self._label_material = (bpy.data.materials.get(materials.LABEL_OVERRIDE_NAME)
-                                or materials.make_object_coordinates_override())
+        self._exr_prefix: Optional[str] = None
+        self._label_material = (
+            bpy.data.materials.get(materials.LABEL_OVERRIDE_NAME)
+            or materials.make_object_coordinates_override()
+        )
         self._label_material.use_fake_user = True
         self._add_asset_by_type: Dict[type, Callable] = {
-            core.Cube: self._add_cube, core.Sphere: self._add_sphere,
+            core.Cube: self._add_cube,
+            core.Sphere: self._add_sphere,
             core.FileBasedObject: self._add_file_object,
             core.DirectionalLight: self._light_factory("SUN"),
             core.PointLight: self._light_factory("POINT"),
@@ -128,16 +147,21 @@ class Blender(core.View):
             core.FlatMaterial: materials.make_flat,
         }
         render = self.blender_scene.render
-        super().__init__(scene, scene_observers={
-            "frame_start": [SetAttribute(self.blender_scene, "frame_start")],
-            "frame_end": [SetAttribute(self.blender_scene, "frame_end")],
-            "frame_rate": [SetAttribute(render, "fps")],
-            "resolution": [SetAttribute(render, "resolution_x", _width),
-                           SetAttribute(render, "resolution_y", _height)],
-            "camera": [SetAttribute(self.blender_scene, "camera", self._blender_object)],
-            "ambient_illumination": [lambda c: self.world.set_color("ambient", c.new)],
-            "background": [lambda c: self.world.set_color("background", c.new)],
-        })
+        super().__init__(
+            scene,
+            scene_observers={
+                "frame_start": [SetAttribute(self.blender_scene, "frame_start")],
+                "frame_end": [SetAttribute(self.blender_scene, "frame_end")],
+                "frame_rate": [SetAttribute(render, "fps")],
+                "resolution": [
+                    SetAttribute(render, "resolution_x", _width),
+                    SetAttribute(render, "resolution_y", _height),
+                ],
+                "camera": [SetAttribute(self.blender_scene, "camera", self._blender_object)],
+                "ambient_illumination": [lambda c: self.world.set_color("ambient", c.new)],
+                "background": [lambda c: self.world.set_color("background", c.new)],
+            },
+        )
 
     # ------------------------------------------------------------------ Kubric-style settings
     @property
@@ -178,14 +202,96 @@ class Blender(core.View):
     def use_gpu(self) -> bool:
         return self.device_info.backend != "CPU"
 
+    @use_gpu.setter
+    def use_gpu(self, value: bool) -> None:
+        """Kubric's switch: True renders on the GPU (OptiX, else CUDA), False on the CPU.
+        Unlike Blender 2.93's silent CPU fallback, True without a GPU raises
+        :class:`renderer.blender.device.GpuUnavailableError` naming the fix."""
+        self.device_info = configure_device(self.blender_scene, "gpu" if value else "cpu")
+
+    @staticmethod
+    def clear_and_reset_blender_scene(
+        verbose: bool = False, custom_scene: Optional[str] = None
+    ) -> None:
+        """Kubric's reset: Blender back to an empty scene with a World (or ``custom_scene``).
+        A view made before the reset no longer has a scene to render: make a new one."""
+        with silenced_stdout(not verbose):
+            bpy.ops.wm.read_factory_settings(use_empty=True)
+            if custom_scene is not None:
+                if not Path(custom_scene).is_file():
+                    raise FileNotFoundError(
+                        f"custom_scene {custom_scene!r} does not exist; "
+                        "pass the path of a .blend file"
+                    )
+                bpy.ops.wm.open_mainfile(filepath=str(custom_scene))
+        if bpy.context.scene.world is None:
+            bpy.context.scene.world = bpy.data.worlds.new("World")
+
+    def set_exr_output_path(self, path_prefix: Optional[str | os.PathLike]) -> None:
+        """Kubric's EXR output: each frame rendered from now on also writes its label-pass EXR
+        as ``{path_prefix}{frame:04d}.exr`` and its colour PNG under the same name in
+        ``images/`` beside the EXR folder (Kubric's ``exr/`` + ``images/`` layout, which
+        :meth:`postprocess` reads). ``None`` turns it off. The EXR holds this backend's
+        pixel-centre label layers (see :mod:`renderer.blender.passes`), not Kubric's."""
+        self._exr_prefix = None if path_prefix is None else str(path_prefix)
+
+    def postprocess(
+        self, from_dir: str | os.PathLike, return_layers: Sequence[str] = DEFAULT_LAYERS
+    ) -> Dict[str, np.ndarray]:
+        """Kubric's post-processing: the layers of every ``from_dir/exr/*.exr`` frame (with its
+        ``from_dir/images/<same name>.png``), stacked over frames as :meth:`render` returns them.
+        Frame numbers come from the file names' last four digits."""
+        check_layer_names(return_layers, passes.KUBRIC_LAYERS)
+        from_dir = Path(from_dir)
+        exr_files = sorted((from_dir / "exr").glob("*.exr"))
+        if not exr_files:
+            raise FileNotFoundError(
+                f"{from_dir / 'exr'} holds no .exr files; call "
+                "set_exr_output_path(DIR / 'exr' / 'frame_') before render()"
+            )
+        stacked: Dict[str, list] = {key: [] for key in return_layers}
+        for exr_file in exr_files:
+            frame = int(exr_file.stem[-4:])
+            png = from_dir / "images" / f"{exr_file.stem}.png"
+            bgra = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+            if bgra is None:
+                raise FileNotFoundError(
+                    f"{png} is missing or unreadable; postprocess needs the "
+                    "colour PNG next to each EXR (Kubric layout)"
+                )
+            rendered = passes.FramePasses(
+                frame=frame,
+                rgba=cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA),
+                layers=passes.read_exr_layers(exr_file),
+                timings={},
+            )
+            self.blender_scene.frame_set(frame)
+            camera = self.camera_model()
+            for key in return_layers:
+                stacked[key].append(passes.kubric_layer(key, rendered, camera))
+        return {key: np.stack(values) for key, values in stacked.items()}
+
+    def _export_exr(self, frame: int, stem: Path) -> None:
+        """Copy a rendered frame's EXR and PNG to the :meth:`set_exr_output_path` layout."""
+        exr_target = Path(f"{self._exr_prefix}{frame:04d}.exr")
+        png_target = exr_target.parent.parent / "images" / f"{exr_target.stem}.png"
+        for source, target in (
+            (stem.with_suffix(".exr"), exr_target),
+            (stem.with_suffix(".png"), png_target),
+        ):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
     # ------------------------------------------------------------------------ scene set-up
     def _reset_blender(self, custom_scene: Optional[str]) -> None:
         with silenced_stdout(not self.verbose):
             bpy.ops.wm.read_factory_settings(use_empty=True)
             if custom_scene is not None:
                 if not Path(custom_scene).is_file():
-                    raise FileNotFoundError(f"custom_scene {custom_scene!r} does not exist; "
-                                            "pass the path of a .blend file")
+                    raise FileNotFoundError(
+                        f"custom_scene {custom_scene!r} does not exist; "
+                        "pass the path of a .blend file"
+                    )
                 bpy.ops.wm.open_mainfile(filepath=str(custom_scene))
         if bpy.context.scene.world is None:
             bpy.context.scene.world = bpy.data.worlds.new("World")
@@ -212,7 +318,8 @@ class Blender(core.View):
                 return blender_data
         raise NotImplementedError(
             f"the Blender view cannot add {asset!r}; supported: "
-            f"{', '.join(t.__name__ for t in self._add_asset_by_type)}")
+            f"{', '.join(t.__name__ for t in self._add_asset_by_type)}"
+        )
 
     def remove_asset(self, asset: core.Asset) -> None:
         blender_data = asset.linked_objects.get(self)
@@ -243,10 +350,11 @@ class Blender(core.View):
 
     def _add_file_object(self, asset: core.FileBasedObject):
         if asset.render_filename is None:
-            raise ValueError(f"{asset!r} has no render_filename; set it to a mesh file "
-                             f"({', '.join(MESH_EXTENSIONS)})")
-        obj = objects.import_mesh_file(asset.uid, asset.render_filename,
-                                       asset.render_import_kwargs)
+            raise ValueError(
+                f"{asset!r} has no render_filename; set it to a mesh file "
+                f"({', '.join(MESH_EXTENSIONS)})"
+            )
+        obj = objects.import_mesh_file(asset.uid, asset.render_filename, asset.render_import_kwargs)
         if (asset.metadata or {}).get("parts"):
             parts.add_part_materials(obj, asset.metadata["parts"])
         return self._bind_physical(asset, obj)
@@ -267,6 +375,7 @@ class Blender(core.View):
                 bind(asset, "width", light, "size", float)
                 bind(asset, "height", light, "size_y", float)
             return obj
+
         return add_light
 
     def _add_camera(self, asset: core.Camera, camera_type: str):
@@ -294,9 +403,14 @@ class Blender(core.View):
         return obj
 
     # ----------------------------------------------------------------------------- world
-    def set_hdri(self, path: str | os.PathLike, rotation: Sequence[float] = (0.0, 0.0, 0.0),
-                 strength: float = 1.0, as_background: bool = True,
-                 as_ambient: bool = True) -> None:
+    def set_hdri(
+        self,
+        path: str | os.PathLike,
+        rotation: Sequence[float] = (0.0, 0.0, 0.0),
+        strength: float = 1.0,
+        as_background: bool = True,
+        as_ambient: bool = True,
+    ) -> None:
         """Light the scene and/or fill the background with an equirectangular HDRI."""
         self.world.set_hdri(path, rotation, strength, as_background, as_ambient)
 
@@ -304,33 +418,38 @@ class Blender(core.View):
         """Show an image behind the scene, stretched to the frame; lighting stays as it is."""
         self.world.set_background_image(path)
 
-    def _set_ambient_light_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.),
-                                strength=1.0):
+    def _set_ambient_light_hdri(
+        self, hdri_filepath=None, hdri_rotation=(0.0, 0.0, 0.0), strength=1.0
+    ):
         """Kubric's name for :meth:`set_hdri` (lighting only)."""
         self.world.set_hdri(hdri_filepath, hdri_rotation, strength, as_background=False)
 
-    def _set_background_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.)):
+    def _set_background_hdri(self, hdri_filepath=None, hdri_rotation=(0.0, 0.0, 0.0)):
         """Kubric's name for :meth:`set_hdri` (visible background only)."""
         self.world.set_hdri(hdri_filepath, hdri_rotation, as_ambient=False)
 
     # ---------------------------------------------------------------------------- output
     def save_state(self, path: str | os.PathLike, pack_textures: bool = True) -> Path:
         """Write the scene as a ``.blend`` file (atomically; an existing file is replaced)."""
+
         def save(temporary: Path) -> None:
             with silenced_stdout(not self.verbose):
                 if pack_textures and any(image.filepath for image in bpy.data.images):
                     bpy.ops.file.pack_all()
                 bpy.ops.wm.save_as_mainfile(filepath=str(temporary), copy=True)
+
         target = write_atomic_with(path, save, durable=False)
         logger.info("Saved %s", target)
         return target
 
     def _check_missing_textures(self) -> None:
-        missing = sorted({img.filepath for img in bpy.data.images
-                          if tuple(img.size) == (0, 0) and img.filepath})
+        missing = sorted(
+            {img.filepath for img in bpy.data.images if tuple(img.size) == (0, 0) and img.filepath}
+        )
         if missing:
-            raise FileNotFoundError(f"missing textures: {missing}; fix the paths or pass "
-                                    "ignore_missing_textures=True")
+            raise FileNotFoundError(
+                f"missing textures: {missing}; fix the paths or pass ignore_missing_textures=True"
+            )
 
     def _assign_object_indices(self) -> None:
         """Object index pass value = Kubric asset index + 1 (0 stays background)."""
@@ -342,25 +461,38 @@ class Blender(core.View):
     def _render_frame(self, frame: int, motion_and_uv: bool = False) -> passes.FramePasses:
         validate_resolution(self.scene.resolution)
         if self.blender_scene.camera is None:
-            raise ValueError("the scene has no camera; add one, e.g. "
-                             "scene.camera = kb.PerspectiveCamera(position=..., look_at=...)")
+            raise ValueError(
+                "the scene has no camera; add one, e.g. "
+                "scene.camera = kb.PerspectiveCamera(position=..., look_at=...)"
+            )
         self.blender_scene.frame_set(frame)
         self._assign_object_indices()
         stem = self.scratch_dir / f"frame_{frame:04d}"
         with silenced_stdout(not self.verbose):
             started = time.perf_counter()
-            rgba = passes.render_color(self.blender_scene, stem.with_suffix(".png"),
-                                       self.motion_blur)
+            rgba = passes.render_color(
+                self.blender_scene, stem.with_suffix(".png"), self.motion_blur
+            )
             color_seconds = time.perf_counter() - started
-            layers = passes.render_labels(self.blender_scene, stem.with_suffix(".exr"),
-                                          self._label_material, motion_and_uv)
+            layers = passes.render_labels(
+                self.blender_scene, stem.with_suffix(".exr"), self._label_material, motion_and_uv
+            )
         label_seconds = time.perf_counter() - started - color_seconds
-        return passes.FramePasses(frame=frame, rgba=rgba, layers=layers, timings={
-            "color_s": round(color_seconds, 4), "labels_s": round(label_seconds, 4)})
+        if self._exr_prefix is not None:
+            self._export_exr(frame, stem)
+        return passes.FramePasses(
+            frame=frame,
+            rgba=rgba,
+            layers=layers,
+            timings={"color_s": round(color_seconds, 4), "labels_s": round(label_seconds, 4)},
+        )
 
-    def render(self, frames: Optional[Sequence[int]] = None,
-               ignore_missing_textures: bool = False,
-               return_layers: Sequence[str] = DEFAULT_LAYERS) -> Dict[str, np.ndarray]:
+    def render(
+        self,
+        frames: Optional[Sequence[int]] = None,
+        ignore_missing_textures: bool = False,
+        return_layers: Sequence[str] = DEFAULT_LAYERS,
+    ) -> Dict[str, np.ndarray]:
         """Render ``frames`` (default: frame_start..frame_end) and return Kubric's layers,
         each stacked over frames: rgba (F,H,W,4) uint8, segmentation (F,H,W,1) uint32,
         depth (F,H,W,1) float32 (distance to the camera centre, like Kubric; background 1e10),
@@ -374,15 +506,21 @@ class Blender(core.View):
             frames = range(self.scene.frame_start, self.scene.frame_end + 1)
         stacked: Dict[str, list] = {key: [] for key in return_layers}
         for frame in frames:
-            rendered = self._render_frame(frame, motion_and_uv=any(
-                key in passes.MOTION_AND_UV_LAYERS for key in return_layers))
+            rendered = self._render_frame(
+                frame,
+                motion_and_uv=any(key in passes.MOTION_AND_UV_LAYERS for key in return_layers),
+            )
             camera = self.camera_model()
             for key in return_layers:
                 stacked[key].append(passes.kubric_layer(key, rendered, camera))
         return {key: np.stack(values) for key, values in stacked.items()}
 
-    def render_still(self, frame: Optional[int] = None, ignore_missing_textures: bool = False,
-                     return_layers: Sequence[str] = DEFAULT_LAYERS) -> Dict[str, np.ndarray]:
+    def render_still(
+        self,
+        frame: Optional[int] = None,
+        ignore_missing_textures: bool = False,
+        return_layers: Sequence[str] = DEFAULT_LAYERS,
+    ) -> Dict[str, np.ndarray]:
         """Render one frame (default: frame_start); layers as in :meth:`render`, without the
         leading frame axis."""
         frame = self.scene.frame_start if frame is None else frame
@@ -397,22 +535,34 @@ class Blender(core.View):
         """Render one frame and return the exact label passes for :mod:`labels`."""
         frame = self.scene.frame_start if frame is None else frame
         rendered = self._render_frame(frame)
-        return passes.raw_passes(rendered, self.camera_model(), self._instances(),
-                                 render_info=self.render_info(rendered.timings))
+        return passes.raw_passes(
+            rendered,
+            self.camera_model(),
+            self._instances(),
+            render_info=self.render_info(rendered.timings),
+        )
 
     def render_info(self, timings: Optional[dict] = None) -> dict:
         """Facts recorded with each frame: engine, Blender version, device, samples."""
-        return {"engine": "cycles", "blender": bpy.app.version_string,
-                "device": self.device_info.to_json(), "samples": self.samples_per_pixel,
-                "denoising": self.use_denoising, "timings": dict(timings or {})}
+        return {
+            "engine": "cycles",
+            "blender": bpy.app.version_string,
+            "device": self.device_info.to_json(),
+            "samples": self.samples_per_pixel,
+            "denoising": self.use_denoising,
+            "timings": dict(timings or {}),
+        }
 
     def _instances(self):
         depsgraph = bpy.context.evaluated_depsgraph_get()
         found = []
         for index, asset in enumerate(self.scene.assets, start=1):
             blender_data = asset.linked_objects.get(self)
-            if isinstance(asset, core.PhysicalObject) and isinstance(
-                    blender_data, bpy.types.Object) and blender_data.type == "MESH":
+            if (
+                isinstance(asset, core.PhysicalObject)
+                and isinstance(blender_data, bpy.types.Object)
+                and blender_data.type == "MESH"
+            ):
                 found.append(passes.instance_geometry(index, asset, blender_data, depsgraph))
         return found
 
@@ -429,8 +579,14 @@ def purge_scene_data() -> None:
     """Empty the current Blender scene without a factory reset: remove everything a Kubric
     scene creates, then every orphan. Images with a fake user (HDRIs) and the label-pass
     material stay."""
-    for collection in (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.lights,
-                       bpy.data.cameras, bpy.data.actions):
+    for collection in (
+        bpy.data.objects,
+        bpy.data.meshes,
+        bpy.data.materials,
+        bpy.data.lights,
+        bpy.data.cameras,
+        bpy.data.actions,
+    ):
         for item in list(collection):
             if not item.use_fake_user:
                 collection.remove(item)
@@ -439,9 +595,11 @@ def purge_scene_data() -> None:
 
 def _remove_datablock(data) -> None:
     """Delete an object's data (mesh, light, camera) once nothing uses it."""
-    for data_type, collection in ((bpy.types.Mesh, bpy.data.meshes),
-                                  (bpy.types.Light, bpy.data.lights),
-                                  (bpy.types.Camera, bpy.data.cameras)):
+    for data_type, collection in (
+        (bpy.types.Mesh, bpy.data.meshes),
+        (bpy.types.Light, bpy.data.lights),
+        (bpy.types.Camera, bpy.data.cameras),
+    ):
         if isinstance(data, data_type):
             collection.remove(data)
             return

@@ -5,6 +5,7 @@ Like Kubric, what the camera sees directly (``background``) and what lights the 
 rays and the ambient one for all other rays. Either can be fed by an equirectangular HDRI, rotated
 about the world axes (radians, XYZ Euler; rotation about +Z spins the environment horizontally).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,17 +52,25 @@ class World:
             self.world.node_tree.links.remove(link)
         node.inputs["Color"].default_value = tuple(float(c) for c in tuple(rgba)[:4])
 
-    def set_hdri(self, path: str | Path, rotation: Sequence[float] = (0.0, 0.0, 0.0),
-                 strength: float = 1.0, as_background: bool = True,
-                 as_ambient: bool = True) -> None:
+    def set_hdri(
+        self,
+        path: str | Path,
+        rotation: Sequence[float] = (0.0, 0.0, 0.0),
+        strength: float = 1.0,
+        as_background: bool = True,
+        as_ambient: bool = True,
+    ) -> None:
         """Use an equirectangular image for lighting and/or the visible background."""
         file = Path(path)
         if file.suffix.lower() not in ENVIRONMENT_MAP_EXTENSIONS:
-            raise ValueError(f"HDRI {str(file)!r} has unsupported extension {file.suffix!r}; "
-                             f"supported: {', '.join(ENVIRONMENT_MAP_EXTENSIONS)}")
+            raise ValueError(
+                f"HDRI {str(file)!r} has unsupported extension {file.suffix!r}; "
+                f"supported: {', '.join(ENVIRONMENT_MAP_EXTENSIONS)}"
+            )
         if not file.is_file():
-            raise FileNotFoundError(f"HDRI {str(file)!r} does not exist; pass an existing "
-                                    "equirectangular image")
+            raise FileNotFoundError(
+                f"HDRI {str(file)!r} does not exist; pass an existing equirectangular image"
+            )
         known = len(bpy.data.images)
         image = bpy.data.images.load(str(file), check_existing=True)
         image.use_fake_user = True  # stays loaded across scenes of a warm worker
@@ -69,8 +78,10 @@ class World:
         # pixels decodes the whole file again (5-11 ms per frame for these HDRIs)
         if len(bpy.data.images) > known and tuple(image.size) == (0, 0):
             bpy.data.images.remove(image)  # so the next scene using it is checked again
-            raise ValueError(f"HDRI {str(file)!r} could not be read by Blender; re-export it as "
-                             "OpenEXR or Radiance .hdr")
+            raise ValueError(
+                f"HDRI {str(file)!r} could not be read by Blender; re-export it as "
+                "OpenEXR or Radiance .hdr"
+            )
         self.environment.image = image
         # Cycles' automatic importance map takes ~2.5 s per render for a 1024 px HDRI on a CPU;
         # a 256 px map costs ~0.01 s and samples the sun of these maps just as well.
@@ -79,8 +90,9 @@ class World:
         self.mapping.inputs["Rotation"].default_value = tuple(float(r) for r in rotation)
         for node, wanted in ((self.ambient, as_ambient), (self.background, as_background)):
             if wanted:
-                self.world.node_tree.links.new(self.environment.outputs["Color"],
-                                               node.inputs["Color"])
+                self.world.node_tree.links.new(
+                    self.environment.outputs["Color"], node.inputs["Color"]
+                )
                 node.inputs["Strength"].default_value = float(strength)
 
     def set_background_image(self, path: str | Path) -> None:
@@ -96,4 +108,3 @@ class World:
         texture.extension = "EXTEND"
         tree.links.new(coords.outputs["Window"], texture.inputs["Vector"])
         tree.links.new(texture.outputs["Color"], self.background.inputs["Color"])
-

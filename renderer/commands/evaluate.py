@@ -6,6 +6,7 @@ writes everything (per seed, per epoch, confusion matrices) to ``--out`` (defaul
 ``SYNTH_DIR/evaluation.json``). ``--detection`` also trains ``examples/train_detector.py`` on the
 batch once per seed and reports its COCO AP / AP50 on the real photos.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,27 +21,61 @@ HELP = "train a small classifier on rendered crops only and test it on labelled 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("synthetic", metavar="SYNTH_DIR", nargs="+", help="synthscene batch folder(s)")
-    parser.add_argument("--real", action="append", required=True, metavar="REAL_DIR",
-                        help="folder of labelled real photos: COCO, YOLO or Pascal-VOC (repeatable)")
-    parser.add_argument("--classes", required=True, metavar="REAL=SYNTH,...",
-                        help="which rendered class stands for which real one, e.g. bottle=bottle,cup=mug")
+    parser.add_argument(
+        "synthetic", metavar="SYNTH_DIR", nargs="+", help="synthscene batch folder(s)"
+    )
+    parser.add_argument(
+        "--real",
+        action="append",
+        required=True,
+        metavar="REAL_DIR",
+        help="folder of labelled real photos: COCO, YOLO or Pascal-VOC (repeatable)",
+    )
+    parser.add_argument(
+        "--classes",
+        required=True,
+        metavar="REAL=SYNTH,...",
+        help="which rendered class stands for which real one, e.g. bottle=bottle,cup=mug",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="training seeds (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--val-fraction", type=float, default=0.2,
-                        help="share of synthetic frames held out to choose the epoch (default 0.2)")
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.2,
+        help="share of synthetic frames held out to choose the epoch (default 0.2)",
+    )
     parser.add_argument("--max-epochs", type=int, default=30, help="epoch limit (default 30)")
-    parser.add_argument("--patience", type=int, default=6,
-                        help="stop after this many epochs without a better held-out score (default 6)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch default)")
-    parser.add_argument("--real-format", choices=("coco", "yolo", "voc"),
-                        help="label format of every --real folder (default: detected per folder)")
-    parser.add_argument("--out", metavar="JSON", help="report file (default SYNTH_DIR/evaluation.json)")
-    parser.add_argument("--crops-sheet", metavar="PNG",
-                        help="also write a sheet of synthetic (top) and real (bottom) crops per class")
-    parser.add_argument("--detection", action="store_true",
-                        help="also train examples/train_detector.py per seed and report AP/AP50 on the real photos")
-    parser.add_argument("--detection-steps", type=int, default=300, help="detector training steps (default 300)")
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=6,
+        help="stop after this many epochs without a better held-out score (default 6)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch default)"
+    )
+    parser.add_argument(
+        "--real-format",
+        choices=("coco", "yolo", "voc"),
+        help="label format of every --real folder (default: detected per folder)",
+    )
+    parser.add_argument(
+        "--out", metavar="JSON", help="report file (default SYNTH_DIR/evaluation.json)"
+    )
+    parser.add_argument(
+        "--crops-sheet",
+        metavar="PNG",
+        help="also write a sheet of synthetic (top) and real (bottom) crops per class",
+    )
+    parser.add_argument(
+        "--detection",
+        action="store_true",
+        help="also train examples/train_detector.py per seed and report AP/AP50 on the real photos",
+    )
+    parser.add_argument(
+        "--detection-steps", type=int, default=300, help="detector training steps (default 300)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.seeds < 1 or args.max_epochs < 1 or args.patience < 1 or not 0 < args.val_fraction < 1:
-        raise UserError("--seeds, --max-epochs and --patience must be >= 1 and --val-fraction in (0, 1)")
+        raise UserError(
+            "--seeds, --max-epochs and --patience must be >= 1 and --val-fraction in (0, 1)"
+        )
     mapping = parse_class_mapping(args.classes)
     synthetic_dirs = checked_batches(args.synthetic)
     try:
@@ -68,14 +105,23 @@ def run(args: argparse.Namespace) -> int:
     crops = collect_crops(synthetic_dirs, real_sets, mapping)
     if args.crops_sheet:
         _write_sheet(Path(args.crops_sheet), crops, len(mapping.synthetic))
-    settings = EvaluationSettings(seeds=args.seeds, first_seed=args.seed, val_fraction=args.val_fraction,
-                                  max_epochs=args.max_epochs, patience=args.patience, threads=args.threads)
+    settings = EvaluationSettings(
+        seeds=args.seeds,
+        first_seed=args.seed,
+        val_fraction=args.val_fraction,
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        threads=args.threads,
+    )
     report = evaluate_transfer(synthetic_dirs, real_sets, mapping, settings, crops=crops)
     if args.detection:
-        report["detection"] = detection_report(synthetic_dirs, real_sets, mapping, settings, args.detection_steps)
+        report["detection"] = detection_report(
+            synthetic_dirs, real_sets, mapping, settings, args.detection_steps
+        )
     _print(report)
     out = Path(args.out) if args.out else synthetic_dirs[0] / "evaluation.json"
     from fileio.atomic import write_bytes_atomic
+
     write_bytes_atomic(out, (json.dumps(report, indent=1) + "\n").encode())
     print(f"wrote {out}")
     return 0
@@ -89,8 +135,11 @@ def _write_sheet(path: Path, crops, classes: int) -> None:
     from renderer.errors import UserError
     from renderer.transfer.crops import contact_sheet
     from renderer.transfer.protocol import pooled_crops
+
     synthetic, real = crops
-    sheet = np.concatenate([contact_sheet(synthetic, 16, classes), contact_sheet(pooled_crops(real), 16, classes)])
+    sheet = np.concatenate(
+        [contact_sheet(synthetic, 16, classes), contact_sheet(pooled_crops(real), 16, classes)]
+    )
     ok, encoded = cv2.imencode(".png", sheet[:, :, ::-1])
     if not ok:
         raise UserError(f"--crops-sheet {path}: PNG encoding failed; give a path ending in .png")
@@ -100,37 +149,70 @@ def _write_sheet(path: Path, crops, classes: int) -> None:
 def detection_report(synthetic_dirs, real_sets, mapping, settings, steps: int) -> dict:
     """AP / AP50 on the real photos of ``examples/train_detector.py`` trained per seed."""
     from renderer.errors import UserError
+
     script = Path(__file__).resolve().parents[2] / "examples" / "train_detector.py"
     if not script.is_file():
-        raise UserError(f"--detection needs {script} (a source checkout of synthscene); leave out --detection")
+        raise UserError(
+            f"--detection needs {script} (a source checkout of synthscene); leave out --detection"
+        )
     results = []
     with tempfile.TemporaryDirectory(prefix="synthscene-eval-") as folder:
         coco_file = Path(folder) / "real.json"
         coco_file.write_text(json.dumps(real_coco(real_sets, mapping)), encoding="utf-8")
         for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
             metrics_file = Path(folder) / f"detector-{seed}.json"
-            command = [sys.executable, str(script), *map(str, synthetic_dirs), "--model", "tiny", "--cpu",
-                       "--seed", str(seed), "--steps", str(steps), "--threads", str(settings.threads or 0),
-                       "--real-coco", str(coco_file), "--out", str(metrics_file)]
+            command = [
+                sys.executable,
+                str(script),
+                *map(str, synthetic_dirs),
+                "--model",
+                "tiny",
+                "--cpu",
+                "--seed",
+                str(seed),
+                "--steps",
+                str(steps),
+                "--threads",
+                str(settings.threads or 0),
+                "--real-coco",
+                str(coco_file),
+                "--out",
+                str(metrics_file),
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
-                raise UserError(f"examples/train_detector.py failed (seed {seed}): "
-                                f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+                raise UserError(
+                    f"examples/train_detector.py failed (seed {seed}): "
+                    f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
+                )
             metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
-            results.append({"seed": seed, "real": metrics.get("real", {}),
-                            "synthetic_val": metrics.get("synthetic_val", {})})
+            results.append(
+                {
+                    "seed": seed,
+                    "real": metrics.get("real", {}),
+                    "synthetic_val": metrics.get("synthetic_val", {}),
+                }
+            )
     summary = {}
     for key in ("AP", "AP50"):
         values = [r["real"].get(key) for r in results if r["real"].get(key) is not None]
-        summary[key] = {"mean": round(sum(values) / len(values), 4), "values": values} if values else None
-    return {"model": "examples/train_detector.py --model tiny", "steps": steps,
-            "real_images": "photos with at least one box of a mapped class; real classes renamed to the "
-                           "synthetic ones", "summary": summary, "runs": results}
+        summary[key] = (
+            {"mean": round(sum(values) / len(values), 4), "values": values} if values else None
+        )
+    return {
+        "model": "examples/train_detector.py --model tiny",
+        "steps": steps,
+        "real_images": "photos with at least one box of a mapped class; real classes renamed to the "
+        "synthetic ones",
+        "summary": summary,
+        "runs": results,
+    }
 
 
 def real_coco(real_sets, mapping) -> dict:
     """One COCO dict of every real photo holding a mapped box; categories named as the synthetic classes."""
     from PIL import Image
+
     categories = [{"id": i + 1, "name": name} for i, name in enumerate(mapping.synthetic)]
     images, annotations = [], []
     for dataset in real_sets:
@@ -144,24 +226,39 @@ def real_coco(real_sets, mapping) -> dict:
             except OSError:
                 continue
             image_id = len(images) + 1
-            images.append({"id": image_id, "file_name": str(photo.path.resolve()), "width": width,
-                           "height": height})
+            images.append(
+                {
+                    "id": image_id,
+                    "file_name": str(photo.path.resolve()),
+                    "width": width,
+                    "height": height,
+                }
+            )
             for box in boxes:
                 x0, y0, x1, y1 = box.box
-                annotations.append({"id": len(annotations) + 1, "image_id": image_id,
-                                    "category_id": mapping.real[box.category.casefold()] + 1,
-                                    "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
-                                    "iscrowd": 0})
+                annotations.append(
+                    {
+                        "id": len(annotations) + 1,
+                        "image_id": image_id,
+                        "category_id": mapping.real[box.category.casefold()] + 1,
+                        "bbox": [x0, y0, x1 - x0, y1 - y0],
+                        "area": (x1 - x0) * (y1 - y0),
+                        "iscrowd": 0,
+                    }
+                )
     return {"images": images, "annotations": annotations, "categories": categories}
 
 
 def _print(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
+
     console = Console(width=max(Console().width, 130))
     classes, names = report["classes"], report["real_names"]
     seeds = report["settings"]["seeds"]
-    table = Table(title=f"train on synthetic, test on real ({seeds} seed{'s' * (seeds > 1)}; mean +- std)")
+    table = Table(
+        title=f"train on synthetic, test on real ({seeds} seed{'s' * (seeds > 1)}; mean +- std)"
+    )
     table.add_column("real set")
     table.add_column("crops")
     table.add_column("accuracy")
@@ -172,18 +269,31 @@ def _print(report: dict) -> None:
     for source, entry in report["summary"].items():
         if source == "synthetic held-out":
             continue
-        table.add_row(source, str(entry["crops"]), _stat(entry["accuracy"]), _stat(entry["balanced_accuracy"]),
-                      *("-" if value is None else f"{value:.3f}" for value in entry["per_class_accuracy"]),
-                      " | ".join("/".join(map(str, row)) for row in entry["confusion_summed_over_seeds"]))
+        table.add_row(
+            source,
+            str(entry["crops"]),
+            _stat(entry["accuracy"]),
+            _stat(entry["balanced_accuracy"]),
+            *("-" if value is None else f"{value:.3f}" for value in entry["per_class_accuracy"]),
+            " | ".join("/".join(map(str, row)) for row in entry["confusion_summed_over_seeds"]),
+        )
     console.print(table)
     held_out = report["summary"]["synthetic held-out"]
-    console.print(f"synthetic held-out balanced accuracy {_stat(held_out['balanced_accuracy'])}; "
-                  f"chosen epochs {held_out['chosen_epochs']}; crops {report['crops']}; "
-                  f"{report['model']['parameters']} parameters; {report['seconds']} s")
+    console.print(
+        f"synthetic held-out balanced accuracy {_stat(held_out['balanced_accuracy'])}; "
+        f"chosen epochs {held_out['chosen_epochs']}; crops {report['crops']}; "
+        f"{report['model']['parameters']} parameters; {report['seconds']} s"
+    )
     if "detection" in report:
         summary = report["detection"]["summary"]
-        console.print("detection on real photos (examples/train_detector.py): " + ", ".join(
-            f"{key} {value['mean']:.4f} {value['values']}" for key, value in summary.items() if value))
+        console.print(
+            "detection on real photos (examples/train_detector.py): "
+            + ", ".join(
+                f"{key} {value['mean']:.4f} {value['values']}"
+                for key, value in summary.items()
+                if value
+            )
+        )
 
 
 def _stat(value) -> str:

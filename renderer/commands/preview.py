@@ -1,4 +1,5 @@
 """``synthscene preview RECIPE --count 16``: a contact sheet of quick renders."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=16, help="tiles (default 16)")
     parser.add_argument("--out", default="preview.png", help="PNG to write (JSON alongside)")
     parser.add_argument("--seed", type=int, default=0, help="batch seed (same frames as render)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="recipe parameter override (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="recipe parameter override (repeatable)",
+    )
     parser.add_argument("--engine", default="cycles", choices=("cycles", "raster"))
     parser.add_argument("--resolution", default="160x160", help="tile size WxH")
     parser.add_argument("--samples", type=int, default=8, help="Cycles samples per pixel")
@@ -30,14 +37,22 @@ def run(args: argparse.Namespace) -> int:
     from scenes.params import parse_overrides  # pylint: disable=import-outside-toplevel
     from renderer.commands._common import output_file  # pylint: disable=import-outside-toplevel
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+
     output_file(args.out)
     if args.count < 1:
         raise UserError(f"--count {args.count} must be at least 1")
-    config = BatchConfig(recipe=args.recipe, out=Path(args.out).parent, count=args.count,
-                         seed=args.seed, engine=args.engine, device=args.device,
-                         overrides=tuple(sorted(parse_overrides(args.overrides).items())),
-                         resolution=parse_resolution(args.resolution), samples=args.samples,
-                         workers=0)
+    config = BatchConfig(
+        recipe=args.recipe,
+        out=Path(args.out).parent,
+        count=args.count,
+        seed=args.seed,
+        engine=args.engine,
+        device=args.device,
+        overrides=tuple(sorted(parse_overrides(args.overrides).items())),
+        resolution=parse_resolution(args.resolution),
+        samples=args.samples,
+        workers=0,
+    )
     check_recipe(config)
     started = time.perf_counter()
     png, parameters = render_preview(config, Path(args.out))

@@ -3,6 +3,7 @@
 RECIPE is a built-in name or ``path/to/file.py[:name]``. To see the spec a recipe makes for a
 seed, use ``synthscene spec RECIPE --seed N --set name=value``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,12 @@ HELP = "list the built-in scene recipes, or show the parameters of one (name or 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", nargs="?", metavar="RECIPE",
-                        help="built-in name or path/to/file.py[:name]; omit to list built-ins")
+    parser.add_argument(
+        "recipe",
+        nargs="?",
+        metavar="RECIPE",
+        help="built-in name or path/to/file.py[:name]; omit to list built-ins",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

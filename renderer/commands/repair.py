@@ -5,6 +5,7 @@ manifest lines carry). Flagged frames (corrupt or truncated files, inconsistent 
 another batch, frames drawn with an unreadable input image) and failed frames are rendered again
 under the same names; the COCO file is rewritten. Exit status: 0 when ``validate`` passes after.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,21 +17,33 @@ HELP = "re-render every frame 'synthscene validate' flags (and failed frames), i
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", metavar="DIR", help="batch folder ('synthscene render --out')")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes (default 1; 0 = render in this process)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1; 0 = render in this process)",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
-    parser.add_argument("--frame-timeout", type=float, metavar="SECONDS",
-                        help="stop a frame that takes longer (default: derived from the settings)")
+    parser.add_argument(
+        "--frame-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a frame that takes longer (default: derived from the settings)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def flagged_frames(dataset: Path) -> tuple[int, ...]:
     """Indices of the frames ``validate`` reports a problem for, plus failed frames."""
     from labels.validate import DATASET, validate_dataset  # pylint: disable=import-outside-toplevel
+
     report = validate_dataset(dataset, check_coco=False)
     names = {name for name, problems in report.problems.items() if problems and name != DATASET}
-    names |= {name for name, warnings in report.warnings.items()
-              if name != DATASET and any(w.startswith("recorded as failed") for w in warnings)}
+    names |= {
+        name
+        for name, warnings in report.warnings.items()
+        if name != DATASET and any(w.startswith("recorded as failed") for w in warnings)
+    }
     return tuple(sorted(int(name) for name in names if name.isdigit()))
 
 
@@ -39,17 +52,27 @@ def config_for_repair(dataset: Path, frames: tuple[int, ...], args: argparse.Nam
     from renderer.batch import BatchConfig  # pylint: disable=import-outside-toplevel
     from renderer.batch.config import recorded_identity  # pylint: disable=import-outside-toplevel
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+
     identity = recorded_identity(dataset)
     if identity is None:
-        raise UserError(f"{str(dataset)!r} holds no batch (no batch.json and no manifest line "
-                        "with a batch identity); give the folder 'synthscene render --out' wrote")
+        raise UserError(
+            f"{str(dataset)!r} holds no batch (no batch.json and no manifest line "
+            "with a batch identity); give the folder 'synthscene render --out' wrote"
+        )
     return BatchConfig(
-        recipe=identity["recipe"], out=dataset, count=max(frames) + 1, seed=int(identity["seed"]),
+        recipe=identity["recipe"],
+        out=dataset,
+        count=max(frames) + 1,
+        seed=int(identity["seed"]),
         overrides=tuple(sorted(identity.get("overrides", {}).items())),
         engine=identity["engine"],
         resolution=tuple(identity["resolution"]) if identity.get("resolution") else None,
-        samples=int(identity["samples"]), workers=args.workers, device=args.device,
-        frame_timeout=args.frame_timeout, frames=frames)
+        samples=int(identity["samples"]),
+        workers=args.workers,
+        device=args.device,
+        frame_timeout=args.frame_timeout,
+        frames=frames,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,21 +80,29 @@ def run(args: argparse.Namespace) -> int:
     from renderer.batch import run_batch  # pylint: disable=import-outside-toplevel
     from renderer.batch.progress import QuietReporter, RichReporter  # pylint: disable=import-outside-toplevel
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+
     dataset = Path(args.dataset)
     if not dataset.is_dir():
-        raise UserError(f"dataset folder {str(dataset)!r} does not exist; give the folder "
-                        "'synthscene render --out' wrote")
+        raise UserError(
+            f"dataset folder {str(dataset)!r} does not exist; give the folder "
+            "'synthscene render --out' wrote"
+        )
     from labels.native import MANIFEST  # pylint: disable=import-outside-toplevel
+
     if not (dataset / MANIFEST).is_file():
-        raise UserError(f"{str(dataset)!r} holds no batch (no {MANIFEST}); give the folder "
-                        "'synthscene render --out' wrote")
+        raise UserError(
+            f"{str(dataset)!r} holds no batch (no {MANIFEST}); give the folder "
+            "'synthscene render --out' wrote"
+        )
     frames = flagged_frames(dataset)
     if not frames:
         print(f"{dataset}: validate flags no frame; nothing to repair")
         return 0
     config = config_for_repair(dataset, frames, args)
-    print(f"re-rendering {len(frames)} flagged frames: "
-          f"{', '.join(map(str, frames[:10]))}{' ...' if len(frames) > 10 else ''}")
+    print(
+        f"re-rendering {len(frames)} flagged frames: "
+        f"{', '.join(map(str, frames[:10]))}{' ...' if len(frames) > 10 else ''}"
+    )
     reporter = QuietReporter() if args.quiet else RichReporter(f"repair {config.recipe}")
     summary = run_batch(config, reporter, rerender=frames)
     if summary.stopped or summary.failed:

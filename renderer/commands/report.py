@@ -3,6 +3,7 @@
 Writes ``DIR/report.html`` (or ``--out``) and prints a short text summary. Works on rendered and
 refined batch folders alike (see :mod:`labels.report`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,21 +16,30 @@ HELP = "write an HTML report (overlays, depth/normals, label and parameter distr
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", metavar="DIR", help="batch folder ('synthscene render --out')")
     parser.add_argument("--out", metavar="HTML", help="output file (default DIR/report.html)")
-    parser.add_argument("--max-frames", type=int, default=24, metavar="N",
-                        help="frames shown in the grid, spread over the dataset (default 24)")
+    parser.add_argument(
+        "--max-frames",
+        type=int,
+        default=24,
+        metavar="N",
+        help="frames shown in the grid, spread over the dataset (default 24)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
     from labels.report import build_report  # pylint: disable=import-outside-toplevel
+
     dataset = Path(args.dataset)
     if not dataset.is_dir():
-        raise UserError(f"dataset folder {str(dataset)!r} does not exist; give the folder "
-                        "'synthscene render --out' wrote")
+        raise UserError(
+            f"dataset folder {str(dataset)!r} does not exist; give the folder "
+            "'synthscene render --out' wrote"
+        )
     if args.max_frames < 0:
         raise UserError(f"--max-frames {args.max_frames} must be zero or more")
     if args.out:
         from renderer.commands._common import output_file  # pylint: disable=import-outside-toplevel
+
         output_file(args.out)
     try:
         result = build_report(dataset, args.out, max_frames=args.max_frames)

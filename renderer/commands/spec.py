@@ -4,6 +4,7 @@ The output is the spec's JSON (indented; ``--canonical`` for the exact bytes tha
 ``--settle`` runs the PyBullet drop-and-settle first (the spec that would be rendered);
 ``--flat`` prints the sampled parameters as a flat ``name: value`` list instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,12 +19,24 @@ HELP = "print the scene spec (JSON) a recipe makes for a seed and parameter over
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", metavar="RECIPE", help="built-in name or path/to/file.py[:name]")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="NAME=VALUE", help="override a declared parameter (repeatable)")
-    parser.add_argument("--settle", action="store_true",
-                        help="run the PyBullet drop-and-settle and print the settled spec")
-    parser.add_argument("--canonical", action="store_true",
-                        help="print the canonical compact JSON (the bytes that are hashed)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a declared parameter (repeatable)",
+    )
+    parser.add_argument(
+        "--settle",
+        action="store_true",
+        help="run the PyBullet drop-and-settle and print the settled spec",
+    )
+    parser.add_argument(
+        "--canonical",
+        action="store_true",
+        help="print the canonical compact JSON (the bytes that are hashed)",
+    )
     parser.add_argument("--flat", action="store_true", help="print sampled parameters, flat")
     parser.add_argument("--hash", action="store_true", help="print only the spec's sha256")
 
@@ -35,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         from renderer.errors import UserError
+
         raise UserError(f"--seed {args.seed} is negative; give a seed >= 0.")
     spec = sample_spec(args.recipe, args.seed, parse_overrides(args.overrides))
     if args.settle:

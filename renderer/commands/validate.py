@@ -1,5 +1,6 @@
 """``synthscene validate DIR``: checksums, label/image consistency, COCO validity, degenerate
 annotations (see :mod:`labels.validate`). Prints problems by frame; exit status 1 if any."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
     from labels.validate import validate_dataset  # pylint: disable=import-outside-toplevel
+
     dataset = Path(args.dataset)
     if not dataset.is_dir():
-        raise UserError(f"dataset folder {str(dataset)!r} does not exist; give the folder "
-                        "'synthscene render --out' wrote")
+        raise UserError(
+            f"dataset folder {str(dataset)!r} does not exist; give the folder "
+            "'synthscene render --out' wrote"
+        )
     report = validate_dataset(dataset, check_coco=not args.no_coco)
     print(json.dumps(report.to_json(), indent=1) if args.json else report.describe())
     return 0 if report.ok else 1

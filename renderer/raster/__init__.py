@@ -17,10 +17,18 @@ camera.py (intrinsics/extrinsics), geometry.py (meshes), shading.py (materials, 
 textures.py, environment.py (HDRI), platform.py (EGL/OSMesa), extras.py (open_view),
 benchmark.py (``python -m renderer.raster.benchmark``).
 """
+
 from renderer.raster.camera import intrinsics
 from renderer.raster.extras import open_view
 from renderer.raster.geometry import cube_mesh, sphere_mesh
 from renderer.raster.platform import OpenGLUnavailableError
 from renderer.raster.view import Raster
 
-__all__ = ["Raster", "open_view", "OpenGLUnavailableError", "intrinsics", "sphere_mesh", "cube_mesh"]
+__all__ = [
+    "Raster",
+    "open_view",
+    "OpenGLUnavailableError",
+    "intrinsics",
+    "sphere_mesh",
+    "cube_mesh",
+]

@@ -15,6 +15,7 @@ pyrender's OpenGL projection places window coordinate ``x`` = ``fx * X / Z + cx`
 centres at ``i + 0.5``, the same convention, so ``cx = width / 2`` needs no half-pixel shift.
 Blender/pyrender cameras look along local -Z with +Y up; the OpenCV camera frame flips Y and Z.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,8 +30,9 @@ from scenes.geometry import pose_matrix
 BLENDER_TO_OPENCV = np.diag([1.0, -1.0, -1.0, 1.0])
 
 
-def intrinsics(camera: kb.Camera, width: int, height: int, values: dict | None = None
-               ) -> np.ndarray:
+def intrinsics(
+    camera: kb.Camera, width: int, height: int, values: dict | None = None
+) -> np.ndarray:
     """3x3 K in pixels (see module docstring). ``values`` overrides camera traits (per frame)."""
     get = (lambda name: values[name]) if values else (lambda name: getattr(camera, name))
     if isinstance(camera, kb.PerspectiveCamera):
@@ -41,8 +43,10 @@ def intrinsics(camera: kb.Camera, width: int, height: int, values: dict | None =
         focal = max(width, height) / get("orthographic_scale")
         cx, cy = width / 2.0, height / 2.0
     else:
-        raise TypeError(f"{type(camera).__name__}: the raster backend renders "
-                        "kb.PerspectiveCamera or kb.OrthographicCamera cameras")
+        raise TypeError(
+            f"{type(camera).__name__}: the raster backend renders "
+            "kb.PerspectiveCamera or kb.OrthographicCamera cameras"
+        )
     return np.array([[focal, 0.0, cx], [0.0, focal, cy], [0.0, 0.0, 1.0]])
 
 
@@ -69,14 +73,18 @@ def normal_matrix(quaternion, scale) -> np.ndarray:
     return rotation / np.asarray(scale, float)[None, :]
 
 
-def camera_model(camera: kb.Camera, width: int, height: int, blender_pose: np.ndarray,
-                 values: dict | None = None) -> CameraModel:
+def camera_model(
+    camera: kb.Camera, width: int, height: int, blender_pose: np.ndarray, values: dict | None = None
+) -> CameraModel:
     """CameraModel for ``camera`` whose Blender-convention camera-to-world is ``blender_pose``."""
     camera_to_world_cv = blender_pose @ BLENDER_TO_OPENCV
-    return CameraModel(K=intrinsics(camera, width, height, values),
-                       world_to_camera=rigid_inverse(camera_to_world_cv),
-                       width=int(width), height=int(height),
-                       orthographic=isinstance(camera, kb.OrthographicCamera))
+    return CameraModel(
+        K=intrinsics(camera, width, height, values),
+        world_to_camera=rigid_inverse(camera_to_world_cv),
+        width=int(width),
+        height=int(height),
+        orthographic=isinstance(camera, kb.OrthographicCamera),
+    )
 
 
 def pyrender_camera(pyrender, model: CameraModel, znear: float, zfar: float):

@@ -13,6 +13,7 @@ uniform ambient light equal to its solid-angle-weighted mean radiance (no occlus
 scaled by ``strength``. As background the map is exact per pixel (nearest texel along each
 pixel-centre ray).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,8 @@ from assets.formats import ENVIRONMENT_MAP_EXTENSIONS
 from labels.passes import CameraModel
 
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
-SUN_THRESHOLD = 20.0   # times the median luminance
-SUN_MIN_SHARE = 0.2    # of the map's total irradiance-weighted light
+SUN_THRESHOLD = 20.0  # times the median luminance
+SUN_MIN_SHARE = 0.2  # of the map's total irradiance-weighted light
 SUN_MAX_SOLID_ANGLE = 0.01 * 4 * np.pi  # the sun is at most the brightest 1% of the sphere
 
 
@@ -42,13 +43,17 @@ def load_equirectangular(path: str) -> np.ndarray:
     file = Path(path)
     suffix = file.suffix.lower()
     if suffix not in ENVIRONMENT_MAP_EXTENSIONS:
-        raise ValueError(f"HDRI {path!r} has unsupported extension {file.suffix!r}; "
-                         f"supported: {', '.join(ENVIRONMENT_MAP_EXTENSIONS)}")
+        raise ValueError(
+            f"HDRI {path!r} has unsupported extension {file.suffix!r}; "
+            f"supported: {', '.join(ENVIRONMENT_MAP_EXTENSIONS)}"
+        )
     if not file.is_file():
-        raise FileNotFoundError(f"HDRI {path!r} does not exist; pass an existing "
-                                "equirectangular image")
+        raise FileNotFoundError(
+            f"HDRI {path!r} does not exist; pass an existing equirectangular image"
+        )
     if suffix == ".exr":
         import OpenEXR  # pylint: disable=import-outside-toplevel
+
         with OpenEXR.File(str(file)) as exr:
             channels = exr.channels()
             if "RGB" in channels or "RGBA" in channels:
@@ -57,6 +62,7 @@ def load_equirectangular(path: str) -> np.ndarray:
                 pixels = np.stack([channels[c].pixels for c in ("R", "G", "B")], axis=-1)
         return np.ascontiguousarray(pixels, np.float32)
     import cv2  # pylint: disable=import-outside-toplevel
+
     image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"HDRI {path!r} could not be read; re-export it as OpenEXR or .hdr")
@@ -79,8 +85,9 @@ def euler_xyz(rotation) -> np.ndarray:
 @dataclasses.dataclass
 class Environment:
     """An equirectangular map placed in the world (see module docstring)."""
-    radiance: np.ndarray          # (H, W, 3) float32, linear
-    rotation: np.ndarray          # 3x3, applied to world directions before the lookup
+
+    radiance: np.ndarray  # (H, W, 3) float32, linear
+    rotation: np.ndarray  # 3x3, applied to world directions before the lookup
     strength: float = 1.0
 
     def lookup(self, directions_world: np.ndarray) -> np.ndarray:
@@ -106,10 +113,15 @@ class Environment:
         v = 1.0 - (np.arange(height) + 0.5) / height
         azimuth = (0.5 - u)[None, :] * 2 * np.pi
         elevation = (v - 0.5)[:, None] * np.pi
-        mapped = np.stack(np.broadcast_arrays(np.cos(elevation) * np.cos(azimuth),
-                                              np.cos(elevation) * np.sin(azimuth),
-                                              np.sin(elevation)), axis=-1)
-        return mapped @ self.rotation                       # rotation^T applied to each row
+        mapped = np.stack(
+            np.broadcast_arrays(
+                np.cos(elevation) * np.cos(azimuth),
+                np.cos(elevation) * np.sin(azimuth),
+                np.sin(elevation),
+            ),
+            axis=-1,
+        )
+        return mapped @ self.rotation  # rotation^T applied to each row
 
     def _sun_mask(self) -> np.ndarray:
         luminance = self.radiance @ LUMINANCE
@@ -153,9 +165,14 @@ class Environment:
         if camera.orthographic:
             directions = np.tile([0.0, 0.0, 1.0], (len(rows), 1))
         else:
-            directions = np.stack([(cols + 0.5 - K[0, 2]) / K[0, 0],
-                                   (rows + 0.5 - K[1, 2]) / K[1, 1],
-                                   np.ones(len(rows))], axis=1)
+            directions = np.stack(
+                [
+                    (cols + 0.5 - K[0, 2]) / K[0, 0],
+                    (rows + 0.5 - K[1, 2]) / K[1, 1],
+                    np.ones(len(rows)),
+                ],
+                axis=1,
+            )
         world = directions @ camera.camera_to_world[:3, :3].T
         world /= np.linalg.norm(world, axis=1, keepdims=True)
         return self.lookup(world)

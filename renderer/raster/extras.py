@@ -6,6 +6,7 @@ background (:func:`renderer.backend.apply_world`) and the camera's exposure. Mat
 :mod:`renderer.raster.shading`/:mod:`renderer.raster.textures`. Depth of field and motion blur
 have no raster counterpart (the colour pass stays sharp; labels are exact either way).
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional
@@ -13,12 +14,15 @@ from typing import Any, Mapping, Optional
 from renderer.backend import ViewSettings, apply_world, exposure_ev, view_extras
 
 
-def open_view(scene: Any, settings: ViewSettings = ViewSettings(),
-              extras: Optional[Mapping] = None):
+def open_view(
+    scene: Any, settings: ViewSettings = ViewSettings(), extras: Optional[Mapping] = None
+):
     """A :class:`renderer.raster.Raster` view of ``scene`` with every spec extra applied."""
     from renderer.raster.view import Raster  # pylint: disable=import-outside-toplevel
-    view = Raster(scene, background_transparency=settings.background_transparency,
-                  shadows=settings.shadows)
+
+    view = Raster(
+        scene, background_transparency=settings.background_transparency, shadows=settings.shadows
+    )
     extras = view_extras(scene, extras)
     apply_world(view, extras)
     view.exposure = exposure_ev(extras)

@@ -15,6 +15,7 @@ Both backends should tessellate the same way, so these are the reference shapes:
   trimesh applies no axis conversion, so its vertices are used as loaded (glTF node transforms
   are baked in; parts are kept separate for their materials and textures).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,6 +43,7 @@ class ObjectMesh:
         the name of each part, in order; each part then carries its UVs
         (``visual.uv``) and gets its own material (renderer/raster/parts.py). Empty otherwise.
     """
+
     parts: tuple[trimesh.Trimesh, ...]
     smooth: bool
     part_names: tuple[str, ...] = ()
@@ -74,16 +76,18 @@ def _has_file_normals(mesh: trimesh.Trimesh) -> bool:
     return "vertex_normals" in mesh._cache.cache  # pylint: disable=protected-access
 
 
-def _placed_part(mesh: trimesh.Trimesh, transform: np.ndarray, with_normals: bool
-                 ) -> trimesh.Trimesh:
+def _placed_part(
+    mesh: trimesh.Trimesh, transform: np.ndarray, with_normals: bool
+) -> trimesh.Trimesh:
     """``mesh`` moved by its scene-graph ``transform``, keeping visuals (and file normals)."""
     vertices = mesh.vertices @ transform[:3, :3].T + transform[:3, 3]
     normals = None
     if with_normals:
         normals = mesh.vertex_normals @ np.linalg.inv(transform[:3, :3])
         normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-    return trimesh.Trimesh(vertices, mesh.faces, vertex_normals=normals,
-                           visual=mesh.visual.copy(), process=False)
+    return trimesh.Trimesh(
+        vertices, mesh.faces, vertex_normals=normals, visual=mesh.visual.copy(), process=False
+    )
 
 
 @functools.lru_cache(maxsize=16)  # a warm worker reuses meshes; bounded memory
@@ -98,8 +102,10 @@ def _load_file_parts(path: str, mtime: float) -> tuple[tuple[trimesh.Trimesh, ..
         if isinstance(mesh, trimesh.Trimesh) and len(mesh.faces):
             found.append((mesh, np.asarray(transform, float)))
     if not found:
-        raise ValueError(f"{path}: no triangles found; give render_filename a mesh file "
-                         "(obj, glb, gltf, ply, stl) with faces")
+        raise ValueError(
+            f"{path}: no triangles found; give render_filename a mesh file "
+            "(obj, glb, gltf, ply, stl) with faces"
+        )
     smooth = all(_has_file_normals(mesh) for mesh, _ in found)
     return tuple(_placed_part(mesh, transform, smooth) for mesh, transform in found), smooth
 
@@ -115,10 +121,15 @@ def _load_parted(path: str, mtime: float) -> ObjectMesh | None:
     for index in range(len(parted.names)):
         faces = parted.faces[parted.part == index]
         used, local = np.unique(faces, return_inverse=True)
-        parts.append(trimesh.Trimesh(
-            parted.vertices[used].astype(float), local.reshape(-1, 3), process=False,
-            vertex_normals=parted.normals[used].astype(float),
-            visual=trimesh.visual.TextureVisuals(uv=parted.uv[used].astype(float))))
+        parts.append(
+            trimesh.Trimesh(
+                parted.vertices[used].astype(float),
+                local.reshape(-1, 3),
+                process=False,
+                vertex_normals=parted.normals[used].astype(float),
+                visual=trimesh.visual.TextureVisuals(uv=parted.uv[used].astype(float)),
+            )
+        )
     return ObjectMesh(parts=tuple(parts), smooth=True, part_names=parted.names)
 
 

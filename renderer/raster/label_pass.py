@@ -15,6 +15,7 @@ precision or colour quantisation:
   Normal pass with ``shade_smooth``). Back faces are drawn as a reversed copy of each triangle,
   so a back face reports the normal facing the camera side it is seen from (as Cycles flips).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,6 +45,7 @@ class TriangleTable:
       world_to_object: (K, 4, 4) inverse pose (incl. scale) of mesh k.
       bounds_min, bounds_size: (K, 3) bounding box of mesh k in its own frame (before scale).
     """
+
     vertices: np.ndarray
     vertex_normals: np.ndarray
     faces: np.ndarray
@@ -65,7 +67,8 @@ class TriangleTable:
         if total > MAX_TRIANGLE_INDEX:
             raise ValueError(
                 f"the scene has {total // 2} triangles; the raster label pass indexes at most "
-                f"{MAX_TRIANGLE_INDEX // 2}. Decimate the meshes or use --engine cycles.")
+                f"{MAX_TRIANGLE_INDEX // 2}. Decimate the meshes or use --engine cycles."
+            )
 
 
 def offset_colour(offset: int) -> np.ndarray:
@@ -79,8 +82,9 @@ def decode_indices(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
 
 
-def pixel_rays(camera: CameraModel, rows: np.ndarray, cols: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+def pixel_rays(
+    camera: CameraModel, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Ray origins and directions (camera frame, direction z = 1) through pixel centres."""
     u, v = cols + 0.5, rows + 0.5
     K = camera.K
@@ -94,8 +98,8 @@ def pixel_rays(camera: CameraModel, rows: np.ndarray, cols: np.ndarray
 @dataclasses.dataclass
 class LabelPasses:
     instance_ids: np.ndarray  # uint16 (H, W)
-    depth: np.ndarray         # float32 (H, W), +inf background
-    normals: np.ndarray       # float32 (H, W, 3), world frame, 0 background
+    depth: np.ndarray  # float32 (H, W), +inf background
+    normals: np.ndarray  # float32 (H, W, 3), world frame, 0 background
     object_coordinates: np.ndarray  # float32 (H, W, 3) in [0, 1], 0 background
 
 
@@ -111,10 +115,11 @@ def _locate(table: TriangleTable, label: np.ndarray):
 @dataclasses.dataclass
 class _Triangles:
     """Per-triangle quantities of the distinct triangles seen in a frame (U of them)."""
-    mesh: np.ndarray          # (U,) mesh index
-    corners: np.ndarray       # (U, 3) vertex indices
-    flipped: np.ndarray       # (U,) bool: the reversed (back-face) copy was hit
-    points: np.ndarray        # (U, 3, 3) corners in the camera frame
+
+    mesh: np.ndarray  # (U,) mesh index
+    corners: np.ndarray  # (U, 3) vertex indices
+    flipped: np.ndarray  # (U,) bool: the reversed (back-face) copy was hit
+    points: np.ndarray  # (U, 3, 3) corners in the camera frame
     plane_normal: np.ndarray  # (U, 3) camera frame, unnormalised
     plane_offset: np.ndarray  # (U,) plane_normal . corner0
 
@@ -129,8 +134,12 @@ def _seen_triangles(table: TriangleTable, labels: np.ndarray, camera: CameraMode
     return _Triangles(mesh, corners, flipped, points, plane_normal, plane_offset)
 
 
-def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
-                 gl_depth: np.ndarray | None = None) -> LabelPasses:
+def label_passes(
+    indices: np.ndarray,
+    table: TriangleTable,
+    camera: CameraModel,
+    gl_depth: np.ndarray | None = None,
+) -> LabelPasses:
     """Instance ids, depth, normals and object coordinates from the decoded label pass (see
     module docstring). Per-triangle work is done once per distinct triangle seen.
 
@@ -166,14 +175,19 @@ def label_passes(indices: np.ndarray, table: TriangleTable, camera: CameraModel,
     depth[rows, cols] = pixel_depth
 
     normals[rows, cols] = _shading_normals(table, triangles, pixel_triangle, hits, camera)
-    object_coordinates[rows, cols] = _generated_coordinates(table, triangles, pixel_triangle,
-                                                            hits, camera)
+    object_coordinates[rows, cols] = _generated_coordinates(
+        table, triangles, pixel_triangle, hits, camera
+    )
     return LabelPasses(instance_ids, depth, normals, object_coordinates)
 
 
-def _generated_coordinates(table: TriangleTable, triangles: _Triangles,
-                           pixel_triangle: np.ndarray, hits: np.ndarray,
-                           camera: CameraModel) -> np.ndarray:
+def _generated_coordinates(
+    table: TriangleTable,
+    triangles: _Triangles,
+    pixel_triangle: np.ndarray,
+    hits: np.ndarray,
+    camera: CameraModel,
+) -> np.ndarray:
     """Hit points (camera frame) as [0, 1] positions inside each object's own bounding box."""
     meshes, mesh_of_triangle = np.unique(triangles.mesh, return_inverse=True)
     size = table.bounds_size[meshes]
@@ -181,20 +195,27 @@ def _generated_coordinates(table: TriangleTable, triangles: _Triangles,
     # affine map camera frame -> generated coordinates, per mesh: A @ hit + b
     camera_to_object = table.world_to_object[meshes] @ camera.camera_to_world
     linear = scale[:, :, None] * camera_to_object[:, :3, :3]
-    offset = scale * (camera_to_object[:, :3, 3] - table.bounds_min[meshes]) \
-        + np.where(size > 0, 0.0, 0.5)
+    offset = scale * (camera_to_object[:, :3, 3] - table.bounds_min[meshes]) + np.where(
+        size > 0, 0.0, 0.5
+    )
     per_pixel = mesh_of_triangle[pixel_triangle]
     coords = np.einsum("pij,pj->pi", linear[per_pixel], hits) + offset[per_pixel]
     return np.clip(coords, 0.0, 1.0)
 
 
-def _shading_normals(table: TriangleTable, triangles: _Triangles, pixel_triangle: np.ndarray,
-                     hits: np.ndarray, camera: CameraModel) -> np.ndarray:
+def _shading_normals(
+    table: TriangleTable,
+    triangles: _Triangles,
+    pixel_triangle: np.ndarray,
+    hits: np.ndarray,
+    camera: CameraModel,
+) -> np.ndarray:
     """World shading normals at ``hits``: face normals, or interpolated vertex normals for
     smooth meshes; negated on reversed (back-face) copies."""
     world_points = table.vertices[triangles.corners]
-    face_normal = np.cross(world_points[:, 1] - world_points[:, 0],
-                           world_points[:, 2] - world_points[:, 0])
+    face_normal = np.cross(
+        world_points[:, 1] - world_points[:, 0], world_points[:, 2] - world_points[:, 0]
+    )
     face_normal /= np.maximum(np.linalg.norm(face_normal, axis=1, keepdims=True), 1e-300)
     sign = np.where(triangles.flipped, -1.0, 1.0)[:, None]
     result = (face_normal * sign)[pixel_triangle]

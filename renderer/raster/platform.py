@@ -12,6 +12,7 @@ Python 3.11 with Mesa 22.3 it creates EGL contexts headless (llvmpipe) with no d
 newer release is needed. It still calls numpy's deprecated ``ndarray.tostring`` when reading
 pixels back (a DeprecationWarning; removed in numpy 2, which is one more reason for numpy<2).
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,8 @@ def _unavailable_message(failures: dict[str, str]) -> str:
         f"(tried {tried}). Options: EGL (Debian/Ubuntu: apt-get install libegl1 libegl-mesa0 "
         "libgl1-mesa-dri, or a GPU driver with EGL), or OSMesa (apt-get install libosmesa6). "
         f"Choose one explicitly with the environment variable {PLATFORM_VARIABLE}=egl or "
-        f"{PLATFORM_VARIABLE}=osmesa, or use --engine cycles.")
+        f"{PLATFORM_VARIABLE}=osmesa, or use --engine cycles."
+    )
 
 
 def _forget_opengl_modules() -> None:
@@ -48,6 +50,7 @@ def _try_platform(platform: str, width: int, height: int):
     """Import pyrender on ``platform`` and create an offscreen renderer; raise on failure."""
     os.environ[PLATFORM_VARIABLE] = platform
     import pyrender  # pylint: disable=import-outside-toplevel
+
     # pyrender reads its shadow-map size from these module globals at render time
     pyrender.light.SHADOW_TEX_SZ = pyrender.renderer.SHADOW_TEX_SZ = SHADOW_MAP_SIZE
     return pyrender, pyrender.OffscreenRenderer(width, height)

@@ -15,6 +15,7 @@ Mapping, each an approximation of Cycles:
   intensity); soft shadows and the area's extent are not modelled.
 * ``exposure``: the factor 2 ** EV scales every light and emission, as Blender's view exposure.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,14 +41,15 @@ ValueAt = Callable[[kb.Asset, str], Any]  # (asset, trait name) -> value at the 
 @dataclasses.dataclass(frozen=True)
 class MaterialState:
     """Everything a colour mesh depends on; the view rebuilds the mesh when it changes."""
-    kind: str                                   # "principled", "flat" or "undefined"
-    colour: tuple = BLENDER_DEFAULT_COLOUR      # linear RGBA
+
+    kind: str  # "principled", "flat" or "undefined"
+    colour: tuple = BLENDER_DEFAULT_COLOUR  # linear RGBA
     metallic: float = 0.0
     roughness: float = BLENDER_DEFAULT_ROUGHNESS
-    emission: tuple = (0.0, 0.0, 0.0)           # linear RGB
+    emission: tuple = (0.0, 0.0, 0.0)  # linear RGB
     holdout: bool = False
     exposure: float = 1.0
-    texture_json: str = "null"                  # material.metadata["texture"] as JSON
+    texture_json: str = "null"  # material.metadata["texture"] as JSON
     transmission: float = 0.0
 
     @property
@@ -71,26 +73,38 @@ def material_state(material: kb.Material, value_at: ValueAt, exposure: float) ->
     texture_json = json.dumps(texture, sort_keys=True, default=str)
     if isinstance(material, kb.PrincipledBSDFMaterial):
         return MaterialState(
-            kind="principled", colour=_floats(value_at(material, "color")),
+            kind="principled",
+            colour=_floats(value_at(material, "color")),
             metallic=float(value_at(material, "metallic")),
             roughness=float(value_at(material, "roughness")),
-            emission=_floats(value_at(material, "emission"))[:3], exposure=exposure,
-            texture_json=texture_json, transmission=float(value_at(material, "transmission")))
+            emission=_floats(value_at(material, "emission"))[:3],
+            exposure=exposure,
+            texture_json=texture_json,
+            transmission=float(value_at(material, "transmission")),
+        )
     if isinstance(material, kb.FlatMaterial):
-        return MaterialState(kind="flat", colour=_floats(value_at(material, "color")),
-                             holdout=bool(value_at(material, "holdout")), exposure=exposure,
-                             texture_json=texture_json)
+        return MaterialState(
+            kind="flat",
+            colour=_floats(value_at(material, "color")),
+            holdout=bool(value_at(material, "holdout")),
+            exposure=exposure,
+            texture_json=texture_json,
+        )
     return MaterialState(kind="undefined")
 
 
 def description_state(description: dict, exposure: float) -> MaterialState:
     """The state of a part material given as a MaterialSpec dict (see scenes/build.py)."""
     return MaterialState(
-        kind="principled", colour=tuple(map(float, description["color"])),
-        metallic=float(description["metallic"]), roughness=float(description["roughness"]),
-        emission=tuple(map(float, description["emission"]))[:3], exposure=exposure,
+        kind="principled",
+        colour=tuple(map(float, description["color"])),
+        metallic=float(description["metallic"]),
+        roughness=float(description["roughness"]),
+        emission=tuple(map(float, description["emission"]))[:3],
+        exposure=exposure,
         texture_json=json.dumps(description.get("texture"), sort_keys=True, default=str),
-        transmission=float(description.get("transmission", 0.0)))
+        transmission=float(description.get("transmission", 0.0)),
+    )
 
 
 def emissive_factor(colour) -> np.ndarray:
@@ -108,24 +122,33 @@ def pyrender_material(pyrender, state: MaterialState, base_colour_texture=None):
         blend = {}
         if state.transmission > 0:
             luminance = float(np.dot(np.clip(colour[:3], 0.0, 1.0), (0.2126, 0.7152, 0.0722)))
-            opacity = 1.0 - TRANSMISSION_CLARITY * min(state.transmission, 1.0) * luminance ** 0.5
+            opacity = 1.0 - TRANSMISSION_CLARITY * min(state.transmission, 1.0) * luminance**0.5
             colour = (*colour[:3], colour[3] * opacity)
             blend = {"alphaMode": "BLEND"}
         return pyrender.MetallicRoughnessMaterial(
             baseColorFactor=textures.procedural_base_colour(colour, state.texture),
-            baseColorTexture=base_colour_texture, metallicFactor=state.metallic,
+            baseColorTexture=base_colour_texture,
+            metallicFactor=state.metallic,
             roughnessFactor=state.roughness,
             emissiveFactor=emissive_factor(state.exposure * np.asarray(state.emission)),
-            doubleSided=True, **blend)
+            doubleSided=True,
+            **blend,
+        )
     if state.kind == "flat":
         colour = textures.procedural_base_colour(state.colour, state.texture)[:3]
         return pyrender.MetallicRoughnessMaterial(
-            baseColorFactor=(0.0, 0.0, 0.0, 1.0), metallicFactor=0.0, roughnessFactor=1.0,
+            baseColorFactor=(0.0, 0.0, 0.0, 1.0),
+            metallicFactor=0.0,
+            roughnessFactor=1.0,
             emissiveFactor=emissive_factor(state.exposure * np.asarray(colour)),
-            doubleSided=True)
+            doubleSided=True,
+        )
     return pyrender.MetallicRoughnessMaterial(
-        baseColorFactor=BLENDER_DEFAULT_COLOUR, metallicFactor=0.0,
-        roughnessFactor=BLENDER_DEFAULT_ROUGHNESS, doubleSided=True)
+        baseColorFactor=BLENDER_DEFAULT_COLOUR,
+        metallicFactor=0.0,
+        roughnessFactor=BLENDER_DEFAULT_ROUGHNESS,
+        doubleSided=True,
+    )
 
 
 def pyrender_light(pyrender, light: kb.Light, value_at: ValueAt, exposure: float):
@@ -137,12 +160,16 @@ def pyrender_light(pyrender, light: kb.Light, value_at: ValueAt, exposure: float
     if isinstance(light, kb.SpotLight):
         outer = min(float(value_at(light, "spot_size")) / 2.0, MAX_CONE)
         blend = float(np.clip(value_at(light, "spot_blend"), 0.0, 1.0))
-        return pyrender.SpotLight(color=colour, intensity=power / (4 * math.pi),
-                                  innerConeAngle=outer * (1.0 - blend) * 0.999,
-                                  outerConeAngle=outer)
+        return pyrender.SpotLight(
+            color=colour,
+            intensity=power / (4 * math.pi),
+            innerConeAngle=outer * (1.0 - blend) * 0.999,
+            outerConeAngle=outer,
+        )
     if isinstance(light, kb.RectAreaLight):
-        return pyrender.SpotLight(color=colour, intensity=power / math.pi,
-                                  innerConeAngle=0.0, outerConeAngle=MAX_CONE)
+        return pyrender.SpotLight(
+            color=colour, intensity=power / math.pi, innerConeAngle=0.0, outerConeAngle=MAX_CONE
+        )
     return pyrender.PointLight(color=colour, intensity=power / (4 * math.pi))
 
 

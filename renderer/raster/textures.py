@@ -10,6 +10,7 @@ renderer.blender mixes the base colour as ``mix(material.color, texture.color2, 
   patterns are not reproduced; the base colour is the half-way mix (factor 0.5), the pattern's
   typical mean. Documented approximation: RGB only, labels are unaffected.
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,10 +49,12 @@ def procedural_base_colour(colour, texture: Optional[dict]) -> tuple:
 def _image_luminance(path: str) -> np.ndarray:
     """(H, W) float32 linear luminance of an 8/16-bit image (read as sRGB, like Blender)."""
     import cv2  # pylint: disable=import-outside-toplevel
+
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
     if image is None:
-        raise FileNotFoundError(f"texture image {path!r} could not be read; check the "
-                                "material texture's image path")
+        raise FileNotFoundError(
+            f"texture image {path!r} could not be read; check the material texture's image path"
+        )
     scale = 65535.0 if image.dtype == np.uint16 else 255.0
     rgb = _srgb_to_linear(image[..., ::-1].astype(np.float32) / scale)
     height, width = rgb.shape[:2]
@@ -67,10 +70,12 @@ def is_print(texture: Optional[dict]) -> bool:
 def _print_rgba(path: str) -> np.ndarray:
     """(H, W, 4) float32: linear RGB and alpha of an 8/16-bit print image (sRGB)."""
     import cv2  # pylint: disable=import-outside-toplevel
+
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
     if image is None:
-        raise FileNotFoundError(f"print image {path!r} could not be read; check the material "
-                                "texture's image path")
+        raise FileNotFoundError(
+            f"print image {path!r} could not be read; check the material texture's image path"
+        )
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     scale = 65535.0 if image.dtype == np.uint16 else 255.0
@@ -89,6 +94,7 @@ def baked_print(colour, texture: dict) -> np.ndarray:
     height, width = rgba.shape[:2]
     if width % 4:  # rows of an RGB texture must be 4-byte aligned for OpenGL's default unpacking
         import cv2  # pylint: disable=import-outside-toplevel
+
         rgba = cv2.resize(rgba, (width + 4 - width % 4, height), interpolation=cv2.INTER_LINEAR)
     alpha = rgba[..., 3:]
     mixed = (1.0 - alpha) * np.asarray(colour, float)[:3] + alpha * rgba[..., :3]
@@ -104,8 +110,9 @@ def baked_image(colour, texture: dict) -> np.ndarray:
     return np.round(_linear_to_srgb(mixed) * 255).astype(np.uint8)
 
 
-def generated_uv(vertices: np.ndarray, bounds_min: np.ndarray, bounds_size: np.ndarray,
-                 rotation) -> np.ndarray:
+def generated_uv(
+    vertices: np.ndarray, bounds_min: np.ndarray, bounds_size: np.ndarray, rotation
+) -> np.ndarray:
     """(N, 2) UVs: x, y of the rotated Generated coordinates of object-frame ``vertices``."""
     safe = np.where(bounds_size > 0, bounds_size, 1.0)
     generated = np.where(bounds_size > 0, (vertices - bounds_min) / safe, 0.5)
@@ -117,6 +124,7 @@ def load_background_image(path: str, width: int, height: int) -> np.ndarray:
     """(height, width, 3) float32 linear radiance of an 8/16-bit sRGB image stretched to the
     frame (pixel-centre sampling with area averaging)."""
     import cv2  # pylint: disable=import-outside-toplevel
+
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
     if image is None:
         raise FileNotFoundError(f"background image {path!r} does not exist or cannot be read")

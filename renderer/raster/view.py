@@ -11,6 +11,7 @@ textures; environment.py: HDRI); the labels are exact (label_pass.py). The scene
 illumination becomes pyrender's uniform ambient light (no occlusion), its background colour the
 clear colour. Shadows: directional and spot shadow maps (pyrender has no point-light shadows).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +32,13 @@ from labels.passes import CameraModel, InstanceGeometry, RawPasses
 from renderer.raster import camera as camera_conversion
 from renderer.raster import environment, geometry, label_pass, platform, shading, textures
 from renderer.raster import parts as part_meshes
-from renderer.kubric_layers import (KUBRIC_LAYERS, category_of, check_layer_names,
-                                    instance_metadata, kubric_layer)
+from renderer.kubric_layers import (
+    KUBRIC_LAYERS,
+    category_of,
+    check_layer_names,
+    instance_metadata,
+    kubric_layer,
+)
 from scenes.geometry import pose_matrix
 
 SHADER_DIR = Path(__file__).parent / "shaders"
@@ -47,13 +53,13 @@ def _value(asset: kb.Asset, name: str, frame: Optional[int]) -> Any:
 
 def _pose(asset: kb.Object3D, frame: Optional[int], with_scale: bool) -> np.ndarray:
     scale = _value(asset, "scale", frame) if with_scale else (1.0, 1.0, 1.0)
-    return pose_matrix(_value(asset, "position", frame),
-                                         _value(asset, "quaternion", frame), scale)
+    return pose_matrix(_value(asset, "position", frame), _value(asset, "quaternion", frame), scale)
 
 
 @dataclasses.dataclass
 class _ObjectRecord:
     """pyrender state of one Kubric object with geometry."""
+
     asset: kb.PhysicalObject
     mesh: geometry.ObjectMesh
     colour_node: Any = None
@@ -81,16 +87,28 @@ class Raster(View):
         ``custom_scene`` (a .blend file) is refused.
     """
 
-    def __init__(self, scene: kb.Scene, background_transparency: bool = False,
-                 shadows: bool = True, scratch_dir=None, samples_per_pixel=None,
-                 adaptive_sampling=None, use_denoising=None, verbose: bool = False,
-                 device: str = "auto", view_transform: str = "Standard",
-                 custom_scene: Optional[str] = None, motion_blur: Optional[float] = None):
+    def __init__(
+        self,
+        scene: kb.Scene,
+        background_transparency: bool = False,
+        shadows: bool = True,
+        scratch_dir=None,
+        samples_per_pixel=None,
+        adaptive_sampling=None,
+        use_denoising=None,
+        verbose: bool = False,
+        device: str = "auto",
+        view_transform: str = "Standard",
+        custom_scene: Optional[str] = None,
+        motion_blur: Optional[float] = None,
+    ):
         del scratch_dir, samples_per_pixel, adaptive_sampling, use_denoising, verbose, device
         del view_transform, motion_blur
         if custom_scene is not None:
-            raise ValueError(f"custom_scene={custom_scene!r}: the raster backend cannot load "
-                             ".blend files; use --engine cycles for custom Blender scenes")
+            raise ValueError(
+                f"custom_scene={custom_scene!r}: the raster backend cannot load "
+                ".blend files; use --engine cycles for custom Blender scenes"
+            )
         width, height = scene.resolution
         self.pyrender, self._offscreen = platform.shared_offscreen_renderer(width, height)
         self.background_transparency = background_transparency
@@ -117,7 +135,9 @@ class Raster(View):
             if mesh is None:
                 return None
             record = _ObjectRecord(asset=asset, mesh=mesh)
-            record.label_node = self._gl_scene.add(self._label_mesh(mesh), name=f"{asset.uid}:label")
+            record.label_node = self._gl_scene.add(
+                self._label_mesh(mesh), name=f"{asset.uid}:label"
+            )
             self._objects[asset] = record
             return record
         if isinstance(asset, kb.Light):
@@ -130,21 +150,32 @@ class Raster(View):
         record = self._objects.pop(asset, None) or self._lights.pop(asset, None)
         if record is None:
             return
-        for node in (getattr(record, "colour_node", None), getattr(record, "label_node", None),
-                     getattr(record, "node", None)):
+        for node in (
+            getattr(record, "colour_node", None),
+            getattr(record, "label_node", None),
+            getattr(record, "node", None),
+        ):
             if node is not None and self._gl_scene.has_node(node):
                 self._gl_scene.remove_node(node)
 
     # ------------------------------------------------------------------ world
-    def set_hdri(self, path, rotation: Sequence[float] = (0.0, 0.0, 0.0), strength: float = 1.0,
-                 as_background: bool = True, as_ambient: bool = True) -> None:
+    def set_hdri(
+        self,
+        path,
+        rotation: Sequence[float] = (0.0, 0.0, 0.0),
+        strength: float = 1.0,
+        as_background: bool = True,
+        as_ambient: bool = True,
+    ) -> None:
         """Light the scene and/or fill the background with an equirectangular HDRI (same
         arguments and mapping as renderer.blender; lighting becomes a sun + uniform ambient, see
         renderer/raster/environment.py). It replaces ambient_illumination / background until
         :meth:`clear_hdri`."""
         placed = environment.Environment(
             radiance=environment.load_equirectangular(str(path)),
-            rotation=environment.euler_xyz(rotation), strength=float(strength))
+            rotation=environment.euler_xyz(rotation),
+            strength=float(strength),
+        )
         if as_ambient:
             self._ambient_map = placed
         if as_background:
@@ -159,12 +190,13 @@ class Raster(View):
         """Back to the scene's uniform ambient_illumination and background colours."""
         self._ambient_map = self._background_map = None
 
-    def _set_ambient_light_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.),
-                                strength=1.0):
+    def _set_ambient_light_hdri(
+        self, hdri_filepath=None, hdri_rotation=(0.0, 0.0, 0.0), strength=1.0
+    ):
         """Kubric's name for :meth:`set_hdri` (lighting only)."""
         self.set_hdri(hdri_filepath, hdri_rotation, strength, as_background=False)
 
-    def _set_background_hdri(self, hdri_filepath=None, hdri_rotation=(0., 0., 0.)):
+    def _set_background_hdri(self, hdri_filepath=None, hdri_rotation=(0.0, 0.0, 0.0)):
         """Kubric's name for :meth:`set_hdri` (visible background only)."""
         self.set_hdri(hdri_filepath, hdri_rotation, as_ambient=False)
 
@@ -185,15 +217,31 @@ class Raster(View):
         self._finish_alpha(rgba, labels.instance_ids)
         done = time.perf_counter()
         return RawPasses(
-            rgba=rgba, instance_ids=labels.instance_ids, depth=labels.depth,
-            normals=labels.normals, camera=camera, instances=instances,
-            object_coordinates=labels.object_coordinates, backend="raster",
-            render_info=self._render_info(frame, {
-                "sync_s": synced - started, "rgb_s": coloured - synced,
-                "labels_s": done - coloured, "total_s": done - started}))
+            rgba=rgba,
+            instance_ids=labels.instance_ids,
+            depth=labels.depth,
+            normals=labels.normals,
+            camera=camera,
+            instances=instances,
+            object_coordinates=labels.object_coordinates,
+            backend="raster",
+            render_info=self._render_info(
+                frame,
+                {
+                    "sync_s": synced - started,
+                    "rgb_s": coloured - synced,
+                    "labels_s": done - coloured,
+                    "total_s": done - started,
+                },
+            ),
+        )
 
-    def render_still(self, frame: Optional[int] = None, ignore_missing_textures: bool = False,
-                     return_layers: Sequence[str] = KUBRIC_LAYERS) -> dict:
+    def render_still(
+        self,
+        frame: Optional[int] = None,
+        ignore_missing_textures: bool = False,
+        return_layers: Sequence[str] = KUBRIC_LAYERS,
+    ) -> dict:
         """One frame (default ``frame_start``) as Kubric's layers, in Kubric's dtypes/encodings
         (same as renderer.blender): rgba (H,W,4) uint8, rgb (H,W,3), segmentation (H,W,1)
         uint32, depth (H,W,1) float32 distance to the camera centre, z (H,W,1) planar depth,
@@ -204,13 +252,18 @@ class Raster(View):
         raw = self.render_raw(frame)
         return {name: kubric_layer(name, raw) for name in return_layers}
 
-    def render(self, frames: Optional[Sequence[int]] = None, ignore_missing_textures: bool = False,
-               return_layers: Sequence[str] = KUBRIC_LAYERS) -> dict:
+    def render(
+        self,
+        frames: Optional[Sequence[int]] = None,
+        ignore_missing_textures: bool = False,
+        return_layers: Sequence[str] = KUBRIC_LAYERS,
+    ) -> dict:
         """Layers of :meth:`render_still` stacked over ``frames`` (default: all scene frames)."""
         if frames is None:
             frames = range(self.scene.frame_start, self.scene.frame_end + 1)
-        stills = [self.render_still(frame, ignore_missing_textures, return_layers)
-                  for frame in frames]
+        stills = [
+            self.render_still(frame, ignore_missing_textures, return_layers) for frame in frames
+        ]
         return {name: np.stack([still[name] for still in stills]) for name in return_layers}
 
     def close(self) -> None:
@@ -225,16 +278,26 @@ class Raster(View):
     def _sync_camera(self, frame: Optional[int]) -> CameraModel:
         kb_camera = self.scene.camera
         if kb_camera is None or isinstance(kb_camera, UndefinedAsset):
-            raise ValueError("the scene has no camera; add a kb.PerspectiveCamera or "
-                             "kb.OrthographicCamera to it before rendering")
+            raise ValueError(
+                "the scene has no camera; add a kb.PerspectiveCamera or "
+                "kb.OrthographicCamera to it before rendering"
+            )
         width, height = self.scene.resolution
-        names = ("focal_length", "sensor_width", "shift_x", "shift_y", "orthographic_scale",
-                 "min_render_distance", "max_render_distance")
+        names = (
+            "focal_length",
+            "sensor_width",
+            "shift_x",
+            "shift_y",
+            "orthographic_scale",
+            "min_render_distance",
+            "max_render_distance",
+        )
         values = {n: _value(kb_camera, n, frame) for n in names if hasattr(kb_camera, n)}
         blender_pose = _pose(kb_camera, frame, with_scale=False)
         model = camera_conversion.camera_model(kb_camera, width, height, blender_pose, values)
         gl_camera = camera_conversion.pyrender_camera(
-            self.pyrender, model, values["min_render_distance"], values["max_render_distance"])
+            self.pyrender, model, values["min_render_distance"], values["max_render_distance"]
+        )
         if self._camera_node is not None:
             self._gl_scene.remove_node(self._camera_node)
         self._camera_node = self._gl_scene.add(gl_camera, pose=blender_pose)
@@ -255,15 +318,19 @@ class Raster(View):
         ambient = np.asarray(scene.ambient_illumination, float)
         background = np.asarray(scene.background, float)
         self._gl_scene.ambient_light = exposure * (
-            self._ambient_map.split[0] if self._ambient_map is not None
-            else ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0))
+            self._ambient_map.split[0]
+            if self._ambient_map is not None
+            else ambient[:3] * (ambient[3] if len(ambient) > 3 else 1.0)
+        )
         self._sync_hdri_sun(exposure)
         alpha = 0.0 if self.background_transparency else 1.0
-        self._gl_scene.bg_color = np.append(shading.display_encode(exposure * background[:3]),
-                                            alpha)
+        self._gl_scene.bg_color = np.append(
+            shading.display_encode(exposure * background[:3]), alpha
+        )
         for record in self._lights.values():
-            light = shading.pyrender_light(self.pyrender, record.asset, self._value_at(frame),
-                                           exposure)
+            light = shading.pyrender_light(
+                self.pyrender, record.asset, self._value_at(frame), exposure
+            )
             pose = _pose(record.asset, frame, False)
             if record.node is not None and type(record.node.light) is type(light):
                 shading.copy_light_parameters(light, record.node.light)  # keeps its shadow map
@@ -282,8 +349,9 @@ class Raster(View):
             return
         _, towards_sun, irradiance = self._ambient_map.split
         strongest = float(np.max(irradiance))
-        light = self.pyrender.DirectionalLight(color=irradiance / strongest,
-                                               intensity=strongest * exposure)
+        light = self.pyrender.DirectionalLight(
+            color=irradiance / strongest, intensity=strongest * exposure
+        )
         self._hdri_sun_node = self._gl_scene.add(light, pose=environment.facing(towards_sun))
 
     def _sync_objects(self, frame: Optional[int]):
@@ -299,53 +367,73 @@ class Raster(View):
             self._gl_scene.set_pose(record.label_node, object_to_world)
             merged = record.mesh.merged
             world_vertices = merged.vertices @ object_to_world[:3, :3].T + object_to_world[:3, 3]
-            normal_matrix = camera_conversion.normal_matrix(_value(asset, "quaternion", frame),
-                                                            _value(asset, "scale", frame))
+            normal_matrix = camera_conversion.normal_matrix(
+                _value(asset, "quaternion", frame), _value(asset, "scale", frame)
+            )
             vertices.append(world_vertices)
-            normals.append(merged.vertex_normals @ normal_matrix.T if record.mesh.smooth
-                           else np.zeros_like(world_vertices))
+            normals.append(
+                merged.vertex_normals @ normal_matrix.T
+                if record.mesh.smooth
+                else np.zeros_like(world_vertices)
+            )
             faces.append(merged.faces + vertex_total)
             vertex_total += len(world_vertices)
             counts.append(len(merged.faces))
             instance_id = assets.index(asset) + 1
             ids.append(instance_id)
             smooth.append(record.mesh.smooth)
-            to_object.append(camera_conversion.pose_inverse(
-                _value(asset, "position", frame), _value(asset, "quaternion", frame),
-                _value(asset, "scale", frame)))
+            to_object.append(
+                camera_conversion.pose_inverse(
+                    _value(asset, "position", frame),
+                    _value(asset, "quaternion", frame),
+                    _value(asset, "scale", frame),
+                )
+            )
             bounds_min.append(merged.vertices.min(axis=0))
             bounds_size.append(np.ptp(merged.vertices, axis=0))
-            instances.append(self._instance_geometry(asset, instance_id, world_vertices,
-                                                     merged.faces, object_to_world))
+            instances.append(
+                self._instance_geometry(
+                    asset, instance_id, world_vertices, merged.faces, object_to_world
+                )
+            )
         counts_array = np.array(counts, np.int64)
         table = label_pass.TriangleTable(
             vertices=np.concatenate(vertices) if vertices else np.zeros((0, 3)),
             vertex_normals=np.concatenate(normals) if normals else np.zeros((0, 3)),
             faces=np.concatenate(faces) if faces else np.zeros((0, 3), np.int64),
             face_offsets=np.concatenate([[0], np.cumsum(counts_array)[:-1]]).astype(np.int64)
-            if counts else np.zeros(0, np.int64),
-            face_counts=counts_array, instance_ids=np.array(ids, np.int64),
+            if counts
+            else np.zeros(0, np.int64),
+            face_counts=counts_array,
+            instance_ids=np.array(ids, np.int64),
             smooth=np.array(smooth, bool),
             world_to_object=np.array(to_object).reshape(-1, 4, 4),
             bounds_min=np.array(bounds_min).reshape(-1, 3),
-            bounds_size=np.array(bounds_size).reshape(-1, 3))
+            bounds_size=np.array(bounds_size).reshape(-1, 3),
+        )
         table.check_capacity()
         return table, instances
 
     @staticmethod
     def _instance_geometry(asset, instance_id, world_vertices, faces, object_to_world):
-        return InstanceGeometry(instance_id=instance_id, uid=asset.uid,
-                                category=category_of(asset), vertices_world=world_vertices,
-                                faces=np.asarray(faces), object_to_world=object_to_world,
-                                metadata=instance_metadata(asset))
+        return InstanceGeometry(
+            instance_id=instance_id,
+            uid=asset.uid,
+            category=category_of(asset),
+            vertices_world=world_vertices,
+            faces=np.asarray(faces),
+            object_to_world=object_to_world,
+            metadata=instance_metadata(asset),
+        )
 
     # ------------------------------------------------------------------ meshes and materials
     def _label_mesh(self, mesh: geometry.ObjectMesh):
         """Label geometry: the faces, then the same faces reversed (so back faces are seen)."""
         merged = mesh.merged
         both_sides = np.concatenate([merged.faces, merged.faces[:, ::-1]]).astype(np.uint32)
-        primitive = self.pyrender.Primitive(positions=np.asarray(merged.vertices, np.float32),
-                                            indices=both_sides, mode=4)  # GL_TRIANGLES
+        primitive = self.pyrender.Primitive(
+            positions=np.asarray(merged.vertices, np.float32), indices=both_sides, mode=4
+        )  # GL_TRIANGLES
         return self.pyrender.Mesh([primitive])
 
     def _textured_parts(self, mesh: geometry.ObjectMesh, state: shading.MaterialState):
@@ -358,19 +446,26 @@ class Raster(View):
         bounds_min, bounds_size = merged.vertices.min(axis=0), np.ptp(merged.vertices, axis=0)
         parts = []
         for part in mesh.parts:
-            uv = textures.generated_uv(part.vertices, bounds_min, bounds_size,
-                                       texture.get("rotation"))
-            parts.append(trimesh.Trimesh(
-                part.vertices, part.faces, process=False,
-                vertex_normals=part.vertex_normals if mesh.smooth else None,
-                visual=trimesh.visual.TextureVisuals(uv=uv)))
+            uv = textures.generated_uv(
+                part.vertices, bounds_min, bounds_size, texture.get("rotation")
+            )
+            parts.append(
+                trimesh.Trimesh(
+                    part.vertices,
+                    part.faces,
+                    process=False,
+                    vertex_normals=part.vertex_normals if mesh.smooth else None,
+                    visual=trimesh.visual.TextureVisuals(uv=uv),
+                )
+            )
         image = textures.baked_image(state.colour, texture)
         sampler = self.pyrender.Sampler()  # repeat wrapping, linear filtering
         return parts, self.pyrender.Texture(source=image, source_channels="RGB", sampler=sampler)
 
     def _sync_colour_mesh(self, record: _ObjectRecord, frame: Optional[int]) -> None:
-        state = shading.material_state(_value(record.asset, "material", frame),
-                                       self._value_at(frame), self.exposure_scale())
+        state = shading.material_state(
+            _value(record.asset, "material", frame), self._value_at(frame), self.exposure_scale()
+        )
         described = (record.asset.metadata or {}).get("parts")
         if record.mesh.part_names and described:
             state = part_meshes.part_states(state, described, self.exposure_scale())
@@ -385,10 +480,14 @@ class Raster(View):
             return
         own_visuals = state.kind == "undefined" and isinstance(record.asset, kb.FileBasedObject)
         parts, base_colour_texture = self._textured_parts(record.mesh, state)
-        material = None if own_visuals else shading.pyrender_material(
-            self.pyrender, state, base_colour_texture)
-        gl_mesh = self.pyrender.Mesh.from_trimesh(parts, material=material,
-                                                  smooth=record.mesh.smooth)
+        material = (
+            None
+            if own_visuals
+            else shading.pyrender_material(self.pyrender, state, base_colour_texture)
+        )
+        gl_mesh = self.pyrender.Mesh.from_trimesh(
+            parts, material=material, smooth=record.mesh.smooth
+        )
         for primitive in gl_mesh.primitives:
             primitive.material.doubleSided = True
         record.colour_node = self._gl_scene.add(gl_mesh, name=f"{record.asset.uid}:colour")
@@ -411,21 +510,25 @@ class Raster(View):
 
     def _render_label_indices(self, table: label_pass.TriangleTable):
         """Triangle index + 1 at each pixel centre (int64, 0 = empty) and GL planar depth."""
-        seg_map = {record.label_node: label_pass.offset_colour(int(offset))
-                   for record, offset in zip(self._objects.values(), table.label_offsets)}
+        seg_map = {
+            record.label_node: label_pass.offset_colour(int(offset))
+            for record, offset in zip(self._objects.values(), table.label_offsets)
+        }
         self._set_visible(colour=False)
         renderer = self._offscreen._renderer  # pylint: disable=protected-access
         stock_programs = renderer._program_cache  # pylint: disable=protected-access
         renderer._program_cache = self._label_programs  # pylint: disable=protected-access
         try:
             rgb, gl_depth = self._offscreen.render(
-                self._gl_scene, flags=self.pyrender.RenderFlags.SEG, seg_node_map=seg_map)
+                self._gl_scene, flags=self.pyrender.RenderFlags.SEG, seg_node_map=seg_map
+            )
         finally:
             renderer._program_cache = stock_programs  # pylint: disable=protected-access
         return label_pass.decode_indices(np.asarray(rgb)), np.asarray(gl_depth)
 
-    def _fill_background(self, rgba: np.ndarray, instance_ids: np.ndarray,
-                         camera: CameraModel) -> None:
+    def _fill_background(
+        self, rgba: np.ndarray, instance_ids: np.ndarray, camera: CameraModel
+    ) -> None:
         """Background pixels from the background image or HDRI, display-encoded like pyrender's
         shading."""
         image_path = self._background_image
@@ -433,8 +536,9 @@ class Raster(View):
             return
         rows, cols = np.nonzero(instance_ids == 0)
         if image_path is not None:
-            radiance = textures.load_background_image(image_path, camera.width,
-                                                      camera.height)[rows, cols]
+            radiance = textures.load_background_image(image_path, camera.width, camera.height)[
+                rows, cols
+            ]
         else:
             radiance = self._background_map.background(camera, rows, cols)
         radiance = radiance * self.exposure_scale()
@@ -449,9 +553,15 @@ class Raster(View):
                 rgba[instance_ids == self.scene.assets.index(asset) + 1, 3] = 0
 
     def _render_info(self, frame: Optional[int], timings: dict) -> dict:
-        return {"engine": "pyrender", "frame": frame, **_gl_description(),
-                "rgb_msaa_samples": 4, "label_samples": 1, "shadows": self.shadows,
-                "timings": {k: round(v, 6) for k, v in timings.items()}}
+        return {
+            "engine": "pyrender",
+            "frame": frame,
+            **_gl_description(),
+            "rgb_msaa_samples": 4,
+            "label_samples": 1,
+            "shadows": self.shadows,
+            "timings": {k: round(v, 6) for k, v in timings.items()},
+        }
 
 
 @functools.lru_cache(maxsize=1)
@@ -465,11 +575,16 @@ def _gl_description() -> dict:
     """OpenGL platform and renderer of the shared context (call after a render); ``device`` has
     the shape of renderer.blender's (backend + device names)."""
     from OpenGL import GL  # pylint: disable=import-outside-toplevel
+
     renderer_name = GL.glGetString(GL.GL_RENDERER).decode(errors="replace")
     opengl_platform = os.environ.get(platform.PLATFORM_VARIABLE, "")
     software = any(name in renderer_name.lower() for name in ("llvmpipe", "softpipe", "swrast"))
-    return {"opengl_platform": opengl_platform, "gl_renderer": renderer_name,
-            "gl_version": GL.glGetString(GL.GL_VERSION).decode(errors="replace"),
-            "device": {"backend": f"OPENGL-{opengl_platform.upper()}"
-                                  + ("-CPU" if software else "-GPU"),
-                       "names": [renderer_name]}}
+    return {
+        "opengl_platform": opengl_platform,
+        "gl_renderer": renderer_name,
+        "gl_version": GL.glGetString(GL.GL_VERSION).decode(errors="replace"),
+        "device": {
+            "backend": f"OPENGL-{opengl_platform.upper()}" + ("-CPU" if software else "-GPU"),
+            "names": [renderer_name],
+        },
+    }

@@ -19,6 +19,7 @@ torch and diffusers are an optional extra (``pip install synthscene[refiner]``);
 :mod:`.model`, :mod:`.training` and :mod:`.sdedit` import them. :mod:`.label_gate`, :mod:`.gap` and
 :mod:`.hdri_photos` need numpy/OpenCV/scikit-learn only.
 """
+
 from renderer.refiner.errors import RefinerInputError
 
 __all__ = ["RefinerInputError"]

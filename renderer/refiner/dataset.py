@@ -1,6 +1,6 @@
 """Refining a native dataset folder (see :mod:`labels.native`) into a new folder.
 
-For every ``ok`` frame of ``SOURCE/manifest.jsonl``: refine ``images/<frame>.png``, score it with
+For every ``ok`` frame of ``SOURCE/manifest.jsonl``: refine ``data/<frame>.png``, score it with
 the label-consistency gate, retry at half the strength while it fails (``retries`` times), and
 keep the unrefined image if it still fails. ``labels/<frame>.npz`` and ``.json`` are copied
 byte for byte. The frame's manifest line is copied with the new image checksum and a
@@ -12,6 +12,7 @@ Resumable: a frame already in ``OUT/manifest.jsonl`` with the same settings is s
 Per-frame noise seeds are derived from ``seed`` and the frame name, so a frame's result does not
 depend on which other frames were refined or in what order.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,7 +28,14 @@ import numpy as np
 from fileio.atomic import append_line, to_json_text, write_bytes_atomic, write_json_atomic
 from fileio.digest import sha256_file
 from fileio.images import write_png_atomic
-from labels.native import MANIFEST, FrameReadError, frame_paths, latest_records, read_frame_arrays, read_image
+from labels.native import (
+    MANIFEST,
+    FrameReadError,
+    frame_paths_in,
+    latest_records,
+    read_frame_arrays,
+    read_image,
+)
 from renderer.refiner.errors import RefinerInputError
 from renderer.refiner.label_gate import DEFAULT_THRESHOLD, gate
 from renderer.refiner.photo_stats import PhotoMatch
@@ -45,12 +53,17 @@ class GateOptions:
 
 def frame_seed(seed: int, frame: str) -> int:
     """Noise seed of one frame: independent of frame order, stable across runs."""
-    return (int(seed) * 1_000_003 + zlib.crc32(frame.encode("utf-8"))) % (2 ** 31)
+    return (int(seed) * 1_000_003 + zlib.crc32(frame.encode("utf-8"))) % (2**31)
 
 
-def refine_frame(refine: Callable[[np.ndarray, RefineOptions], np.ndarray], image: np.ndarray,
-                 instance_ids: np.ndarray, options: RefineOptions, gating: GateOptions,
-                 matching: Optional[PhotoMatch] = None) -> tuple[np.ndarray, dict]:
+def refine_frame(
+    refine: Callable[[np.ndarray, RefineOptions], np.ndarray],
+    image: np.ndarray,
+    instance_ids: np.ndarray,
+    options: RefineOptions,
+    gating: GateOptions,
+    matching: Optional[PhotoMatch] = None,
+) -> tuple[np.ndarray, dict]:
     """Refine, gate, retry at half strength; return (image to keep, refinement record).
 
     With ``matching`` the frame is first colour-matched to a photo (a per-pixel colour map: it
@@ -66,35 +79,64 @@ def refine_frame(refine: Callable[[np.ndarray, RefineOptions], np.ndarray], imag
         result = gate(image, refined, instance_ids, threshold=gating.threshold)
         if matching is not None:  # the grain cap can hide a drift the model made: both must pass
             refined = matching.finish(image, refined, options.seed)
-            result = min(result, gate(image, refined, instance_ids, threshold=gating.threshold),
-                         key=lambda item: item.score)
+            result = min(
+                result,
+                gate(image, refined, instance_ids, threshold=gating.threshold),
+                key=lambda item: item.score,
+            )
         attempts.append({"strength": strength, **result.to_json()})
         if result.passed:
-            return refined, {"accepted": True, "strength_used": strength, "gate": attempts[-1],
-                             "attempts": len(attempts)}
+            return refined, {
+                "accepted": True,
+                "strength_used": strength,
+                "gate": attempts[-1],
+                "attempts": len(attempts),
+            }
         strength = strength / 2
-    return image.copy(), {"accepted": False, "strength_used": 0.0, "gate": attempts[-1],
-                          "attempts": len(attempts), "rejected_strengths": [a["strength"] for a in attempts]}
+    return image.copy(), {
+        "accepted": False,
+        "strength_used": 0.0,
+        "gate": attempts[-1],
+        "attempts": len(attempts),
+        "rejected_strengths": [a["strength"] for a in attempts],
+    }
 
 
-def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.ndarray, RefineOptions], np.ndarray],
-                   options: RefineOptions, gating: GateOptions, model_info: dict,
-                   progress: Optional[Callable[[str, dict], None]] = None,
-                   matching: Optional[PhotoMatch] = None) -> dict:
+def refine_dataset(
+    source: str | Path,
+    out: str | Path,
+    refine: Callable[[np.ndarray, RefineOptions], np.ndarray],
+    options: RefineOptions,
+    gating: GateOptions,
+    model_info: dict,
+    progress: Optional[Callable[[str, dict], None]] = None,
+    matching: Optional[PhotoMatch] = None,
+) -> dict:
     """Refine every finished frame of ``source`` into ``out``; return the summary also written to
     ``out/refinement.json``. ``refine(image, options)`` is e.g. :meth:`Refiner.refine`;
     ``matching`` adds the photo-matching steps (see :func:`refine_frame`)."""
     source, out = Path(source), Path(out)
     options.validate()
     records = check_dataset_paths(source, out)
-    settings = {"model_sha256": model_info.get("sha256"), "strength": options.strength, "steps": options.steps,
-                "seed": options.seed, "guidance_downsample": options.guidance_downsample,
-                "guidance_weight": options.guidance_weight, "tile": options.tile, "resize_to": options.resize_to,
-                "gate_threshold": gating.threshold, "retries": gating.retries}
+    settings = {
+        "model_sha256": model_info.get("sha256"),
+        "strength": options.strength,
+        "steps": options.steps,
+        "seed": options.seed,
+        "guidance_downsample": options.guidance_downsample,
+        "guidance_weight": options.guidance_weight,
+        "tile": options.tile,
+        "resize_to": options.resize_to,
+        "gate_threshold": gating.threshold,
+        "retries": gating.retries,
+    }
     if matching:
         settings["photo_match"] = matching.description
-    done = {name: record for name, record in latest_records(out).items()
-            if record.get("status") != "ok" or record.get("refinement", {}).get("settings") == settings}
+    done = {
+        name: record
+        for name, record in latest_records(out).items()
+        if record.get("status") != "ok" or record.get("refinement", {}).get("settings") == settings
+    }
     _copy_top_level_files(source, out)
     for name, record in records.items():
         if name in done:
@@ -102,7 +144,9 @@ def refine_dataset(source: str | Path, out: str | Path, refine: Callable[[np.nda
         if record.get("status") != "ok":
             append_line(out / MANIFEST, to_json_text(record))
         else:
-            done[name] = _refine_one(source, out, record, refine, options, gating, settings, matching)
+            done[name] = _refine_one(
+                source, out, record, refine, options, gating, settings, matching
+            )
         if progress:
             progress(name, done.get(name, record))
     return _write_summary(out, records, latest_records(out), settings, model_info)
@@ -120,23 +164,37 @@ def check_dataset_paths(source: str | Path, out: str | Path) -> dict[str, dict]:
 
 def _source_records(source: Path) -> dict[str, dict]:
     if not source.is_dir():
-        raise RefinerInputError(f"dataset {source} is not a folder; pass a folder written by `synthscene render`")
+        raise RefinerInputError(
+            f"dataset {source} is not a folder; pass a folder written by `synthscene render`"
+        )
     records = latest_records(source)
     if not any(record.get("status") == "ok" for record in records.values()):
-        raise RefinerInputError(f"dataset {source} has no finished frames in {MANIFEST}; "
-                                "pass a folder written by `synthscene render`")
+        raise RefinerInputError(
+            f"dataset {source} has no finished frames in {MANIFEST}; "
+            "pass a folder written by `synthscene render`"
+        )
     return records
 
 
-def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOptions,
-                gating: GateOptions, settings: dict, matching: Optional[PhotoMatch]) -> dict:
+def _refine_one(
+    source: Path,
+    out: Path,
+    record: dict,
+    refine,
+    options: RefineOptions,
+    gating: GateOptions,
+    settings: dict,
+    matching: Optional[PhotoMatch],
+) -> dict:
     name = record["frame"]
-    paths = frame_paths(name)
+    paths = frame_paths_in(source, name)
     try:
         image = read_image(source, name)
         instance_ids = read_frame_arrays(source, name)["instance"]
     except FrameReadError as error:
-        raise RefinerInputError(f"dataset {source}: {error}; re-render that frame or remove its manifest line") from None
+        raise RefinerInputError(
+            f"dataset {source}: {error}; re-render that frame or remove its manifest line"
+        ) from None
     frame_options = dataclasses.replace(options, seed=frame_seed(options.seed, name))
     kept, refinement = refine_frame(refine, image, instance_ids, frame_options, gating, matching)
     alpha = _alpha_channel(source / paths["image"])
@@ -147,14 +205,18 @@ def _refine_one(source: Path, out: Path, record: dict, refine, options: RefineOp
         write_bytes_atomic(out / paths[key], (source / paths[key]).read_bytes())
     updated = dict(record)
     updated["sha256"] = {**record.get("sha256", {}), paths["image"]: image_sha}
-    updated["refinement"] = {**refinement, "source_image_sha256": record.get("sha256", {}).get(paths["image"]),
-                             "settings": settings}
+    updated["refinement"] = {
+        **refinement,
+        "source_image_sha256": record.get("sha256", {}).get(paths["image"]),
+        "settings": settings,
+    }
     append_line(out / MANIFEST, to_json_text(updated))
     return updated
 
 
 def _alpha_channel(path: Path) -> Optional[np.ndarray]:
     import cv2
+
     data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     return data[..., 3] if data is not None and data.ndim == 3 and data.shape[2] == 4 else None
 
@@ -162,7 +224,11 @@ def _alpha_channel(path: Path) -> Optional[np.ndarray]:
 def _copy_top_level_files(source: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for path in source.iterdir():
-        if path.is_file() and path.name not in (MANIFEST, SUMMARY) and not path.name.startswith("."):
+        if (
+            path.is_file()
+            and path.name not in (MANIFEST, SUMMARY)
+            and not path.name.startswith(".")
+        ):
             target = out / path.name
             if not target.exists() or sha256_file(target) != sha256_file(path):
                 temporary = out / f".{path.name}.copying"
@@ -170,15 +236,25 @@ def _copy_top_level_files(source: Path, out: Path) -> None:
                 temporary.replace(target)
 
 
-def _write_summary(out: Path, source_records: dict, out_records: dict, settings: dict, model_info: dict) -> dict:
-    refined = [record["refinement"] for name, record in out_records.items()
-               if name in source_records and "refinement" in record]
+def _write_summary(
+    out: Path, source_records: dict, out_records: dict, settings: dict, model_info: dict
+) -> dict:
+    refined = [
+        record["refinement"]
+        for name, record in out_records.items()
+        if name in source_records and "refinement" in record
+    ]
     accepted = sum(1 for item in refined if item["accepted"])
     scores = [item["gate"]["score"] for item in refined]
-    summary = {"frames": len(refined), "accepted": accepted, "rejected": len(refined) - accepted,
-               "pass_rate": round(accepted / len(refined), 4) if refined else None,
-               "gate_score_mean": round(float(np.mean(scores)), 4) if scores else None,
-               "gate_score_min": round(float(np.min(scores)), 4) if scores else None,
-               "settings": settings, "model": model_info}
+    summary = {
+        "frames": len(refined),
+        "accepted": accepted,
+        "rejected": len(refined) - accepted,
+        "pass_rate": round(accepted / len(refined), 4) if refined else None,
+        "gate_score_mean": round(float(np.mean(scores)), 4) if scores else None,
+        "gate_score_min": round(float(np.min(scores)), 4) if scores else None,
+        "settings": settings,
+        "model": model_info,
+    }
     write_json_atomic(out / SUMMARY, summary, indent=1)
     return summary

@@ -1,5 +1,6 @@
 """Errors the refiner raises for bad user input (the CLI prints them as one line, see
 renderer.errors)."""
+
 from __future__ import annotations
 
 
@@ -15,4 +16,5 @@ def require_torch() -> None:
     except ImportError as error:
         raise RefinerInputError(
             f"the refiner needs torch and diffusers ({error}); install them with "
-            "`pip install -c constraints.txt -e '.[refiner]'` (torch==2.13.0)") from error
+            "`pip install -c constraints.txt -e '.[refiner]'` (torch==2.13.0)"
+        ) from error

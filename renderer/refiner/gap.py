@@ -13,6 +13,7 @@ at the same scale. Features (all of luminance unless said otherwise):
 * optics: vignetting (corner-to-centre luminance ratio); JPEG blockiness (8-px grid step vs
   off-grid step).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,18 +25,45 @@ import numpy as np
 from renderer.refiner.errors import RefinerInputError
 
 BANDS = 6
-FEATURE_NAMES = (["mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "saturation",
-                  "luma_p05", "luma_p50", "luma_p95"]
-                 + [f"power_band{band}" for band in range(BANDS)]
-                 + ["spectral_slope", "log_laplacian", "noise_sigma", "vignetting", "blockiness"])
-SUMMARY_FEATURES = ("mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "saturation", "spectral_slope",
-                    "power_band5", "log_laplacian", "noise_sigma", "vignetting", "blockiness")
+FEATURE_NAMES = (
+    [
+        "mean_r",
+        "mean_g",
+        "mean_b",
+        "std_r",
+        "std_g",
+        "std_b",
+        "saturation",
+        "luma_p05",
+        "luma_p50",
+        "luma_p95",
+    ]
+    + [f"power_band{band}" for band in range(BANDS)]
+    + ["spectral_slope", "log_laplacian", "noise_sigma", "vignetting", "blockiness"]
+)
+SUMMARY_FEATURES = (
+    "mean_r",
+    "mean_g",
+    "mean_b",
+    "std_r",
+    "std_g",
+    "std_b",
+    "saturation",
+    "spectral_slope",
+    "power_band5",
+    "log_laplacian",
+    "noise_sigma",
+    "vignetting",
+    "blockiness",
+)
 
 
 def image_features(image: np.ndarray, size: int = 128) -> np.ndarray:
     """float64 feature vector (see ``FEATURE_NAMES``) of a uint8 (H, W, 3) RGB image."""
     shrink = min(image.shape[:2]) >= size
-    rgb = cv2.resize(image[..., :3], (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    rgb = cv2.resize(
+        image[..., :3], (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
     rgb = rgb.astype(np.float32) / 255.0
     luma = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
     colour = list(rgb.reshape(-1, 3).mean(0)) + list(rgb.reshape(-1, 3).std(0))
@@ -44,9 +72,20 @@ def image_features(image: np.ndarray, size: int = 128) -> np.ndarray:
     bands, slope = _spectrum(luma)
     laplacian = cv2.Laplacian(luma, cv2.CV_32F, ksize=1)
     noise_sigma = float(np.median(np.abs(laplacian)) * 1.4826 / np.sqrt(20.0))
-    return np.array(colour + [saturation] + percentiles + list(bands)
-                    + [slope, float(np.log(np.abs(laplacian).mean() + 1e-6)), noise_sigma,
-                       _vignetting(luma), _blockiness(luma)], np.float64)
+    return np.array(
+        colour
+        + [saturation]
+        + percentiles
+        + list(bands)
+        + [
+            slope,
+            float(np.log(np.abs(laplacian).mean() + 1e-6)),
+            noise_sigma,
+            _vignetting(luma),
+            _blockiness(luma),
+        ],
+        np.float64,
+    )
 
 
 def _spectrum(luma: np.ndarray) -> tuple[np.ndarray, float]:
@@ -57,7 +96,9 @@ def _spectrum(luma: np.ndarray) -> tuple[np.ndarray, float]:
     ys, xs = np.indices(power.shape) - size // 2
     radius = np.hypot(xs, ys)
     edges = np.geomspace(1, size / 2, BANDS + 1)
-    band_power = np.array([power[(radius >= lo) & (radius < hi)].sum() for lo, hi in zip(edges[:-1], edges[1:])])
+    band_power = np.array(
+        [power[(radius >= lo) & (radius < hi)].sum() for lo, hi in zip(edges[:-1], edges[1:])]
+    )
     fractions = band_power / max(band_power.sum(), 1e-12)
     valid = (radius >= 1) & (radius < size / 2)
     radii = np.arange(1, size // 2)
@@ -69,9 +110,16 @@ def _spectrum(luma: np.ndarray) -> tuple[np.ndarray, float]:
 def _vignetting(luma: np.ndarray) -> float:
     size = luma.shape[0]
     corner = size // 6
-    corners = np.concatenate([luma[:corner, :corner], luma[:corner, -corner:], luma[-corner:, :corner],
-                              luma[-corner:, -corner:]], axis=None)
-    centre = luma[size // 2 - corner:size // 2 + corner, size // 2 - corner:size // 2 + corner]
+    corners = np.concatenate(
+        [
+            luma[:corner, :corner],
+            luma[:corner, -corner:],
+            luma[-corner:, :corner],
+            luma[-corner:, -corner:],
+        ],
+        axis=None,
+    )
+    centre = luma[size // 2 - corner : size // 2 + corner, size // 2 - corner : size // 2 + corner]
     return float(corners.mean() / max(centre.mean(), 1e-3))
 
 
@@ -85,6 +133,7 @@ def _blockiness(luma: np.ndarray) -> float:
 @dataclasses.dataclass
 class GapReport:
     """Gap score (held-out classifier accuracy), its spread over folds, and per-set statistics."""
+
     accuracy: float
     accuracy_std: float
     folds: int
@@ -93,15 +142,26 @@ class GapReport:
     excluded: list = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"gap_accuracy": round(self.accuracy, 4), "gap_accuracy_std": round(self.accuracy_std, 4),
-                "folds": self.folds, "counts": self.counts, "excluded_features": self.excluded,
-                "statistics": self.statistics,
-                "meaning": "held-out balanced accuracy of a logistic-regression classifier telling the two "
-                           "sets apart from colour/frequency features; 0.5 = indistinguishable"}
+        return {
+            "gap_accuracy": round(self.accuracy, 4),
+            "gap_accuracy_std": round(self.accuracy_std, 4),
+            "folds": self.folds,
+            "counts": self.counts,
+            "excluded_features": self.excluded,
+            "statistics": self.statistics,
+            "meaning": "held-out balanced accuracy of a logistic-regression classifier telling the two "
+            "sets apart from colour/frequency features; 0.5 = indistinguishable",
+        }
 
 
-def domain_gap(first: Sequence[np.ndarray], second: Sequence[np.ndarray], size: int = 128, seed: int = 0,
-               names: tuple[str, str] = ("synthetic", "real"), exclude: Sequence[str] = ()) -> GapReport:
+def domain_gap(
+    first: Sequence[np.ndarray],
+    second: Sequence[np.ndarray],
+    size: int = 128,
+    seed: int = 0,
+    names: tuple[str, str] = ("synthetic", "real"),
+    exclude: Sequence[str] = (),
+) -> GapReport:
     """Measure how separable two image sets are (see module docstring); ``exclude`` names features
     (of ``FEATURE_NAMES``) the classifier must not use, to see which ones give a set away."""
     from sklearn.linear_model import LogisticRegression
@@ -110,22 +170,36 @@ def domain_gap(first: Sequence[np.ndarray], second: Sequence[np.ndarray], size: 
     from sklearn.preprocessing import StandardScaler
 
     if min(len(first), len(second)) < 2:
-        raise RefinerInputError(f"gap needs at least 2 images per set (got {len(first)} {names[0]} and "
-                                f"{len(second)} {names[1]}); 20+ per set gives a stable score")
+        raise RefinerInputError(
+            f"gap needs at least 2 images per set (got {len(first)} {names[0]} and "
+            f"{len(second)} {names[1]}); 20+ per set gives a stable score"
+        )
     unknown = sorted(set(exclude) - set(FEATURE_NAMES))
     if unknown:
-        raise RefinerInputError(f"unknown gap features {unknown}; choose from {', '.join(FEATURE_NAMES)}")
+        raise RefinerInputError(
+            f"unknown gap features {unknown}; choose from {', '.join(FEATURE_NAMES)}"
+        )
     features = np.stack([image_features(image, size) for image in list(first) + list(second)])
     used = [index for index, name in enumerate(FEATURE_NAMES) if name not in set(exclude)]
     labels = np.array([0] * len(first) + [1] * len(second))
     folds = int(min(5, len(first), len(second)))
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
-    scores = cross_val_score(classifier, features[:, used], labels, scoring="balanced_accuracy",
-                             cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    scores = cross_val_score(
+        classifier,
+        features[:, used],
+        labels,
+        scoring="balanced_accuracy",
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+    )
     statistics = {name: _summary(features[labels == index]) for index, name in enumerate(names)}
-    return GapReport(accuracy=float(scores.mean()), accuracy_std=float(scores.std()), folds=folds,
-                     counts={names[0]: len(first), names[1]: len(second)}, statistics=statistics,
-                     excluded=list(exclude))
+    return GapReport(
+        accuracy=float(scores.mean()),
+        accuracy_std=float(scores.std()),
+        folds=folds,
+        counts={names[0]: len(first), names[1]: len(second)},
+        statistics=statistics,
+        excluded=list(exclude),
+    )
 
 
 def _summary(features: np.ndarray) -> dict:

@@ -4,6 +4,7 @@ file hashes: :mod:`fileio`).
 Images are ``uint8`` arrays of shape (H, W, 3), sRGB, row 0 at the top. The model sees float
 tensors (N, 3, H, W) in [-1, 1].
 """
+
 from __future__ import annotations
 
 import os
@@ -19,12 +20,17 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def list_image_files(folder: str | os.PathLike) -> list[Path]:
-    """Image files under ``folder`` (recursively), sorted. A native dataset's ``images/`` wins."""
+    """Image files under ``folder`` (recursively), sorted. A native dataset's ``data/`` (or, in
+    folders written before that layout, ``images/``) wins."""
     root = Path(folder)
     if not root.is_dir():
-        raise RefinerInputError(f"image folder {root} does not exist or is not a folder; "
-                                "point at a folder of .png/.jpg photos")
-    if (root / "images").is_dir():
+        raise RefinerInputError(
+            f"image folder {root} does not exist or is not a folder; "
+            "point at a folder of .png/.jpg photos"
+        )
+    if (root / "manifest.jsonl").is_file() and (root / "data").is_dir():
+        root = root / "data"
+    elif (root / "images").is_dir():
         root = root / "images"
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
@@ -33,13 +39,16 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as uint8 (H, W, 3) RGB; alpha is dropped, grey is expanded."""
     data = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if data is None:
-        raise RefinerInputError(f"cannot read image {path}: not an image OpenCV can decode; "
-                                "remove it or convert it to PNG/JPEG")
+        raise RefinerInputError(
+            f"cannot read image {path}: not an image OpenCV can decode; "
+            "remove it or convert it to PNG/JPEG"
+        )
     return np.ascontiguousarray(data[:, :, ::-1])
 
 
-def read_image_folder(folder: str | os.PathLike, min_side: int = 1,
-                      max_side: Optional[int] = None) -> tuple[list[np.ndarray], list[Path]]:
+def read_image_folder(
+    folder: str | os.PathLike, min_side: int = 1, max_side: Optional[int] = None
+) -> tuple[list[np.ndarray], list[Path]]:
     """Read every decodable image of ``folder`` at least ``min_side`` px on its shorter side;
     with ``max_side``, larger images are shrunk (area filter) to that shorter side as read.
 
@@ -62,13 +71,15 @@ def read_image_folder(folder: str | os.PathLike, min_side: int = 1,
         size = f" and at least {min_side} px on the shorter side" if min_side > 1 else ""
         raise RefinerInputError(
             f"real-image folder {folder}: {found}; put .png/.jpg photos there{size}, "
-            "or leave out --real to use the embedded HDRI photos")
+            "or leave out --real to use the embedded HDRI photos"
+        )
     return images, kept
 
 
 def to_model_range(images: Iterable[np.ndarray]):
     """uint8 (H, W, 3) images -> float32 torch tensor (N, 3, H, W) in [-1, 1]."""
     import torch
+
     batch = np.stack([np.asarray(image) for image in images]).astype(np.float32)
     return torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous() / 127.5 - 1.0
 
@@ -76,5 +87,6 @@ def to_model_range(images: Iterable[np.ndarray]):
 def from_model_range(batch) -> list[np.ndarray]:
     """float tensor (N, 3, H, W) in [-1, 1] -> list of uint8 (H, W, 3) images (rounded, clipped)."""
     import torch
+
     array = ((batch.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
     return [np.ascontiguousarray(item) for item in array.permute(0, 2, 3, 1).cpu().numpy()]

@@ -15,6 +15,7 @@ Two measurements, both 1.0 for an unchanged image and falling as objects drift:
 Per-object mean colour shifts are recorded too (refinement is expected to change colour, so
 they are not gated). Images are uint8 (H, W, 3); ``instance_ids`` is (H, W), 0 = background.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,14 +37,21 @@ class GateResult:
     per_object: dict = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"score": round(self.score, 4), "edge_alignment": round(self.edge_alignment, 4),
-                "object_similarity": round(self.object_similarity, 4), "passed": self.passed,
-                "threshold": self.threshold, "per_object": self.per_object}
+        return {
+            "score": round(self.score, 4),
+            "edge_alignment": round(self.edge_alignment, 4),
+            "object_similarity": round(self.object_similarity, 4),
+            "passed": self.passed,
+            "threshold": self.threshold,
+            "per_object": self.per_object,
+        }
 
 
 def luminance(image: np.ndarray) -> np.ndarray:
     """float32 (H, W) Rec.709 luma of uint8 RGB, in [0, 1]."""
-    return (image[..., :3].astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)) / 255.0
+    return (
+        image[..., :3].astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    ) / 255.0
 
 
 def gradient_magnitude(gray: np.ndarray) -> np.ndarray:
@@ -72,44 +80,74 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum()) / denominator if denominator > 0 else 0.0
 
 
-def edge_alignment(render: np.ndarray, refined: np.ndarray, instance_ids: np.ndarray) -> Optional[float]:
+def edge_alignment(
+    render: np.ndarray, refined: np.ndarray, instance_ids: np.ndarray
+) -> Optional[float]:
     """Refined/render ratio of gradient-boundary correlation in [0, 1]; None if nothing to check."""
     boundary = cv2.GaussianBlur(instance_boundaries(instance_ids).astype(np.float32), (0, 0), 1.0)
     reference = _correlation(gradient_magnitude(luminance(render)), boundary)
     if reference < 0.05:  # boundaries invisible in the render itself: no evidence either way
         return None
-    return float(np.clip(_correlation(gradient_magnitude(luminance(refined)), boundary) / reference, 0, 1))
+    return float(
+        np.clip(_correlation(gradient_magnitude(luminance(refined)), boundary) / reference, 0, 1)
+    )
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per-pixel SSIM of two float images in [0, 1] (Gaussian 7x7 window, sigma 1.5)."""
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    c1, c2 = 0.01**2, 0.03**2
     blur = lambda x: cv2.GaussianBlur(x, (7, 7), 1.5)  # noqa: E731
     mu_a, mu_b = blur(a), blur(b)
     var_a = blur(a * a) - mu_a * mu_a
     var_b = blur(b * b) - mu_b * mu_b
     covariance = blur(a * b) - mu_a * mu_b
-    return ((2 * mu_a * mu_b + c1) * (2 * covariance + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    return ((2 * mu_a * mu_b + c1) * (2 * covariance + c2)) / (
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
 
 
-def gate(render: np.ndarray, refined: np.ndarray, instance_ids: np.ndarray,
-         threshold: float = DEFAULT_THRESHOLD, min_object_px: int = 32, structure_sigma: float = 1.0) -> GateResult:
+def gate(
+    render: np.ndarray,
+    refined: np.ndarray,
+    instance_ids: np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+    min_object_px: int = 32,
+    structure_sigma: float = 1.0,
+) -> GateResult:
     """Score ``refined`` against the labels of ``render`` (see module docstring)."""
     if render.shape[:2] != refined.shape[:2] or render.shape[:2] != instance_ids.shape[:2]:
-        raise ValueError(f"shape mismatch: render {render.shape}, refined {refined.shape}, ids {instance_ids.shape}")
-    smooth = lambda image: cv2.GaussianBlur(luminance(image), (0, 0), structure_sigma) if structure_sigma else luminance(image)  # noqa: E731
+        raise ValueError(
+            f"shape mismatch: render {render.shape}, refined {refined.shape}, ids {instance_ids.shape}"
+        )
+
+    def smooth(image: np.ndarray) -> np.ndarray:
+        grey = luminance(image)
+        return cv2.GaussianBlur(grey, (0, 0), structure_sigma) if structure_sigma else grey
+
     similarity = ssim_map(smooth(render), smooth(refined))
     per_object = {}
     for instance in np.unique(instance_ids):
         mask = instance_ids == instance
         if instance == 0 or mask.sum() < min_object_px:
             continue
-        colour_shift = np.abs(render[mask][:, :3].astype(np.float32).mean(0) - refined[mask][:, :3].astype(np.float32).mean(0))
-        per_object[str(int(instance))] = {"ssim": round(float(similarity[mask].mean()), 4), "pixels": int(mask.sum()),
-                                          "colour_shift": round(float(np.linalg.norm(colour_shift)) / 255.0, 4)}
+        colour_shift = np.abs(
+            render[mask][:, :3].astype(np.float32).mean(0)
+            - refined[mask][:, :3].astype(np.float32).mean(0)
+        )
+        per_object[str(int(instance))] = {
+            "ssim": round(float(similarity[mask].mean()), 4),
+            "pixels": int(mask.sum()),
+            "colour_shift": round(float(np.linalg.norm(colour_shift)) / 255.0, 4),
+        }
     object_similarity = min((record["ssim"] for record in per_object.values()), default=1.0)
     edges = edge_alignment(render, refined, instance_ids)
     edges = 1.0 if edges is None else edges
     score = float(min(edges, object_similarity))
-    return GateResult(score=score, edge_alignment=float(edges), object_similarity=float(object_similarity),
-                      passed=bool(score >= threshold), threshold=float(threshold), per_object=per_object)
+    return GateResult(
+        score=score,
+        edge_alignment=float(edges),
+        object_similarity=float(object_similarity),
+        passed=bool(score >= threshold),
+        threshold=float(threshold),
+        per_object=per_object,
+    )

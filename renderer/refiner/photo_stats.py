@@ -17,6 +17,7 @@ shorter side equals the frame's. Noise sigma is the gap score's estimator (media
 Immerkaer-style, luminance in [0, 1]). Images are uint8 (H, W, 3) sRGB. Everything here is
 deterministic; the only randomness is the photo drawn per frame, from a seed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,6 +38,7 @@ GRAIN_BLUR_PX = 2.0  # Gaussian sigma (px) splitting the model's change into smo
 class PhotoStats:
     """One photo at frame scale: CIELAB mean and std per channel (OpenCV float Lab: L in
     [0, 100], a/b about [-127, 127]) and noise sigma (luminance in [0, 1])."""
+
     lab_mean: tuple[float, float, float]
     lab_std: tuple[float, float, float]
     noise_sigma: float
@@ -59,16 +61,23 @@ def photo_stats(photo: np.ndarray, side: int) -> PhotoStats:
     scale = side / min(height, width)
     if scale != 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        photo = cv2.resize(
+            photo, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        )
     lab = _lab(photo).reshape(-1, 3).astype(np.float64)
-    return PhotoStats(tuple(float(v) for v in lab.mean(0)), tuple(float(v) for v in lab.std(0)),
-                      noise_sigma(photo))
+    return PhotoStats(
+        tuple(float(v) for v in lab.mean(0)),
+        tuple(float(v) for v in lab.std(0)),
+        noise_sigma(photo),
+    )
 
 
 def photo_set_stats(photos: Sequence[np.ndarray], side: int) -> list[PhotoStats]:
     """:func:`photo_stats` of every photo; an error naming the fix when there are none."""
     if not photos:
-        raise RefinerInputError("no photos to match: pass a folder of real .png/.jpg photos with --photos")
+        raise RefinerInputError(
+            "no photos to match: pass a folder of real .png/.jpg photos with --photos"
+        )
     return [photo_stats(photo, side) for photo in photos]
 
 
@@ -123,15 +132,28 @@ class PhotoMatch:
     and :meth:`finish` (noise ceiling). Photo statistics are measured once per frame size; the
     photo is drawn from the frame's refine seed, so retries and reruns agree."""
 
-    def __init__(self, photos: Sequence[np.ndarray], colour_weight: float = 1.0, description: Optional[dict] = None):
+    def __init__(
+        self,
+        photos: Sequence[np.ndarray],
+        colour_weight: float = 1.0,
+        description: Optional[dict] = None,
+    ):
         if not 0.0 <= colour_weight <= 1.0:
-            raise RefinerInputError(f"--colour-weight {colour_weight} is outside [0, 1]; use e.g. 1 "
-                                    "(photos' colour statistics) or 0 (render's colours)")
+            raise RefinerInputError(
+                f"--colour-weight {colour_weight} is outside [0, 1]; use e.g. 1 "
+                "(photos' colour statistics) or 0 (render's colours)"
+            )
         if not photos:
-            raise RefinerInputError("no photos to match: pass a folder of real .png/.jpg photos with --photos")
+            raise RefinerInputError(
+                "no photos to match: pass a folder of real .png/.jpg photos with --photos"
+            )
         self.photos = list(photos)
         self.colour_weight = float(colour_weight)
-        self.description = {**(description or {}), "count": len(self.photos), "colour_weight": self.colour_weight}
+        self.description = {
+            **(description or {}),
+            "count": len(self.photos),
+            "colour_weight": self.colour_weight,
+        }
         self._stats: dict[int, list[PhotoStats]] = {}
 
     def stats_for(self, side: int) -> list[PhotoStats]:

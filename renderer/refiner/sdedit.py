@@ -16,6 +16,7 @@ every step (seam-free); ``resize_to`` refines a downscaled copy and adds the cha
 upsampled, to the full-resolution render. Noise comes from a CPU generator seeded with ``seed``,
 so results are deterministic for a seed on a given machine.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,12 +42,16 @@ class RefineOptions:
 
     def validate(self) -> None:
         if not 0.0 <= self.strength <= 1.0 or math.isnan(self.strength):
-            raise RefinerInputError(f"strength {self.strength} is outside [0, 1]; use e.g. --strength 0.3 "
-                                    "(0 keeps the render, 1 redraws it from noise)")
+            raise RefinerInputError(
+                f"strength {self.strength} is outside [0, 1]; use e.g. --strength 0.3 "
+                "(0 keeps the render, 1 redraws it from noise)"
+            )
         if self.steps < 1:
             raise RefinerInputError(f"--steps {self.steps}: need at least 1 denoising step")
         if self.guidance_downsample < 0 or not 0.0 <= self.guidance_weight <= 1.0:
-            raise RefinerInputError("guidance: --guidance-downsample must be >= 0 and --guidance-weight in [0, 1]")
+            raise RefinerInputError(
+                "guidance: --guidance-downsample must be >= 0 and --guidance-weight in [0, 1]"
+            )
 
 
 class Refiner:
@@ -54,6 +59,7 @@ class Refiner:
 
     def __init__(self, checkpoint, device: str = "cpu"):
         from renderer.refiner.model import build_noise_scheduler
+
         self.checkpoint = checkpoint
         self.config = checkpoint.config
         self.device = device
@@ -84,37 +90,46 @@ class Refiner:
         height, width = image.shape[:2]
         multiple = self.config.size_multiple
         pad_bottom, pad_right = (-height) % multiple, (-width) % multiple
-        padded = cv2.copyMakeBorder(image, 0, pad_bottom, 0, pad_right, cv2.BORDER_REFLECT_101) \
-            if pad_bottom or pad_right else image
+        padded = (
+            cv2.copyMakeBorder(image, 0, pad_bottom, 0, pad_right, cv2.BORDER_REFLECT_101)
+            if pad_bottom or pad_right
+            else image
+        )
         refined = self._denoise(padded, options)
         return refined[:height, :width]
 
     def _denoise(self, image: np.ndarray, options: RefineOptions) -> np.ndarray:
         import torch
         from renderer.refiner.images import from_model_range, to_model_range
+
         render = to_model_range([image])
         generator = torch.Generator().manual_seed(int(options.seed))
         noise = torch.randn(render.shape, generator=generator)
         scheduler = self.scheduler
         scheduler.set_timesteps(options.steps)
         run = max(1, round(options.strength * options.steps))
-        timesteps = scheduler.timesteps[options.steps - run:]
+        timesteps = scheduler.timesteps[options.steps - run :]
         sample = scheduler.add_noise(render, noise, timesteps[:1])
         with torch.inference_mode():
             for index, timestep in enumerate(timesteps):
                 epsilon = self._predict_noise(sample, timestep, options)
                 sample = scheduler.step(epsilon.cpu(), timestep, sample, eta=0.0).prev_sample
                 if options.guidance_downsample and options.guidance_weight > 0:
-                    reference = render if index + 1 == len(timesteps) else \
-                        scheduler.add_noise(render, noise, timesteps[index + 1:index + 2])
-                    sample = match_low_frequencies(sample, reference, options.guidance_downsample,
-                                                   options.guidance_weight)
+                    reference = (
+                        render
+                        if index + 1 == len(timesteps)
+                        else scheduler.add_noise(render, noise, timesteps[index + 1 : index + 2])
+                    )
+                    sample = match_low_frequencies(
+                        sample, reference, options.guidance_downsample, options.guidance_weight
+                    )
         return from_model_range(sample)[0]
 
     def _predict_noise(self, sample, timestep, options: RefineOptions):
         """The model's noise prediction for the whole frame, or blended over overlapping tiles."""
         import torch
         from renderer.refiner.model import with_grid_phase
+
         height, width = sample.shape[-2:]
         tile = options.tile
         if not tile or (height <= tile and width <= tile):
@@ -127,7 +142,12 @@ class Refiner:
         weights = torch.zeros_like(sample[:, :1])
         for top in tops:
             for left in lefts:
-                window = (slice(None), slice(None), slice(top, top + tile), slice(left, left + tile))
+                window = (
+                    slice(None),
+                    slice(None),
+                    slice(top, top + tile),
+                    slice(left, left + tile),
+                )
                 tile_input = with_grid_phase(self.config, sample[window], top, left)
                 predicted = self.model(tile_input.to(self.device), timestep).sample.cpu()
                 total[window] += predicted * weight
@@ -146,6 +166,7 @@ def _tile_starts(length: int, tile: int, overlap: int) -> list[int]:
 def _feather(height: int, width: int):
     """Blend weights for one tile: 1 in the middle, falling linearly towards the edges (never 0)."""
     import torch
+
     ramp_y = torch.minimum(torch.arange(height) + 1.0, height - torch.arange(height).float())
     ramp_x = torch.minimum(torch.arange(width) + 1.0, width - torch.arange(width).float())
     return (ramp_y[:, None] * ramp_x[None, :]).clamp(max=64.0)[None, None] / 64.0
@@ -156,6 +177,7 @@ def match_low_frequencies(sample, reference, factor: int, weight: float = 1.0, i
     block means equal ``reference``'s (times ``weight``); the correction is solved on the coarse
     grid by a few fixed-point iterations, since block-averaging a bilinear upsampling blurs."""
     import torch.nn.functional as functional
+
     height, width = sample.shape[-2:]
     coarse_size = (max(1, math.ceil(height / factor)), max(1, math.ceil(width / factor)))
 
@@ -163,7 +185,10 @@ def match_low_frequencies(sample, reference, factor: int, weight: float = 1.0, i
         return functional.interpolate(batch, size=coarse_size, mode="area")
 
     def up(batch):
-        return functional.interpolate(batch, size=(height, width), mode="bilinear", align_corners=False)
+        return functional.interpolate(
+            batch, size=(height, width), mode="bilinear", align_corners=False
+        )
+
     target = weight * (down(sample) - down(reference))
     correction = target.clone()
     for _ in range(iterations):

@@ -14,6 +14,7 @@ scored on the held-out *synthetic* crops (balanced accuracy, then lower loss bre
 epoch's weights are kept, and training stops after ``patience`` epochs without improvement. Real
 crops are never seen here. Everything random draws from generators seeded by ``seed``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,8 +29,11 @@ from renderer.transfer.crops import CropSet
 
 
 def conv_block(channels_in: int, channels_out: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(channels_in, channels_out, 3, stride, 1, bias=False),
-                         nn.BatchNorm2d(channels_out), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(channels_in, channels_out, 3, stride, 1, bias=False),
+        nn.BatchNorm2d(channels_out),
+        nn.ReLU(inplace=True),
+    )
 
 
 class CropNet(nn.Module):
@@ -39,9 +43,16 @@ class CropNet(nn.Module):
         super().__init__()
         c1, c2, c3 = width, 2 * width, 4 * width
         self.features = nn.Sequential(
-            conv_block(3, c1, stride=2), conv_block(c1, c1), nn.MaxPool2d(2),
-            conv_block(c1, c2), conv_block(c2, c2), nn.MaxPool2d(2),
-            conv_block(c2, c3), conv_block(c3, c3), nn.AdaptiveAvgPool2d(1))
+            conv_block(3, c1, stride=2),
+            conv_block(c1, c1),
+            nn.MaxPool2d(2),
+            conv_block(c1, c2),
+            conv_block(c2, c2),
+            nn.MaxPool2d(2),
+            conv_block(c2, c3),
+            conv_block(c3, c3),
+            nn.AdaptiveAvgPool2d(1),
+        )
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(c3, classes))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -85,6 +96,7 @@ def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 @dataclasses.dataclass
 class TrainingResult:
     """The kept model, its epoch (1-based), and per-epoch held-out synthetic scores."""
+
     model: CropNet
     best_epoch: int
     history: list[dict]
@@ -94,9 +106,18 @@ class TrainingResult:
         return self.history[self.best_epoch - 1]["val_balanced_accuracy"]
 
 
-def train_classifier(train: CropSet, held_out: CropSet, classes: int, seed: int, *,
-                     max_epochs: int = 30, patience: int = 6, batch_size: int = 64,
-                     lr: float = 2e-3, weight_decay: float = 5e-4) -> TrainingResult:
+def train_classifier(
+    train: CropSet,
+    held_out: CropSet,
+    classes: int,
+    seed: int,
+    *,
+    max_epochs: int = 30,
+    patience: int = 6,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    weight_decay: float = 5e-4,
+) -> TrainingResult:
     """Train :class:`CropNet` on ``train``; keep the epoch best on ``held_out`` (synthetic)."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -112,7 +133,7 @@ def train_classifier(train: CropSet, held_out: CropSet, classes: int, seed: int,
         order = torch.multinomial(weights, len(train), replacement=True, generator=generator)
         losses = []
         for start in range(0, len(order), batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             if len(index) < 2:
                 continue
             loss = F.cross_entropy(model(augment(inputs[index], generator)), targets[index])
@@ -121,11 +142,20 @@ def train_classifier(train: CropSet, held_out: CropSet, classes: int, seed: int,
             optimizer.step()
             losses.append(loss.item())
         logits = predict_logits(model, val_inputs)
-        val_loss = float(F.cross_entropy(logits, torch.from_numpy(val_targets))) if len(val_targets) else 0.0
+        val_loss = (
+            float(F.cross_entropy(logits, torch.from_numpy(val_targets)))
+            if len(val_targets)
+            else 0.0
+        )
         scores = classification_metrics(val_targets, logits.argmax(1).numpy(), classes)
-        history.append({"epoch": epoch, "train_loss": round(float(np.mean(losses)), 5),
-                        "val_loss": round(val_loss, 5),
-                        "val_balanced_accuracy": scores["balanced_accuracy"]})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": round(float(np.mean(losses)), 5),
+                "val_loss": round(val_loss, 5),
+                "val_balanced_accuracy": scores["balanced_accuracy"],
+            }
+        )
         key = (scores["balanced_accuracy"], -val_loss)
         if best_key is None or key > best_key:
             best, best_key, best_state, stale = epoch, key, copy.deepcopy(model.state_dict()), 0
@@ -143,7 +173,9 @@ def predict_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int = 256
     model.eval()
     if len(inputs) == 0:
         return torch.zeros(0, model.head[-1].out_features)
-    return torch.cat([model(inputs[start:start + batch_size]) for start in range(0, len(inputs), batch_size)])
+    return torch.cat(
+        [model(inputs[start : start + batch_size]) for start in range(0, len(inputs), batch_size)]
+    )
 
 
 def classification_metrics(truth: np.ndarray, predicted: np.ndarray, classes: int) -> dict:
@@ -158,7 +190,10 @@ def classification_metrics(truth: np.ndarray, predicted: np.ndarray, classes: in
     support = confusion.sum(1)
     recall = [float(confusion[i, i] / support[i]) if support[i] else None for i in range(classes)]
     present = [value for value in recall if value is not None]
-    return {"crops": len(truth),
-            "accuracy": float((truth == predicted).mean()) if len(truth) else None,
-            "balanced_accuracy": float(np.mean(present)) if present else None,
-            "per_class_accuracy": recall, "confusion": confusion.tolist()}
+    return {
+        "crops": len(truth),
+        "accuracy": float((truth == predicted).mean()) if len(truth) else None,
+        "balanced_accuracy": float(np.mean(present)) if present else None,
+        "per_class_accuracy": recall,
+        "confusion": confusion.tolist(),
+    }

@@ -8,6 +8,7 @@ edge-replicate padding where the square leaves the image, then resized to ``size
 Which objects are cut (DESIGN.md §10): synthetic instances with visible fraction >= 0.6 whose
 visible box has both sides >= 12 px; real boxes with both sides >= 12 px.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,6 +36,7 @@ MIN_VISIBLE = 0.6
 @dataclasses.dataclass
 class CropSet:
     """Crops (N, S, S, 3) uint8, class index per crop (N,), and a group name per crop (its frame)."""
+
     images: np.ndarray
     labels: np.ndarray
     groups: list[str]
@@ -44,8 +46,11 @@ class CropSet:
 
     def subset(self, keep: np.ndarray) -> CropSet:
         keep = np.asarray(keep, bool)
-        return CropSet(self.images[keep], self.labels[keep],
-                       [group for group, flag in zip(self.groups, keep) if flag])
+        return CropSet(
+            self.images[keep],
+            self.labels[keep],
+            [group for group, flag in zip(self.groups, keep) if flag],
+        )
 
     def counts(self, classes: int) -> list[int]:
         return np.bincount(self.labels, minlength=classes).tolist()
@@ -55,8 +60,9 @@ def empty_crops(size: int = CROP_SIZE) -> CropSet:
     return CropSet(np.zeros((0, size, size, 3), np.uint8), np.zeros(0, np.int64), [])
 
 
-def square_crop(image: np.ndarray, box: Sequence[float], size: int = CROP_SIZE,
-                margin: float = MARGIN) -> np.ndarray:
+def square_crop(
+    image: np.ndarray, box: Sequence[float], size: int = CROP_SIZE, margin: float = MARGIN
+) -> np.ndarray:
     """The square crop (module docstring) of pixel-edge xyxy ``box`` from uint8 (H, W, 3) ``image``."""
     x0, y0, x1, y1 = map(float, box)
     side = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * margin)
@@ -64,16 +70,28 @@ def square_crop(image: np.ndarray, box: Sequence[float], size: int = CROP_SIZE,
     top = round((y0 + y1) / 2.0 - side / 2.0)
     extent = max(1, round(side))
     height, width = image.shape[:2]
-    pad = (max(0, -top), max(0, top + extent - height), max(0, -left), max(0, left + extent - width))
-    window = image[max(0, top):min(height, top + extent), max(0, left):min(width, left + extent)]
+    pad = (
+        max(0, -top),
+        max(0, top + extent - height),
+        max(0, -left),
+        max(0, left + extent - width),
+    )
+    window = image[
+        max(0, top) : min(height, top + extent), max(0, left) : min(width, left + extent)
+    ]
     if any(pad):
         window = cv2.copyMakeBorder(window, *pad, cv2.BORDER_REPLICATE)
     interpolation = cv2.INTER_AREA if extent > size else cv2.INTER_LINEAR
     return cv2.resize(np.ascontiguousarray(window), (size, size), interpolation=interpolation)
 
 
-def synthetic_crops(datasets: Sequence[str | Path], classes: Sequence[str], size: int = CROP_SIZE,
-                    min_visible: float = MIN_VISIBLE, min_side: float = MIN_SIDE) -> CropSet:
+def synthetic_crops(
+    datasets: Sequence[str | Path],
+    classes: Sequence[str],
+    size: int = CROP_SIZE,
+    min_visible: float = MIN_VISIBLE,
+    min_side: float = MIN_SIDE,
+) -> CropSet:
     """Crops of the instances of ``classes`` (index = position) in synthscene batch folders."""
     paths = checked_batches(datasets)
     index = {name: position for position, name in enumerate(classes)}
@@ -85,7 +103,11 @@ def synthetic_crops(datasets: Sequence[str | Path], classes: Sequence[str], size
             except FrameReadError as error:
                 log.warning("skipped %s frame %s: %s", dataset, frame, error.reason)
                 continue
-            wanted = [item for item in record.get("instances", []) if _usable(item, index, min_visible, min_side)]
+            wanted = [
+                item
+                for item in record.get("instances", [])
+                if _usable(item, index, min_visible, min_side)
+            ]
             if not wanted:
                 continue
             image = _read_rgb(dataset / record["image"])
@@ -110,13 +132,20 @@ def checked_batches(datasets: Sequence[str | Path]) -> list[Path]:
 
 def _usable(item: Mapping, index: Mapping[str, int], min_visible: float, min_side: float) -> bool:
     box = item.get("box")
-    return (item.get("category") in index and box is not None
-            and float(item.get("visible_fraction", 0.0)) >= min_visible
-            and min(box[2] - box[0], box[3] - box[1]) >= min_side)
+    return (
+        item.get("category") in index
+        and box is not None
+        and float(item.get("visible_fraction", 0.0)) >= min_visible
+        and min(box[2] - box[0], box[3] - box[1]) >= min_side
+    )
 
 
-def real_crops(dataset: RealDataset, class_of: Mapping[str, int], size: int = CROP_SIZE,
-               min_side: float = MIN_SIDE) -> CropSet:
+def real_crops(
+    dataset: RealDataset,
+    class_of: Mapping[str, int],
+    size: int = CROP_SIZE,
+    min_side: float = MIN_SIDE,
+) -> CropSet:
     """Crops of the boxes whose (case-folded) category is a key of ``class_of`` (-> class index).
 
     Raises UserError naming the photos OpenCV cannot decode (all of the folder's photos that
@@ -124,8 +153,11 @@ def real_crops(dataset: RealDataset, class_of: Mapping[str, int], size: int = CR
     """
     images, labels, groups, unreadable = [], [], [], []
     for photo in dataset.images:
-        wanted = [box for box in photo.boxes if box.category.casefold() in class_of
-                  and min(box.width, box.height) >= min_side]
+        wanted = [
+            box
+            for box in photo.boxes
+            if box.category.casefold() in class_of and min(box.width, box.height) >= min_side
+        ]
         if not wanted:
             continue
         image = _read_rgb(photo.path)
@@ -137,9 +169,13 @@ def real_crops(dataset: RealDataset, class_of: Mapping[str, int], size: int = CR
             labels.append(class_of[box.category.casefold()])
             groups.append(str(photo.path))
     if unreadable:
-        shown = ", ".join(str(path) for path in unreadable[:3]) + (" ..." if len(unreadable) > 3 else "")
-        raise UserError(f"real folder {dataset.root}: {len(unreadable)} labelled photo(s) cannot be "
-                        f"decoded ({shown}); remove them or convert them to PNG/JPEG")
+        shown = ", ".join(str(path) for path in unreadable[:3]) + (
+            " ..." if len(unreadable) > 3 else ""
+        )
+        raise UserError(
+            f"real folder {dataset.root}: {len(unreadable)} labelled photo(s) cannot be "
+            f"decoded ({shown}); remove them or convert them to PNG/JPEG"
+        )
     if not images:
         return empty_crops(size)
     return CropSet(np.stack(images), np.array(labels, np.int64), groups)
@@ -148,8 +184,9 @@ def real_crops(dataset: RealDataset, class_of: Mapping[str, int], size: int = CR
 def split_synthetic(crops: CropSet, val_fraction: float) -> tuple[CropSet, CropSet]:
     """(train, held-out) by frame: a frame's crops all go where ``labels.yolo.split_of`` puts its
     frame name (groups are ``batch-folder/frame``; the folder's name does not change the split)."""
-    held_out = np.array([split_of(group.rsplit("/", 1)[-1], val_fraction) == "val"
-                         for group in crops.groups], bool)
+    held_out = np.array(
+        [split_of(group.rsplit("/", 1)[-1], val_fraction) == "val" for group in crops.groups], bool
+    )
     return crops.subset(~held_out), crops.subset(held_out)
 
 
@@ -164,5 +201,7 @@ def contact_sheet(crops: CropSet, per_class: int, classes: int) -> np.ndarray:
     sheet = np.full((classes * size, per_class * size, 3), 255, np.uint8)
     for label in range(classes):
         for column, index in enumerate(np.flatnonzero(crops.labels == label)[:per_class]):
-            sheet[label * size:(label + 1) * size, column * size:(column + 1) * size] = crops.images[index]
+            sheet[label * size : (label + 1) * size, column * size : (column + 1) * size] = (
+                crops.images[index]
+            )
     return sheet

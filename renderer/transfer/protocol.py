@@ -9,6 +9,7 @@
 4. Metrics per real folder and over all real crops pooled: accuracy, balanced accuracy,
    per-class accuracy, confusion matrix; per seed and as mean / std (population) / min / max.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,6 +43,7 @@ OVERALL = "all real"
 @dataclasses.dataclass(frozen=True)
 class ClassMapping:
     """Ordered classifier classes (synthetic names) and real category name -> class index."""
+
     synthetic: tuple[str, ...]
     real: dict[str, int]
 
@@ -64,33 +66,42 @@ def parse_class_mapping(text: str) -> ClassMapping:
             continue
         real_name, sep, synthetic_name = (side.strip() for side in entry.partition("="))
         if not sep or not real_name or not synthetic_name:
-            raise UserError(f"--classes entry {entry!r} is invalid: write REAL=SYNTHETIC pairs, e.g. "
-                            "--classes bottle=bottle,cup=mug")
+            raise UserError(
+                f"--classes entry {entry!r} is invalid: write REAL=SYNTHETIC pairs, e.g. "
+                "--classes bottle=bottle,cup=mug"
+            )
         if synthetic_name not in synthetic:
             synthetic.append(synthetic_name)
         if real_name.casefold() in real:
             raise UserError(f"--classes names the real class {real_name!r} twice; map it once")
         real[real_name.casefold()] = synthetic.index(synthetic_name)
     if len(synthetic) < 2:
-        raise UserError(f"--classes {text!r} maps fewer than 2 synthetic classes; a classifier needs "
-                        "at least two, e.g. --classes bottle=bottle,cup=mug")
+        raise UserError(
+            f"--classes {text!r} maps fewer than 2 synthetic classes; a classifier needs "
+            "at least two, e.g. --classes bottle=bottle,cup=mug"
+        )
     return ClassMapping(tuple(synthetic), real)
 
 
-def check_mapping(mapping: ClassMapping, synthetic_categories: set[str],
-                  real_sets: Sequence[RealDataset]) -> None:
+def check_mapping(
+    mapping: ClassMapping, synthetic_categories: set[str], real_sets: Sequence[RealDataset]
+) -> None:
     """UserError naming a mapped class that no synthetic batch or no real folder has."""
     missing = [name for name in mapping.synthetic if name not in synthetic_categories]
     if missing:
-        raise UserError(f"--classes: synthetic class(es) {missing} do not occur in the synthetic batch "
-                        f"(it has {sorted(synthetic_categories)}); map real classes to those")
+        raise UserError(
+            f"--classes: synthetic class(es) {missing} do not occur in the synthetic batch "
+            f"(it has {sorted(synthetic_categories)}); map real classes to those"
+        )
     real_known = {name.casefold() for dataset in real_sets for name in dataset.categories}
     unknown = [name for name in mapping.real if name not in real_known]
     if unknown:
         available = sorted({name for dataset in real_sets for name in dataset.categories})
         shown = ", ".join(available[:40]) + (" ..." if len(available) > 40 else "")
-        raise UserError(f"--classes: real class(es) {unknown} are not in the real labels "
-                        f"({shown}); use their names as the real folders spell them")
+        raise UserError(
+            f"--classes: real class(es) {unknown} are not in the real labels "
+            f"({shown}); use their names as the real folders spell them"
+        )
 
 
 @dataclasses.dataclass
@@ -103,9 +114,13 @@ class EvaluationSettings:
     threads: int = 1
 
 
-def evaluate_transfer(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDataset],
-                      mapping: ClassMapping, settings: EvaluationSettings,
-                      crops: tuple[CropSet, dict[str, CropSet]] | None = None) -> dict:
+def evaluate_transfer(
+    synthetic_dirs: Sequence[Path],
+    real_sets: Sequence[RealDataset],
+    mapping: ClassMapping,
+    settings: EvaluationSettings,
+    crops: tuple[CropSet, dict[str, CropSet]] | None = None,
+) -> dict:
     """Run the protocol (module docstring); return the JSON-ready report."""
     started = time.perf_counter()
     synthetic, real = crops or collect_crops(synthetic_dirs, real_sets, mapping)
@@ -116,8 +131,14 @@ def evaluate_transfer(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDa
         torch.set_num_threads(settings.threads)
     runs = []
     for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
-        result = train_classifier(train, held_out, classes, seed, max_epochs=settings.max_epochs,
-                                  patience=settings.patience)
+        result = train_classifier(
+            train,
+            held_out,
+            classes,
+            seed,
+            max_epochs=settings.max_epochs,
+            patience=settings.patience,
+        )
         per_source = {}
         for name, crop_set in real.items():
             predicted = predict_logits(result.model, to_input(crop_set.images)).argmax(1).numpy()
@@ -125,20 +146,33 @@ def evaluate_transfer(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDa
         pooled = pooled_crops(real)
         predicted = predict_logits(result.model, to_input(pooled.images)).argmax(1).numpy()
         per_source[OVERALL] = classification_metrics(pooled.labels, predicted, classes)
-        runs.append({"seed": seed, "epochs_run": len(result.history), "chosen_epoch": result.best_epoch,
-                     "synthetic_held_out_balanced_accuracy": result.held_out_balanced_accuracy,
-                     "real": per_source, "history": result.history})
+        runs.append(
+            {
+                "seed": seed,
+                "epochs_run": len(result.history),
+                "chosen_epoch": result.best_epoch,
+                "synthetic_held_out_balanced_accuracy": result.held_out_balanced_accuracy,
+                "real": per_source,
+                "history": result.history,
+            }
+        )
     return {
         "protocol": "DESIGN.md §10: square crops with 10% margin, 64x64; CNN trained from scratch on "
-                    "synthetic crops only (class-balanced, augmented), epoch chosen on a held-out "
-                    "synthetic split; tested on real crops",
-        "classes": list(mapping.synthetic), "real_names": mapping.real_names,
+        "synthetic crops only (class-balanced, augmented), epoch chosen on a held-out "
+        "synthetic split; tested on real crops",
+        "classes": list(mapping.synthetic),
+        "real_names": mapping.real_names,
         "mapping": {name: mapping.synthetic[index] for name, index in mapping.real.items()},
         "synthetic": [str(path) for path in synthetic_dirs],
-        "real_sources": {dataset.name: {"path": str(dataset.root), "format": dataset.format}
-                         for dataset in real_sets},
-        "crops": {"synthetic_train": train.counts(classes), "synthetic_held_out": held_out.counts(classes),
-                  **{name: crop_set.counts(classes) for name, crop_set in real.items()}},
+        "real_sources": {
+            dataset.name: {"path": str(dataset.root), "format": dataset.format}
+            for dataset in real_sets
+        },
+        "crops": {
+            "synthetic_train": train.counts(classes),
+            "synthetic_held_out": held_out.counts(classes),
+            **{name: crop_set.counts(classes) for name, crop_set in real.items()},
+        },
         "model": {"name": "CropNet", "parameters": parameter_count(CropNet(classes))},
         "settings": dataclasses.asdict(settings),
         "summary": summarise(runs, list(real) + [OVERALL], classes),
@@ -147,8 +181,9 @@ def evaluate_transfer(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDa
     }
 
 
-def collect_crops(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDataset],
-                  mapping: ClassMapping) -> tuple[CropSet, dict[str, CropSet]]:
+def collect_crops(
+    synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDataset], mapping: ClassMapping
+) -> tuple[CropSet, dict[str, CropSet]]:
     synthetic = synthetic_crops(synthetic_dirs, mapping.synthetic)
     real = {}
     for dataset in real_sets:
@@ -157,23 +192,33 @@ def collect_crops(synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDatase
     return synthetic, real
 
 
-def _check_crops(train: CropSet, held_out: CropSet, real: dict[str, CropSet],
-                 mapping: ClassMapping) -> None:
+def _check_crops(
+    train: CropSet, held_out: CropSet, real: dict[str, CropSet], mapping: ClassMapping
+) -> None:
     classes = len(mapping.synthetic)
     for label, crop_set in (("training", train), ("held-out", held_out)):
-        empty = [mapping.synthetic[i] for i, count in enumerate(crop_set.counts(classes)) if count == 0]
+        empty = [
+            mapping.synthetic[i] for i, count in enumerate(crop_set.counts(classes)) if count == 0
+        ]
         if empty:
-            raise UserError(f"the synthetic {label} split has no crop of {empty} (visible fraction >= 0.6, "
-                            "both box sides >= 12 px); render more frames or larger objects")
+            raise UserError(
+                f"the synthetic {label} split has no crop of {empty} (visible fraction >= 0.6, "
+                "both box sides >= 12 px); render more frames or larger objects"
+            )
     if sum(len(crop_set) for crop_set in real.values()) == 0:
-        raise UserError(f"no real box of {sorted(mapping.real)} has both sides >= 12 px in "
-                        f"{', '.join(real)}; check --classes against the real labels")
+        raise UserError(
+            f"no real box of {sorted(mapping.real)} has both sides >= 12 px in "
+            f"{', '.join(real)}; check --classes against the real labels"
+        )
 
 
 def pooled_crops(real: dict[str, CropSet]) -> CropSet:
     sets = list(real.values())
-    return CropSet(np.concatenate([s.images for s in sets]), np.concatenate([s.labels for s in sets]),
-                   [group for s in sets for group in s.groups])
+    return CropSet(
+        np.concatenate([s.images for s in sets]),
+        np.concatenate([s.labels for s in sets]),
+        [group for s in sets for group in s.groups],
+    )
 
 
 def summarise(runs: list[dict], sources: list[str], classes: int) -> dict:
@@ -187,13 +232,24 @@ def summarise(runs: list[dict], sources: list[str], classes: int) -> dict:
             values = [r[key] for r in results if r[key] is not None]
             entry[key] = _stats(values)
         entry["per_class_accuracy"] = [
-            _mean([r["per_class_accuracy"][i] for r in results if r["per_class_accuracy"][i] is not None])
-            for i in range(classes)]
-        entry["confusion_summed_over_seeds"] = np.sum([r["confusion"] for r in results], axis=0).tolist()
+            _mean(
+                [
+                    r["per_class_accuracy"][i]
+                    for r in results
+                    if r["per_class_accuracy"][i] is not None
+                ]
+            )
+            for i in range(classes)
+        ]
+        entry["confusion_summed_over_seeds"] = np.sum(
+            [r["confusion"] for r in results], axis=0
+        ).tolist()
         summary[source] = entry
     held_out = [run["synthetic_held_out_balanced_accuracy"] for run in runs]
-    summary["synthetic held-out"] = {"balanced_accuracy": _stats(held_out),
-                                     "chosen_epochs": [run["chosen_epoch"] for run in runs]}
+    summary["synthetic held-out"] = {
+        "balanced_accuracy": _stats(held_out),
+        "chosen_epochs": [run["chosen_epoch"] for run in runs],
+    }
     return summary
 
 
@@ -201,9 +257,13 @@ def _stats(values: list[float]) -> dict | None:
     if not values:
         return None
     array = np.asarray(values, np.float64)
-    return {"mean": round(float(array.mean()), 4), "std": round(float(array.std()), 4),
-            "min": round(float(array.min()), 4), "max": round(float(array.max()), 4),
-            "values": [round(float(v), 4) for v in array]}
+    return {
+        "mean": round(float(array.mean()), 4),
+        "std": round(float(array.std()), 4),
+        "min": round(float(array.min()), 4),
+        "max": round(float(array.max()), 4),
+        "values": [round(float(v), 4) for v in array],
+    }
 
 
 def _mean(values: list[float]) -> float | None:

@@ -26,6 +26,7 @@ Everything issue 15 asks a render to carry, on by default:
 Each part can be switched off (``framing.enabled``, ``sensor.enabled``, ``context.enabled``)
 for ablations. The sensor is sampled last, so switching it off changes nothing else.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,38 +35,62 @@ from assets.household import household_class_names
 from scenes.context import back_wall, indoor_hdri_choice, table
 from scenes.distributions import Choice, LogUniform, RandInt, Uniform
 from scenes.errors import ParameterError
-from scenes.framing import (parse_group_share, parse_size_range, random_framing,
-                             random_group_framing)
+from scenes.framing import parse_group_share, parse_size_range, random_framing, random_group_framing
 from scenes.params import Param
-from scenes.randomizers import (household_object, procedural_object, random_camera,
-                                random_lights, random_material, random_world, scatter,
-                                support_box)
+from scenes.randomizers import (
+    household_object,
+    procedural_object,
+    random_camera,
+    random_lights,
+    random_material,
+    random_world,
+    scatter,
+    support_box,
+)
 from scenes.recipe_api import recipe
 from scenes.sensor import sensor_for
 from scenes.spec import PhysicsSpec, SceneSpec
 
 # household class -> the single-mesh class of assets.procedural standing for it (library basic)
-BASIC_STAND_INS = {"bottle": "bottle", "cup": "mug", "mug": "mug", "can": "cylinder",
-                   "bowl": "bowl", "carton": "box", "jar": "cylinder"}
+BASIC_STAND_INS = {
+    "bottle": "bottle",
+    "cup": "mug",
+    "mug": "mug",
+    "can": "cylinder",
+    "bowl": "bowl",
+    "carton": "box",
+    "jar": "cylinder",
+}
 LIBRARIES = ("household", "basic")
 ODD_SHAPES = ("sphere", "torus", "gear", "capsule", "cone", "ring", "hex_nut", "pyramid")
 TABLE_TOP = 0.0
 
 PARAMS = {
     "objects.classes": Param("", help="comma-separated household classes (default: all)"),
-    "objects.count": Param(5, low=1, high=12,
-                           help="count-2 .. count labelled objects per scene (at least 1)"),
-    "objects.library": Param("household", choices=LIBRARIES,
-                             help="household (parts, glass, liquid, prints) or basic shapes"),
-    "objects.pixel_size": Param("0.15-0.8", help="target object size, LOW-HIGH fraction of the "
-                                                 "frame side (log-uniform)"),
-    "objects.cut_probability": Param(0.2, low=0.0, high=1.0,
-                                     help="chance per axis that the border cuts the target"),
-    "objects.framing": Param("mixed", help="group (all labelled objects framed together), "
-                                           "single (one close-up), mixed (70 % group) or the "
-                                           "share of group frames"),
-    "objects.group_size": Param("0.7-0.95", help="group frames: size of the union of the "
-                                                "labelled boxes, LOW-HIGH fraction of the side"),
+    "objects.count": Param(
+        5, low=1, high=12, help="count-2 .. count labelled objects per scene (at least 1)"
+    ),
+    "objects.library": Param(
+        "household",
+        choices=LIBRARIES,
+        help="household (parts, glass, liquid, prints) or basic shapes",
+    ),
+    "objects.pixel_size": Param(
+        "0.15-0.8", help="target object size, LOW-HIGH fraction of the frame side (log-uniform)"
+    ),
+    "objects.cut_probability": Param(
+        0.2, low=0.0, high=1.0, help="chance per axis that the border cuts the target"
+    ),
+    "objects.framing": Param(
+        "mixed",
+        help="group (all labelled objects framed together), "
+        "single (one close-up), mixed (70 % group) or the "
+        "share of group frames",
+    ),
+    "objects.group_size": Param(
+        "0.7-0.95",
+        help="group frames: size of the union of the labelled boxes, LOW-HIGH fraction of the side",
+    ),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
     "context.enabled": Param(True, help="room context (surfaces, walls, clutter, indoor maps)"),
@@ -83,26 +108,36 @@ PARAMS = {
 def chosen_classes(text: str) -> list[str]:
     """Parse ``objects.classes``; ParameterError naming unknown classes."""
     known = household_class_names()
-    classes = [c.strip() for c in text.split(",") if c.strip()] or \
-        [c for c in known if c != "mug"]
+    classes = [c.strip() for c in text.split(",") if c.strip()] or [c for c in known if c != "mug"]
     unknown = [c for c in classes if c not in known]
     if unknown:
-        raise ParameterError(f"parameter 'objects.classes': unknown class(es) "
-                             f"{', '.join(unknown)}; household classes: {', '.join(known)}.")
+        raise ParameterError(
+            f"parameter 'objects.classes': unknown class(es) "
+            f"{', '.join(unknown)}; household classes: {', '.join(known)}."
+        )
     return classes
 
 
-def everyday_object(rng, category: str, name: str, library: str, textures: str | None,
-                    role: str = "object"):
+def everyday_object(
+    rng, category: str, name: str, library: str, textures: str | None, role: str = "object"
+):
     """One object of household ``category`` (labelled, or clutter with ``role="distractor"``):
     from the household library (real sizes, a material per part), or a basic stand-in."""
     upright = rng.uniform() < 0.75  # the rest lie on their side after settling
     if library == "household":
-        return household_object(rng, category, name, role=role, upright=upright,
-                                image_folder=textures)
+        return household_object(
+            rng, category, name, role=role, upright=upright, image_folder=textures
+        )
     material = random_material(rng, texture_probability=0.5, image_folder=textures)
-    obj = procedural_object(rng, BASIC_STAND_INS[category], name, material=material,
-                            scale=Uniform(0.8, 1.2), role=role, upright=upright)
+    obj = procedural_object(
+        rng,
+        BASIC_STAND_INS[category],
+        name,
+        material=material,
+        scale=Uniform(0.8, 1.2),
+        role=role,
+        upright=upright,
+    )
     obj.category = category if role == "object" else None
     return obj
 
@@ -115,11 +150,13 @@ def household(rng, params) -> SceneSpec:
     context, library = params["context.enabled"], params["objects.library"]
     most = int(params["objects.count"])
     count = int(RandInt(max(1, most - 2), most).sample(rng))
-    group = params["framing.enabled"] and \
-        rng.uniform() < parse_group_share(params["objects.framing"])
+    group = params["framing.enabled"] and rng.uniform() < parse_group_share(
+        params["objects.framing"]
+    )
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
-    objects = [everyday_object(rng, c, f"{c}_{i}", library, textures)
-               for i, c in enumerate(categories)]
+    objects = [
+        everyday_object(rng, c, f"{c}_{i}", library, textures) for i, c in enumerate(categories)
+    ]
     distractors = _clutter(rng, classes, params["distractors.max"], library, textures, context)
     view_azimuth = float(rng.uniform(0, 2 * math.pi))
     if group:
@@ -131,46 +168,81 @@ def household(rng, params) -> SceneSpec:
         placed += scatter(rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP)
     surroundings = _surroundings(rng, context, textures, view_azimuth)
     world = _world(rng, params, context)
-    lights = random_lights(rng, int(RandInt(0, params["lights.max"]).sample(rng)),
-                           target=(0.0, 0.0, TABLE_TOP))
-    camera = random_camera(rng, look_at=(0.0, 0.0, TABLE_TOP + 0.05), distance=Uniform(0.5, 1.0),
-                           elevation=Uniform(math.radians(15), math.radians(60)),
-                           azimuth=view_azimuth,
-                           focal_length=Uniform(24.0, 55.0), exposure=Uniform(-0.3, 0.3))
+    lights = random_lights(
+        rng, int(RandInt(0, params["lights.max"]).sample(rng)), target=(0.0, 0.0, TABLE_TOP)
+    )
+    camera = random_camera(
+        rng,
+        look_at=(0.0, 0.0, TABLE_TOP + 0.05),
+        distance=Uniform(0.5, 1.0),
+        elevation=Uniform(math.radians(15), math.radians(60)),
+        azimuth=view_azimuth,
+        focal_length=Uniform(24.0, 55.0),
+        exposure=Uniform(-0.3, 0.3),
+    )
     labelled = [obj for obj in placed if obj.labelled]
     if group and labelled:
         low, high = parse_size_range(params["objects.group_size"], "objects.group_size")
         camera.framing = random_group_framing(
-            rng, [obj.name for obj in labelled], size=Uniform(low, high), requested=(low, high),
-            azimuth=view_azimuth, elevation=Uniform(math.radians(15), math.radians(50)),
-            focal_ratio=camera.focal_length / camera.sensor_width)
+            rng,
+            [obj.name for obj in labelled],
+            size=Uniform(low, high),
+            requested=(low, high),
+            azimuth=view_azimuth,
+            elevation=Uniform(math.radians(15), math.radians(50)),
+            focal_ratio=camera.focal_length / camera.sensor_width,
+        )
     elif params["framing.enabled"] and labelled:
         camera.framing = _framing(rng, params, labelled, camera, view_azimuth)
-    sensor = sensor_for(rng, params["sensor.enabled"], params["sensor.match_photos"] or None,
-                        scale=params.resolution)
-    return SceneSpec(resolution=(params.resolution, params.resolution), camera=camera,
-                     lights=lights, world=world, objects=surroundings + placed, sensor=sensor,
-                     physics=PhysicsSpec(settle=True, seconds=params["physics.seconds"],
-                                         support_height=TABLE_TOP))
+    sensor = sensor_for(
+        rng,
+        params["sensor.enabled"],
+        params["sensor.match_photos"] or None,
+        scale=params.resolution,
+    )
+    return SceneSpec(
+        resolution=(params.resolution, params.resolution),
+        camera=camera,
+        lights=lights,
+        world=world,
+        objects=surroundings + placed,
+        sensor=sensor,
+        physics=PhysicsSpec(
+            settle=True, seconds=params["physics.seconds"], support_height=TABLE_TOP
+        ),
+    )
 
 
-def _clutter(rng, classes: list[str], most: int, library: str, textures: str | None,
-             context: bool) -> list:
+def _clutter(
+    rng, classes: list[str], most: int, library: str, textures: str | None, context: bool
+) -> list:
     """0..``most`` unlabelled distractors: with context, 60 % are household objects of the
     classes not asked for (a can next to the bottles), the rest odd shapes."""
-    others = [c for c in household_class_names() if c not in classes
-              and not (c == "mug" and "cup" in classes) and not (c == "cup" and "mug" in classes)]
+    others = [
+        c
+        for c in household_class_names()
+        if c not in classes
+        and not (c == "mug" and "cup" in classes)
+        and not (c == "cup" and "mug" in classes)
+    ]
     clutter = []
     for i in range(int(RandInt(0, most).sample(rng))):
         if others and context and rng.uniform() < 0.6:
             category = str(Choice(tuple(others)).sample(rng))
-            clutter.append(everyday_object(rng, category, f"clutter_{i}", library, textures,
-                                           role="distractor"))
+            clutter.append(
+                everyday_object(rng, category, f"clutter_{i}", library, textures, role="distractor")
+            )
         else:
-            clutter.append(procedural_object(
-                rng, str(Choice(ODD_SHAPES).sample(rng)), f"clutter_{i}", role="distractor",
-                scale=Uniform(0.4, 0.9),
-                material=random_material(rng, texture_probability=0.6, image_folder=textures)))
+            clutter.append(
+                procedural_object(
+                    rng,
+                    str(Choice(ODD_SHAPES).sample(rng)),
+                    f"clutter_{i}",
+                    role="distractor",
+                    scale=Uniform(0.4, 0.9),
+                    material=random_material(rng, texture_probability=0.6, image_folder=textures),
+                )
+            )
     return clutter
 
 
@@ -194,12 +266,21 @@ def _framing(rng, params, labelled: list, camera, view_azimuth: float):
     low, high = parse_size_range(params["objects.pixel_size"])
     target = labelled[int(rng.integers(len(labelled)))].name
     steep = rng.uniform() < 0.35
-    elevation = (Uniform(math.radians(45), math.radians(80)) if steep
-                 else Uniform(math.radians(5), math.radians(45)))
-    return random_framing(rng, target, size=LogUniform(low, high), requested=(low, high),
-                          azimuth=view_azimuth, elevation=elevation,
-                          focal_ratio=camera.focal_length / camera.sensor_width,
-                          cut_probability=params["objects.cut_probability"])
+    elevation = (
+        Uniform(math.radians(45), math.radians(80))
+        if steep
+        else Uniform(math.radians(5), math.radians(45))
+    )
+    return random_framing(
+        rng,
+        target,
+        size=LogUniform(low, high),
+        requested=(low, high),
+        azimuth=view_azimuth,
+        elevation=elevation,
+        focal_ratio=camera.focal_length / camera.sensor_width,
+        cut_probability=params["objects.cut_probability"],
+    )
 
 
 def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float) -> list:
@@ -207,15 +288,28 @@ def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float)
     the time, a wall behind the objects as the camera (at ``view_azimuth``) sees them: close
     behind (a counter against the wall) or further away (a table in a room)."""
     if not context:
-        return [support_box("table", (1.6, 1.2), top=TABLE_TOP, thickness=0.05,
-                            material=random_material(rng, texture_probability=0.7,
-                                                     image_folder=textures, name="table"))]
+        return [
+            support_box(
+                "table",
+                (1.6, 1.2),
+                top=TABLE_TOP,
+                thickness=0.05,
+                material=random_material(
+                    rng, texture_probability=0.7, image_folder=textures, name="table"
+                ),
+            )
+        ]
     parts = [table(rng, TABLE_TOP, size=(3.0, 3.0))]
     if rng.uniform() < 0.75:
         behind = view_azimuth + math.pi + float(rng.uniform(-0.5, 0.5))
-        parts.append(back_wall(rng, distance=float(Choice((0.45, 0.9)).sample(rng)
-                                                   * rng.uniform(1.0, 1.5)),
-                               azimuth=behind, top=TABLE_TOP))
+        parts.append(
+            back_wall(
+                rng,
+                distance=float(Choice((0.45, 0.9)).sample(rng) * rng.uniform(1.0, 1.5)),
+                azimuth=behind,
+                top=TABLE_TOP,
+            )
+        )
     return parts
 
 
@@ -227,9 +321,11 @@ def _world(rng, params, context: bool):
         backgrounds = Choice(("image", "hdri"), (0.7, 0.3))
     else:
         backgrounds = "hdri" if context else Choice(("hdri", "color"))
-    world = random_world(rng, background=backgrounds, hdri_folder=params["hdri.folder"] or None,
-                         image_folder=folder,
-                         hdri_names=indoor_hdri_choice() if context and not
-                         params["hdri.folder"] else None)
+    world = random_world(
+        rng,
+        background=backgrounds,
+        hdri_folder=params["hdri.folder"] or None,
+        image_folder=folder,
+        hdri_names=indoor_hdri_choice() if context and not params["hdri.folder"] else None,
+    )
     return world
-
