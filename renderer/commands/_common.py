@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
 from renderer.errors import UserError
+
+
+def add_override_argument(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable) into ``args.overrides``: recipe parameter overrides."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="recipe parameter override (repeatable)",
+    )
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
