@@ -21,6 +21,17 @@ def add_override_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def existing_dataset(path: str) -> Path:
+    """``path`` as a batch folder that exists; refused (one line) when it does not."""
+    dataset = Path(path)
+    if not dataset.is_dir():
+        raise UserError(
+            f"dataset folder {str(dataset)!r} does not exist; give the folder "
+            "'synthscene render --out' wrote"
+        )
+    return dataset
+
+
 def parse_resolution(text: str) -> tuple[int, int]:
     """``"256x192"`` -> (256, 192); a single number means a square image."""
     parts = text.lower().split("x")
