@@ -139,14 +139,7 @@ def loft(
                 faces.append((a, b, c))
             else:
                 faces += [(a, b, d), (a, d, c)]
-    part = Part(
-        name,
-        np.array(vertices, float),
-        np.array(faces, np.int64),
-        np.array(uvs, float),
-        np.array(normals, float),
-    )
-    return _outward(part)
+    return _oriented_part(name, vertices, faces, uvs, normals)
 
 
 def _profile_rings(profile: np.ndarray, closed: bool) -> list[tuple[float, float, tuple]]:
@@ -216,6 +209,12 @@ def sweep_tube(
             normals.append(sign * tangents[end])
         for k in range(sides):
             faces.append((centre_index, first + k, first + (k + 1) % sides))
+    return _oriented_part(name, vertices, faces, uvs, normals)
+
+
+def _oriented_part(name: str, vertices: list, faces: list, uvs: list, normals: list) -> Part:
+    """A part from vertex/face/UV/normal lists, every face oriented so that its normal agrees
+    with the analytic vertex normals."""
     part = Part(
         name,
         np.array(vertices, float),
@@ -223,11 +222,6 @@ def sweep_tube(
         np.array(uvs, float),
         np.array(normals, float),
     )
-    return _outward(part)
-
-
-def _outward(part: Part) -> Part:
-    """Orient every face so that its normal agrees with the analytic vertex normals."""
     corners = part.vertices[part.faces]
     face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
     expected = part.normals[part.faces].sum(axis=1)

@@ -18,6 +18,7 @@ from train_ultralytics import ultralytics_problem  # noqa: E402
 
 ULTRALYTICS_PROBLEM = ultralytics_problem()
 TORCHVISION_PROBLEM = torchvision_problem()
+FASTERRCNN_FOUR_CPU_STEPS = ("--model", "fasterrcnn", "--steps", "4", "--cpu")
 
 
 def run_example(script: str, *args: str, cwd) -> subprocess.CompletedProcess:
@@ -56,15 +57,10 @@ def test_ultralytics_example_says_why_it_cannot_run(tmp_path):
     TORCHVISION_PROBLEM is not None, reason=f"torchvision cannot run here: {TORCHVISION_PROBLEM}"
 )
 def test_torchvision_faster_rcnn_trains_on_the_detection_dataset(raster_batch, tmp_path):
-    batch = raster_batch
     done = run_example(
         "train_detector.py",
-        str(batch),
-        "--model",
-        "fasterrcnn",
-        "--steps",
-        "4",
-        "--cpu",
+        str(raster_batch),
+        *FASTERRCNN_FOUR_CPU_STEPS,
         "--out",
         str(tmp_path / "m.json"),
         cwd=tmp_path,
@@ -74,16 +70,8 @@ def test_torchvision_faster_rcnn_trains_on_the_detection_dataset(raster_batch, t
 
 @pytest.mark.skipif(TORCHVISION_PROBLEM is None, reason="torchvision runs here")
 def test_torchvision_path_says_why_it_cannot_run(raster_batch, tmp_path):
-    batch = raster_batch
     done = run_example(
-        "train_detector.py",
-        str(batch),
-        "--model",
-        "fasterrcnn",
-        "--steps",
-        "4",
-        "--cpu",
-        cwd=tmp_path,
+        "train_detector.py", str(raster_batch), *FASTERRCNN_FOUR_CPU_STEPS, cwd=tmp_path
     )
     assert done.returncode == 1
     assert (

@@ -116,7 +116,7 @@ class Blender(core.View):
         if reset == "purge" and custom_scene is None and bpy.context.scene.world is not None:
             purge_scene_data()
         else:
-            self._reset_blender(custom_scene)
+            self.clear_and_reset_blender_scene(self.verbose, custom_scene)
         self.blender_scene = bpy.context.scene
         self.blender_scene.render.engine = "CYCLES"
         self.device_info: DeviceInfo = configure_device(self.blender_scene, device)
@@ -283,19 +283,6 @@ class Blender(core.View):
             shutil.copyfile(source, target)
 
     # ------------------------------------------------------------------------ scene set-up
-    def _reset_blender(self, custom_scene: Optional[str]) -> None:
-        with silenced_stdout(not self.verbose):
-            bpy.ops.wm.read_factory_settings(use_empty=True)
-            if custom_scene is not None:
-                if not Path(custom_scene).is_file():
-                    raise FileNotFoundError(
-                        f"custom_scene {custom_scene!r} does not exist; "
-                        "pass the path of a .blend file"
-                    )
-                bpy.ops.wm.open_mainfile(filepath=str(custom_scene))
-        if bpy.context.scene.world is None:
-            bpy.context.scene.world = bpy.data.worlds.new("World")
-
     def _configure_output(self, view_transform: str) -> None:
         scene = self.blender_scene
         scene.render.resolution_percentage = 100

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
 from renderer.errors import UserError
+
+
+def add_override_argument(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable) into ``args.overrides``: recipe parameter overrides."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="recipe parameter override (repeatable)",
+    )
+
+
+def existing_dataset(path: str) -> Path:
+    """``path`` as a batch folder that exists; refused (one line) when it does not."""
+    dataset = Path(path)
+    if not dataset.is_dir():
+        raise UserError(
+            f"dataset folder {str(dataset)!r} does not exist; give the folder "
+            "'synthscene render --out' wrote"
+        )
+    return dataset
 
 
 def parse_resolution(text: str) -> tuple[int, int]:

@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from renderer.commands._common import add_override_argument
+
 NAME = "preview"
 HELP = "contact sheet of quick labelled renders of a recipe, with the sampled parameters"
 
@@ -15,14 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=16, help="tiles (default 16)")
     parser.add_argument("--out", default="preview.png", help="PNG to write (JSON alongside)")
     parser.add_argument("--seed", type=int, default=0, help="batch seed (same frames as render)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="recipe parameter override (repeatable)",
-    )
+    add_override_argument(parser)
     parser.add_argument("--engine", default="cycles", choices=("cycles", "raster"))
     parser.add_argument("--resolution", default="160x160", help="tile size WxH")
     parser.add_argument("--samples", type=int, default=8, help="Cycles samples per pixel")

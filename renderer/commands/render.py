@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from renderer.commands._common import add_override_argument
+
 MATCH_PHOTOS_PARAM = "sensor.match_photos"
 NAME = "render"
 HELP = "render a labelled batch of a recipe (rerun the same command to resume)"
@@ -25,14 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
     parser.add_argument("--resolution", help="WxH overriding the recipe's, e.g. 256x256")
     parser.add_argument("--samples", type=int, default=32, help="Cycles samples per pixel")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="recipe parameter override (repeatable)",
-    )
+    add_override_argument(parser)
     parser.add_argument(
         "--match-photos",
         metavar="DIR",

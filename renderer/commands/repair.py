@@ -76,17 +76,13 @@ def config_for_repair(dataset: Path, frames: tuple[int, ...], args: argparse.Nam
 
 
 def run(args: argparse.Namespace) -> int:
+    from renderer.commands._common import existing_dataset  # pylint: disable=import-outside-toplevel
     from labels.validate import validate_dataset  # pylint: disable=import-outside-toplevel
     from renderer.batch import run_batch  # pylint: disable=import-outside-toplevel
     from renderer.batch.progress import QuietReporter, RichReporter  # pylint: disable=import-outside-toplevel
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
 
-    dataset = Path(args.dataset)
-    if not dataset.is_dir():
-        raise UserError(
-            f"dataset folder {str(dataset)!r} does not exist; give the folder "
-            "'synthscene render --out' wrote"
-        )
+    dataset = existing_dataset(args.dataset)
     from labels.native import MANIFEST  # pylint: disable=import-outside-toplevel
 
     if not (dataset / MANIFEST).is_file():

@@ -7,7 +7,6 @@ refined batch folders alike (see :mod:`labels.report`).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 NAME = "report"
 HELP = "write an HTML report (overlays, depth/normals, label and parameter distributions)"
@@ -26,15 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from renderer.commands._common import existing_dataset  # pylint: disable=import-outside-toplevel
     from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
     from labels.report import build_report  # pylint: disable=import-outside-toplevel
 
-    dataset = Path(args.dataset)
-    if not dataset.is_dir():
-        raise UserError(
-            f"dataset folder {str(dataset)!r} does not exist; give the folder "
-            "'synthscene render --out' wrote"
-        )
+    dataset = existing_dataset(args.dataset)
     if args.max_frames < 0:
         raise UserError(f"--max-frames {args.max_frames} must be zero or more")
     if args.out:

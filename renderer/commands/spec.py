@@ -12,6 +12,8 @@ import json
 import sys
 import tempfile
 
+from renderer.commands._common import add_override_argument
+
 NAME = "spec"
 HELP = "print the scene spec (JSON) a recipe makes for a seed and parameter overrides"
 
@@ -19,14 +21,7 @@ HELP = "print the scene spec (JSON) a recipe makes for a seed and parameter over
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", metavar="RECIPE", help="built-in name or path/to/file.py[:name]")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a declared parameter (repeatable)",
-    )
+    add_override_argument(parser)
     parser.add_argument(
         "--settle",
         action="store_true",

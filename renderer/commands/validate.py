@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 NAME = "validate"
 HELP = "check a batch folder (checksums, label/image consistency, COCO, degenerate annotations)"
@@ -18,15 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from renderer.errors import UserError  # pylint: disable=import-outside-toplevel
+    from renderer.commands._common import existing_dataset  # pylint: disable=import-outside-toplevel
     from labels.validate import validate_dataset  # pylint: disable=import-outside-toplevel
 
-    dataset = Path(args.dataset)
-    if not dataset.is_dir():
-        raise UserError(
-            f"dataset folder {str(dataset)!r} does not exist; give the folder "
-            "'synthscene render --out' wrote"
-        )
+    dataset = existing_dataset(args.dataset)
     report = validate_dataset(dataset, check_coco=not args.no_coco)
     print(json.dumps(report.to_json(), indent=1) if args.json else report.describe())
     return 0 if report.ok else 1

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from renderer.refiner.errors import RefinerInputError
+from renderer.refiner.photo_stats import LUMA
 
 BANDS = 6
 FEATURE_NAMES = (
@@ -65,7 +66,7 @@ def image_features(image: np.ndarray, size: int = 128) -> np.ndarray:
         image[..., :3], (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     )
     rgb = rgb.astype(np.float32) / 255.0
-    luma = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    luma = rgb @ LUMA
     colour = list(rgb.reshape(-1, 3).mean(0)) + list(rgb.reshape(-1, 3).std(0))
     saturation = float(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1].mean())
     percentiles = list(np.percentile(luma, [5, 50, 95]))

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from renderer.refiner.errors import RefinerInputError
+from renderer.refiner.photo_stats import LUMA
 
 LICENCE = "CC0 (Greg Zaal / Poly Haven, bundled with Blender's bpy wheel)"
 
@@ -102,7 +103,7 @@ def _rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
 
 def tone_map(linear: np.ndarray, key: float = 0.18) -> np.ndarray:
     """Linear radiance -> uint8 sRGB: expose the log-average luminance to ``key``, Reinhard, sRGB."""
-    luminance = linear @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    luminance = linear @ LUMA
     log_average = float(np.exp(np.mean(np.log(luminance + 1e-4))))
     exposed = linear * (key / max(log_average, 1e-6))
     mapped = exposed / (1.0 + exposed)

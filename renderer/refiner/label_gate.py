@@ -23,6 +23,7 @@ from typing import Optional
 
 import cv2
 import numpy as np
+from renderer.refiner.photo_stats import LUMA
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -49,9 +50,7 @@ class GateResult:
 
 def luminance(image: np.ndarray) -> np.ndarray:
     """float32 (H, W) Rec.709 luma of uint8 RGB, in [0, 1]."""
-    return (
-        image[..., :3].astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    ) / 255.0
+    return (image[..., :3].astype(np.float32) @ LUMA) / 255.0
 
 
 def gradient_magnitude(gray: np.ndarray) -> np.ndarray:

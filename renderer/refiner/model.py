@@ -165,11 +165,10 @@ class Checkpoint:
     losses: list = dataclasses.field(default_factory=list)
     synthscene_version: str = dataclasses.field(default_factory=synthscene_version)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write atomically (temporary file, then rename)."""
-        import torch
-
-        payload = {
+    def _header(self) -> dict[str, Any]:
+        """Format, versions, config, data, seed and step: the fields both the saved file and
+        :meth:`describe` lead with, in this order."""
+        return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "synthscene_version": self.synthscene_version,
@@ -177,6 +176,14 @@ class Checkpoint:
             "data": self.data,
             "seed": self.seed,
             "step": self.step,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write atomically (temporary file, then rename)."""
+        import torch
+
+        payload = {
+            **self._header(),
             "model": self.model_state,
             "optimizer": self.optimizer_state,
             "rng": self.rng,
@@ -195,13 +202,7 @@ class Checkpoint:
     def describe(self) -> dict[str, Any]:
         """Everything but the tensors, for ``synthscene refiner info`` and provenance records."""
         return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "synthscene_version": self.synthscene_version,
-            "config": self.config.to_json(),
-            "data": self.data,
-            "seed": self.seed,
-            "step": self.step,
+            **self._header(),
             "final_loss": self.losses[-1]["loss"] if self.losses else None,
         }
 

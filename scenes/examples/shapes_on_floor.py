@@ -1,18 +1,7 @@
 """A few shapes dropped on a floor, lit and seen at random: a complete recipe in 20 lines."""
-
-from synthscene import (
-    Param,
-    PhysicsSpec,
-    SceneSpec,
-    balanced_categories,
-    procedural_object,
-    random_camera,
-    random_lights,
-    random_world,
-    recipe,
-    scatter,
-    support_box,
-)
+from synthscene import (Param, PhysicsSpec, SceneSpec, balanced_categories, procedural_object,
+                        random_camera, random_lights, random_world, recipe, scatter,
+                        support_box)
 
 
 @recipe(params={"count": Param(4, low=1, high=12, help="objects per scene")})
@@ -27,5 +16,4 @@ def shapes(rng, params):
         lights=random_lights(rng, 2),
         world=random_world(rng),
         camera=random_camera(rng, distance=1.0),
-        physics=PhysicsSpec(settle=True, support_height=0.0),
-    )
+        physics=PhysicsSpec(settle=True, support_height=0.0))
