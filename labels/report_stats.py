@@ -175,16 +175,28 @@ def extent_size(extent: Optional[list], width: int, height: int) -> Optional[flo
 
 
 def _add_framing(stats: DatasetStats, spec: dict, labels: dict) -> None:
-    """Requested vs realised size of the framed target (frames with ``camera.framing``)."""
+    """Requested vs realised size of the framed target, or of the union of its group's boxes
+    (frames with ``camera.framing``)."""
     framing = (spec.get("camera") or {}).get("framing")
     if not isinstance(framing, dict) or not framing.get("solved"):
         return
-    target = [item for item in labels["instances"] if item.get("uid") == framing.get("target")]
-    realised = (
-        extent_size(target[0].get("amodal_extent"), int(labels["width"]), int(labels["height"]))
-        if target
+    members = set(framing.get("group") or [framing.get("target")])
+    extents = [
+        item.get("amodal_extent")
+        for item in labels["instances"]
+        if item.get("uid") in members and item.get("amodal_extent")
+    ]
+    union = (
+        [
+            min(e[0] for e in extents),
+            min(e[1] for e in extents),
+            max(e[2] for e in extents),
+            max(e[3] for e in extents),
+        ]
+        if extents
         else None
     )
+    realised = extent_size(union, int(labels["width"]), int(labels["height"]))
     if realised is None:
         return
     stats.framing_requested.append(float(framing["size"]))

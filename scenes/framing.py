@@ -8,6 +8,10 @@ function of the settled spec, so it is deterministic and stored with the frame. 
 on the viewing direction from the target (above it for positive elevations) and turns to put the
 target off-centre.
 
+Group framing (``FramingSpec.group``, :func:`random_group_framing`): the same solution for the
+union of several objects' hull points, so the union of their projected boxes gets the wanted
+size and offset; with the union inside the frame every member's box is inside it too.
+
 Size convention: the target's projected box (all vertices of its convex hull through the
 pinhole camera, *not* clipped to the image, i.e. the labels' ``amodal_extent``) measured as
 ``max(box width / image width, box height / image height)``. Camera intrinsics are Kubric's:
@@ -25,7 +29,7 @@ import numpy as np
 from scenes.distributions import LogUniform, Uniform, sample
 from scenes.errors import RecipeError, SpecError
 from scenes.geometry import object_mesh_world
-from scenes.spec import FramingSpec, ObjectSpec, SceneSpec
+from scenes.spec import FramingSpec, SceneSpec
 
 NEAR = 0.02  # m: the camera keeps at least this far in front of every target vertex
 ITERATIONS = 60
@@ -49,6 +53,27 @@ def parse_size_range(text: str, name: str = "objects.pixel_size") -> tuple[float
             "fractions of the frame side, e.g. 0.15-0.7 (0 < LOW <= HIGH <= 4)."
         )
     return values[0], values[1]
+
+
+FRAMING_MODES = {"group": 1.0, "single": 0.0, "mixed": 0.7}  # mode -> share of group frames
+
+
+def parse_group_share(text: Any, name: str = "objects.framing") -> float:
+    """``group`` (1), ``single`` (0), ``mixed`` (0.7) or a share in [0, 1] -> the probability
+    that a frame frames the group of labelled objects; RecipeError naming ``name`` otherwise."""
+    key = str(text).strip().lower()
+    if key in FRAMING_MODES:
+        return FRAMING_MODES[key]
+    try:
+        share = float(key)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise RecipeError(
+            f"parameter {name!r}: {text!r} is not a framing mode; give group, "
+            "single, mixed or the share of group frames in [0, 1], e.g. 0.5."
+        )
+    return share
 
 
 def random_framing(
@@ -92,6 +117,44 @@ def random_framing(
         azimuth=float(sample(azimuth, rng)),
         requested=(float(requested[0]), float(requested[1])),
     )
+
+
+def random_group_framing(
+    rng: np.random.Generator,
+    members: Sequence[str],
+    size: Any = Uniform(0.6, 0.9),
+    requested: Sequence[float] = (0.6, 0.9),
+    elevation: Any = Uniform(math.radians(15), math.radians(50)),
+    azimuth: Any = Uniform(0.0, 2 * math.pi),
+    focal_ratio: Optional[float] = None,
+) -> FramingSpec:
+    """A framing request for the union of the boxes of ``members`` (object names): ``size`` of
+    the union (fraction of the frame side) and an offset that keeps the union inside the frame
+    (no border cuts: every member stays whole in the image)."""
+    if not members:
+        raise RecipeError("group framing needs at least one object to frame.")
+    framing = random_framing(
+        rng,
+        members[0],
+        size=size,
+        requested=requested,
+        cut_probability=0.0,
+        elevation=elevation,
+        azimuth=azimuth,
+        focal_ratio=focal_ratio,
+    )
+    return dataclasses.replace(framing, group=[str(name) for name in members])
+
+
+def framed_members(spec: SceneSpec, framing: FramingSpec) -> list[str]:
+    """Names of the objects ``framing`` puts in the frame, among those the spec still holds
+    (physics may have removed some): its group, or its target; with none left, the first
+    labelled object (empty when there is none)."""
+    names = {obj.name for obj in spec.objects}
+    members = [name for name in (framing.group or [framing.target]) if name in names]
+    if not members:
+        members = [obj.name for obj in spec.labelled_objects()][:1]
+    return members
 
 
 def reachable(elevation: float, offset: Sequence[float], focal_ratio: float) -> bool:
@@ -143,18 +206,25 @@ def projected_size(camera: LookAtCamera, points: np.ndarray) -> tuple[float, np.
 def solve_framing(spec: SceneSpec) -> SceneSpec:
     """The spec with the camera pose that realises ``camera.framing`` (unchanged when there is
     no framing or it is solved). A target that physics removed (it fell off the support) is
-    replaced by the first labelled object left; with none left the spec stays unsolved. Depth of
-    field, when set, is refocused on the target."""
+    replaced by the first labelled object left; with none left the spec stays unsolved. A group
+    keeps the members physics left (the recorded group is updated). Depth of field, when set, is
+    refocused."""
     framing = spec.camera.framing
     if framing is None or framing.solved:
         return spec
-    names = [obj.name for obj in spec.objects]
-    if framing.target not in names:  # it fell off the support: frame the first labelled object
-        labelled = [obj.name for obj in spec.labelled_objects()]
-        if not labelled:
-            return spec  # nothing left to frame: the recipe's camera stays, framing unsolved
-        framing = dataclasses.replace(framing, target=labelled[0])
-    position, look_at = _solve(spec, spec.object(framing.target), framing)
+    members = framed_members(spec, framing)
+    if not members:
+        return spec  # nothing left to frame: the recipe's camera stays, framing unsolved
+    framing = dataclasses.replace(
+        framing, target=members[0], group=members if framing.group else []
+    )
+    points = np.concatenate(
+        [
+            np.asarray(object_mesh_world(spec.object(name)).convex_hull.vertices, float)
+            for name in members
+        ]
+    )
+    position, look_at = _solve(spec, points, framing)
     camera = dataclasses.replace(
         spec.camera,
         position=tuple(float(v) for v in position),
@@ -169,13 +239,12 @@ def solve_framing(spec: SceneSpec) -> SceneSpec:
 
 
 def _solve(
-    spec: SceneSpec, target: ObjectSpec, framing: FramingSpec
+    spec: SceneSpec, points: np.ndarray, framing: FramingSpec
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Camera position and look-at: the camera sits on the viewing direction from the target's
-    centre (so it stays above it for positive elevations) at the distance that sets the size,
+    """Camera position and look-at for the world ``points`` (N, 3) that stand for the framed
+    object(s): the camera sits on the viewing direction from their box's centre (so it stays above it for positive elevations) at the distance that sets the size,
     and turns (yaw and pitch, no roll) to put the box centre at the offset. Both are iterated
     together, since an off-centre object projects a little larger."""
-    points = np.asarray(object_mesh_world(target).convex_hull.vertices, float)
     centre = (points.min(axis=0) + points.max(axis=0)) / 2
     width, height = (int(v) for v in spec.resolution)
     fx = spec.camera.focal_length / spec.camera.sensor_width * width

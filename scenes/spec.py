@@ -205,6 +205,9 @@ class FramingSpec:
         plane, azimuth counter-clockwise from +X).
       requested: (low, high) range ``size`` was drawn from (for reports).
       solved: True once ``CameraSpec.position``/``look_at`` hold the solution.
+      group: names of objects framed together (empty: ``target`` alone). When set, ``size``
+        and ``offset`` refer to the union of their projected boxes and ``target`` is the
+        group's first member left after physics.
     """
 
     target: str
@@ -214,6 +217,7 @@ class FramingSpec:
     azimuth: float = 0.0
     requested: tuple[float, float] = (0.0, 1.0)
     solved: bool = False
+    group: list[str] = dataclasses.field(default_factory=list, metadata={"omit_default": True})
 
 
 @dataclasses.dataclass

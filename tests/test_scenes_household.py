@@ -50,7 +50,12 @@ def _render(out: Path, engine: str = "raster", count: int = FRAMES, **overrides)
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory):
     root = tmp_path_factory.mktemp("household")
-    return {"on": _render(root / "on"), "off": _render(root / "off", **{"sensor.enabled": False})}
+    single = {"objects.framing": "single"}  # close-ups, cut at the border (tests below);
+    # group frames are covered in test_group_framing.py
+    return {
+        "on": _render(root / "on", **single),
+        "off": _render(root / "off", **single, **{"sensor.enabled": False}),
+    }
 
 
 def _labels(folder: Path, name: str) -> dict:
@@ -76,6 +81,7 @@ def test_framing_realises_the_requested_size_and_place(batches):
             _spec(batches["on"], name)["camera"]["framing"],
         )
         assert framing["solved"]
+        assert not framing.get("group")  # the module batch asks for single close-ups
         target = [item for item in labels["instances"] if item["uid"] == framing["target"]]
         x0, y0, x1, y1 = target[0]["amodal_extent"]
         size = max((x1 - x0) / SIZE, (y1 - y0) / SIZE)
@@ -91,12 +97,15 @@ def test_framing_realises_the_requested_size_and_place(batches):
 
 
 def test_default_framing_keeps_objects_large_at_160_px():
-    """At 160 px the default size range (0.15-0.8, log-uniform) gives no target under 24 px
+    """Single close-ups (``objects.framing=single``; group frames: test_group_framing.py).
+    At 160 px the default size range (0.15-0.8, log-uniform) gives no target under 24 px
     and most over 32 px (83 % in expectation; the issue: defaults must not make mostly
     sub-32-px objects). Realised sizes on 8 solved specs, the distribution on 120 requests
     (basic shapes: faster to sample, same framing)."""
     for seed in range(8):
-        solved = solve_framing(sample_spec("household", seed, {"resolution": 160}))
+        solved = solve_framing(
+            sample_spec("household", seed, {"resolution": 160, "objects.framing": "single"})
+        )
         camera, framing = solved.camera, solved.camera.framing  # unsettled poses suffice here
         view = LookAtCamera(
             np.array(camera.position),
@@ -114,7 +123,12 @@ def test_default_framing_keeps_objects_large_at_160_px():
             sample_spec(
                 "household",
                 seed,
-                {"resolution": 160, "distractors.max": 0, "objects.library": "basic"},
+                {
+                    "resolution": 160,
+                    "distractors.max": 0,
+                    "objects.library": "basic",
+                    "objects.framing": "single",
+                },
             ).camera.framing.size
             for seed in range(120)
         ]
@@ -123,7 +137,9 @@ def test_default_framing_keeps_objects_large_at_160_px():
 
 
 def test_framing_falls_back_when_physics_removed_the_target():
-    spec = sample_spec("household", 2, {"resolution": 32, "objects.count": 3})
+    spec = sample_spec(
+        "household", 2, {"resolution": 32, "objects.count": 3, "objects.framing": "single"}
+    )
     target = spec.camera.framing.target
     others = [obj for obj in spec.objects if obj.name != target]
     solved = solve_framing(dataclasses.replace(spec, objects=others))

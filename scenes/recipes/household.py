@@ -4,13 +4,18 @@ Everything issue 15 asks a render to carry, on by default:
 
 * **objects**: the household library (:mod:`scenes.household`: bottle, cup, can, bowl, carton,
   jar, made of parts with glass, PET, liquid, glaze, metal, paper and printed labels;
-  ``objects.classes``, ``mug`` = cups of the mug sub-type), 1 to ``objects.count`` labelled per
-  scene, close together, settled with PyBullet (``objects.library=basic`` uses the old
+  ``objects.classes``, ``mug`` = cups of the mug sub-type), ``objects.count`` - 2 to
+  ``objects.count`` labelled per scene (at least 1), close together, settled with PyBullet (``objects.library=basic`` uses the old
   single-mesh procedural shapes instead, for ablations);
-* **framing** (:mod:`scenes.framing`): the camera is solved after physics so that one labelled
-  object (the target) spans ``objects.pixel_size`` of the frame (log-uniform over LOW-HIGH, a
-  fraction of the frame side), seen from 5-80 degrees above (a third of the views steeper than
-  45 degrees, as phone photos of things on a table often are), sometimes cut by the border;
+* **framing** (:mod:`scenes.framing`): the camera is solved after physics. ``objects.framing``
+  picks, per frame, a *group* frame (the union of all labelled objects' boxes spans
+  ``objects.group_size`` of the frame, all of them inside it, seen from 15-50 degrees above;
+  the objects then stand in a loose row across the view so they hide each other little) or a
+  *single* close-up (one labelled object, the target, spans ``objects.pixel_size``, log-uniform
+  over LOW-HIGH, seen from 5-80 degrees above, a third of the views steeper than 45 degrees as
+  phone photos of things on a table often are, sometimes cut by the border); ``mixed`` (the
+  default) = 70 % group frames, so a batch has several well-sized, whole objects per frame
+  *and* close-ups;
 * **sensor** (:mod:`scenes.sensor`): exposure and white-balance error, lens blur, defocus, motion
   blur, chromatic aberration, vignetting, shot + read noise, JPEG, on the RGB only; centred on
   the user's photos with ``sensor.match_photos=DIR`` (``render --match-photos DIR``);
@@ -30,7 +35,7 @@ from assets.household import household_class_names
 from scenes.context import back_wall, indoor_hdri_choice, table
 from scenes.distributions import Choice, LogUniform, RandInt, Uniform
 from scenes.errors import ParameterError
-from scenes.framing import parse_size_range, random_framing
+from scenes.framing import parse_group_share, parse_size_range, random_framing, random_group_framing
 from scenes.params import Param
 from scenes.randomizers import (
     household_object,
@@ -62,7 +67,9 @@ TABLE_TOP = 0.0
 
 PARAMS = {
     "objects.classes": Param("", help="comma-separated household classes (default: all)"),
-    "objects.count": Param(3, low=1, high=12, help="up to this many labelled objects"),
+    "objects.count": Param(
+        5, low=1, high=12, help="count-2 .. count labelled objects per scene (at least 1)"
+    ),
     "objects.library": Param(
         "household",
         choices=LIBRARIES,
@@ -73,6 +80,16 @@ PARAMS = {
     ),
     "objects.cut_probability": Param(
         0.2, low=0.0, high=1.0, help="chance per axis that the border cuts the target"
+    ),
+    "objects.framing": Param(
+        "mixed",
+        help="group (all labelled objects framed together), "
+        "single (one close-up), mixed (70 % group) or the "
+        "share of group frames",
+    ),
+    "objects.group_size": Param(
+        "0.7-0.95",
+        help="group frames: size of the union of the labelled boxes, LOW-HIGH fraction of the side",
     ),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
@@ -131,15 +148,24 @@ def household(rng, params) -> SceneSpec:
     classes = chosen_classes(params["objects.classes"])
     textures = params["textures.folder"] or None
     context, library = params["context.enabled"], params["objects.library"]
-    count = int(RandInt(1, params["objects.count"]).sample(rng))
+    most = int(params["objects.count"])
+    count = int(RandInt(max(1, most - 2), most).sample(rng))
+    group = params["framing.enabled"] and rng.uniform() < parse_group_share(
+        params["objects.framing"]
+    )
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
     objects = [
         everyday_object(rng, c, f"{c}_{i}", library, textures) for i, c in enumerate(categories)
     ]
     distractors = _clutter(rng, classes, params["distractors.max"], library, textures, context)
-    placed = scatter(rng, objects, (-0.2, 0.2, -0.15, 0.15), support_height=TABLE_TOP)
-    placed += scatter(rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP)
     view_azimuth = float(rng.uniform(0, 2 * math.pi))
+    if group:
+        half_width = 0.12 + 0.08 * len(objects)
+        placed = _across_view(rng, objects, (-half_width, half_width, -0.1, 0.1), view_azimuth)
+        placed += _across_view(rng, distractors, (-0.7, 0.7, 0.2, 0.6), view_azimuth)
+    else:
+        placed = scatter(rng, objects, (-0.2, 0.2, -0.15, 0.15), support_height=TABLE_TOP)
+        placed += scatter(rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP)
     surroundings = _surroundings(rng, context, textures, view_azimuth)
     world = _world(rng, params, context)
     lights = random_lights(
@@ -155,7 +181,18 @@ def household(rng, params) -> SceneSpec:
         exposure=Uniform(-0.3, 0.3),
     )
     labelled = [obj for obj in placed if obj.labelled]
-    if params["framing.enabled"] and labelled:
+    if group and labelled:
+        low, high = parse_size_range(params["objects.group_size"], "objects.group_size")
+        camera.framing = random_group_framing(
+            rng,
+            [obj.name for obj in labelled],
+            size=Uniform(low, high),
+            requested=(low, high),
+            azimuth=view_azimuth,
+            elevation=Uniform(math.radians(15), math.radians(50)),
+            focal_ratio=camera.focal_length / camera.sensor_width,
+        )
+    elif params["framing.enabled"] and labelled:
         camera.framing = _framing(rng, params, labelled, camera, view_azimuth)
     sensor = sensor_for(
         rng,
@@ -207,6 +244,21 @@ def _clutter(
                 )
             )
     return clutter
+
+
+def _across_view(rng, objects: list, region: tuple, view_azimuth: float) -> list:
+    """Scatter ``objects`` in ``region`` (x0, x1, y0, y1; m) of the view's frame: x across the
+    view, y away from the camera that looks from ``view_azimuth``. Group frames put the
+    labelled objects in a wide, shallow band there (side by side rather than one behind
+    another; objects that do not fit its first layer drop onto it and settle) and the clutter
+    behind them."""
+    placed = scatter(rng, objects, region, support_height=TABLE_TOP, clearance=0.02)
+    across = view_azimuth + math.pi / 2  # local x runs across the view
+    cos, sin = math.cos(across), math.sin(across)
+    for obj in placed:
+        x, y, z = obj.position
+        obj.position = (x * cos - y * sin, x * sin + y * cos, z)
+    return placed
 
 
 def _framing(rng, params, labelled: list, camera, view_azimuth: float):
