@@ -28,12 +28,13 @@ $(STAMP): pyproject.toml constraints.txt
 demo: install
 	$(BIN)/synthscene demo --out $(DEMO_OUT)
 
-# lint (ruff: pyflakes + pycodestyle errors), formatting, then the suite (which includes the
+# lint (ruff: pyflakes + pycodestyle errors), formatting, then the suite in two processes, one
+# test module per process at a time (which includes the
 # import-layer contract, tests/test_import_layers.py)
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
