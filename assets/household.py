@@ -15,7 +15,7 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 ``lid``, ``top`` and ``fin`` (a carton's gable roof).
 
 Class names: ``bottle`` (water, soda, wine, beer, flask), ``cup`` (mug with a round, square or
-ear handle or none, paper, glass, tumbler), ``can``, ``bowl``, ``carton``, ``jar``. ``mug`` is
+ear handle or none, teacup, paper, glass, tumbler), ``can``, ``bowl``, ``carton``, ``jar``. ``mug`` is
 the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``: a cup of sub-type mug labelled
 "mug"). Licence: generated here, CC0.
 """
@@ -378,7 +378,7 @@ def _cup(p: Mapping) -> list[Part]:
 
 MUG = {
     "radius": (0.037, 0.046),
-    "height": (0.08, 0.11),
+    "height": (0.075, 0.11),
     "taper": (0.88, 1.0),
     "wall": (0.004, 0.0065),
     "bottom": (0.006, 0.01),
@@ -387,6 +387,7 @@ MUG = {
     "handle_reach": (0.018, 0.032),
     "handle_thickness": (0.0045, 0.007),
     "print_height": (0.0, 0.75),
+    "fill": (0.6, 0.9),
 }
 CUP = HouseholdClass(
     "cup",
@@ -394,6 +395,24 @@ CUP = HouseholdClass(
         s.name: s
         for s in [
             Subtype("mug", MUG, _cup, {"handle": ("round", "square", "ear", "none")}),
+            Subtype(
+                "teacup",
+                {
+                    "radius": (0.04, 0.055),
+                    "height": (0.05, 0.075),
+                    "taper": (0.55, 0.75),
+                    "wall": (0.003, 0.005),
+                    "bottom": (0.005, 0.008),
+                    "handle_span": (0.5, 0.7),
+                    "handle_centre": (0.5, 0.6),
+                    "handle_reach": (0.015, 0.025),
+                    "handle_thickness": (0.004, 0.006),
+                    "print_height": (0.0, 0.6),
+                    "fill": (0.0, 0.8),
+                },
+                _cup,
+                {"handle": ("round", "ear")},
+            ),
             Subtype(
                 "paper",
                 {
@@ -434,7 +453,7 @@ CUP = HouseholdClass(
             ),
         ]
     },
-    {"mug": 3.0, "paper": 1.0, "glass": 1.5, "tumbler": 1.0},
+    {"mug": 3.0, "teacup": 1.5, "paper": 1.0, "glass": 1.5, "tumbler": 1.0},
 )
 
 

@@ -48,6 +48,9 @@ LIQUIDS = {
     "white_wine": ((0.9, 0.8, 0.4), 1.34),
     "beer": ((0.7, 0.35, 0.04), 1.34),
     "juice": ((0.95, 0.55, 0.1), 1.35),
+    "coffee": ((0.1, 0.05, 0.02), 1.34),
+    "milk_coffee": ((0.55, 0.36, 0.2), 1.35),
+    "tea": ((0.5, 0.22, 0.05), 1.34),
 }
 FOODS = {
     "jam": (0.45, 0.03, 0.05),
@@ -62,9 +65,11 @@ LIQUID_BY_SUBTYPE = {
     "wine": ("red_wine", "white_wine"),
     "beer": ("beer",),
     "glass": ("water", "juice", "cola", "orange", "beer"),
+    "mug": ("coffee", "milk_coffee", "tea"),
+    "teacup": ("coffee", "milk_coffee", "tea"),
 }
-EMPTY_PROBABILITY = {"wine": 0.3, "glass": 0.5, "jar": 0.2}
-PRINT_PROBABILITY = {"mug": 0.6, "tumbler": 0.4, "flask": 0.5, "jar": 0.8}
+EMPTY_PROBABILITY = {"wine": 0.3, "glass": 0.5, "jar": 0.2, "mug": 0.5, "teacup": 0.3}
+PRINT_PROBABILITY = {"mug": 0.6, "teacup": 0.4, "tumbler": 0.4, "flask": 0.5, "jar": 0.8}
 
 
 def household_object_asset(rng: np.random.Generator, category: str) -> AssetSpec:
@@ -129,6 +134,7 @@ def _body_material(rng, category: str, subtype: str) -> MaterialSpec:
     if category == "cup":
         return {
             "mug": lambda: _ceramic(rng),
+            "teacup": lambda: _ceramic(rng),
             "paper": lambda: _paper(rng, white=True),
             "glass": lambda: _glass(rng, tints=("clear",)),
             "tumbler": lambda: (

@@ -558,6 +558,18 @@ def bounding_radius(obj: ObjectSpec) -> float:
     return float(np.linalg.norm(asset_extents(obj.asset) * np.asarray(obj.scale)) / 2)
 
 
+def footprint_radius(obj: ObjectSpec) -> float:
+    """Radius (m) of the circle around the scaled object's bounding box seen from above."""
+    extents = asset_extents(obj.asset) * np.asarray(obj.scale)
+    return float(np.linalg.norm(extents[:2]) / 2)
+
+
+def is_upright(obj: ObjectSpec) -> bool:
+    """True when the object's rotation is a yaw about +Z only (its up axis is still +Z)."""
+    _, x, y, _ = obj.quaternion
+    return abs(x) < 1e-9 and abs(y) < 1e-9
+
+
 def scatter(
     rng: np.random.Generator,
     objects: list[ObjectSpec],
@@ -566,6 +578,7 @@ def scatter(
     drop: bool = True,
     clearance: float = 0.01,
     tries: int = 100,
+    stand_upright: bool = False,
 ) -> list[ObjectSpec]:
     """Place objects without overlap above a support inside ``region`` (x0, x1, y0, y1).
 
@@ -573,13 +586,54 @@ def scatter(
     (higher layers when the region is full), ready for :func:`scenes.build.settle`.
     ``drop=False``: objects rest on the support as they are (upright; position z = support +
     half height) with bounding circles apart in the plane; an object that finds no free spot
-    after ``tries`` attempts is left out. Returns the placed objects.
+    after ``tries`` attempts is left out. ``stand_upright=True`` (with ``drop``): objects whose
+    rotation is a yaw only are stood on the support first (footprint circles apart, nothing
+    falls on them, so tall ones do not topple as dropped bottles do), then the others drop
+    around and above them. Returns the placed objects in the order given.
     """
+    if drop and stand_upright:
+        standing = [obj for obj in objects if is_upright(obj)]
+        kept = set(
+            map(
+                id,
+                _place(
+                    rng, standing, region, support_height, False, clearance, tries, footprint_radius
+                ),
+            )
+        )
+        placed = [
+            (np.asarray(obj.position), bounding_radius(obj)) for obj in standing if id(obj) in kept
+        ]
+        dropped = [obj for obj in objects if not is_upright(obj)]
+        kept |= set(
+            map(
+                id,
+                _place(
+                    rng,
+                    dropped,
+                    region,
+                    support_height,
+                    True,
+                    clearance,
+                    tries,
+                    bounding_radius,
+                    placed,
+                ),
+            )
+        )
+        return [obj for obj in objects if id(obj) in kept]
+    return _place(rng, objects, region, support_height, drop, clearance, tries, bounding_radius)
+
+
+def _place(
+    rng, objects, region, support_height, drop, clearance, tries, radius_of, placed=None
+) -> list[ObjectSpec]:
+    """scatter's loop: ``radius_of`` sizes each object's circle (plane) or sphere (``drop``)."""
     x0, x1, y0, y1 = region
-    placed: list[tuple[np.ndarray, float]] = []
+    placed = list(placed or [])
     result = []
     for obj in objects:
-        radius = bounding_radius(obj)
+        radius = radius_of(obj)
         height = float(asset_extents(obj.asset)[2] * obj.scale[2])
         layer = 0
         while True:

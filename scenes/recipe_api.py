@@ -30,7 +30,7 @@ import inspect
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -57,6 +57,15 @@ class Recipe:
     params: dict[str, Param] = dataclasses.field(default_factory=dict)
     description: str = ""
     reference: str = ""
+    classes: Optional[Callable[[Params], Sequence[str]]] = None
+
+    def declared_classes(self, overrides: Optional[Mapping[str, Any]] = None) -> Optional[list]:
+        """The labelled classes the recipe declares for these parameter ``overrides`` (sorted),
+        or None when it declares none (then only sampling its specs tells)."""
+        if self.classes is None:
+            return None
+        values = resolve_params(self.params, overrides or {}, self.reference or self.name)
+        return sorted(set(self.classes(Params(values))))
 
     def sample(self, seed: int, overrides: Optional[Mapping[str, Any]] = None) -> SceneSpec:
         """Run the recipe with ``seed`` and checked parameter ``overrides`` (see sample_spec)."""
@@ -87,15 +96,19 @@ def recipe(
     name: Optional[str] = None,
     params: Optional[Mapping[str, Param]] = None,
     description: str = "",
+    classes: Optional[Callable[[Params], Sequence[str]]] = None,
 ) -> Callable:
     """Decorator marking a function (or class) as a recipe with declared ``params``.
 
     Usable bare (``@recipe``) or with arguments (``@recipe(params={...})``). The decorated
-    object is returned unchanged, so it can still be called directly.
+    object is returned unchanged, so it can still be called directly. ``classes(params)``, when
+    given, names every labelled class the recipe can produce with those parameters; a batch then
+    numbers its categories from it at once instead of sampling every frame's spec first.
     """
 
     def mark(target: Callable) -> Callable:
-        setattr(target, RECIPE_ATTRIBUTE, _make_recipe(target, name, params, description))
+        made = _make_recipe(target, name, params, description)
+        setattr(target, RECIPE_ATTRIBUTE, dataclasses.replace(made, classes=classes))
         return target
 
     return mark(function) if function is not None else mark

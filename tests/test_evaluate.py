@@ -254,3 +254,44 @@ def test_gap_pools_the_same_real_folders(sets, tmp_path):
     assert report["counts"] == {"synthetic": 16, "real": 32}
     # the "real" photos are the synthetic images themselves: nothing tells the sets apart
     assert report["gap_accuracy"] < 0.7
+
+
+def test_box_channel_marks_the_labelled_box_inside_the_crop():
+    import numpy as np
+
+    from renderer.transfer.classifier import to_input
+    from renderer.transfer.crops import box_in_crop, square_crop
+
+    # a 20 x 40 px (w x h) box: its crop is 48 px square (40 * 1.2), the box spans 20/48 and
+    # 40/48 of it, centred; an image whose box pixels are white shows where it lands
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[30:70, 50:70] = 255
+    box = (50, 30, 70, 70)
+    inside = box_in_crop(box, size=48)
+    assert inside == pytest.approx([14, 4, 34, 44])
+    crop = square_crop(image, box, size=48)
+    mask = to_input(crop[None], inside[None])[0, 3].numpy() > 0
+    assert mask.sum() == 20 * 40 and (crop[mask] == 255).all() and (crop[~mask] == 0).all()
+    assert to_input(crop[None]).shape[1] == 3  # image only without boxes
+
+
+def test_augmentation_moves_the_box_channel_with_the_image_and_recolours_only_rgb():
+    import numpy as np
+    import torch
+
+    from renderer.transfer.classifier import augment, to_input
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    boxes = np.tile(np.float32([16, 8, 40, 56]), (8, 1))
+    batch = to_input(images, boxes)
+    first = augment(batch, torch.Generator().manual_seed(5))
+    again = augment(batch, torch.Generator().manual_seed(5))
+    assert torch.equal(first, again) and first.shape == batch.shape
+    # the box channel stays within [-2, 2] and is zoomed with the image (a window of 0.7-1.05
+    # of the crop's side: area x 0.9-2.0 of the box's 24 x 48 px); colour changes never reach it
+    box = first[:, 3]
+    assert box.min() >= -2.0 - 1e-5 and box.max() <= 2.0 + 1e-5
+    area = (box > 0).sum(dim=(1, 2)).float() / (24 * 48)
+    assert ((area > 0.8) & (area < 2.2)).all(), area
+    assert not torch.allclose(first[:, :3], batch[:, :3])

@@ -6,6 +6,7 @@ Frame label JSON, ``coco.json``, YOLO and the torch dataset then agree on every 
 specs gives exactly the classes the frames will hold) in sorted order; a later run over more
 frames appends the names it finds new (sorted), so ids already written never change.
 
+A recipe that declares its classes (``@recipe(classes=...)``) is asked instead of sampled.
 The specs are sampled in a separate Python process (workers are daemons: no multiprocessing), so a recipe that crashes on one frame costs only
 that frame: if the sampler dies, frames fall back to per-frame tables (logged); a spec that takes
 longer than ``SECONDS_PER_SPEC`` (a stuck recipe) is skipped.
@@ -70,11 +71,15 @@ def _too_slow(signum, frame):
 
 
 def sampled_categories(recipe: str, seed: int, overrides: dict, count: int) -> list[str]:
-    """Sorted categories of the labelled objects of frames 0..count-1 (runs in the sampler)."""
+    """Sorted categories of the labelled objects of frames 0..count-1, or the recipe's declared
+    classes (runs in the sampler)."""
     from renderer.batch.config import frame_seed  # pylint: disable=import-outside-toplevel
     from scenes.recipe_api import load_recipe  # pylint: disable=import-outside-toplevel
 
     loaded = load_recipe(recipe)
+    declared = loaded.declared_classes(overrides)
+    if declared is not None:
+        return declared
     names = set()
     signal.signal(signal.SIGALRM, _too_slow)
     for index in range(count):

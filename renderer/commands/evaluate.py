@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch default)"
     )
     parser.add_argument(
+        "--image-only",
+        action="store_true",
+        help="feed the classifier the RGB crop alone, without the channel marking the labelled "
+        "box inside the crop",
+    )
+    parser.add_argument(
         "--real-format",
         choices=("coco", "yolo", "voc"),
         help="label format of every --real folder (default: detected per folder)",
@@ -112,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         max_epochs=args.max_epochs,
         patience=args.patience,
         threads=args.threads,
+        box_channel=not args.image_only,
     )
     report = evaluate_transfer(synthetic_dirs, real_sets, mapping, settings, crops=crops)
     if args.detection:

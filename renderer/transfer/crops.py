@@ -35,11 +35,19 @@ MIN_VISIBLE = 0.6
 
 @dataclasses.dataclass
 class CropSet:
-    """Crops (N, S, S, 3) uint8, class index per crop (N,), and a group name per crop (its frame)."""
+    """Crops (N, S, S, 3) uint8, class index per crop (N,), a group name per crop (its frame),
+    and the labelled box inside each crop (N, 4) float32, xyxy in crop pixels (pixel edges,
+    (0, 0) = the crop's top-left corner; see :func:`box_in_crop`)."""
 
     images: np.ndarray
     labels: np.ndarray
     groups: list[str]
+    boxes: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.boxes is None:  # the whole crop, for crops cut without a box
+            side = self.images.shape[1] if self.images.ndim == 4 else CROP_SIZE
+            self.boxes = np.tile(np.float32([0, 0, side, side]), (len(self.labels), 1))
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -50,6 +58,7 @@ class CropSet:
             self.images[keep],
             self.labels[keep],
             [group for group, flag in zip(self.groups, keep) if flag],
+            self.boxes[keep],
         )
 
     def counts(self, classes: int) -> list[int]:
@@ -58,6 +67,18 @@ class CropSet:
 
 def empty_crops(size: int = CROP_SIZE) -> CropSet:
     return CropSet(np.zeros((0, size, size, 3), np.uint8), np.zeros(0, np.int64), [])
+
+
+def box_in_crop(box: Sequence[float], size: int = CROP_SIZE, margin: float = MARGIN) -> np.ndarray:
+    """Where pixel-edge xyxy ``box`` lies inside its :func:`square_crop` (crop pixels, float32):
+    centred, its longer side spanning ``size / (1 + 2 * margin)``."""
+    x0, y0, x1, y1 = map(float, box)
+    scale = size / (max(x1 - x0, y1 - y0, 1e-6) * (1.0 + 2.0 * margin))
+    half_width, half_height = (x1 - x0) * scale / 2.0, (y1 - y0) * scale / 2.0
+    centre = size / 2.0
+    return np.float32(
+        [centre - half_width, centre - half_height, centre + half_width, centre + half_height]
+    )
 
 
 def square_crop(
@@ -95,7 +116,7 @@ def synthetic_crops(
     """Crops of the instances of ``classes`` (index = position) in synthscene batch folders."""
     paths = checked_batches(datasets)
     index = {name: position for position, name in enumerate(classes)}
-    images, labels, groups = [], [], []
+    images, labels, groups, boxes = [], [], [], []
     for dataset in paths:
         for frame, _ in sorted(ok_frames(dataset)):
             try:
@@ -116,11 +137,12 @@ def synthetic_crops(
                 continue
             for item in wanted:
                 images.append(square_crop(image, item["box"], size))
+                boxes.append(box_in_crop(item["box"], size))
                 labels.append(index[item["category"]])
                 groups.append(f"{dataset.name}/{frame}")
     if not images:
         return empty_crops(size)
-    return CropSet(np.stack(images), np.array(labels, np.int64), groups)
+    return CropSet(np.stack(images), np.array(labels, np.int64), groups, np.stack(boxes))
 
 
 def checked_batches(datasets: Sequence[str | Path]) -> list[Path]:
@@ -151,7 +173,7 @@ def real_crops(
     Raises UserError naming the photos OpenCV cannot decode (all of the folder's photos that
     hold a wanted box are read before the error, so the message lists every bad file).
     """
-    images, labels, groups, unreadable = [], [], [], []
+    images, labels, groups, boxes, unreadable = [], [], [], [], []
     for photo in dataset.images:
         wanted = [
             box
@@ -166,6 +188,7 @@ def real_crops(
             continue
         for box in wanted:
             images.append(square_crop(image, box.box, size))
+            boxes.append(box_in_crop(box.box, size))
             labels.append(class_of[box.category.casefold()])
             groups.append(str(photo.path))
     if unreadable:
@@ -178,7 +201,7 @@ def real_crops(
         )
     if not images:
         return empty_crops(size)
-    return CropSet(np.stack(images), np.array(labels, np.int64), groups)
+    return CropSet(np.stack(images), np.array(labels, np.int64), groups, np.stack(boxes))
 
 
 def split_synthetic(crops: CropSet, val_fraction: float) -> tuple[CropSet, CropSet]:

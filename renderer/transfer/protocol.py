@@ -26,8 +26,8 @@ from renderer.transfer.classifier import (
     CropNet,
     classification_metrics,
     parameter_count,
+    crop_input,
     predict_logits,
-    to_input,
     train_classifier,
 )
 from renderer.transfer.crops import (
@@ -112,6 +112,7 @@ class EvaluationSettings:
     max_epochs: int = 30
     patience: int = 6
     threads: int = 1
+    box_channel: bool = True
 
 
 def evaluate_transfer(
@@ -138,13 +139,20 @@ def evaluate_transfer(
             seed,
             max_epochs=settings.max_epochs,
             patience=settings.patience,
+            box_channel=settings.box_channel,
         )
         per_source = {}
         for name, crop_set in real.items():
-            predicted = predict_logits(result.model, to_input(crop_set.images)).argmax(1).numpy()
+            predicted = (
+                predict_logits(result.model, crop_input(crop_set, settings.box_channel))
+                .argmax(1)
+                .numpy()
+            )
             per_source[name] = classification_metrics(crop_set.labels, predicted, classes)
         pooled = pooled_crops(real)
-        predicted = predict_logits(result.model, to_input(pooled.images)).argmax(1).numpy()
+        predicted = (
+            predict_logits(result.model, crop_input(pooled, settings.box_channel)).argmax(1).numpy()
+        )
         per_source[OVERALL] = classification_metrics(pooled.labels, predicted, classes)
         runs.append(
             {
@@ -157,9 +165,10 @@ def evaluate_transfer(
             }
         )
     return {
-        "protocol": "DESIGN.md §10: square crops with 10% margin, 64x64; CNN trained from scratch on "
-        "synthetic crops only (class-balanced, augmented), epoch chosen on a held-out "
-        "synthetic split; tested on real crops",
+        "protocol": "DESIGN.md §10: square crops with 10% margin, 64x64"
+        + (" plus the box channel" if settings.box_channel else ", image only")
+        + "; CNN trained from scratch on synthetic crops only (class-balanced, augmented), "
+        "epoch chosen on a held-out synthetic split; tested on real crops",
         "classes": list(mapping.synthetic),
         "real_names": mapping.real_names,
         "mapping": {name: mapping.synthetic[index] for name, index in mapping.real.items()},
@@ -173,7 +182,12 @@ def evaluate_transfer(
             "synthetic_held_out": held_out.counts(classes),
             **{name: crop_set.counts(classes) for name, crop_set in real.items()},
         },
-        "model": {"name": "CropNet", "parameters": parameter_count(CropNet(classes))},
+        "model": {
+            "name": "CropNet",
+            "parameters": parameter_count(
+                CropNet(classes, channels=4 if settings.box_channel else 3)
+            ),
+        },
         "settings": dataclasses.asdict(settings),
         "summary": summarise(runs, list(real) + [OVERALL], classes),
         "runs": runs,
@@ -218,6 +232,7 @@ def pooled_crops(real: dict[str, CropSet]) -> CropSet:
         np.concatenate([s.images for s in sets]),
         np.concatenate([s.labels for s in sets]),
         [group for s in sets for group in s.groups],
+        np.concatenate([s.boxes for s in sets]),
     )
 
 

@@ -9,7 +9,7 @@ Everything issue 15 asks a render to carry, on by default:
   single-mesh procedural shapes instead, for ablations);
 * **framing** (:mod:`scenes.framing`): the camera is solved after physics. ``objects.framing``
   picks, per frame, a *group* frame (the union of all labelled objects' boxes spans
-  ``objects.group_size`` of the frame, all of them inside it, seen from 15-50 degrees above;
+  ``objects.group_size`` of the frame, all of them inside it, seen from 15-65 degrees above;
   the objects then stand in a loose row across the view so they hide each other little) or a
   *single* close-up (one labelled object, the target, spans ``objects.pixel_size``, log-uniform
   over LOW-HIGH, seen from 5-80 degrees above, a third of the views steeper than 45 degrees as
@@ -38,6 +38,7 @@ from scenes.errors import ParameterError
 from scenes.framing import parse_group_share, parse_size_range, random_framing, random_group_framing
 from scenes.params import Param
 from scenes.randomizers import (
+    footprint_radius,
     household_object,
     procedural_object,
     random_camera,
@@ -68,7 +69,7 @@ TABLE_TOP = 0.0
 PARAMS = {
     "objects.classes": Param("", help="comma-separated household classes (default: all)"),
     "objects.count": Param(
-        5, low=1, high=12, help="count-2 .. count labelled objects per scene (at least 1)"
+        4, low=1, high=12, help="count-2 .. count labelled objects per scene (at least 1)"
     ),
     "objects.library": Param(
         "household",
@@ -123,7 +124,7 @@ def everyday_object(
 ):
     """One object of household ``category`` (labelled, or clutter with ``role="distractor"``):
     from the household library (real sizes, a material per part), or a basic stand-in."""
-    upright = rng.uniform() < 0.75  # the rest lie on their side after settling
+    upright = rng.uniform() < 0.9  # stood on the support; the rest drop and lie on their side
     if library == "household":
         return household_object(
             rng, category, name, role=role, upright=upright, image_folder=textures
@@ -142,7 +143,7 @@ def everyday_object(
     return obj
 
 
-@recipe(params=PARAMS)
+@recipe(params=PARAMS, classes=lambda params: chosen_classes(params["objects.classes"]))
 def household(rng, params) -> SceneSpec:
     """Household objects on real-looking surfaces, framed to a size, through a camera model."""
     classes = chosen_classes(params["objects.classes"])
@@ -160,12 +161,19 @@ def household(rng, params) -> SceneSpec:
     distractors = _clutter(rng, classes, params["distractors.max"], library, textures, context)
     view_azimuth = float(rng.uniform(0, 2 * math.pi))
     if group:
-        half_width = 0.12 + 0.08 * len(objects)
-        placed = _across_view(rng, objects, (-half_width, half_width, -0.1, 0.1), view_azimuth)
+        # a compact row: about 1.1x the objects' summed footprints, so each spans a fair part
+        # of the group frame instead of a few pixels of a wide table
+        half_width = 0.03 + 0.55 * sum(2 * footprint_radius(obj) for obj in objects)
+        depth = 0.06 + 0.02 * len(objects)
+        placed = _across_view(rng, objects, (-half_width, half_width, -depth, depth), view_azimuth)
         placed += _across_view(rng, distractors, (-0.7, 0.7, 0.2, 0.6), view_azimuth)
     else:
-        placed = scatter(rng, objects, (-0.2, 0.2, -0.15, 0.15), support_height=TABLE_TOP)
-        placed += scatter(rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP)
+        placed = scatter(
+            rng, objects, (-0.2, 0.2, -0.15, 0.15), support_height=TABLE_TOP, stand_upright=True
+        )
+        placed += scatter(
+            rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP, stand_upright=True
+        )
     surroundings = _surroundings(rng, context, textures, view_azimuth)
     world = _world(rng, params, context)
     lights = random_lights(
@@ -189,7 +197,7 @@ def household(rng, params) -> SceneSpec:
             size=Uniform(low, high),
             requested=(low, high),
             azimuth=view_azimuth,
-            elevation=Uniform(math.radians(15), math.radians(50)),
+            elevation=Uniform(math.radians(15), math.radians(65)),
             focal_ratio=camera.focal_length / camera.sensor_width,
         )
     elif params["framing.enabled"] and labelled:
@@ -252,7 +260,9 @@ def _across_view(rng, objects: list, region: tuple, view_azimuth: float) -> list
     labelled objects in a wide, shallow band there (side by side rather than one behind
     another; objects that do not fit its first layer drop onto it and settle) and the clutter
     behind them."""
-    placed = scatter(rng, objects, region, support_height=TABLE_TOP, clearance=0.02)
+    placed = scatter(
+        rng, objects, region, support_height=TABLE_TOP, clearance=0.02, stand_upright=True
+    )
     across = view_azimuth + math.pi / 2  # local x runs across the view
     cos, sin = math.cos(across), math.sin(across)
     for obj in placed:
