@@ -588,39 +588,32 @@ def scatter(
     half height) with bounding circles apart in the plane; an object that finds no free spot
     after ``tries`` attempts is left out. ``stand_upright=True`` (with ``drop``): objects whose
     rotation is a yaw only are stood on the support first (footprint circles apart, nothing
-    falls on them, so tall ones do not topple as dropped bottles do), then the others drop
-    around and above them. Returns the placed objects in the order given.
+    falls on them, so tall ones do not topple as dropped bottles do), then the others, and
+    upright ones that found no free spot, drop around and above them. Returns the placed objects in the order given.
     """
     if drop and stand_upright:
         standing = [obj for obj in objects if is_upright(obj)]
-        kept = set(
-            map(
-                id,
-                _place(
-                    rng, standing, region, support_height, False, clearance, tries, footprint_radius
-                ),
-            )
+        stood = _place(
+            rng, standing, region, support_height, False, clearance, tries, footprint_radius
         )
-        placed = [
-            (np.asarray(obj.position), bounding_radius(obj)) for obj in standing if id(obj) in kept
-        ]
-        dropped = [obj for obj in objects if not is_upright(obj)]
-        kept |= set(
-            map(
-                id,
-                _place(
-                    rng,
-                    dropped,
-                    region,
-                    support_height,
-                    True,
-                    clearance,
-                    tries,
-                    bounding_radius,
-                    placed,
-                ),
+        kept = {id(obj) for obj in stood}
+        placed = [(np.asarray(obj.position), bounding_radius(obj)) for obj in stood]
+        # lying objects, and upright ones that found no free floor spot, drop as usual
+        dropped = [obj for obj in objects if id(obj) not in kept]
+        kept |= {
+            id(obj)
+            for obj in _place(
+                rng,
+                dropped,
+                region,
+                support_height,
+                True,
+                clearance,
+                tries,
+                bounding_radius,
+                placed,
             )
-        )
+        }
         return [obj for obj in objects if id(obj) in kept]
     return _place(rng, objects, region, support_height, drop, clearance, tries, bounding_radius)
 

@@ -295,3 +295,54 @@ def test_augmentation_moves_the_box_channel_with_the_image_and_recolours_only_rg
     area = (box > 0).sum(dim=(1, 2)).float() / (24 * 48)
     assert ((area > 0.8) & (area < 2.2)).all(), area
     assert not torch.allclose(first[:, :3], batch[:, :3])
+
+
+def test_synthetic_crops_carry_the_exact_object_masks(sets):
+    import numpy as np
+
+    from renderer.transfer.crops import synthetic_crops
+
+    crops = synthetic_crops([sets["synthetic"]], ["bottle", "cup"])
+    assert crops.masks is not None and crops.masks.shape == crops.images.shape[:3]
+    # the mask is the instance's visible pixels, scaled like the image: its area matches the
+    # label's visible pixel count times the crop's scale, and the object fills part of its box
+    ratios = []
+    for frame_group, mask, box in zip(crops.groups, crops.masks, crops.boxes):
+        assert mask.max() == 255
+        inside = np.zeros_like(mask, bool)
+        x0, y0, x1, y1 = np.round(box).astype(int)
+        inside[max(y0, 0) : y1, max(x0, 0) : x1] = True
+        ratios.append((mask[inside] > 127).sum() / max((mask > 127).sum(), 1))
+    assert np.mean(ratios) > 0.9  # object pixels lie inside the labelled box
+
+
+def test_recomposition_recolours_the_object_and_replaces_only_its_surroundings():
+    import torch
+
+    from renderer.transfer.classifier import _recompose
+
+    generator = torch.Generator().manual_seed(0)
+    rgb = torch.rand(64, 3, 16, 16, generator=generator) * 2 - 1  # model range, inside [0, 1]
+    ones, zeros = torch.ones(64, 1, 16, 16), torch.zeros(64, 1, 16, 16)
+    # an object filling the crop: surroundings never change; the object only by channel gains
+    whole = _recompose(rgb, ones, torch.Generator().manual_seed(1))
+    changed = ~torch.isclose(whole, rgb, atol=1e-5).flatten(1).all(1)
+    assert 16 < changed.sum() < 48  # about half the crops recoloured (p 0.5)
+    # no object at all: a crop is kept or becomes another crop of the batch, mirrored
+    empty = _recompose(rgb, zeros, torch.Generator().manual_seed(1))
+    for crop, original in zip(empty, rgb):
+        kept = torch.allclose(crop, original, atol=1e-5)
+        swapped = any(torch.allclose(crop, torch.flip(other, dims=[2]), atol=1e-5) for other in rgb)
+        assert kept or swapped
+
+
+def test_frames_limits_the_crops_to_each_batchs_first_frames(sets):
+    from renderer.transfer.crops import synthetic_crops
+
+    every = synthetic_crops([sets["synthetic"]], ["bottle", "cup"])
+    first = synthetic_crops([sets["synthetic"]], ["bottle", "cup"], frames=6)
+    names = {f"{index:06d}" for index in range(6)}  # frames 0-5 of the 16
+    assert {group.rsplit("/", 1)[-1] for group in first.groups} <= names
+    assert 0 < len(first) < len(every)
+    kept = [group.rsplit("/", 1)[-1] in names for group in every.groups]
+    assert (first.images == every.images[kept]).all()

@@ -22,7 +22,7 @@ SIZE = 56
 FRAMES = 8
 MIN_SIDE = 12 * SIZE / 160  # the protocol's 12 px at 160 px, scaled to the test size
 MIN_VISIBLE = 0.6
-USABLE_PER_FRAME = 2.5  # before group framing: 1.57 per frame (40 frames at 160 px, raster)
+USABLE_PER_FRAME = 2.0  # of 2-4 labelled per frame; before group framing 1.57 (40 frames, 160 px)
 SIZE_TOLERANCE = 0.02  # relative; the solver stops at 1e-4, labels project the same vertices
 INSIDE_TOLERANCE = 0.5  # px
 
@@ -92,7 +92,7 @@ def test_framing_modes_are_recorded_and_seeded():
     mixed = [sample_spec("household", seed, {"resolution": SIZE}) for seed in range(12)]
     groups = [bool(spec.camera.framing.group) for spec in mixed]
     assert 0 < sum(groups) < len(groups)
-    assert all(len(spec.labelled_objects()) >= 3 for spec in mixed)  # default count 3-5
+    assert all(len(spec.labelled_objects()) >= 2 for spec in mixed)  # default count 2-4
     single = [sample_spec("household", seed, {"objects.framing": "single"}) for seed in range(6)]
     assert not any(spec.camera.framing.group for spec in single)
     again = sample_spec("household", 0, {"resolution": SIZE})

@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch default)"
     )
     parser.add_argument(
+        "--frames",
+        type=int,
+        metavar="N",
+        help="use only the first N frames of each batch (ablations at equal size, learning curves)",
+    )
+    parser.add_argument(
         "--image-only",
         action="store_true",
         help="feed the classifier the RGB crop alone, without the channel marking the labelled "
@@ -97,9 +103,13 @@ def run(args: argparse.Namespace) -> int:
         parse_class_mapping,
     )
 
-    if args.seeds < 1 or args.max_epochs < 1 or args.patience < 1 or not 0 < args.val_fraction < 1:
+    if (
+        min(args.seeds, args.max_epochs, args.patience, args.frames or 1) < 1
+        or not 0 < args.val_fraction < 1
+    ):
         raise UserError(
-            "--seeds, --max-epochs and --patience must be >= 1 and --val-fraction in (0, 1)"
+            "--seeds, --max-epochs, --patience and --frames must be >= 1 and --val-fraction "
+            "in (0, 1)"
         )
     mapping = parse_class_mapping(args.classes)
     synthetic_dirs = checked_batches(args.synthetic)
@@ -108,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     except RealLabelsError as error:
         raise UserError(str(error)) from None
     check_mapping(mapping, set(collect_categories(synthetic_dirs)), real_sets)
-    crops = collect_crops(synthetic_dirs, real_sets, mapping)
+    crops = collect_crops(synthetic_dirs, real_sets, mapping, frames=args.frames)
     if args.crops_sheet:
         _write_sheet(Path(args.crops_sheet), crops, len(mapping.synthetic))
     settings = EvaluationSettings(
@@ -121,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         box_channel=not args.image_only,
     )
     report = evaluate_transfer(synthetic_dirs, real_sets, mapping, settings, crops=crops)
+    report["frames_per_batch"] = args.frames  # None: every finished frame
     if args.detection:
         report["detection"] = detection_report(
             synthetic_dirs, real_sets, mapping, settings, args.detection_steps

@@ -12,7 +12,12 @@ between renders and photos (``box_channel=False`` gives the image-only model).
 Training (:func:`train_classifier`): AdamW (lr 2e-3, weight decay 5e-4), batch 64, cross-entropy;
 each epoch draws as many crops as the training set holds, with replacement, each class equally
 likely (class-balanced). Augmentation of every drawn crop, aimed at what differs between renders
-and photos (colour, contrast, sharpness, noise) rather than at shape: horizontal flip (p 0.5),
+and photos (surroundings, colour, contrast, sharpness, noise) rather than at shape. First, where
+the crops carry object masks (synthetic crops do: the exact instance maps), the crop is
+*recomposed* (p ``RECOMPOSE`` each): the object's colours are scaled per channel by x[0.4, 1.6],
+and, independently, everything outside the object is replaced by another crop of the batch
+(mirrored), so neither the object's colour nor its surroundings can stand for its class. Then:
+horizontal flip (p 0.5),
 rotation +-0.2 rad, a window of 0.7-1.05 of the crop's side (zoom x0.95-1.43) with a random
 shift (bilinear, reflection padding; the box channel moves with the image), a random permutation of the colour channels, brightness
 x[0.6, 1.4], contrast x[0.6, 1.6] about the crop mean, saturation x[0, 1.8] (grey in a quarter of
@@ -97,14 +102,33 @@ BINOMIAL_3X3 = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]])
 LUMA = torch.tensor([0.299, 0.587, 0.114])
 
 
-def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Geometry on every channel, then photometric changes on the RGB (module docstring)."""
+RECOMPOSE = 0.5  # chance per crop of each recomposition (object colour, surroundings)
+
+
+def augment(
+    batch: torch.Tensor, generator: torch.Generator, masks: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Recomposition where ``masks`` (N, 1, H, W in [0, 1], 1 = object) are given, geometry on
+    every channel, then photometric changes on the RGB (module docstring)."""
+    if masks is not None:
+        batch = torch.cat([_recompose(batch[:, :3], masks, generator), batch[:, 3:]], dim=1)
     batch = _augment_geometry(batch, generator)
     return torch.cat([_augment_colour(batch[:, :3], generator), batch[:, 3:]], dim=1)
 
 
 def _uniform(generator: torch.Generator, count: int, low: float, high: float, *shape: int):
     return low + (high - low) * torch.rand(count, *shape, generator=generator)
+
+
+def _recompose(rgb: torch.Tensor, masks: torch.Tensor, generator: torch.Generator):
+    count = rgb.shape[0]
+    recolour = (torch.rand(count, 1, 1, 1, generator=generator) < RECOMPOSE).float() * masks
+    gains = _uniform(generator, count, 0.4, 1.6, 3, 1, 1)
+    linear = rgb * 0.25 + 0.5
+    linear = linear + recolour * ((linear * gains).clamp(0.0, 1.0) - linear)
+    swap = (torch.rand(count, 1, 1, 1, generator=generator) < RECOMPOSE).float() * (1.0 - masks)
+    others = torch.flip(linear[torch.randperm(count, generator=generator)], dims=[3])
+    return (linear + swap * (others - linear) - 0.5) / 0.25
 
 
 def _augment_geometry(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -176,6 +200,7 @@ def train_classifier(
     model = CropNet(classes, channels=4 if box_channel else 3)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     inputs, targets = crop_input(train, box_channel), torch.from_numpy(train.labels)
+    masks = None if train.masks is None else torch.from_numpy(train.masks)[:, None].float() / 255
     val_inputs, val_targets = crop_input(held_out, box_channel), held_out.labels
     counts = np.bincount(train.labels, minlength=classes).astype(np.float64)
     weights = torch.from_numpy(np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)[train.labels])
@@ -188,7 +213,8 @@ def train_classifier(
             index = order[start : start + batch_size]
             if len(index) < 2:
                 continue
-            loss = F.cross_entropy(model(augment(inputs[index], generator)), targets[index])
+            batch = augment(inputs[index], generator, None if masks is None else masks[index])
+            loss = F.cross_entropy(model(batch), targets[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

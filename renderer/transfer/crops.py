@@ -36,13 +36,15 @@ MIN_VISIBLE = 0.6
 @dataclasses.dataclass
 class CropSet:
     """Crops (N, S, S, 3) uint8, class index per crop (N,), a group name per crop (its frame),
-    and the labelled box inside each crop (N, 4) float32, xyxy in crop pixels (pixel edges,
-    (0, 0) = the crop's top-left corner; see :func:`box_in_crop`)."""
+    the labelled box inside each crop (N, 4) float32, xyxy in crop pixels (pixel edges,
+    (0, 0) = the crop's top-left corner; see :func:`box_in_crop`), and for synthetic crops the
+    object's visible pixels in the crop (N, S, S) uint8, 255 = the object (None for real crops)."""
 
     images: np.ndarray
     labels: np.ndarray
     groups: list[str]
     boxes: np.ndarray | None = None
+    masks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.boxes is None:  # the whole crop, for crops cut without a box
@@ -59,6 +61,7 @@ class CropSet:
             self.labels[keep],
             [group for group, flag in zip(self.groups, keep) if flag],
             self.boxes[keep],
+            None if self.masks is None else self.masks[keep],
         )
 
     def counts(self, classes: int) -> list[int]:
@@ -112,13 +115,16 @@ def synthetic_crops(
     size: int = CROP_SIZE,
     min_visible: float = MIN_VISIBLE,
     min_side: float = MIN_SIDE,
+    frames: int | None = None,
 ) -> CropSet:
-    """Crops of the instances of ``classes`` (index = position) in synthscene batch folders."""
+    """Crops of the instances of ``classes`` (index = position) in synthscene batch folders
+    (their first ``frames`` finished frames in frame order, when given), with each object's
+    mask cut from the frame's instance map the same way."""
     paths = checked_batches(datasets)
     index = {name: position for position, name in enumerate(classes)}
-    images, labels, groups, boxes = [], [], [], []
+    images, labels, groups, boxes, masks = [], [], [], [], []
     for dataset in paths:
-        for frame, _ in sorted(ok_frames(dataset)):
+        for frame, _ in sorted(ok_frames(dataset))[:frames]:
             try:
                 record = read_frame_json(dataset, frame)
             except FrameReadError as error:
@@ -132,17 +138,37 @@ def synthetic_crops(
             if not wanted:
                 continue
             image = _read_rgb(dataset / record["image"])
-            if image is None:
-                log.warning("skipped %s frame %s: image unreadable", dataset, frame)
+            instances = _instance_map(dataset / record.get("labels_npz", ""))
+            if image is None or instances is None:
+                log.warning("skipped %s frame %s: image or label maps unreadable", dataset, frame)
                 continue
             for item in wanted:
                 images.append(square_crop(image, item["box"], size))
                 boxes.append(box_in_crop(item["box"], size))
+                masks.append(_object_mask(instances, item, size))
                 labels.append(index[item["category"]])
                 groups.append(f"{dataset.name}/{frame}")
     if not images:
         return empty_crops(size)
-    return CropSet(np.stack(images), np.array(labels, np.int64), groups, np.stack(boxes))
+    return CropSet(
+        np.stack(images), np.array(labels, np.int64), groups, np.stack(boxes), np.stack(masks)
+    )
+
+
+def _instance_map(path: Path) -> np.ndarray | None:
+    """The frame's instance id map (H, W) from its labels ``.npz``, or None if unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return archive["instance"]
+    except Exception:  # missing, corrupt or without the map: the frame is skipped, logged
+        return None
+
+
+def _object_mask(instances: np.ndarray, item: Mapping, size: int) -> np.ndarray:
+    """uint8 (size, size): 255 where the crop shows the instance ``item`` (same square as the
+    image crop; resampled, so edges are grey)."""
+    visible = np.where(instances == int(item["instance_id"]), 255, 0).astype(np.uint8)
+    return square_crop(np.repeat(visible[:, :, None], 3, axis=2), item["box"], size)[:, :, 0]
 
 
 def checked_batches(datasets: Sequence[str | Path]) -> list[Path]:

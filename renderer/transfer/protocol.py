@@ -196,9 +196,13 @@ def evaluate_transfer(
 
 
 def collect_crops(
-    synthetic_dirs: Sequence[Path], real_sets: Sequence[RealDataset], mapping: ClassMapping
+    synthetic_dirs: Sequence[Path],
+    real_sets: Sequence[RealDataset],
+    mapping: ClassMapping,
+    frames: int | None = None,
 ) -> tuple[CropSet, dict[str, CropSet]]:
-    synthetic = synthetic_crops(synthetic_dirs, mapping.synthetic)
+    """Synthetic crops (of each batch's first ``frames`` frames when given) and real crops."""
+    synthetic = synthetic_crops(synthetic_dirs, mapping.synthetic, frames=frames)
     real = {}
     for dataset in real_sets:
         name = dataset.name if dataset.name not in real else str(dataset.root)
@@ -233,6 +237,7 @@ def pooled_crops(real: dict[str, CropSet]) -> CropSet:
         np.concatenate([s.labels for s in sets]),
         [group for s in sets for group in s.groups],
         np.concatenate([s.boxes for s in sets]),
+        None if any(s.masks is None for s in sets) else np.concatenate([s.masks for s in sets]),
     )
 
 
