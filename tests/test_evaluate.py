@@ -346,3 +346,18 @@ def test_frames_limits_the_crops_to_each_batchs_first_frames(sets):
     assert 0 < len(first) < len(every)
     kept = [group.rsplit("/", 1)[-1] in names for group in every.groups]
     assert (first.images == every.images[kept]).all()
+
+
+def test_box_shape_features_are_the_boxs_aspect_and_area():
+    import math
+
+    import numpy as np
+
+    from renderer.transfer.classifier import CropNet, box_shape, to_input
+
+    boxes = np.float32([[22, 12, 42, 52], [2, 22, 62, 42]])  # 20 x 40 and 60 x 20 px (w x h)
+    inputs = to_input(np.zeros((2, 64, 64, 3), np.uint8), boxes)
+    features = box_shape(inputs[:, 3]).numpy()
+    assert features[:, 0] == pytest.approx([math.log(2.0), math.log(1 / 3)], abs=1e-6)
+    assert features[:, 1] == pytest.approx(np.log([800 / 4096 + 1e-3, 1200 / 4096 + 1e-3]))
+    assert CropNet(2).box_shape is not None and CropNet(2, channels=3).box_shape is None

@@ -1,8 +1,12 @@
 """The crop classifier of the transfer protocol: a small CNN trained from scratch, CPU-sized.
 
-Model (:class:`CropNet`, 287,266 parameters for 2 classes at ``width=32`` with the box
+Model (:class:`CropNet`, 288,008 parameters for 2 classes at ``width=32`` with the box
 channel): six 3x3 conv-BN-ReLU blocks (32, 32 | 64, 64 | 128, 128 channels; the first at stride
-2, max-pool after the 2nd and 4th), global average pooling, dropout 0.2, one linear layer.
+2, max-pool after the 2nd and 4th), global average pooling, dropout 0.2, one linear layer; with
+the box channel, a second linear layer adds the box's shape (log aspect ratio, log area share:
+:func:`box_shape`) to the logits. Global pooling cannot measure a box's aspect, and the aspect
+is what transfers best: a threshold on it fitted on renders alone scores 0.79 balanced accuracy
+on our real development crops.
 Input: 64x64 RGB scaled to [-2, 2] ((x / 255 - 0.5) / 0.25) and, by default, a fourth *box
 channel*: +2 inside the labelled box, -2 in the crop's margin. Both sets' crops are cut around
 their labelled boxes, so the box is known for real crops as for synthetic ones; the channel hands
@@ -67,9 +71,23 @@ class CropNet(nn.Module):
             nn.AdaptiveAvgPool2d(1),
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(c3, classes))
+        self.box_shape = nn.Linear(2, classes) if channels == 4 else None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images))
+        logits = self.head(self.features(images))
+        if self.box_shape is not None:
+            logits = logits + self.box_shape(box_shape(images[:, 3]))
+        return logits
+
+
+def box_shape(channel: torch.Tensor) -> torch.Tensor:
+    """(N, 2) features of the box channel (N, H, W; > 0 inside): log(height / width) and
+    log(area share + 1e-3) of the marked region, in crop pixels (after any augmentation)."""
+    inside = (channel > 0).float()
+    height = inside.amax(dim=2).sum(dim=1).clamp(min=1.0)
+    width = inside.amax(dim=1).sum(dim=1).clamp(min=1.0)
+    share = height * width / float(channel.shape[-1] * channel.shape[-2])
+    return torch.stack([torch.log(height / width), torch.log(share + 1e-3)], dim=1)
 
 
 def parameter_count(model: nn.Module) -> int:
