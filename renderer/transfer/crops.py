@@ -43,13 +43,8 @@ class CropSet:
     images: np.ndarray
     labels: np.ndarray
     groups: list[str]
-    boxes: np.ndarray | None = None
+    boxes: np.ndarray
     masks: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.boxes is None:  # the whole crop, for crops cut without a box
-            side = self.images.shape[1] if self.images.ndim == 4 else CROP_SIZE
-            self.boxes = np.tile(np.float32([0, 0, side, side]), (len(self.labels), 1))
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -69,7 +64,12 @@ class CropSet:
 
 
 def empty_crops(size: int = CROP_SIZE) -> CropSet:
-    return CropSet(np.zeros((0, size, size, 3), np.uint8), np.zeros(0, np.int64), [])
+    return CropSet(
+        np.zeros((0, size, size, 3), np.uint8),
+        np.zeros(0, np.int64),
+        [],
+        np.zeros((0, 4), np.float32),
+    )
 
 
 def box_in_crop(box: Sequence[float], size: int = CROP_SIZE, margin: float = MARGIN) -> np.ndarray:
@@ -87,7 +87,8 @@ def box_in_crop(box: Sequence[float], size: int = CROP_SIZE, margin: float = MAR
 def square_crop(
     image: np.ndarray, box: Sequence[float], size: int = CROP_SIZE, margin: float = MARGIN
 ) -> np.ndarray:
-    """The square crop (module docstring) of pixel-edge xyxy ``box`` from uint8 (H, W, 3) ``image``."""
+    """The square crop (module docstring) of pixel-edge xyxy ``box`` from uint8 (H, W[, C])
+    ``image``."""
     x0, y0, x1, y1 = map(float, box)
     side = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * margin)
     left = round((x0 + x1) / 2.0 - side / 2.0)
@@ -168,7 +169,7 @@ def _object_mask(instances: np.ndarray, item: Mapping, size: int) -> np.ndarray:
     """uint8 (size, size): 255 where the crop shows the instance ``item`` (same square as the
     image crop; resampled, so edges are grey)."""
     visible = np.where(instances == int(item["instance_id"]), 255, 0).astype(np.uint8)
-    return square_crop(np.repeat(visible[:, :, None], 3, axis=2), item["box"], size)[:, :, 0]
+    return square_crop(visible, item["box"], size)
 
 
 def checked_batches(datasets: Sequence[str | Path]) -> list[Path]:

@@ -231,13 +231,13 @@ def _check_crops(
 
 
 def pooled_crops(real: dict[str, CropSet]) -> CropSet:
+    """All real folders' crops in one set (real crops carry no masks)."""
     sets = list(real.values())
     return CropSet(
         np.concatenate([s.images for s in sets]),
         np.concatenate([s.labels for s in sets]),
         [group for s in sets for group in s.groups],
         np.concatenate([s.boxes for s in sets]),
-        None if any(s.masks is None for s in sets) else np.concatenate([s.masks for s in sets]),
     )
 
 
