@@ -12,7 +12,10 @@ lens blur (Gaussian) then defocus (disk) then motion blur (line), lateral chroma
 (red scaled outward, blue inward about the centre), vignetting (1 - v * r^2, r = 1 at the
 corners), clipping at full well, sensor noise (Gaussian, sigma^2 = read^2 + shot^2 * signal),
 then the camera's processing: saturation (chroma about the luminance), sRGB encoding with an
-S-shaped tone curve (contrast), 8 bits, and JPEG re-encoding. Deterministic: the noise comes from
+S-shaped tone curve (contrast), the *finish* a phone's image processor applies (auto levels:
+black and white points stretched towards the image's 0.5 / 99.5 % luminance percentiles; clarity:
+large-radius local contrast; sharpening: an unsharp mask of 1 output pixel), 8 bits, and JPEG
+re-encoding. Deterministic: the noise comes from
 ``sensor.seed`` and OpenCV's filters are exact, so the same spec gives the same bytes.
 """
 
@@ -67,6 +70,7 @@ def apply_sensor(image: np.ndarray, sensor: SensorSpec) -> np.ndarray:
     srgb = _BYTE_OF_LINEAR[(np.clip(linear, 0, 1) * (_LUT_STEPS - 1) + 0.5).astype(np.int32)]
     if sensor.contrast > 0:
         srgb = tone_curve(srgb, sensor.contrast)
+    srgb = camera_finish(srgb, sensor.levels, sensor.clarity, sensor.sharpen)
     return jpeg_roundtrip(srgb, sensor.jpeg_quality) if sensor.jpeg_quality else srgb
 
 
@@ -93,6 +97,36 @@ def tone_curve(srgb: np.ndarray, contrast: float) -> np.ndarray:
     levels = np.arange(256, dtype=np.float64) / 255.0
     curve = (1 - contrast) * levels + contrast * levels * levels * (3 - 2 * levels)
     return (curve * 255 + 0.5).astype(np.uint8)[srgb]
+
+
+LEVELS_PERCENTILES = (0.5, 99.5)  # luminance percentiles auto levels stretches towards 0 and 1
+CLARITY_RADIUS = 1 / 24  # Gaussian sigma of the clarity (local contrast) step, fraction of width
+SHARPEN_RADIUS_PX = 1.0  # Gaussian sigma of the unsharp mask, output pixels
+
+
+def camera_finish(srgb: np.ndarray, levels: float, clarity: float, sharpen: float) -> np.ndarray:
+    """uint8 sRGB through a phone's finishing steps; all three 0 = the same bytes.
+
+    ``levels`` in [0, 1]: the black point moves from 0 to ``levels`` x the 0.5 % luminance
+    percentile and the white point from 1 towards the 99.5 % one, and the values are stretched
+    linearly between them (clipped). ``clarity`` and ``sharpen``: ``x + a * (x - blur(x))`` with a
+    Gaussian of sigma :data:`CLARITY_RADIUS` x width and :data:`SHARPEN_RADIUS_PX`."""
+    if levels <= 0 and clarity <= 0 and sharpen <= 0:
+        return srgb
+    values = srgb.astype(np.float32) / 255.0
+    if levels > 0:
+        luminance = values @ _LUMINANCE_WEIGHTS
+        low, high = np.percentile(luminance, LEVELS_PERCENTILES)
+        black, white = levels * low, 1.0 - levels * (1.0 - high)
+        values = (values - black) / max(white - black, 1e-3)
+    for amount, sigma in (
+        (clarity, CLARITY_RADIUS * values.shape[1]),
+        (sharpen, SHARPEN_RADIUS_PX),
+    ):
+        if amount > 0:
+            smooth = cv2.GaussianBlur(values, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+            values = values + np.float32(amount) * (values - smooth)
+    return (np.clip(values, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def optical_blur(

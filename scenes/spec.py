@@ -258,6 +258,9 @@ class SensorSpec:
       shot_noise, read_noise: noise sigma = sqrt(read**2 + shot**2 * signal).
       saturation: chroma multiplier about the luminance (linear light; 1 = unchanged).
       contrast: strength 0..1 of an S-shaped tone curve on the sRGB values (0 = none).
+      levels: strength 0..1 of auto levels (black/white points stretched towards the image's
+        luminance percentiles); clarity: amount of large-radius local contrast; sharpen: amount
+        of a 1-pixel unsharp mask (0 = none each; a phone's finishing steps).
       jpeg_quality: JPEG re-encoding quality 1-100; 0 = none.
       seed: seed of the noise.
       matched: photo statistics the ranges were centred on (``--match-photos``), else {}.
@@ -278,6 +281,9 @@ class SensorSpec:
     contrast: float = 0.0
     jpeg_quality: int = 0
     seed: int = 0
+    levels: float = 0.0
+    clarity: float = 0.0
+    sharpen: float = 0.0
     matched: dict = dataclasses.field(default_factory=dict)
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from labels.report import build_report
 from renderer.batch import BatchConfig, run_batch
-from renderer.sensor import apply_sensor, srgb_to_linear
+from renderer.sensor import apply_sensor, camera_finish, srgb_to_linear
 from scenes import sample_spec
 from scenes.errors import ParameterError
 from scenes.framing import LookAtCamera, projected_size, solve_framing
@@ -316,3 +316,29 @@ def test_household_renders_on_cycles(tmp_path):
     assert labels["provenance"]["sensor"]["seed"] >= 0
     image = cv2.imread(str(out / "data" / "000000.png"))
     assert image.shape == (32, 32, 3) and image.std() > 1
+
+
+def test_camera_finish_stretches_levels_and_sharpens():
+    """Auto levels at strength 1 maps the 0.5 / 99.5 % luminance percentiles to black and white;
+    clarity and sharpening raise local contrast without moving the mean much; all off = same bytes."""
+    rng = np.random.default_rng(5)
+    flat = cv2.GaussianBlur(rng.uniform(0.35, 0.6, (64, 64)).astype(np.float32), (0, 0), 2)
+    image = np.repeat((flat * 255 + 0.5).astype(np.uint8)[..., None], 3, axis=2)  # flat, soft
+    assert np.array_equal(camera_finish(image, 0.0, 0.0, 0.0), image)
+    stretched = camera_finish(image, 1.0, 0.0, 0.0).astype(np.float32) / 255
+    luma = stretched @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    low, high = np.percentile(luma, (0.5, 99.5))
+    assert low == pytest.approx(0.0, abs=0.01) and high == pytest.approx(1.0, abs=0.01)
+    half = camera_finish(image, 0.5, 0.0, 0.0).astype(np.float32).std()
+    assert image.std() < half < stretched.std() * 255
+
+    def detail(picture: np.ndarray) -> float:
+        return float(np.abs(cv2.Laplacian(picture.astype(np.float32), cv2.CV_32F)).mean())
+
+    sharp = camera_finish(image, 0.0, 0.0, 1.0)
+    assert detail(sharp) > 1.5 * detail(image)
+    assert abs(float(sharp.mean()) - float(image.mean())) < 2.0
+    clear = camera_finish(image, 0.0, 0.6, 0.0)
+    assert clear.std() > image.std() and abs(float(clear.mean()) - float(image.mean())) < 2.0
+    sensor = SensorSpec(levels=0.8, clarity=0.3, sharpen=1.0)
+    assert np.array_equal(apply_sensor(image, sensor), camera_finish(image, 0.8, 0.3, 1.0))
