@@ -86,7 +86,11 @@ def random_sensor(rng: np.random.Generator, ranges: SensorRanges = DEFAULT_RANGE
     quality = int(round(sometimes(ranges.jpeg_probability, ranges.jpeg_quality)))
     seed = int(rng.integers(0, 2**31 - 1))
     # drawn after the seed: the effects above keep their values from before these existed
-    levels, clarity, sharpen = uniform(ranges.levels), uniform(ranges.clarity), uniform(ranges.sharpen)
+    levels, clarity, sharpen = (
+        uniform(ranges.levels),
+        uniform(ranges.clarity),
+        uniform(ranges.sharpen),
+    )
     return SensorSpec(
         auto_exposure=key,
         exposure=exposure,
