@@ -15,7 +15,7 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 ``lid``, ``top`` and ``fin`` (a carton's gable roof).
 
 Class names: ``bottle`` (water, soda, wine, beer, flask), ``cup`` (mug with a round, square or
-ear handle or none, teacup, paper, glass, tumbler), ``can``, ``bowl``, ``carton``, ``jar``. ``mug`` is
+ear handle or none, teacup, paper, glass, plastic party cup, tumbler), ``can``, ``bowl``, ``carton``, ``jar``. ``mug`` is
 the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``: a cup of sub-type mug labelled
 "mug"). Licence: generated here, CC0.
 """
@@ -34,6 +34,7 @@ SOURCE = "synthscene household library (assets/household.py)"
 LICENCE = "CC0-1.0"
 LABEL_GAP = 0.0004  # m: a label/print band stands this far outside its body
 LIQUID_GAP = 0.0003  # m: liquid stays this far inside its container
+MIN_FILL = 0.05  # fill share below which a container is left empty (a thinner slab is degenerate)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,7 +214,7 @@ def _bottle(p: Mapping) -> list[Part]:
     if p["label_height"] > 0:
         z0, z1 = _label_zone(p)
         parts.append(_band("label", outer, z0, z1, wall * 0.5))
-    if p["fill"] > 0:
+    if p["fill"] >= MIN_FILL:
         level = bottom + (h - p["neck_length"] - bottom) * p["fill"]
         parts.append(_fill("liquid", outer, wall, bottom, level))
     return parts
@@ -371,7 +372,7 @@ def _cup(p: Mapping) -> list[Part]:
         z1 = h - (p.get("rim", 0.0) * 2 + 0.004)
         z0 = max(0.004, z1 - h * p["print_height"])
         parts.append(_band("print", outer, z0, z1, wall * 0.5))
-    if p.get("fill", 0.0) > 0:
+    if p.get("fill", 0.0) >= MIN_FILL:
         parts.append(_fill("liquid", outer, wall, bottom, bottom + (h - bottom) * p["fill"]))
     return parts
 
@@ -430,12 +431,28 @@ CUP = HouseholdClass(
             Subtype(
                 "glass",
                 {
-                    "radius": (0.03, 0.042),
-                    "height": (0.08, 0.15),
+                    "radius": (0.03, 0.042),  # tumbler 90/80 mm .. highball 160/65 mm
+                    "height": (0.08, 0.16),
                     "taper": (0.78, 1.0),
                     "wall": (0.0018, 0.003),
                     "bottom": (0.006, 0.015),
                     "fill": (0.0, 0.85),
+                },
+                _cup,
+            ),
+            Subtype(
+                # party and reusable festival cups: 0.25-0.5 l, h/d 1.2-1.7 (9 oz 90/75 mm,
+                # 16 oz 121/95 mm, 25 cl reusable 120/75 mm)
+                "plastic",
+                {
+                    "radius": (0.036, 0.048),
+                    "height": (0.09, 0.13),
+                    "taper": (0.68, 0.84),
+                    "wall": (0.0008, 0.0016),
+                    "bottom": (0.003, 0.006),
+                    "rim": (0.001, 0.002),
+                    "print_height": (0.0, 0.7),
+                    "fill": (0.0, 0.7),
                 },
                 _cup,
             ),
@@ -453,7 +470,7 @@ CUP = HouseholdClass(
             ),
         ]
     },
-    {"mug": 3.0, "teacup": 1.5, "paper": 1.0, "glass": 1.5, "tumbler": 1.0},
+    {"mug": 3.0, "teacup": 1.5, "paper": 1.0, "glass": 2.0, "plastic": 1.5, "tumbler": 1.0},
 )
 
 
@@ -543,7 +560,7 @@ def _jar(p: Mapping) -> list[Part]:
         parts.append(
             _band("label", outer, z0, min(shoulder_z, z0 + h * p["label_height"]), wall * 0.5)
         )
-    if p["fill"] > 0:
+    if p["fill"] >= MIN_FILL:
         parts.append(_fill("contents", outer, wall, bottom, bottom + (h - 0.012) * p["fill"]))
     return parts
 

@@ -65,11 +65,26 @@ LIQUID_BY_SUBTYPE = {
     "wine": ("red_wine", "white_wine"),
     "beer": ("beer",),
     "glass": ("water", "juice", "cola", "orange", "beer"),
+    "plastic": ("water", "juice", "cola", "orange", "beer"),
     "mug": ("coffee", "milk_coffee", "tea"),
     "teacup": ("coffee", "milk_coffee", "tea"),
 }
-EMPTY_PROBABILITY = {"wine": 0.3, "glass": 0.5, "jar": 0.2, "mug": 0.5, "teacup": 0.3}
-PRINT_PROBABILITY = {"mug": 0.6, "teacup": 0.4, "tumbler": 0.4, "flask": 0.5, "jar": 0.8}
+EMPTY_PROBABILITY = {
+    "wine": 0.3,
+    "glass": 0.5,
+    "plastic": 0.6,
+    "jar": 0.2,
+    "mug": 0.5,
+    "teacup": 0.3,
+}
+PRINT_PROBABILITY = {
+    "mug": 0.6,
+    "teacup": 0.4,
+    "plastic": 0.5,
+    "tumbler": 0.4,
+    "flask": 0.5,
+    "jar": 0.8,
+}
 
 
 def household_object_asset(rng: np.random.Generator, category: str) -> AssetSpec:
@@ -137,6 +152,7 @@ def _body_material(rng, category: str, subtype: str) -> MaterialSpec:
             "teacup": lambda: _ceramic(rng),
             "paper": lambda: _paper(rng, white=True),
             "glass": lambda: _glass(rng, tints=("clear",)),
+            "plastic": lambda: _plastic(rng, translucent=rng.uniform() < 0.6, name="cup"),
             "tumbler": lambda: (
                 _steel(rng)
                 if rng.uniform() < 0.6
