@@ -54,11 +54,13 @@ def test_every_subtype_is_watertight_per_part_with_uvs(name):
 
 
 def test_shapes_follow_real_proportions():
-    """A few anchors: a wine bottle ~30 cm, a mug 8-11 cm tall, a 330 ml can 6.4-6.8 cm wide."""
+    """A few anchors: a wine bottle ~30 cm, a mug 8-11 cm tall, a plastic cup 9-13 cm tall, a
+    330 ml can 6.4-6.8 cm wide."""
     rng = np.random.default_rng(1)
     for category, subtype, low, high, axis in (
         ("bottle", "wine", 0.29, 0.33, 2),
         ("cup", "mug", 0.08, 0.112, 2),
+        ("cup", "plastic", 0.09, 0.132, 2),  # 9 oz .. 16 oz party cups, 25 cl reusable cups
         ("can", "standard", 0.0635, 0.069, 0),
     ):
         params = HOUSEHOLD_CLASSES[category].subtype(subtype).sample_params(rng)
