@@ -108,8 +108,8 @@ def camera_finish(srgb: np.ndarray, levels: float, clarity: float, sharpen: floa
     """uint8 sRGB through a phone's finishing steps; all three 0 = the same bytes.
 
     ``levels`` in [0, 1]: the black point moves from 0 to ``levels`` x the 0.5 % luminance
-    percentile and the white point from 1 towards the 99.5 % one, and the values are stretched
-    linearly between them (clipped). ``clarity`` and ``sharpen``: ``x + a * (x - blur(x))`` with a
+    percentile and the white point from 1 towards the 99.5 % one, the values are stretched
+    linearly between them (clipped), and a gamma restores the mean luminance (the metered key). ``clarity`` and ``sharpen``: ``x + a * (x - blur(x))`` with a
     Gaussian of sigma :data:`CLARITY_RADIUS` x width and :data:`SHARPEN_RADIUS_PX`."""
     if levels <= 0 and clarity <= 0 and sharpen <= 0:
         return srgb
@@ -118,7 +118,8 @@ def camera_finish(srgb: np.ndarray, levels: float, clarity: float, sharpen: floa
         luminance = values @ _LUMINANCE_WEIGHTS
         low, high = np.percentile(luminance, LEVELS_PERCENTILES)
         black, white = levels * low, 1.0 - levels * (1.0 - high)
-        values = (values - black) / max(white - black, 1e-3)
+        values = np.clip((values - black) / max(white - black, 1e-3), 0.0, 1.0)
+        values = keep_mean_luminance(values, float(luminance.mean()))
     for amount, sigma in (
         (clarity, CLARITY_RADIUS * values.shape[1]),
         (sharpen, SHARPEN_RADIUS_PX),
@@ -127,6 +128,20 @@ def camera_finish(srgb: np.ndarray, levels: float, clarity: float, sharpen: floa
             smooth = cv2.GaussianBlur(values, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
             values = values + np.float32(amount) * (values - smooth)
     return (np.clip(values, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def keep_mean_luminance(values: np.ndarray, mean: float, iterations: int = 3) -> np.ndarray:
+    """``values`` (float sRGB in [0, 1]) through a gamma that brings their mean luminance back to
+    ``mean`` (a few fixed-point steps, to about 0.001): the auto exposure's key
+    stays the photo's brightness after the finish stretched the levels."""
+    if not 0.02 < mean < 0.98:
+        return values
+    for _ in range(iterations):
+        current = float((values @ _LUMINANCE_WEIGHTS).mean())
+        if not 0.02 < current < 0.98 or abs(current - mean) < 1e-3:
+            break
+        values = values ** np.float32(math.log(mean) / math.log(current))
+    return values
 
 
 def optical_blur(

@@ -319,7 +319,8 @@ def test_household_renders_on_cycles(tmp_path):
 
 
 def test_camera_finish_stretches_levels_and_sharpens():
-    """Auto levels at strength 1 maps the 0.5 / 99.5 % luminance percentiles to black and white;
+    """Auto levels at strength 1 maps the 0.5 / 99.5 % luminance percentiles to black and white
+    and keeps the mean;
     clarity and sharpening raise local contrast without moving the mean much; all off = same bytes."""
     rng = np.random.default_rng(5)
     flat = cv2.GaussianBlur(rng.uniform(0.35, 0.6, (64, 64)).astype(np.float32), (0, 0), 2)
@@ -329,6 +330,8 @@ def test_camera_finish_stretches_levels_and_sharpens():
     luma = stretched @ np.array([0.2126, 0.7152, 0.0722], np.float32)
     low, high = np.percentile(luma, (0.5, 99.5))
     assert low == pytest.approx(0.0, abs=0.01) and high == pytest.approx(1.0, abs=0.01)
+    # levels keep the metered brightness: a gamma restores the mean luminance
+    assert float(stretched.mean()) == pytest.approx(float(image.mean()) / 255, abs=0.01)
     half = camera_finish(image, 0.5, 0.0, 0.0).astype(np.float32).std()
     assert image.std() < half < stretched.std() * 255
 
