@@ -320,8 +320,8 @@ def test_household_renders_on_cycles(tmp_path):
 
 def test_camera_finish_stretches_levels_and_sharpens():
     """Auto levels at strength 1 maps the 0.5 / 99.5 % luminance percentiles to black and white
-    and keeps the mean;
-    clarity and sharpening raise local contrast without moving the mean much; all off = same bytes."""
+    and keeps the mean; clarity and sharpening raise local contrast without moving the mean
+    much; all off = same bytes."""
     rng = np.random.default_rng(5)
     flat = cv2.GaussianBlur(rng.uniform(0.35, 0.6, (64, 64)).astype(np.float32), (0, 0), 2)
     image = np.repeat((flat * 255 + 0.5).astype(np.uint8)[..., None], 3, axis=2)  # flat, soft
