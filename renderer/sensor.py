@@ -131,17 +131,20 @@ def camera_finish(srgb: np.ndarray, levels: float, clarity: float, sharpen: floa
 
 
 def keep_mean_luminance(values: np.ndarray, mean: float, iterations: int = 3) -> np.ndarray:
-    """``values`` (float sRGB in [0, 1]) through a gamma that brings their mean luminance back to
-    ``mean`` (a few fixed-point steps, to about 0.001): the auto exposure's key
-    stays the photo's brightness after the finish stretched the levels."""
+    """``values`` (float sRGB in [0, 1]) with their luminance through a gamma that brings its mean
+    back to ``mean`` (a few fixed-point steps, to about 0.001); each pixel's RGB is scaled by its
+    luminance's change, so hue and saturation stay. The auto exposure's key stays the photo's
+    brightness after the finish stretched the levels."""
     if not 0.02 < mean < 0.98:
         return values
+    luminance = np.maximum(values @ _LUMINANCE_WEIGHTS, 1e-4)
+    target = luminance
     for _ in range(iterations):
-        current = float((values @ _LUMINANCE_WEIGHTS).mean())
+        current = float(target.mean())
         if not 0.02 < current < 0.98 or abs(current - mean) < 1e-3:
             break
-        values = values ** np.float32(math.log(mean) / math.log(current))
-    return values
+        target = target ** np.float32(math.log(mean) / math.log(current))
+    return np.clip(values * (target / luminance)[..., None], 0.0, 1.0)
 
 
 def optical_blur(
