@@ -14,9 +14,11 @@ import pytest
 
 from labels.report import build_report
 from renderer.batch import BatchConfig, run_batch
+from renderer.batch.config import frame_seed
 from scenes import sample_spec
 from scenes.errors import RecipeError
 from scenes.framing import parse_group_share, solve_framing
+from scenes.randomizers import is_upright
 
 SIZE = 56
 FRAMES = 8
@@ -25,21 +27,22 @@ MIN_VISIBLE = 0.6
 USABLE_PER_FRAME = 2.0  # of 2-4 labelled per frame; before group framing 1.57 (40 frames, 160 px)
 SIZE_TOLERANCE = 0.02  # relative; the solver stops at 1e-4, labels project the same vertices
 INSIDE_TOLERANCE = 0.5  # px
+GROUP_SEED = 11
+GROUP_SETTINGS = {"resolution": SIZE, "objects.framing": "group", "objects.classes": "bottle,cup"}
 
 
 @pytest.fixture(scope="module")
 def group_batch(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("group")
-    settings = {"resolution": SIZE, "objects.framing": "group", "objects.classes": "bottle,cup"}
     config = BatchConfig(
         recipe="household",
         out=out,
         count=FRAMES,
-        seed=11,
+        seed=GROUP_SEED,
         engine="raster",
         samples=1,
         workers=0,
-        overrides=tuple(sorted((k, str(v)) for k, v in settings.items())),
+        overrides=tuple(sorted((k, str(v)) for k, v in GROUP_SETTINGS.items())),
     )
     summary = run_batch(config)
     assert summary.done == FRAMES and not summary.failed
@@ -128,20 +131,15 @@ def _stands(item: dict) -> bool:
     return abs(edge[2]) / np.linalg.norm(edge) > 0.98
 
 
-def _sampled_upright(obj: dict) -> bool:
-    """True when the spec (before physics) stands the object with +Z up: the rotation's z-axis
-    (quaternion w, x, y, z) has a z-component above 0.98."""
-    _, x, y, _ = obj["quaternion"]
-    return 1.0 - 2.0 * (x * x + y * y) > 0.98
-
-
 def test_objects_sampled_upright_still_stand_after_physics(group_batch):
-    # household stands most objects on the table (per class: UPRIGHT_SHARE); they are placed,
-    # not dropped, so settling leaves them standing (dropped into a row, 46 % of the bottles
-    # fell over); the others are dropped and lie
+    # household stands most objects on the table (UPRIGHT_SHARE); they are placed, not dropped,
+    # so settling leaves them standing (dropped into a row, 46 % of the bottles fell over); the
+    # others are dropped and lie. The batch stores the *settled* spec, so what each object was
+    # sampled as comes from sampling the frame's spec again.
     stands, lies = [], []
-    for labels, spec in _frames(group_batch):
-        upright = {o["name"]: _sampled_upright(o) for o in spec["objects"]}
+    for index, (labels, _) in enumerate(_frames(group_batch)):
+        sampled = sample_spec("household", frame_seed(GROUP_SEED, index), GROUP_SETTINGS)
+        upright = {obj.name: is_upright(obj) for obj in sampled.objects}
         for item in labels["instances"]:
             (stands if upright[item["metadata"]["spec_name"]] else lies).append(_stands(item))
     assert len(stands) >= 16 and np.mean(stands) >= 0.9, (len(stands), np.mean(stands))
