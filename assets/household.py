@@ -15,9 +15,9 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 ``lid``, ``top`` and ``fin`` (a carton's gable roof).
 
 Class names: ``bottle`` (water, soda, wine, beer, flask), ``cup`` (mug with a round, square or
-ear handle or none, teacup, paper, glass, plastic party cup, tumbler), ``can``, ``bowl``, ``carton``, ``jar``. ``mug`` is
-the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``: a cup of sub-type mug labelled
-"mug"). Licence: generated here, CC0.
+ear handle or none, teacup, paper, glass, plastic party cup, tumbler), ``can``, ``bowl``,
+``carton``, ``jar``. ``mug`` is the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``:
+a cup of sub-type mug labelled "mug"). Licence: generated here, CC0.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ then the camera's processing: saturation (chroma about the luminance), sRGB enco
 S-shaped tone curve (contrast), the *finish* a phone's image processor applies (auto levels:
 black and white points stretched towards the image's 0.5 / 99.5 % luminance percentiles; clarity:
 large-radius local contrast; sharpening: an unsharp mask of 1 output pixel), 8 bits, and JPEG
-re-encoding. Deterministic: the noise comes from
-``sensor.seed`` and OpenCV's filters are exact, so the same spec gives the same bytes.
+re-encoding. Deterministic: the noise comes from ``sensor.seed`` and OpenCV's filters are
+exact, so the same spec gives the same bytes.
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def camera_finish(srgb: np.ndarray, levels: float, clarity: float, sharpen: floa
 
     ``levels`` in [0, 1]: the black point moves from 0 to ``levels`` x the 0.5 % luminance
     percentile and the white point from 1 towards the 99.5 % one, the values are stretched
-    linearly between them (clipped), and a gamma restores the mean luminance (the metered key). ``clarity`` and ``sharpen``: ``x + a * (x - blur(x))`` with a
+    linearly between them (clipped), and :func:`keep_mean_luminance` restores the mean
+    luminance (the metered key). ``clarity`` and ``sharpen``: ``x + a * (x - blur(x))`` with a
     Gaussian of sigma :data:`CLARITY_RADIUS` x width and :data:`SHARPEN_RADIUS_PX`."""
     if levels <= 0 and clarity <= 0 and sharpen <= 0:
         return srgb

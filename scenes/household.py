@@ -59,13 +59,14 @@ FOODS = {
     "spread": (0.3, 0.15, 0.06),
     "sauce": (0.6, 0.1, 0.03),
 }
+COLD_DRINKS = ("water", "juice", "cola", "orange", "beer")  # what glasses and plastic cups hold
 LIQUID_BY_SUBTYPE = {
     "water": ("water",),
     "soda": ("cola", "orange", "lemon", "water"),
     "wine": ("red_wine", "white_wine"),
     "beer": ("beer",),
-    "glass": ("water", "juice", "cola", "orange", "beer"),
-    "plastic": ("water", "juice", "cola", "orange", "beer"),
+    "glass": COLD_DRINKS,
+    "plastic": COLD_DRINKS,
     "mug": ("coffee", "milk_coffee", "tea"),
     "teacup": ("coffee", "milk_coffee", "tea"),
 }

@@ -589,7 +589,8 @@ def scatter(
     after ``tries`` attempts is left out. ``stand_upright=True`` (with ``drop``): objects whose
     rotation is a yaw only are stood on the support first (footprint circles apart, nothing
     falls on them, so tall ones do not topple as dropped bottles do), then the others, and
-    upright ones that found no free spot, drop around and above them. Returns the placed objects in the order given.
+    upright ones that found no free spot, drop around and above them. Returns the placed
+    objects in the order given.
     """
     if drop and stand_upright:
         standing = [obj for obj in objects if is_upright(obj)]

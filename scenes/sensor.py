@@ -48,7 +48,8 @@ class SensorRanges:
     jpeg_quality: Range = (60, 95)  # integer quality
     jpeg_probability: float = 0.7
     # a phone's finish; renders are flatter and softer than photos (crops of 400 household
-    # frames: luminance std 0.105 vs 0.18-0.20, log mean |Laplacian| -3.84 vs -2.7; README, "Transfer")
+    # frames: luminance std 0.105 vs 0.18-0.20, log mean |Laplacian| -3.84 vs -2.7; README,
+    # "Transfer")
     levels: Range = (0.5, 1.0)
     clarity: Range = (0.0, 0.6)
     sharpen: Range = (0.3, 1.5)

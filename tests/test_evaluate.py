@@ -304,10 +304,10 @@ def test_synthetic_crops_carry_the_exact_object_masks(sets):
 
     crops = synthetic_crops([sets["synthetic"]], ["bottle", "cup"])
     assert crops.masks is not None and crops.masks.shape == crops.images.shape[:3]
-    # the mask is the instance's visible pixels, scaled like the image: its area matches the
-    # label's visible pixel count times the crop's scale, and the object fills part of its box
+    # the mask is the instance's visible pixels, cut and scaled like the image: every mask
+    # shows its object, and the object's pixels lie inside the labelled box
     ratios = []
-    for frame_group, mask, box in zip(crops.groups, crops.masks, crops.boxes):
+    for mask, box in zip(crops.masks, crops.boxes):
         assert mask.max() == 255
         inside = np.zeros_like(mask, bool)
         x0, y0, x1, y1 = np.round(box).astype(int)
