@@ -20,6 +20,14 @@ names. How each format is recognised and converted:
 
 Image sizes come from the file header (Pillow, nothing decoded) where the format does not state
 them. No bpy, no torch.
+
+**Orientation.** Phone photos are often stored sideways with an EXIF ``Orientation`` tag that
+viewers apply. Labelling tools (CVAT, Roboflow, Ultralytics, LabelMe) label the photo as
+displayed, so boxes are read in the *displayed* frame (tag applied), unless the label file
+states an image size that matches the photo as stored with a tag that swaps its sides (5-8): then
+the labels were made on the stored pixels. :meth:`RealImage.labels_on_displayed` holds the
+decision and :func:`labelled_size` the frame's size; ``renderer.transfer.crops`` cuts the
+crops in that same frame.
 """
 
 from __future__ import annotations
@@ -58,10 +66,47 @@ class RealBox:
 
 @dataclasses.dataclass
 class RealImage:
-    """One photo and its labelled objects."""
+    """One photo and its labelled objects; ``stated_size`` is the (width, height) the label
+    file gives for the photo (COCO ``width``/``height``, VOC ``<size>``), None where it gives
+    none (YOLO)."""
 
     path: Path
     boxes: list[RealBox]
+    stated_size: tuple[int, int] | None = None
+
+    @property
+    def labels_on_displayed(self) -> bool:
+        """Whether the boxes refer to the photo with its EXIF orientation applied (module
+        docstring): True unless a side-swapping tag meets a stated size equal to the stored one."""
+        orientation, stored = photo_orientation(self.path)
+        if orientation not in SWAPPING_ORIENTATIONS or self.stated_size is None:
+            return True
+        return tuple(self.stated_size) != stored
+
+
+SWAPPING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that turn the photo by 90 degrees
+
+
+def photo_orientation(path: Path) -> tuple[int, tuple[int, int]]:
+    """(EXIF orientation tag, 1 when absent or unreadable; stored (width, height) in pixels,
+    (0, 0) when the file cannot be opened), from the header only."""
+    from PIL import Image, UnidentifiedImageError  # pylint: disable=import-outside-toplevel
+
+    try:
+        with Image.open(path) as handle:
+            orientation = int(handle.getexif().get(0x0112, 1) or 1)
+            return (orientation if 1 <= orientation <= 8 else 1), handle.size
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        return 1, (0, 0)
+
+
+def labelled_size(image: RealImage) -> tuple[int, int]:
+    """(width, height) in pixels of the frame the boxes refer to: the photo as displayed or as
+    stored (:meth:`RealImage.labels_on_displayed`); (0, 0) when the photo cannot be opened."""
+    orientation, (width, height) = photo_orientation(image.path)
+    if orientation in SWAPPING_ORIENTATIONS and image.labels_on_displayed:
+        return height, width
+    return width, height
 
 
 @dataclasses.dataclass
@@ -178,7 +223,11 @@ def _read_coco(root: Path) -> RealDataset:
         for entry in data["images"]:
             path = index.find(entry["file_name"], json_file.parent)
             if path is not None:
-                images.append(RealImage(path, by_image.get(entry["id"], [])))
+                images.append(
+                    RealImage(
+                        path, by_image.get(entry["id"], []), _stated(entry, "width", "height")
+                    )
+                )
     return RealDataset(root, "coco", images, sorted(names))
 
 
@@ -207,6 +256,11 @@ def _read_voc(root: Path) -> RealDataset:
             tree = ElementTree.parse(xml_file).getroot()
             boxes = [_voc_box(item) for item in tree.iter("object")]
             file_name = (tree.findtext("filename") or "").strip() or xml_file.stem
+            stated = _stated(
+                {key: tree.findtext(f"size/{key}") for key in ("width", "height")},
+                "width",
+                "height",
+            )
         except (ElementTree.ParseError, ValueError, TypeError) as error:
             raise RealLabelsError(
                 f"Pascal-VOC file {xml_file} is malformed ({error}); fix or remove it"
@@ -219,8 +273,17 @@ def _read_voc(root: Path) -> RealDataset:
         if path is None:
             continue
         names.update(box.category for box in boxes)
-        images.append(RealImage(path, boxes))
+        images.append(RealImage(path, boxes, stated))
     return RealDataset(root, "voc", images, sorted(names))
+
+
+def _stated(entry: dict, width_key: str, height_key: str) -> tuple[int, int] | None:
+    """A label file's (width, height) for a photo, None when absent or not positive numbers."""
+    try:
+        size = (round(float(entry[width_key])), round(float(entry[height_key])))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return size if min(size) > 0 else None
 
 
 def _voc_box(item: ElementTree.Element) -> RealBox:
@@ -301,17 +364,13 @@ def _names_from_file(path: Path) -> list[str]:
 
 
 def _read_yolo(root: Path) -> RealDataset:
-    from PIL import Image  # pylint: disable=import-outside-toplevel
-
     names = _yolo_names(root)
     images: list[RealImage] = []
     for label in _yolo_label_files(root):
         path = _image_beside_label(label)
-        try:
-            with Image.open(path) as handle:
-                width, height = handle.size
-        except OSError:
-            width = height = 0  # unreadable photo: crop reading reports it by name
+        # normalised to the photo as displayed (Ultralytics' convention); (0, 0) when the
+        # photo cannot be opened: crop reading then reports it by name
+        width, height = labelled_size(RealImage(path, []))
         boxes = []
         for number, line in enumerate(label.read_text(encoding="utf-8").splitlines(), 1):
             values = line.split()

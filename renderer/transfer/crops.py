@@ -7,6 +7,12 @@ edge-replicate padding where the square leaves the image, then resized to ``size
 
 Which objects are cut (DESIGN.md §10): synthetic instances with visible fraction >= 0.6 whose
 visible box has both sides >= 12 px; real boxes with both sides >= 12 px.
+
+Real photos are cut in the frame their labels refer to: as displayed (EXIF orientation
+applied) or as stored (``labels.real_sources``). A real box that reaches more than
+:data:`OUTSIDE_TOLERANCE` of the photo's side past its edge does not belong to that photo (labels
+made on a turned or resized copy): it is left out, with one warning per folder that counts
+them, names examples and says when they would fit the photo turned by 90 degrees.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ CROP_SIZE = 64
 MARGIN = 0.1
 MIN_SIDE = 12.0
 MIN_VISIBLE = 0.6
+OUTSIDE_TOLERANCE = 0.02  # share of the photo's side a real box may reach past its edge
 
 
 @dataclasses.dataclass
@@ -200,7 +207,7 @@ def real_crops(
     Raises UserError naming the photos OpenCV cannot decode (all of the folder's photos that
     hold a wanted box are read before the error, so the message lists every bad file).
     """
-    images, labels, groups, boxes, unreadable = [], [], [], [], []
+    images, labels, groups, boxes, unreadable, outside = [], [], [], [], [], []
     for photo in dataset.images:
         wanted = [
             box
@@ -209,15 +216,20 @@ def real_crops(
         ]
         if not wanted:
             continue
-        image = _read_rgb(photo.path)
+        image = _read_rgb(photo.path, photo.labels_on_displayed)
         if image is None:
             unreadable.append(photo.path)
             continue
         for box in wanted:
+            if not box_fits(box.box, image.shape[1], image.shape[0]):
+                outside.append((photo, box.box, image.shape[1], image.shape[0]))
+                continue
             images.append(square_crop(image, box.box, size))
             boxes.append(box_in_crop(box.box, size))
             labels.append(class_of[box.category.casefold()])
             groups.append(str(photo.path))
+    if outside:
+        log.warning(_outside_message(dataset, outside, len(images)))
     if unreadable:
         shown = ", ".join(str(path) for path in unreadable[:3]) + (
             " ..." if len(unreadable) > 3 else ""
@@ -240,8 +252,39 @@ def split_synthetic(crops: CropSet, val_fraction: float) -> tuple[CropSet, CropS
     return crops.subset(~held_out), crops.subset(held_out)
 
 
-def _read_rgb(path: Path) -> np.ndarray | None:
-    data = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+def box_fits(box: Sequence[float], width: int, height: int) -> bool:
+    """Whether pixel-edge xyxy ``box`` lies in a ``width`` x ``height`` photo, allowing
+    :data:`OUTSIDE_TOLERANCE` of each side (plus a pixel) past the edges for loose labels."""
+    x0, y0, x1, y1 = map(float, box)
+    slack_x, slack_y = OUTSIDE_TOLERANCE * width + 1.0, OUTSIDE_TOLERANCE * height + 1.0
+    return x0 >= -slack_x and y0 >= -slack_y and x1 <= width + slack_x and y1 <= height + slack_y
+
+
+def _outside_message(dataset: RealDataset, outside: list, kept: int) -> str:
+    photos = list(dict.fromkeys(str(photo.path) for photo, *_ in outside))
+    turned = sum(1 for _, box, width, height in outside if box_fits(box, height, width))
+    first_photo, first_box, width, height = outside[0]
+    text = (
+        f"real folder {dataset.root}: {len(outside)} labelled box(es) in {len(photos)} photo(s) "
+        f"reach past their photo's edge and are left out ({kept} crops kept); e.g. "
+        f"{first_photo.path.name}: box {[round(v) for v in first_box]} in a {width}x{height} photo"
+    )
+    if turned == len(outside):
+        text += (
+            "; every one of them fits the photo turned by 90 degrees: the labels were made on "
+            "the photos as displayed and these copies lost their EXIF orientation. Export the "
+            "photos again with their orientation applied (other photos of the folder may be "
+            "affected without reaching past an edge)"
+        )
+    else:
+        text += "; check that the labels belong to these photos at this size"
+    return text
+
+
+def _read_rgb(path: Path, apply_orientation: bool = True) -> np.ndarray | None:
+    """uint8 RGB of a photo, turned by its EXIF orientation when ``apply_orientation``."""
+    flags = cv2.IMREAD_COLOR | (0 if apply_orientation else cv2.IMREAD_IGNORE_ORIENTATION)
+    data = cv2.imread(str(path), flags)
     return None if data is None else np.ascontiguousarray(data[:, :, ::-1])
 
 
