@@ -374,6 +374,20 @@ def synthetic_ground_truth(frames: InMemoryFrames, class_names: list[str]) -> di
     return {"images": images, "annotations": annotations, "categories": categories}
 
 
+def read_in_labelled_frame(path: Path, entry: dict):
+    """BGR pixels of a photo as displayed (EXIF orientation applied), or as stored when only that
+    matches the COCO entry's ``width`` x ``height`` (labels made on the stored pixels)."""
+    import cv2  # pylint: disable=import-outside-toplevel
+
+    pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    stated = (entry.get("width"), entry.get("height"))
+    if pixels is not None and None not in stated and (pixels.shape[1], pixels.shape[0]) != stated:
+        stored = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        if stored is not None and (stored.shape[1], stored.shape[0]) == stated:
+            return stored
+    return pixels
+
+
 def as_coco_detections(
     predictions: list[dict], image_ids: list[int], category_map: dict[int, int], scales=None
 ) -> list[dict]:
@@ -423,7 +437,7 @@ def evaluate_real(
     width, height = input_size
     images, image_ids, scales = [], [], []
     for entry in ground_truth["images"]:
-        pixels = cv2.imread(str(image_folder / entry["file_name"]), cv2.IMREAD_COLOR)
+        pixels = read_in_labelled_frame(image_folder / entry["file_name"], entry)
         if pixels is None:
             print(f"warning: cannot read {image_folder / entry['file_name']}; skipped")
             continue

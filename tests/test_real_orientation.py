@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,26 @@ def test_boxes_past_the_photos_edge_are_left_out_with_one_warning(tmp_path, capl
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 1
     assert "p.jpg" in messages[0] and "turned by 90 degrees" in messages[0]
+
+
+@pytest.mark.parametrize("stated_stored", [False, True])
+def test_the_detector_reads_real_photos_in_the_labels_frame(tmp_path, stated_stored):
+    """``synthscene evaluate --detection`` hands the detector a COCO file whose sizes name the
+    labels' frame; the detector's reader returns pixels in that frame, the square under the box."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    pytest.importorskip("torch")
+    from train_detector import read_in_labelled_frame
+
+    from renderer.commands.evaluate import real_coco
+    from renderer.transfer.protocol import parse_class_mapping
+
+    shown = _photo(tmp_path / "p.jpg")
+    box, size = (SQUARE, STORED) if stated_stored else (shown, (STORED[1], STORED[0]))
+    _coco(tmp_path, box, size)
+    coco = real_coco([read_real_dataset(tmp_path)], parse_class_mapping("mug=mug,bottle=bottle"))
+    entry, annotation = coco["images"][0], coco["annotations"][0]
+    assert (entry["width"], entry["height"]) == size
+    pixels = read_in_labelled_frame(Path(entry["file_name"]), entry)
+    x, y, w, h = (round(v) for v in annotation["bbox"])
+    inside = pixels[y : y + h, x : x + w].reshape(-1, 3).mean(0)  # BGR
+    assert inside[2] > 150 and inside[1] < 90

@@ -228,8 +228,10 @@ def detection_report(synthetic_dirs, real_sets, mapping, settings, steps: int) -
 
 
 def real_coco(real_sets, mapping) -> dict:
-    """One COCO dict of every real photo holding a mapped box; categories named as the synthetic classes."""
-    from PIL import Image
+    """One COCO dict of every real photo holding a mapped box; categories named as the synthetic
+    classes; ``width``/``height`` give the frame the boxes refer to (EXIF orientation applied or
+    not, ``labels.real_sources``), which the detector's reader matches."""
+    from labels.real_sources import labelled_size
 
     categories = [{"id": i + 1, "name": name} for i, name in enumerate(mapping.synthetic)]
     images, annotations = [], []
@@ -238,10 +240,8 @@ def real_coco(real_sets, mapping) -> dict:
             boxes = [box for box in photo.boxes if box.category.casefold() in mapping.real]
             if not boxes:
                 continue
-            try:
-                with Image.open(photo.path) as handle:
-                    width, height = handle.size
-            except OSError:
+            width, height = labelled_size(photo)  # the frame the boxes refer to
+            if not width:
                 continue
             image_id = len(images) + 1
             images.append(
