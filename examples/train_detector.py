@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a sourc
 from fileio.atomic import write_json_atomic  # noqa: E402
 from labels.torch_dataset import DetectionDataset  # noqa: E402
 from labels.yolo import split_of  # noqa: E402
+from renderer.transfer.classifier import photometric_jitter  # noqa: E402
 
 STRIDE = 4
 
@@ -94,7 +95,10 @@ def split_frames(dataset: DetectionDataset, val_fraction: float) -> tuple[list[i
 
 
 def batches(frames: InMemoryFrames, batch_size: int, generator: torch.Generator):
-    """Endless random batches with horizontal-flip augmentation."""
+    """Endless random batches: horizontal flips, and the crop classifier's photometric
+    augmentation (:func:`renderer.transfer.classifier.photometric_jitter`: colour channels,
+    brightness, contrast, saturation, blur/sharpen, noise) so that the detector cannot lean
+    on the renders' colours and smoothness."""
     while True:
         order = torch.randperm(len(frames), generator=generator).tolist()
         for start in range(0, len(order) - batch_size + 1, batch_size):
@@ -108,7 +112,7 @@ def batches(frames: InMemoryFrames, batch_size: int, generator: torch.Generator)
                     boxes = torch.stack(
                         [width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], dim=1
                     )
-                images.append(image)
+                images.append(photometric_jitter(image[None], generator)[0])
                 targets.append({"boxes": boxes, "labels": labels})
             yield images, targets
 

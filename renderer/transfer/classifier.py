@@ -167,8 +167,14 @@ def _augment_geometry(batch: torch.Tensor, generator: torch.Generator) -> torch.
 
 
 def _augment_colour(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    count = batch.shape[0]
-    rgb = batch * 0.25 + 0.5
+    return (photometric_jitter(batch * 0.25 + 0.5, generator) - 0.5) / 0.25
+
+
+def photometric_jitter(rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """What differs between renders and photos, drawn per image of (N, 3, H, W) RGB in [0, 1]:
+    channel permutation, brightness, contrast, saturation, blur/sharpen and Gaussian noise
+    (ranges in the module docstring); returns RGB in [0, 1]. Geometry is untouched."""
+    count = rgb.shape[0]
     order = PERMUTATIONS[torch.randint(0, len(PERMUTATIONS), (count,), generator=generator)]
     rgb = torch.gather(rgb, 1, order[:, :, None, None].expand(-1, -1, *rgb.shape[2:]))
     rgb = rgb * _uniform(generator, count, 0.6, 1.4, 1, 1, 1)
@@ -183,7 +189,7 @@ def _augment_colour(batch: torch.Tensor, generator: torch.Generator) -> torch.Te
     noise = torch.randn(rgb.shape, generator=generator) * _uniform(
         generator, count, 0, 0.04, 1, 1, 1
     )
-    return ((rgb + noise).clamp(0.0, 1.0) - 0.5) / 0.25
+    return (rgb + noise).clamp(0.0, 1.0)
 
 
 @dataclasses.dataclass
