@@ -78,10 +78,7 @@ class RealImage:
     def labels_on_displayed(self) -> bool:
         """Whether the boxes refer to the photo with its EXIF orientation applied (module
         docstring): True unless a side-swapping tag meets a stated size equal to the stored one."""
-        orientation, stored = photo_orientation(self.path)
-        if orientation not in SWAPPING_ORIENTATIONS or self.stated_size is None:
-            return True
-        return tuple(self.stated_size) != stored
+        return labels_frame(self.path, self.stated_size)[0]
 
 
 SWAPPING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that turn the photo by 90 degrees
@@ -100,13 +97,20 @@ def photo_orientation(path: Path) -> tuple[int, tuple[int, int]]:
         return 1, (0, 0)
 
 
+def labels_frame(path: Path, stated_size: tuple[int, int] | None) -> tuple[bool, tuple[int, int]]:
+    """From one header read: whether a photo's boxes refer to it as displayed (module
+    docstring), and that frame's (width, height) in pixels; (0, 0) when it cannot be opened."""
+    orientation, (width, height) = photo_orientation(path)
+    if orientation not in SWAPPING_ORIENTATIONS:
+        return True, (width, height)
+    if stated_size is not None and tuple(stated_size) == (width, height):
+        return False, (width, height)
+    return True, (height, width)
+
+
 def labelled_size(image: RealImage) -> tuple[int, int]:
-    """(width, height) in pixels of the frame the boxes refer to: the photo as displayed or as
-    stored (:meth:`RealImage.labels_on_displayed`); (0, 0) when the photo cannot be opened."""
-    orientation, (width, height) = photo_orientation(image.path)
-    if orientation in SWAPPING_ORIENTATIONS and image.labels_on_displayed:
-        return height, width
-    return width, height
+    """(width, height) in pixels of the frame ``image``'s boxes refer to (:func:`labels_frame`)."""
+    return labels_frame(image.path, image.stated_size)[1]
 
 
 @dataclasses.dataclass
@@ -370,7 +374,7 @@ def _read_yolo(root: Path) -> RealDataset:
         path = _image_beside_label(label)
         # normalised to the photo as displayed (Ultralytics' convention); (0, 0) when the
         # photo cannot be opened: crop reading then reports it by name
-        width, height = labelled_size(RealImage(path, []))
+        width, height = labels_frame(path, None)[1]
         boxes = []
         for number, line in enumerate(label.read_text(encoding="utf-8").splitlines(), 1):
             values = line.split()
