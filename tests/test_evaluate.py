@@ -10,9 +10,11 @@ exactly. Bad input (no labels, unknown class, undecodable photo) gives one clear
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cli_support import run_cli
@@ -24,6 +26,7 @@ from labels.native import finished_frames, read_frame_json
 from labels.real_sources import RealLabelsError, read_real_dataset
 from labels.yolo import export_yolo
 from renderer.cli import main
+from renderer.transfer.protocol import bootstrap_interval
 
 CLASSES = "bottle=bottle,cup=cup"
 # 16 frames hold ~24 usable crops; 40 % of the frames held out so both classes are in it
@@ -145,6 +148,24 @@ def _evaluate(sets, out: Path, *extra: str) -> dict:
     return json.loads(out.read_text())
 
 
+def test_bootstrap_interval_matches_the_binomial_spread_of_the_real_crops():
+    """Two classes of n crops, each 80 % right on every seed: the balanced accuracy's standard
+    error is sqrt(2 * 0.8 * 0.2 / n) / 2, so the 95 % interval is about 0.8 +- 1.96 of it; it
+    narrows as n grows, is exact when every crop is right, and is repeatable."""
+    for per_class in (50, 400):
+        truth = np.repeat([0, 1], per_class)
+        predicted = truth.copy()
+        wrong = np.concatenate([np.arange(per_class // 5), per_class + np.arange(per_class // 5)])
+        predicted[wrong] = 1 - predicted[wrong]
+        low, high = bootstrap_interval(truth, [predicted, predicted], 2)
+        half = 1.96 * math.sqrt(2 * 0.8 * 0.2 / per_class) / 2
+        assert low == pytest.approx(0.8 - half, abs=0.12 * half)
+        assert high == pytest.approx(0.8 + half, abs=0.12 * half)
+        assert bootstrap_interval(truth, [predicted, predicted], 2) == [low, high]
+    assert bootstrap_interval(truth, [truth], 2) == [1.0, 1.0]
+    assert bootstrap_interval(truth[:0], [truth[:0]], 2) is None
+
+
 def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path, capsys):
     first = _evaluate(sets, tmp_path / "first.json")
     assert "balanced acc." in capsys.readouterr().out
@@ -170,6 +191,9 @@ def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path
         assert entry["accuracy"] == pytest.approx(
             (confusion[0][0] + confusion[1][1]) / entry["crops"]
         )
+    for entry in (summary["real_coco"], summary["all real"]):
+        low, high = entry["balanced_accuracy_interval"]
+        assert low <= entry["balanced_accuracy"]["mean"] <= high
     held_out = summary["synthetic held-out"]
     assert 1 <= held_out["chosen_epochs"][0] <= 3
     # same seed -> the same numbers, epoch by epoch

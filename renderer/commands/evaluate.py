@@ -275,7 +275,8 @@ def _print(report: dict) -> None:
     classes, names = report["classes"], report["real_names"]
     seeds = report["settings"]["seeds"]
     table = Table(
-        title=f"train on synthetic, test on real ({seeds} seed{'s' * (seeds > 1)}; mean +- std)"
+        title=f"train on synthetic, test on real ({seeds} seed{'s' * (seeds > 1)}; mean +- std "
+        "over seeds, [95 % bootstrap interval over the real crops])"
     )
     table.add_column("real set")
     table.add_column("crops")
@@ -291,7 +292,7 @@ def _print(report: dict) -> None:
             source,
             str(entry["crops"]),
             _stat(entry["accuracy"]),
-            _stat(entry["balanced_accuracy"]),
+            _stat(entry["balanced_accuracy"]) + _interval(entry.get("balanced_accuracy_interval")),
             *("-" if value is None else f"{value:.3f}" for value in entry["per_class_accuracy"]),
             " | ".join("/".join(map(str, row)) for row in entry["confusion_summed_over_seeds"]),
         )
@@ -312,6 +313,10 @@ def _print(report: dict) -> None:
                 if value
             )
         )
+
+
+def _interval(bounds) -> str:
+    return "" if not bounds else f" [{bounds[0]:.2f}, {bounds[1]:.2f}]"
 
 
 def _stat(value) -> str:

@@ -8,6 +8,9 @@
    held-out synthetic crops), then predictions on every real crop.
 4. Metrics per real folder and over all real crops pooled: accuracy, balanced accuracy,
    per-class accuracy, confusion matrix; per seed and as mean / std (population) / min / max.
+   The spread over seeds says nothing of how few real photos there are, so each source also
+   gets a 95 % bootstrap interval of the seed-mean balanced accuracy over its crops
+   (:func:`bootstrap_interval`).
 """
 
 from __future__ import annotations
@@ -131,6 +134,8 @@ def evaluate_transfer(
     if settings.threads:
         torch.set_num_threads(settings.threads)
     runs = []
+    pooled = pooled_crops(real)
+    predictions: dict[str, list[np.ndarray]] = {}
     for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
         result = train_classifier(
             train,
@@ -149,11 +154,12 @@ def evaluate_transfer(
                 .numpy()
             )
             per_source[name] = classification_metrics(crop_set.labels, predicted, classes)
-        pooled = pooled_crops(real)
+            predictions.setdefault(name, []).append(predicted)
         predicted = (
             predict_logits(result.model, crop_input(pooled, settings.box_channel)).argmax(1).numpy()
         )
         per_source[OVERALL] = classification_metrics(pooled.labels, predicted, classes)
+        predictions.setdefault(OVERALL, []).append(predicted)
         runs.append(
             {
                 "seed": seed,
@@ -189,7 +195,15 @@ def evaluate_transfer(
             ),
         },
         "settings": dataclasses.asdict(settings),
-        "summary": summarise(runs, list(real) + [OVERALL], classes),
+        "summary": summarise(
+            runs,
+            list(real) + [OVERALL],
+            classes,
+            {
+                name: bootstrap_interval(crop_set.labels, predictions[name], classes)
+                for name, crop_set in {**real, OVERALL: pooled}.items()
+            },
+        ),
         "runs": runs,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -241,9 +255,49 @@ def pooled_crops(real: dict[str, CropSet]) -> CropSet:
     )
 
 
-def summarise(runs: list[dict], sources: list[str], classes: int) -> dict:
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def bootstrap_interval(
+    truth: np.ndarray,
+    predictions: Sequence[np.ndarray],
+    classes: int,
+    level: float = 0.95,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> list[float] | None:
+    """Percentile bootstrap interval (``level``) of the balanced accuracy averaged over the
+    seeds' ``predictions`` (one (N,) array per seed for the N crops of ``truth``): each
+    resample draws, within every class, as many crops as it has, with replacement, the same
+    draw for every seed. It says how far the score could move on another sample of photos like
+    these; another synthetic batch of the same recipe moves it further. None without crops."""
+    truth = np.asarray(truth, np.int64)
+    if len(truth) == 0 or not predictions:
+        return None
+    correct = np.stack([np.asarray(p) == truth for p in predictions])  # (seeds, N)
+    generator = np.random.default_rng(seed)
+    recalls = []
+    for label in range(classes):
+        members = np.flatnonzero(truth == label)
+        if len(members) == 0:
+            continue
+        draws = generator.choice(members, size=(resamples, len(members)), replace=True)
+        recalls.append(correct[:, draws].mean(axis=2))  # (seeds, resamples)
+    scores = np.mean(recalls, axis=0).mean(axis=0)
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(scores, [tail, 100 - tail])
+    return [round(float(low), 4), round(float(high), 4)]
+
+
+def summarise(
+    runs: list[dict],
+    sources: list[str],
+    classes: int,
+    intervals: dict[str, list[float] | None] | None = None,
+) -> dict:
     """Per source: mean / std / min / max over seeds of accuracy and balanced accuracy, mean
-    per-class accuracy, and the confusion matrix summed over seeds."""
+    per-class accuracy, the confusion matrix summed over seeds and, when given, the bootstrap
+    interval of the balanced accuracy (``balanced_accuracy_interval``)."""
     summary = {}
     for source in sources:
         results = [run["real"][source] for run in runs]
@@ -251,6 +305,8 @@ def summarise(runs: list[dict], sources: list[str], classes: int) -> dict:
         for key in ("accuracy", "balanced_accuracy"):
             values = [r[key] for r in results if r[key] is not None]
             entry[key] = _stats(values)
+        if intervals is not None:
+            entry["balanced_accuracy_interval"] = intervals.get(source)
         entry["per_class_accuracy"] = [
             _mean(
                 [
