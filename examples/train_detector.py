@@ -379,17 +379,17 @@ def synthetic_ground_truth(frames: InMemoryFrames, class_names: list[str]) -> di
 
 
 def read_in_labelled_frame(path: Path, entry: dict):
-    """BGR pixels of a photo as displayed (EXIF orientation applied), or as stored when only that
-    matches the COCO entry's ``width`` x ``height`` (labels made on the stored pixels)."""
+    """BGR pixels of a photo in the frame its COCO entry's boxes refer to: as displayed (EXIF
+    orientation applied), or as stored when the entry's ``width`` x ``height`` says so. The
+    rule is the crop protocol's (:func:`labels.real_sources.labels_frame`)."""
     import cv2  # pylint: disable=import-outside-toplevel
 
-    pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    from labels.real_sources import labels_frame  # pylint: disable=import-outside-toplevel
+
     stated = (entry.get("width"), entry.get("height"))
-    if pixels is not None and None not in stated and (pixels.shape[1], pixels.shape[0]) != stated:
-        stored = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-        if stored is not None and (stored.shape[1], stored.shape[0]) == stated:
-            return stored
-    return pixels
+    displayed, _ = labels_frame(path, None if None in stated else stated)
+    flags = cv2.IMREAD_COLOR if displayed else cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    return cv2.imread(str(path), flags)
 
 
 def as_coco_detections(
