@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -115,11 +114,11 @@ def test_boxes_past_the_photos_edge_are_left_out_with_one_warning(tmp_path, capl
 
 
 @pytest.mark.parametrize("stated_stored", [False, True])
-def test_the_detector_reads_real_photos_in_the_labels_frame(tmp_path, stated_stored):
+def test_the_detector_reads_real_photos_in_the_labels_frame(tmp_path, monkeypatch, stated_stored):
     """``synthscene evaluate --detection`` hands the detector a COCO file whose sizes name the
     labels' frame; the detector's reader returns pixels in that frame, the square under the box."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
     pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples"))
     from train_detector import read_in_labelled_frame
 
     from renderer.commands.evaluate import real_coco

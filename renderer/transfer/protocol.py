@@ -293,11 +293,11 @@ def summarise(
     runs: list[dict],
     sources: list[str],
     classes: int,
-    intervals: dict[str, list[float] | None] | None = None,
+    intervals: dict[str, list[float] | None],
 ) -> dict:
     """Per source: mean / std / min / max over seeds of accuracy and balanced accuracy, mean
-    per-class accuracy, the confusion matrix summed over seeds and, when given, the bootstrap
-    interval of the balanced accuracy (``balanced_accuracy_interval``)."""
+    per-class accuracy, the confusion matrix summed over seeds and the bootstrap interval of
+    the balanced accuracy (``balanced_accuracy_interval``, from ``intervals``)."""
     summary = {}
     for source in sources:
         results = [run["real"][source] for run in runs]
@@ -305,8 +305,7 @@ def summarise(
         for key in ("accuracy", "balanced_accuracy"):
             values = [r[key] for r in results if r[key] is not None]
             entry[key] = _stats(values)
-        if intervals is not None:
-            entry["balanced_accuracy_interval"] = intervals.get(source)
+        entry["balanced_accuracy_interval"] = intervals.get(source)
         entry["per_class_accuracy"] = [
             _mean(
                 [
