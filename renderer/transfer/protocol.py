@@ -134,7 +134,8 @@ def evaluate_transfer(
     if settings.threads:
         torch.set_num_threads(settings.threads)
     runs = []
-    pooled = pooled_crops(real)
+    pooled = pooled_crops(real)  # the sources' crops, concatenated in order
+    inputs = {name: crop_input(crop_set, settings.box_channel) for name, crop_set in real.items()}
     predictions: dict[str, list[np.ndarray]] = {}
     for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
         result = train_classifier(
@@ -148,16 +149,10 @@ def evaluate_transfer(
         )
         per_source = {}
         for name, crop_set in real.items():
-            predicted = (
-                predict_logits(result.model, crop_input(crop_set, settings.box_channel))
-                .argmax(1)
-                .numpy()
-            )
+            predicted = predict_logits(result.model, inputs[name]).argmax(1).numpy()
             per_source[name] = classification_metrics(crop_set.labels, predicted, classes)
             predictions.setdefault(name, []).append(predicted)
-        predicted = (
-            predict_logits(result.model, crop_input(pooled, settings.box_channel)).argmax(1).numpy()
-        )
+        predicted = np.concatenate([predictions[name][-1] for name in real])
         per_source[OVERALL] = classification_metrics(pooled.labels, predicted, classes)
         predictions.setdefault(OVERALL, []).append(predicted)
         runs.append(
