@@ -26,7 +26,8 @@ from labels.native import finished_frames, read_frame_json
 from labels.real_sources import RealLabelsError, read_real_dataset
 from labels.yolo import export_yolo
 from renderer.cli import main
-from renderer.transfer.protocol import bootstrap_interval
+from renderer.transfer.classifier import classification_metrics
+from renderer.transfer.protocol import bootstrap_interval, folder_mean_metrics
 
 CLASSES = "bottle=bottle,cup=cup"
 # 16 frames hold ~24 usable crops; 40 % of the frames held out so both classes are in it
@@ -166,6 +167,31 @@ def test_bootstrap_interval_matches_the_binomial_spread_of_the_real_crops():
     assert bootstrap_interval(truth[:0], [truth[:0]], 2) is None
 
 
+def test_mean_over_folders_weighs_every_folder_of_a_class_equally():
+    """Folder A: 10 bottles all right, 50 cups all right; folder B: 90 bottles all wrong. Pooled,
+    bottles score 10 / 100; over folders, (1 + 0) / 2; cups 1 either way. Its bootstrap
+    interval is exact here (every folder's class all right or all wrong) and, with one folder,
+    is the plain interval."""
+    truth = np.array([0] * 10 + [1] * 50 + [0] * 90)
+    predicted = np.array([0] * 10 + [1] * 50 + [1] * 90)
+    folder = np.array([0] * 60 + [1] * 90)
+    per_folder = [
+        classification_metrics(truth[folder == f], predicted[folder == f], 2) for f in (0, 1)
+    ]
+    mean = folder_mean_metrics(per_folder)
+    assert mean["per_class_accuracy"] == pytest.approx([0.5, 1.0])
+    assert mean["balanced_accuracy"] == pytest.approx(0.75) and mean["crops"] == 150
+    assert classification_metrics(truth, predicted, 2)["balanced_accuracy"] == pytest.approx(0.55)
+    assert bootstrap_interval(truth, [predicted], 2, sources=folder) == [0.75, 0.75]
+    low, high = bootstrap_interval(truth, [predicted], 2)  # pooled: 10 of 100 bottles vary
+    assert low < 0.55 < high
+    flip = np.random.default_rng(1).uniform(size=len(truth)) < 0.3
+    noisy = np.where(flip, 1 - truth, truth)
+    assert bootstrap_interval(truth, [noisy], 2, sources=np.zeros(len(truth))) == (
+        bootstrap_interval(truth, [noisy], 2)
+    )
+
+
 def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path, capsys):
     first = _evaluate(sets, tmp_path / "first.json")
     assert "balanced acc." in capsys.readouterr().out
@@ -191,7 +217,10 @@ def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path
         assert entry["accuracy"] == pytest.approx(
             (confusion[0][0] + confusion[1][1]) / entry["crops"]
         )
-    for entry in (summary["real_coco"], summary["all real"]):
+    # three folders of the same crops: their mean over folders is any one of them
+    assert run["mean over folders"]["per_class_accuracy"] == run["real_coco"]["per_class_accuracy"]
+    assert summary["mean over folders"]["confusion_summed_over_seeds"] is None
+    for entry in (summary["real_coco"], summary["all real"], summary["mean over folders"]):
         low, high = entry["balanced_accuracy_interval"]
         assert low <= entry["balanced_accuracy"]["mean"] <= high
     held_out = summary["synthetic held-out"]

@@ -294,7 +294,7 @@ def _print(report: dict) -> None:
             _stat(entry["accuracy"]),
             _stat(entry["balanced_accuracy"]) + _interval(entry.get("balanced_accuracy_interval")),
             *("-" if value is None else f"{value:.3f}" for value in entry["per_class_accuracy"]),
-            " | ".join("/".join(map(str, row)) for row in entry["confusion_summed_over_seeds"]),
+            _confusion(entry["confusion_summed_over_seeds"]),
         )
     console.print(table)
     held_out = report["summary"]["synthetic held-out"]
@@ -313,6 +313,10 @@ def _print(report: dict) -> None:
                 if value
             )
         )
+
+
+def _confusion(rows) -> str:
+    return "-" if rows is None else " | ".join("/".join(map(str, row)) for row in rows)
 
 
 def _interval(bounds) -> str:

@@ -8,6 +8,9 @@
    held-out synthetic crops), then predictions on every real crop.
 4. Metrics per real folder and over all real crops pooled: accuracy, balanced accuracy,
    per-class accuracy, confusion matrix; per seed and as mean / std (population) / min / max.
+   With several folders, also their *mean over folders* (:func:`folder_mean_metrics`): each
+   class's accuracy averaged over the folders that hold the class, so a large folder of one
+   class does not outweigh the others as it does in the pooled score.
    The spread over seeds says nothing of how few real photos there are, so each source also
    gets a 95 % bootstrap interval of the seed-mean balanced accuracy over its crops
    (:func:`bootstrap_interval`).
@@ -41,6 +44,7 @@ from renderer.transfer.crops import (
 )
 
 OVERALL = "all real"
+FOLDER_MEAN = "mean over folders"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +159,8 @@ def evaluate_transfer(
         predicted = np.concatenate([predictions[name][-1] for name in real])
         per_source[OVERALL] = classification_metrics(pooled.labels, predicted, classes)
         predictions.setdefault(OVERALL, []).append(predicted)
+        if len(real) > 1:
+            per_source[FOLDER_MEAN] = folder_mean_metrics([per_source[name] for name in real])
         runs.append(
             {
                 "seed": seed,
@@ -192,11 +198,19 @@ def evaluate_transfer(
         "settings": dataclasses.asdict(settings),
         "summary": summarise(
             runs,
-            list(real) + [OVERALL],
+            list(real) + [OVERALL] + ([FOLDER_MEAN] if len(real) > 1 else []),
             classes,
             {
-                name: bootstrap_interval(crop_set.labels, predictions[name], classes)
-                for name, crop_set in {**real, OVERALL: pooled}.items()
+                **{
+                    name: bootstrap_interval(crop_set.labels, predictions[name], classes)
+                    for name, crop_set in {**real, OVERALL: pooled}.items()
+                },
+                FOLDER_MEAN: bootstrap_interval(
+                    pooled.labels,
+                    predictions[OVERALL],
+                    classes,
+                    sources=np.repeat(np.arange(len(real)), [len(c) for c in real.values()]),
+                ),
             },
         ),
         "runs": runs,
@@ -239,6 +253,26 @@ def _check_crops(
         )
 
 
+def folder_mean_metrics(per_folder: Sequence[dict]) -> dict:
+    """The mean over folders of :func:`classification_metrics` results: each class's accuracy
+    averaged over the folders holding crops of it (None where none does), balanced accuracy =
+    their mean over the classes present. Accuracy and confusion have no such mean: None."""
+    classes = len(per_folder[0]["per_class_accuracy"])
+    recall = []
+    for label in range(classes):
+        values = [m["per_class_accuracy"][label] for m in per_folder]
+        values = [value for value in values if value is not None]
+        recall.append(float(np.mean(values)) if values else None)
+    present = [value for value in recall if value is not None]
+    return {
+        "crops": sum(m["crops"] for m in per_folder),
+        "accuracy": None,
+        "balanced_accuracy": float(np.mean(present)) if present else None,
+        "per_class_accuracy": recall,
+        "confusion": None,
+    }
+
+
 def pooled_crops(real: dict[str, CropSet]) -> CropSet:
     """All real folders' crops in one set (real crops carry no masks)."""
     sets = list(real.values())
@@ -260,24 +294,32 @@ def bootstrap_interval(
     level: float = 0.95,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = 0,
+    sources: np.ndarray | None = None,
 ) -> list[float] | None:
     """Percentile bootstrap interval (``level``) of the balanced accuracy averaged over the
     seeds' ``predictions`` (one (N,) array per seed for the N crops of ``truth``): each
     resample draws, within every class, as many crops as it has, with replacement, the same
     draw for every seed. It says how far the score could move on another sample of photos like
-    these; another synthetic batch of the same recipe moves it further. None without crops."""
+    these; another synthetic batch of the same recipe moves it further. With ``sources`` (N,)
+    folder ids, crops are drawn within every folder and class, and each class's accuracy is the
+    mean over the folders holding it (the mean over folders). None without crops."""
     truth = np.asarray(truth, np.int64)
     if len(truth) == 0 or not predictions:
         return None
+    sources = np.zeros(len(truth), np.int64) if sources is None else np.asarray(sources)
     correct = np.stack([np.asarray(p) == truth for p in predictions])  # (seeds, N)
     generator = np.random.default_rng(seed)
     recalls = []
     for label in range(classes):
-        members = np.flatnonzero(truth == label)
-        if len(members) == 0:
-            continue
-        draws = generator.choice(members, size=(resamples, len(members)), replace=True)
-        recalls.append(correct[:, draws].mean(axis=2))  # (seeds, resamples)
+        per_source = []
+        for source in np.unique(sources):
+            members = np.flatnonzero((truth == label) & (sources == source))
+            if len(members) == 0:
+                continue
+            draws = generator.choice(members, size=(resamples, len(members)), replace=True)
+            per_source.append(correct[:, draws].mean(axis=2))  # (seeds, resamples)
+        if per_source:
+            recalls.append(np.mean(per_source, axis=0))
     scores = np.mean(recalls, axis=0).mean(axis=0)
     tail = (1.0 - level) / 2 * 100
     low, high = np.percentile(scores, [tail, 100 - tail])
@@ -291,8 +333,9 @@ def summarise(
     intervals: dict[str, list[float] | None],
 ) -> dict:
     """Per source: mean / std / min / max over seeds of accuracy and balanced accuracy, mean
-    per-class accuracy, the confusion matrix summed over seeds and the bootstrap interval of
-    the balanced accuracy (``balanced_accuracy_interval``, from ``intervals``)."""
+    per-class accuracy, the confusion matrix summed over seeds (None for the mean over
+    folders) and the bootstrap interval of the balanced accuracy
+    (``balanced_accuracy_interval``, from ``intervals``)."""
     summary = {}
     for source in sources:
         results = [run["real"][source] for run in runs]
@@ -311,9 +354,10 @@ def summarise(
             )
             for i in range(classes)
         ]
-        entry["confusion_summed_over_seeds"] = np.sum(
-            [r["confusion"] for r in results], axis=0
-        ).tolist()
+        confusions = [r["confusion"] for r in results if r["confusion"] is not None]
+        entry["confusion_summed_over_seeds"] = (
+            np.sum(confusions, axis=0).tolist() if confusions else None
+        )
         summary[source] = entry
     held_out = [run["synthetic_held_out_balanced_accuracy"] for run in runs]
     summary["synthetic held-out"] = {
