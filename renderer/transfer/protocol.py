@@ -200,18 +200,7 @@ def evaluate_transfer(
             runs,
             list(real) + [OVERALL] + ([FOLDER_MEAN] if len(real) > 1 else []),
             classes,
-            {
-                **{
-                    name: bootstrap_interval(crop_set.labels, predictions[name], classes)
-                    for name, crop_set in {**real, OVERALL: pooled}.items()
-                },
-                FOLDER_MEAN: bootstrap_interval(
-                    pooled.labels,
-                    predictions[OVERALL],
-                    classes,
-                    sources=np.repeat(np.arange(len(real)), [len(c) for c in real.values()]),
-                ),
-            },
+            _intervals(real, pooled, predictions, classes),
         ),
         "runs": runs,
         "seconds": round(time.perf_counter() - started, 1),
@@ -251,6 +240,23 @@ def _check_crops(
             f"no real box of {sorted(mapping.real)} has both sides >= 12 px in "
             f"{', '.join(real)}; check --classes against the real labels"
         )
+
+
+def _intervals(
+    real: dict[str, CropSet], pooled: CropSet, predictions: dict, classes: int
+) -> dict[str, list[float] | None]:
+    """The bootstrap interval of every real folder, the pooled set and (several folders) the
+    mean over folders, from each source's per-seed ``predictions``."""
+    intervals = {
+        name: bootstrap_interval(crop_set.labels, predictions[name], classes)
+        for name, crop_set in {**real, OVERALL: pooled}.items()
+    }
+    if len(real) > 1:
+        folders = np.repeat(np.arange(len(real)), [len(crop_set) for crop_set in real.values()])
+        intervals[FOLDER_MEAN] = bootstrap_interval(
+            pooled.labels, predictions[OVERALL], classes, sources=folders
+        )
+    return intervals
 
 
 def folder_mean_metrics(per_folder: Sequence[dict]) -> dict:
