@@ -109,7 +109,7 @@ PARAMS = {
 # Share of objects stood upright (the rest drop and lie on their side). A quarter of the bottles
 # lying (14 % of the DataCluster phone photos' bottle boxes are wider than tall) changed balanced
 # accuracy on real crops by -0.05 on the development set and +0.05 on the second real set
-# (README, "Transfer"): no gain on average, so every class keeps 0.9.
+# (docs/transfer.md): no gain on average, so every class keeps 0.9.
 UPRIGHT_SHARE = 0.9
 
 
