@@ -198,7 +198,7 @@ def evaluate_transfer(
         "settings": dataclasses.asdict(settings),
         "summary": summarise(
             runs,
-            list(real) + [OVERALL] + ([FOLDER_MEAN] if len(real) > 1 else []),
+            list(runs[0]["real"]),  # the folders, the pooled set, the mean over folders if any
             classes,
             _intervals(real, pooled, predictions, classes),
         ),
