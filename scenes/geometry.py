@@ -73,6 +73,13 @@ def asset_extents(asset: AssetSpec) -> np.ndarray:
     return _cached_geometry(_description_json(asset)).extents.copy()
 
 
+def asset_origin(asset: AssetSpec) -> np.ndarray:
+    """Where the object origin (see module docstring) lies in the frame the asset's builder
+    used (m): a point the builder placed at ``b`` is at ``b - asset_origin(asset)`` in
+    :func:`asset_mesh`."""
+    return _cached_geometry(_description_json(asset)).origin.copy()
+
+
 def asset_volume(asset: AssetSpec) -> float:
     """Volume (m^3) of :func:`asset_mesh` (absolute value), without copying the mesh."""
     return _cached_geometry(_description_json(asset)).volume
@@ -86,6 +93,7 @@ class _Geometry:
     hull: trimesh.Trimesh
     extents: np.ndarray
     volume: float
+    origin: np.ndarray  # the object origin in the builder's frame (m)
 
 
 def _description_json(asset: AssetSpec) -> str:
@@ -99,15 +107,17 @@ def _cached_geometry(description_json: str) -> _Geometry:
     description = json.loads(description_json)
     mesh = _built_mesh(description)
     hull = mesh.convex_hull
+    origin = np.zeros(3)
     if description["kind"] != "primitive":  # Kubric's cube and sphere are centred already
-        offset = -hull.center_mass
-        mesh.apply_translation(offset)
-        hull.apply_translation(offset)
+        origin = np.array(hull.center_mass, dtype=float)
+        mesh.apply_translation(-origin)
+        hull.apply_translation(-origin)
     return _Geometry(
         mesh=mesh,
         hull=hull,
         extents=np.array(mesh.extents, dtype=float),
         volume=abs(float(mesh.volume)),
+        origin=origin,
     )
 
 
