@@ -17,7 +17,9 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 Class names: ``bottle`` (water, soda, wine, beer, flask), ``cup`` (mug with a round, square or
 ear handle or none, teacup, paper, glass, plastic party cup, tumbler), ``can``, ``bowl``,
 ``carton``, ``jar``. ``mug`` is the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``:
-a cup of sub-type mug labelled "mug"). Licence: generated here, CC0.
+a cup of sub-type mug labelled "mug"). ``hand`` (parts ``palm``, ``finger``, ``thumb``,
+``forearm``) is built the same way but is an occluder, never a labelled class: a hand gripping
+an upright body, as in phone photos of things people hold. Licence: generated here, CC0.
 """
 
 from __future__ import annotations
@@ -642,17 +644,110 @@ JAR = HouseholdClass(
     {},
 )
 
+# -- hands (an occluder: never a labelled class) --------------------------------------------------
+HAND_GAP = 0.002  # m: the palm and fingers stay this far outside the gripped body
+
+
+def _upright_arc(
+    name: str,
+    radius: float,
+    z: float,
+    start: float,
+    stop: float,
+    half_width: float,
+    half_height: float,
+) -> Part:
+    """A tube along the horizontal circle of ``radius`` (m) around +Z at height ``z``, from
+    azimuth ``start`` to ``stop`` (radians, counter-clockwise seen from +Z, 0 at +X); its section
+    is ``half_width`` radially and ``half_height`` along Z."""
+    angles = np.linspace(start, stop, max(4, int(abs(stop - start) / 0.15) + 2))
+    path = np.column_stack(
+        [radius * np.cos(angles), np.zeros(len(angles)), radius * np.sin(angles)]
+    )
+    tube = sweep_tube(name, path, half_width, half_height)
+    # the sweep's plane is XZ: turn it to lie flat (x, y, z -> x, z, -y), then raise it
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+    return dataclasses.replace(
+        tube, vertices=tube.vertices @ turn.T + (0.0, 0.0, z), normals=tube.normals @ turn.T
+    )
+
+
+def _hand(p: Mapping) -> list[Part]:
+    """A hand gripping a vertical body of radius ``grip_radius`` whose axis is +Z, the grip at
+    z = 0: the palm hugs the body around +X, four fingers wrap on from one palm edge (towards +Y
+    for a right hand), the thumb from the other, and the forearm leaves the palm outwards along
+    +X, rising by ``forearm_rise`` (rad). Sizes are adult ones (finger radius 7.5-10.5 mm, palm
+    about 8 cm across the knuckles); the finger arcs never reach back round to the palm."""
+    inner = p["grip_radius"] + HAND_GAP
+    finger, thickness = p["finger_radius"], p["palm_thickness"]
+    pitch = 2 * finger + 0.001
+    palm_half = min(p["palm_width"] / 2 / (inner + thickness / 2), math.radians(75))
+    parts = [
+        _upright_arc(
+            "palm", inner + thickness / 2, 0.0, -palm_half, palm_half, thickness / 2, 2 * pitch
+        )
+    ]
+    reach_limit = 2 * math.pi - 2 * palm_half - 0.2  # stop short of the palm's other edge
+    start = 0.8 * palm_half  # fingers and thumb begin inside the palm's edges
+
+    def on_finger_side(low: float, high: float) -> tuple[float, float]:
+        return (low, high) if p["side"] == "right" else (-high, -low)
+
+    for index, (size, length) in enumerate(((1.0, 1.0), (1.05, 1.08), (1.0, 1.0), (0.85, 0.8))):
+        radius = finger * size  # index, middle, ring, little finger from the top down
+        wrap = min(p["finger_length"] * length / (inner + radius), reach_limit)
+        z = (1.5 - index) * pitch
+        arc = on_finger_side(start, start + wrap)
+        parts.append(_upright_arc("finger", inner + radius, z, *arc, radius, radius))
+    thumb = 1.15 * finger
+    wrap = min(p["thumb_length"] / (inner + thumb), reach_limit / 2)
+    arc = on_finger_side(-(start + wrap), -start)
+    parts.append(_upright_arc("thumb", inner + thumb, 1.5 * pitch + finger, *arc, thumb, thumb))
+    rise = p["forearm_rise"]
+    along = np.linspace(0.0, p["forearm_length"], 6)
+    path = np.column_stack(
+        [inner + thickness / 2 + along * math.cos(rise), np.zeros(6), along * math.sin(rise)]
+    )
+    parts.append(sweep_tube("forearm", path, p["forearm_radius"], 0.8 * p["forearm_radius"]))
+    return parts
+
+
+HAND = HouseholdClass(
+    "hand",
+    {
+        "grip": Subtype(
+            "grip",
+            {
+                "grip_radius": (0.025, 0.05),  # set by the caller to the gripped body's radius
+                "finger_radius": (0.0075, 0.0105),
+                "finger_length": (0.065, 0.09),
+                "thumb_length": (0.045, 0.065),
+                "palm_thickness": (0.018, 0.028),
+                "palm_width": (0.07, 0.095),
+                "forearm_radius": (0.022, 0.03),
+                "forearm_length": (0.2, 0.32),
+                "forearm_rise": (-0.1, 0.9),
+            },
+            _hand,
+            {"side": ("left", "right")},
+        )
+    },
+    {},
+)
+
 HOUSEHOLD_CLASSES: dict[str, HouseholdClass] = {
     c.name: c for c in (BOTTLE, CUP, CAN, BOWL, CARTON, JAR)
 }
 ALIASES = {"mug": ("cup", "mug")}  # class name -> (library class, forced sub-type)
+OCCLUDERS: dict[str, HouseholdClass] = {"hand": HAND}  # built like a class, never labelled
 
 
 def household_class(name: str) -> HouseholdClass:
-    """A class by name (``mug`` resolves to ``cup``); KeyError naming the known classes."""
+    """A class by name (``mug`` resolves to ``cup``; ``hand`` is the occluder, never a label);
+    KeyError naming the known classes."""
     name = ALIASES.get(name, (name,))[0]
     try:
-        return HOUSEHOLD_CLASSES[name]
+        return HOUSEHOLD_CLASSES[name] if name in HOUSEHOLD_CLASSES else OCCLUDERS[name]
     except KeyError:
         raise KeyError(
             f"unknown household class {name!r}; known: {', '.join(household_class_names())}"
@@ -660,7 +755,7 @@ def household_class(name: str) -> HouseholdClass:
 
 
 def household_class_names() -> list[str]:
-    """Class names accepted by :func:`household_class` (aliases included), sorted."""
+    """The labelled class names :func:`household_class` accepts (aliases included), sorted."""
     return sorted(set(HOUSEHOLD_CLASSES) | set(ALIASES))
 
 

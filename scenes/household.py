@@ -137,6 +137,36 @@ def part_materials(
     return parts
 
 
+def hand_materials(rng: np.random.Generator, asset: AssetSpec) -> list[PartSpec]:
+    """Materials of a ``hand`` asset's parts: one skin for palm, fingers and thumb; the forearm
+    bare (same skin) or, 60 % of the time, in a sleeve of any colour."""
+    skin = _skin(rng)
+    sleeve = _fabric(rng) if rng.uniform() < 0.6 else skin
+    return [
+        PartSpec(name=name, material=sleeve if name == "forearm" else skin)
+        for name in asset_part_names(asset)
+    ]
+
+
+def _skin(rng) -> MaterialSpec:
+    """Skin from dark to light (hue red-orange, value 0.12-0.85), a soft sheen."""
+    colour = sample(ColorHSV(hue=(0.02, 0.08), saturation=(0.3, 0.6), value=(0.12, 0.85)), rng)
+    material = MaterialSpec(
+        color=tuple(colour), roughness=float(rng.uniform(0.35, 0.6)), specular=0.4, name="skin"
+    )
+    return _surface(material, rng, bump=(0.01, 0.05))
+
+
+def _fabric(rng) -> MaterialSpec:
+    material = MaterialSpec(
+        color=tuple(sample(ColorHSV(value=(0.05, 0.9)), rng)),
+        roughness=float(rng.uniform(0.75, 1.0)),
+        specular=0.3,
+        name="fabric",
+    )
+    return _surface(material, rng, bump=(0.05, 0.2))
+
+
 def _body_material(rng, category: str, subtype: str) -> MaterialSpec:
     if category == "bottle":
         if subtype in ("water", "soda"):

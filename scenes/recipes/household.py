@@ -21,25 +21,34 @@ Everything issue 15 asks a render to carry, on by default:
   the user's photos with ``sensor.match_photos=DIR`` (``render --match-photos DIR``);
 * **context** (:mod:`scenes.context`): wood/stone/laminate/tile/cloth surfaces, a wall or a
   shelf behind, unlabelled clutter (other household classes and odd shapes), indoor HDRIs and,
-  with ``background.folder``, real photos behind the scene.
+  with ``background.folder``, real photos behind the scene;
+* **hands** (:mod:`scenes.hands`): in ``hands.share`` of the frames (default 0.3) a hand grips
+  one labelled object standing on the table, the forearm leaving away from the camera: an
+  unlabelled occluder, as in phone photos of things people hold.
 
-Each part can be switched off (``framing.enabled``, ``sensor.enabled``, ``context.enabled``)
-for ablations. The sensor is sampled last, so switching it off changes nothing else.
+Each part can be switched off (``framing.enabled``, ``sensor.enabled``, ``context.enabled``,
+``hands.share=0``) for ablations. The sensor is sampled last and hands from their own stream,
+so switching either off changes nothing else.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from assets.household import household_class_names
 from scenes.context import back_wall, indoor_hdri_choice, table
 from scenes.distributions import Choice, LogUniform, RandInt, Uniform
 from scenes.errors import ParameterError
+from scenes.geometry import asset_extents
+from scenes.hands import hand_holding
 from scenes.framing import parse_group_share, parse_size_range, random_framing, random_group_framing
 from scenes.params import Param
 from scenes.randomizers import (
     footprint_radius,
     household_object,
+    is_upright,
     procedural_object,
     random_camera,
     random_lights,
@@ -99,6 +108,9 @@ PARAMS = {
     "hdri.folder": Param("", help="folder of .exr/.hdr maps (default: Blender's bundled)"),
     "textures.folder": Param("", help="folder of images for prints and surfaces"),
     "lights.max": Param(2, low=0, high=8, help="0..max extra lights besides the HDRI"),
+    "hands.share": Param(
+        0.3, low=0.0, high=1.0, help="share of frames where a hand grips a labelled object"
+    ),
     "sensor.enabled": Param(True, help="camera/sensor model on the rendered RGB"),
     "sensor.match_photos": Param("", help="centre the sensor ranges on this photo folder"),
     "physics.seconds": Param(2.0, low=0.1, high=20.0, help="max settle time (s)"),
@@ -197,6 +209,7 @@ def household(rng, params) -> SceneSpec:
         exposure=Uniform(-0.3, 0.3),
     )
     labelled = [obj for obj in placed if obj.labelled]
+    hands = _hands(rng, params["hands.share"], placed, view_azimuth)
     if group and labelled:
         low, high = parse_size_range(params["objects.group_size"], "objects.group_size")
         camera.framing = random_group_framing(
@@ -221,7 +234,7 @@ def household(rng, params) -> SceneSpec:
         camera=camera,
         lights=lights,
         world=world,
-        objects=surroundings + placed,
+        objects=surroundings + placed + hands,
         sensor=sensor,
         physics=PhysicsSpec(
             settle=True, seconds=params["physics.seconds"], support_height=TABLE_TOP
@@ -260,6 +273,26 @@ def _clutter(
                 )
             )
     return clutter
+
+
+def _hands(rng, share: float, placed: list, view_azimuth: float) -> list:
+    """With probability ``share``, a hand grips one labelled object of ``placed`` standing on
+    the table, its forearm leaving away from the camera (which looks from ``view_azimuth``) and
+    clear of the other placed objects. Drawn from a jumped copy of the recipe's generator:
+    every other draw of the frame is the same with hands on or off (``hands.share=0``)."""
+    own = np.random.Generator(rng.bit_generator.jumped())
+    standing = [obj for obj in placed if obj.labelled and _stands_on_table(obj)]
+    if not standing or own.uniform() >= share:
+        return []
+    held = standing[int(own.integers(len(standing)))]
+    others = [obj for obj in placed if obj is not held]
+    return [hand_holding(own, held, "hand_0", view_azimuth + math.pi, TABLE_TOP, others)]
+
+
+def _stands_on_table(obj) -> bool:
+    """True for an upright object stood on the table by ``scatter`` (not dropped above others)."""
+    height = float(asset_extents(obj.asset)[2] * obj.scale[2])
+    return is_upright(obj) and math.isclose(obj.position[2], TABLE_TOP + height / 2, abs_tol=1e-6)
 
 
 def _across_view(rng, objects: list, region: tuple, view_azimuth: float) -> list:
