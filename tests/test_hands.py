@@ -144,9 +144,10 @@ def test_hands_share_changes_only_the_hand_and_the_held_object():
             held = [o for o in on.objects if o.static and o.labelled]
             assert len(held) == 1 and held[0].category in ("bottle", "cup")
     assert with_hands >= 6  # every frame with a labelled object standing on the table
-    default = [sample_spec("household", seed, {}) for seed in range(30)]
-    share = np.mean([any(o.name == "hand_0" for o in s.objects) for s in default])
-    assert 0.1 <= share <= 0.5  # the default share is 0.3
+    some = [sample_spec("household", seed, {"hands.share": 0.3}) for seed in range(30)]
+    share = np.mean([any(o.name == "hand_0" for o in s.objects) for s in some])
+    assert 0.1 <= share <= 0.5
+    assert not any(o.name == "hand_0" for o in sample_spec("household", 0, {}).objects)
 
 
 def _hand_scene() -> SceneSpec:
