@@ -360,6 +360,9 @@ def test_synthetic_crops_carry_the_exact_object_masks(sets):
 
     crops = synthetic_crops([sets["synthetic"]], ["bottle", "cup"])
     assert crops.masks is not None and crops.masks.shape == crops.images.shape[:3]
+    # the silhouette (amodal mask) holds the visible pixels and, for occluded objects, more
+    assert crops.silhouettes.shape == crops.masks.shape
+    assert (crops.silhouettes.astype(int) >= crops.masks.astype(int) - 1).all()
     # the mask is the instance's visible pixels, cut and scaled like the image: every mask
     # shows its object, and the object's pixels lie inside the labelled box
     ratios = []
@@ -379,7 +382,7 @@ def test_recomposition_recolours_the_object_and_replaces_only_its_surroundings()
 
     generator = torch.Generator().manual_seed(0)
     rgb = torch.rand(64, 3, 16, 16, generator=generator) * 2 - 1  # model range, inside [0, 1]
-    ones, zeros = torch.ones(64, 1, 16, 16), torch.zeros(64, 1, 16, 16)
+    ones, zeros = torch.ones(64, 2, 16, 16), torch.zeros(64, 2, 16, 16)
     # an object filling the crop: surroundings never change; the object only by channel gains
     whole = _recompose(rgb, ones, torch.Generator().manual_seed(1))
     changed = ~torch.isclose(whole, rgb, atol=1e-5).flatten(1).all(1)
@@ -390,6 +393,13 @@ def test_recomposition_recolours_the_object_and_replaces_only_its_surroundings()
         kept = torch.allclose(crop, original, atol=1e-5)
         swapped = any(torch.allclose(crop, torch.flip(other, dims=[2]), atol=1e-5) for other in rgb)
         assert kept or swapped
+    # an object whose left half is hidden by something in front (silhouette = whole crop,
+    # visible = right half): the occluder is neither recoloured nor swapped away
+    hidden = torch.cat([torch.zeros(64, 1, 16, 16), torch.ones(64, 1, 16, 16)], dim=1)
+    hidden[:, 0, :, 8:] = 1.0
+    occluded = _recompose(rgb, hidden, torch.Generator().manual_seed(1))
+    assert torch.allclose(occluded[..., :8], rgb[..., :8], atol=1e-5)
+    assert not torch.allclose(occluded[..., 8:], rgb[..., 8:], atol=1e-5)
 
 
 def test_frames_limits_the_crops_to_each_batchs_first_frames(sets):

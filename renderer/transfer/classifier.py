@@ -19,8 +19,10 @@ likely (class-balanced). Augmentation of every drawn crop, aimed at what differs
 and photos (surroundings, colour, contrast, sharpness, noise) rather than at shape. First, where
 the crops carry object masks (synthetic crops do: the exact instance maps), the crop is
 *recomposed* (p ``RECOMPOSE`` each): the object's colours are scaled per channel by x[0.4, 1.6],
-and, independently, everything outside the object is replaced by another crop of the batch
-(mirrored), so neither the object's colour nor its surroundings can stand for its class. Then:
+and, independently, everything outside the object's silhouette (its amodal mask: the object
+and whatever hides part of it, a hand or another object in front, stay) is replaced by another
+crop of the batch (mirrored), so neither the object's colour nor its surroundings can stand for
+its class. Then:
 horizontal flip (p 0.5),
 rotation +-0.2 rad, a window of 0.7-1.05 of the crop's side (zoom x0.95-1.43) with a random
 shift (bilinear, reflection padding; the box channel moves with the image), a random permutation of the colour channels, brightness
@@ -126,8 +128,9 @@ RECOMPOSE = 0.5  # chance per crop of each recomposition (object colour, surroun
 def augment(
     batch: torch.Tensor, generator: torch.Generator, masks: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Recomposition where ``masks`` (N, 1, H, W in [0, 1], 1 = object) are given, geometry on
-    every channel, then photometric changes on the RGB (module docstring)."""
+    """Recomposition where ``masks`` (N, 2, H, W in [0, 1]: the object's visible pixels, its
+    silhouette; 1 = inside) are given, geometry on every channel, then photometric changes on
+    the RGB (module docstring)."""
     if masks is not None:
         batch = torch.cat([_recompose(batch[:, :3], masks, generator), batch[:, 3:]], dim=1)
     batch = _augment_geometry(batch, generator)
@@ -140,13 +143,26 @@ def _uniform(generator: torch.Generator, count: int, low: float, high: float, *s
 
 def _recompose(rgb: torch.Tensor, masks: torch.Tensor, generator: torch.Generator):
     count = rgb.shape[0]
-    recolour = (torch.rand(count, 1, 1, 1, generator=generator) < RECOMPOSE).float() * masks
+    visible, silhouette = masks[:, :1], masks[:, 1:2]
+    recolour = (torch.rand(count, 1, 1, 1, generator=generator) < RECOMPOSE).float() * visible
     gains = _uniform(generator, count, 0.4, 1.6, 3, 1, 1)
     linear = rgb * 0.25 + 0.5
     linear = linear + recolour * ((linear * gains).clamp(0.0, 1.0) - linear)
-    swap = (torch.rand(count, 1, 1, 1, generator=generator) < RECOMPOSE).float() * (1.0 - masks)
+    # what hides the object (a hand, another object in front) stays with it
+    swap = (torch.rand(count, 1, 1, 1, generator=generator) < RECOMPOSE).float() * (
+        1.0 - silhouette
+    )
     others = torch.flip(linear[torch.randperm(count, generator=generator)], dims=[3])
     return (linear + swap * (others - linear) - 0.5) / 0.25
+
+
+def _recomposition_masks(crops: CropSet) -> torch.Tensor | None:
+    """(N, 2, H, W) floats in [0, 1]: visible pixels and silhouette (the visible pixels again
+    where the crops carry no silhouettes), or None without masks."""
+    if crops.masks is None:
+        return None
+    silhouettes = crops.masks if crops.silhouettes is None else crops.silhouettes
+    return torch.from_numpy(np.stack([crops.masks, silhouettes], axis=1)).float() / 255
 
 
 def _augment_geometry(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -224,7 +240,7 @@ def train_classifier(
     model = CropNet(classes, channels=4 if box_channel else 3)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     inputs, targets = crop_input(train, box_channel), torch.from_numpy(train.labels)
-    masks = None if train.masks is None else torch.from_numpy(train.masks)[:, None].float() / 255
+    masks = _recomposition_masks(train)
     val_inputs, val_targets = crop_input(held_out, box_channel), held_out.labels
     counts = np.bincount(train.labels, minlength=classes).astype(np.float64)
     weights = torch.from_numpy(np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)[train.labels])

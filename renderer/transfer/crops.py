@@ -45,13 +45,16 @@ class CropSet:
     """Crops (N, S, S, 3) uint8, class index per crop (N,), a group name per crop (its frame),
     the labelled box inside each crop (N, 4) float32, xyxy in crop pixels (pixel edges,
     (0, 0) = the crop's top-left corner; see :func:`box_in_crop`), and for synthetic crops the
-    object's visible pixels in the crop (N, S, S) uint8, 255 = the object (None for real crops)."""
+    object's visible pixels in the crop (N, S, S) uint8, 255 = the object, and its silhouette
+    (amodal mask: the visible pixels and those where something in front hides it, same layout;
+    both None for real crops)."""
 
     images: np.ndarray
     labels: np.ndarray
     groups: list[str]
     boxes: np.ndarray
     masks: np.ndarray | None = None
+    silhouettes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -64,6 +67,7 @@ class CropSet:
             [group for group, flag in zip(self.groups, keep) if flag],
             self.boxes[keep],
             None if self.masks is None else self.masks[keep],
+            None if self.silhouettes is None else self.silhouettes[keep],
         )
 
     def counts(self, classes: int) -> list[int]:
@@ -127,10 +131,10 @@ def synthetic_crops(
 ) -> CropSet:
     """Crops of the instances of ``classes`` (index = position) in synthscene batch folders
     (their first ``frames`` finished frames in frame order, when given), with each object's
-    mask cut from the frame's instance map the same way."""
+    mask and silhouette cut from the frame's label maps the same way."""
     paths = checked_batches(datasets)
     index = {name: position for position, name in enumerate(classes)}
-    images, labels, groups, boxes, masks = [], [], [], [], []
+    images, labels, groups, boxes, masks, silhouettes = [], [], [], [], [], []
     for dataset in paths:
         for frame, _ in sorted(ok_frames(dataset))[:frames]:
             try:
@@ -146,37 +150,54 @@ def synthetic_crops(
             if not wanted:
                 continue
             image = _read_rgb(dataset / record["image"])
-            instances = _instance_map(dataset / record.get("labels_npz", ""))
-            if image is None or instances is None:
+            maps = _label_maps(dataset / record.get("labels_npz", ""))
+            if image is None or maps is None:
                 log.warning("skipped %s frame %s: image or label maps unreadable", dataset, frame)
                 continue
             for item in wanted:
                 images.append(square_crop(image, item["box"], size))
                 boxes.append(box_in_crop(item["box"], size))
-                masks.append(_object_mask(instances, item, size))
+                mask, silhouette = _object_masks(*maps, item, size)
+                masks.append(mask)
+                silhouettes.append(silhouette)
                 labels.append(index[item["category"]])
                 groups.append(f"{dataset.name}/{frame}")
     if not images:
         return empty_crops(size)
     return CropSet(
-        np.stack(images), np.array(labels, np.int64), groups, np.stack(boxes), np.stack(masks)
+        np.stack(images),
+        np.array(labels, np.int64),
+        groups,
+        np.stack(boxes),
+        np.stack(masks),
+        np.stack(silhouettes),
     )
 
 
-def _instance_map(path: Path) -> np.ndarray | None:
-    """The frame's instance id map (H, W) from its labels ``.npz``, or None if unreadable."""
+def _label_maps(path: Path) -> tuple[np.ndarray, dict] | None:
+    """The frame's instance id map (H, W) and its amodal masks by instance id, from its labels
+    ``.npz``; None if unreadable."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return archive["instance"]
-    except Exception:  # missing, corrupt or without the map: the frame is skipped, logged
+            amodal = dict(zip(archive["amodal_ids"].tolist(), archive["amodal_masks"]))
+            return archive["instance"], amodal
+    except Exception:  # missing, corrupt or without the maps: the frame is skipped, logged
         return None
 
 
-def _object_mask(instances: np.ndarray, item: Mapping, size: int) -> np.ndarray:
-    """uint8 (size, size): 255 where the crop shows the instance ``item`` (same square as the
-    image crop; resampled, so edges are grey)."""
-    visible = np.where(instances == int(item["instance_id"]), 255, 0).astype(np.uint8)
-    return square_crop(visible, item["box"], size)
+def _object_masks(
+    instances: np.ndarray, amodal: dict, item: Mapping, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 (size, size) crops of where the frame shows the instance ``item`` and of its
+    silhouette (visible or hidden by something in front; the visible mask where the frame has
+    no amodal mask for it): 255 inside, same square as the image crop, resampled (grey edges)."""
+    instance_id = int(item["instance_id"])
+    visible = instances == instance_id
+    silhouette = amodal.get(instance_id, visible) | visible
+    return tuple(
+        square_crop(np.where(pixels, 255, 0).astype(np.uint8), item["box"], size)
+        for pixels in (visible, silhouette)
+    )
 
 
 def checked_batches(datasets: Sequence[str | Path]) -> list[Path]:
