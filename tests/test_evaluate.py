@@ -427,3 +427,17 @@ def test_box_shape_features_are_the_boxs_aspect_and_area():
     assert features[:, 0] == pytest.approx([math.log(2.0), math.log(1 / 3)], abs=1e-6)
     assert features[:, 1] == pytest.approx(np.log([800 / 4096 + 1e-3, 1200 / 4096 + 1e-3]))
     assert CropNet(2).box_shape is not None and CropNet(2, channels=3).box_shape is None
+
+
+def test_label_maps_without_amodal_masks_give_the_visible_mask_as_silhouette(tmp_path):
+    import numpy as np
+
+    from renderer.transfer.crops import _label_maps, _object_masks
+
+    instances = np.zeros((32, 32), np.uint16)
+    instances[8:24, 10:20] = 3
+    np.savez(tmp_path / "old.npz", instance=instances)  # an archive from before amodal masks
+    maps = _label_maps(tmp_path / "old.npz")
+    assert maps is not None and maps[1] == {}
+    mask, silhouette = _object_masks(*maps, {"instance_id": 3, "box": [10, 8, 20, 24]}, 16)
+    assert mask.max() == 255 and np.array_equal(mask, silhouette)

@@ -175,11 +175,13 @@ def synthetic_crops(
 
 
 def _label_maps(path: Path) -> tuple[np.ndarray, dict] | None:
-    """The frame's instance id map (H, W) and its amodal masks by instance id, from its labels
-    ``.npz``; None if unreadable."""
+    """The frame's instance id map (H, W) and its amodal masks by instance id (none where the
+    archive has no amodal masks), from its labels ``.npz``; None if unreadable."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            amodal = dict(zip(archive["amodal_ids"].tolist(), archive["amodal_masks"]))
+            amodal = {}
+            if "amodal_ids" in archive.files and "amodal_masks" in archive.files:
+                amodal = dict(zip(archive["amodal_ids"].tolist(), archive["amodal_masks"]))
             return archive["instance"], amodal
     except Exception:  # missing, corrupt or without the maps: the frame is skipped, logged
         return None
