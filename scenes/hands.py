@@ -5,8 +5,8 @@ class ``hand``: palm, four fingers, thumb, forearm) whose palm and fingers wrap 
 object ``held`` around its body, 2 mm clear of it, at 25-60 % of its height (fingers never
 below its base), its forearm leaving towards ``away_azimuth`` +- 100 degrees (world azimuth in
 radians, counter-clockwise from +X seen from +Z, the world's up axis), in the direction of
-those tried that keeps clearest of the other objects. Skin is any tone from
-dark to light; the forearm is bare or in a sleeve. The hand is static, and so is the object it
+those tried that keeps clearest of the other objects. Skin is any tone from dark to light; the
+forearm is bare or in a sleeve. The hand is static, and so is the object it
 holds from then on: physics settles the other objects around them, so the grip stays where it
 was placed. The held object keeps its labels; the hand only hides part of it (its visible
 fraction drops, as the label definition counts it).
@@ -23,7 +23,7 @@ import trimesh
 from assets.household import HAND_GAP, LICENCE, SOURCE, household_class
 from scenes.geometry import asset_mesh, asset_origin, pose_matrix
 from scenes.household import hand_materials
-from scenes.randomizers import footprint_radius
+from scenes.randomizers import footprint_radius, is_upright
 from scenes.spec import AssetSpec, ObjectSpec
 
 GRIP_HEIGHT = (0.25, 0.6)  # share of the held object's height where the palm's centre sits
@@ -44,8 +44,7 @@ def hand_holding(
     ``YAW_DRAWS`` forearm directions the one passing farthest from ``others`` (seen from above)
     is kept, so the arm rarely knocks into what stands around. Raises ValueError for an object
     that does not stand upright."""
-    _, qx, qy, _ = held.quaternion
-    if abs(qx) > 1e-9 or abs(qy) > 1e-9:
+    if not is_upright(held):
         raise ValueError(f"hand_holding: {held.name} does not stand upright")
     base = float(asset_mesh(held.asset).bounds[0][2]) * float(held.scale[2])
     held.position = (*held.position[:2], support_height - base)
