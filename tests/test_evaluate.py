@@ -441,3 +441,36 @@ def test_label_maps_without_amodal_masks_give_the_visible_mask_as_silhouette(tmp
     assert maps is not None and maps[1] == {}
     mask, silhouette = _object_masks(*maps, {"instance_id": 3, "box": [10, 8, 20, 24]}, 16)
     assert mask.max() == 255 and np.array_equal(mask, silhouette)
+
+
+def test_prediction_views_mirror_exactly_and_zoom_about_the_crop_centre():
+    import torch
+
+    from renderer.transfer.classifier import crop_view
+
+    crops = torch.randn(3, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(crop_view(crops, 1.0, True), torch.flip(crops, dims=[3]), atol=1e-5)
+    assert crop_view(crops, 1.0, False) is crops
+    centre = torch.zeros(1, 1, 16, 16)
+    centre[..., 4:12, 4:12] = 1.0  # the centred square of half the side
+    zoomed = crop_view(centre, 0.5, False)
+    assert torch.equal(zoomed[..., 1:-1, 1:-1], torch.ones(1, 1, 14, 14))
+    assert zoomed.min() >= 0.5  # the border row blends in a quarter pixel of the margin
+
+
+def test_prediction_averages_the_views_and_cannot_tell_a_crop_from_its_mirror_image():
+    import torch
+
+    from renderer.transfer.classifier import SINGLE_VIEW, TEST_VIEWS, crop_view, predict_logits
+
+    torch.manual_seed(0)  # a model that sees left from right: one linear layer on the pixels
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4 * 16 * 16, 2))
+    crops = torch.randn(5, 4, 16, 16, generator=torch.Generator().manual_seed(1))
+    mirror = torch.flip(crops, dims=[3])
+    single = predict_logits(model, crops, views=SINGLE_VIEW)
+    assert torch.allclose(single, torch.log_softmax(model(crops), 1), atol=1e-5)
+    assert not torch.allclose(single, predict_logits(model, mirror, views=SINGLE_VIEW), atol=0.01)
+    averaged = predict_logits(model, crops)
+    expected = torch.stack([model(crop_view(crops, *view)).softmax(1) for view in TEST_VIEWS])
+    assert torch.allclose(averaged.exp(), expected.mean(0), atol=1e-5)
+    assert torch.allclose(predict_logits(model, mirror), averaged, atol=1e-4)

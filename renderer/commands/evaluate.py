@@ -68,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "box inside the crop",
     )
     parser.add_argument(
+        "--single-view",
+        action="store_true",
+        help="classify each crop as cut, instead of averaging it with its mirror image and a "
+        "zoom to the training augmentation's mean (4 views)",
+    )
+    parser.add_argument(
         "--real-format",
         choices=("coco", "yolo", "voc"),
         help="label format of every --real folder (default: detected per folder)",
@@ -129,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         patience=args.patience,
         threads=args.threads,
         box_channel=not args.image_only,
+        test_views=not args.single_view,
     )
     report = evaluate_transfer(synthetic_dirs, real_sets, mapping, settings, crops=crops)
     report["frames_per_batch"] = args.frames  # None: every finished frame

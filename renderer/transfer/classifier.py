@@ -32,6 +32,10 @@ Gaussian noise of sigma 0-0.04. After each epoch the model is
 scored on the held-out *synthetic* crops (balanced accuracy, then lower loss breaks ties); the best
 epoch's weights are kept, and training stops after ``patience`` epochs without improvement. Real
 crops are never seen here. Everything random draws from generators seeded by ``seed``.
+
+Prediction (:func:`predict_logits`) averages the class probabilities of four views of each
+crop: as cut and zoomed to training's mean window (0.875 of the side), each also mirrored
+(:data:`TEST_VIEWS`); the crop as cut alone sits at the edge of the zooms training draws.
 """
 
 from __future__ import annotations
@@ -121,6 +125,18 @@ PERMUTATIONS = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 
 BINOMIAL_3X3 = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16.0
 LUMA = torch.tensor([0.299, 0.587, 0.114])
 
+
+# Views a prediction averages, as (window, mirrored): the window is the side of the centred
+# square the model sees, as a fraction of the crop's side. Training's geometry draws windows of
+# 0.7-1.05 (mean 0.875), so the crop as cut (1.0) sits at the edge of what the model saw; the
+# views are the crop as cut and at training's mean window, each also mirrored.
+TEST_VIEWS: tuple[tuple[float, bool], ...] = (
+    (1.0, False),
+    (1.0, True),
+    (0.875, False),
+    (0.875, True),
+)
+SINGLE_VIEW: tuple[tuple[float, bool], ...] = ((1.0, False),)
 
 RECOMPOSE = 0.5  # chance per crop of each recomposition (object colour, surroundings)
 
@@ -233,8 +249,10 @@ def train_classifier(
     lr: float = 2e-3,
     weight_decay: float = 5e-4,
     box_channel: bool = True,
+    views: tuple[tuple[float, bool], ...] = TEST_VIEWS,
 ) -> TrainingResult:
-    """Train :class:`CropNet` on ``train``; keep the epoch best on ``held_out`` (synthetic)."""
+    """Train :class:`CropNet` on ``train``; keep the epoch best on ``held_out`` (synthetic),
+    scored with the prediction ``views`` (:func:`predict_logits`)."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = CropNet(classes, channels=4 if box_channel else 3)
@@ -259,7 +277,7 @@ def train_classifier(
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-        logits = predict_logits(model, val_inputs)
+        logits = predict_logits(model, val_inputs, views=views)
         val_loss = (
             float(F.cross_entropy(logits, torch.from_numpy(val_targets)))
             if len(val_targets)
@@ -286,14 +304,38 @@ def train_classifier(
     return TrainingResult(model, best, history)
 
 
+def crop_view(inputs: torch.Tensor, window: float, mirrored: bool) -> torch.Tensor:
+    """The centred square of side ``window`` x the crop's, resampled to the crop's size
+    (bilinear; every channel, the box channel included), mirrored left-right if asked."""
+    if window == 1.0 and not mirrored:
+        return inputs
+    theta = torch.zeros(len(inputs), 2, 3)
+    theta[:, 0, 0] = -window if mirrored else window
+    theta[:, 1, 1] = window
+    grid = F.affine_grid(theta, list(inputs.shape), align_corners=False)
+    return F.grid_sample(
+        inputs, grid, mode="bilinear", padding_mode="reflection", align_corners=False
+    )
+
+
 @torch.no_grad()
-def predict_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+def predict_logits(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    batch_size: int = 256,
+    views: tuple[tuple[float, bool], ...] = TEST_VIEWS,
+) -> torch.Tensor:
+    """(N, classes) log of the class probabilities averaged over ``views`` (:data:`TEST_VIEWS`);
+    with :data:`SINGLE_VIEW`, the log-softmax of the crops as cut."""
     model.eval()
     if len(inputs) == 0:
         return torch.zeros(0, model.head[-1].out_features)
-    return torch.cat(
-        [model(inputs[start : start + batch_size]) for start in range(0, len(inputs), batch_size)]
-    )
+    chunks = []
+    for start in range(0, len(inputs), batch_size):
+        batch = inputs[start : start + batch_size]
+        probabilities = sum(model(crop_view(batch, *view)).softmax(1) for view in views)
+        chunks.append(torch.log(probabilities / len(views)))
+    return torch.cat(chunks)
 
 
 def classification_metrics(truth: np.ndarray, predicted: np.ndarray, classes: int) -> dict:

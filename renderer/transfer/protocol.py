@@ -5,7 +5,9 @@
 2. The synthetic crops are split by frame into train and held-out (``val_fraction``, the hash
    rule of ``labels.yolo.split_of``, so the split does not depend on the seed).
 3. For each seed: :func:`renderer.transfer.classifier.train_classifier` (epoch chosen on the
-   held-out synthetic crops), then predictions on every real crop.
+   held-out synthetic crops), then predictions on every real crop (class probabilities
+   averaged over the classifier's ``TEST_VIEWS``, or the crop as cut with ``test_views=False``;
+   the held-out scoring uses the same views).
 4. Metrics per real folder and over all real crops pooled: accuracy, balanced accuracy,
    per-class accuracy, confusion matrix; per seed and as mean / std (population) / min / max.
    With several folders, also their *mean over folders* (:func:`folder_mean_metrics`): each
@@ -29,6 +31,8 @@ import torch
 from labels.real_sources import RealDataset
 from renderer.errors import UserError
 from renderer.transfer.classifier import (
+    SINGLE_VIEW,
+    TEST_VIEWS,
     CropNet,
     classification_metrics,
     parameter_count,
@@ -120,6 +124,7 @@ class EvaluationSettings:
     patience: int = 6
     threads: int = 1
     box_channel: bool = True
+    test_views: bool = True  # average the classifier's TEST_VIEWS; False: the crop as cut
 
 
 def evaluate_transfer(
@@ -141,6 +146,7 @@ def evaluate_transfer(
     pooled = pooled_crops(real)  # the sources' crops, concatenated in order
     inputs = {name: crop_input(crop_set, settings.box_channel) for name, crop_set in real.items()}
     predictions: dict[str, list[np.ndarray]] = {}
+    views = TEST_VIEWS if settings.test_views else SINGLE_VIEW
     for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
         result = train_classifier(
             train,
@@ -150,10 +156,12 @@ def evaluate_transfer(
             max_epochs=settings.max_epochs,
             patience=settings.patience,
             box_channel=settings.box_channel,
+            views=views,
         )
         per_source = {}
         for name, crop_set in real.items():
-            predicted = predict_logits(result.model, inputs[name]).argmax(1).numpy()
+            predicted = predict_logits(result.model, inputs[name], views=views)
+            predicted = predicted.argmax(1).numpy()
             per_source[name] = classification_metrics(crop_set.labels, predicted, classes)
             predictions.setdefault(name, []).append(predicted)
         predicted = np.concatenate([predictions[name][-1] for name in real])
@@ -175,7 +183,12 @@ def evaluate_transfer(
         "protocol": "DESIGN.md §10: square crops with 10% margin, 64x64"
         + (" plus the box channel" if settings.box_channel else ", image only")
         + "; CNN trained from scratch on synthetic crops only (class-balanced, augmented), "
-        "epoch chosen on a held-out synthetic split; tested on real crops",
+        "epoch chosen on a held-out synthetic split; tested on real crops"
+        + (
+            ", class probabilities averaged over 4 views (as cut and zoomed x1.14, each mirrored)"
+            if settings.test_views
+            else ", crops as cut"
+        ),
         "classes": list(mapping.synthetic),
         "real_names": mapping.real_names,
         "mapping": {name: mapping.synthetic[index] for name, index in mapping.real.items()},
