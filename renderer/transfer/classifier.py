@@ -192,6 +192,13 @@ def _augment_geometry(batch: torch.Tensor, generator: torch.Generator) -> torch.
     theta[:, 0, 0], theta[:, 0, 1] = cos * flip, -sin
     theta[:, 1, 0], theta[:, 1, 1] = sin * flip, cos
     theta[:, :, 2] = shift
+    return warp(batch, theta)
+
+
+def warp(batch: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Resample (N, C, H, W) crops through (N, 2, 3) affine maps from output to input
+    coordinates ([-1, 1] across the crop, pixel-edge convention): bilinear, reflection padding.
+    Training's geometry and the prediction views both resample here."""
     grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
     return F.grid_sample(
         batch, grid, mode="bilinear", padding_mode="reflection", align_corners=False
@@ -312,10 +319,7 @@ def crop_view(inputs: torch.Tensor, window: float, mirrored: bool) -> torch.Tens
     theta = torch.zeros(len(inputs), 2, 3)
     theta[:, 0, 0] = -window if mirrored else window
     theta[:, 1, 1] = window
-    grid = F.affine_grid(theta, list(inputs.shape), align_corners=False)
-    return F.grid_sample(
-        inputs, grid, mode="bilinear", padding_mode="reflection", align_corners=False
-    )
+    return warp(inputs, theta)
 
 
 @torch.no_grad()
