@@ -87,6 +87,16 @@ def sha1(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
+def first_copy(data: bytes, seen: set[str]) -> bool:
+    """True the first time these bytes are met (their sha1 is then added to ``seen``); False
+    for a byte-identical copy of a photo kept before."""
+    digest = sha1(data)
+    if digest in seen:
+        return False
+    seen.add(digest)
+    return True
+
+
 def upright_cw(src: Path, dst: Path) -> None:
     """Write ``src`` turned 90 degrees clockwise to ``dst`` (JPEG q95, no EXIF)."""
     with Image.open(src) as image:
@@ -198,11 +208,9 @@ def sy32_to_coco(
         data = mirror.read(photos[stem])
         if data is None:
             continue
-        digest = sha1(data)
-        if digest in seen:
+        if not first_copy(data, seen):
             notes.append(f"{photos[stem]} duplicates a photo kept before (skipped)")
             continue
-        seen.add(digest)
         rows = [line.split(",") for line in (mirror.text(label) or "").split() if line.strip()]
         boxes = []
         for row in rows:

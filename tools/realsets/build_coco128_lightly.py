@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from _common import parse_args, report, sha1
+from _common import first_copy, parse_args, report
 
 KEEP = ("bottle", "cup")
 
@@ -39,9 +39,8 @@ def main() -> None:
         if data is None:
             notes.append(f"{label} has no photo (skipped)")
             continue
-        if sha1(data) in seen:
+        if not first_copy(data, seen):
             continue
-        seen.add(sha1(data))
         for folder in ("images", "labels"):
             (out / folder / split).mkdir(parents=True, exist_ok=True)
         (out / "images" / split / f"{stem}.jpg").write_bytes(data)

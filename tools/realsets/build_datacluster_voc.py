@@ -16,7 +16,7 @@ the bottles and cups; counter-clockwise does not), written without EXIF; boxes a
 
 from pathlib import Path
 
-from _common import CocoWriter, image_size, parse_args, report, sha1, upright_cw
+from _common import CocoWriter, first_copy, image_size, parse_args, report, upright_cw
 
 SQUARE_SIDEWAYS = ("Datacluster-Bottles-and-Cups-78-_jpg",)
 
@@ -30,9 +30,8 @@ def main() -> None:
     for label in labels:
         stem = Path(label).stem
         data = mirror.read(photos[stem])
-        if data is None or sha1(data) in seen:
+        if data is None or not first_copy(data, seen):
             continue
-        seen.add(sha1(data))
         target = out / "images" / f"{stem}.jpg"
         target.write_bytes(data)
         width, height = image_size(data)

@@ -14,7 +14,7 @@ before ``.rf.<hash>``; 17 sources were exported twice). The XML is copied with t
 import re
 from pathlib import Path
 
-from _common import parse_args, report, sha1
+from _common import first_copy, parse_args, report
 
 ROOT = "Dataset/Plastic-bottle.voc/"
 
@@ -30,11 +30,10 @@ def main() -> None:
             data, text = mirror.read(xml[:-4] + ".jpg"), mirror.read(xml)
             if data is None or text is None:
                 continue
-            if source in sources or sha1(data) in seen:
+            if source in sources or not first_copy(data, seen):
                 notes.append(f"{xml}: source photo {source} kept once (skipped)")
                 continue
             sources.add(source)
-            seen.add(sha1(data))
             text = text.replace(b"<name>Plastic-bottle</name>", b"<name>bottle</name>")
             (out / "JPEGImages" / (Path(xml).stem + ".jpg")).write_bytes(data)
             (out / "Annotations" / Path(xml).name).write_bytes(text)

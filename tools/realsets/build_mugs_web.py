@@ -10,7 +10,7 @@ with category ``cup`` and box = the polygon's extent. Photos without an entry (m
 
 import json
 
-from _common import CocoWriter, image_size, parse_args, report, sha1
+from _common import CocoWriter, first_copy, image_size, parse_args, report
 
 
 def main() -> None:
@@ -23,9 +23,8 @@ def main() -> None:
             data = mirror.read(f"dataset/{split}/{entry['filename']}")
             regions = entry["regions"]
             regions = list(regions.values()) if isinstance(regions, dict) else regions
-            if data is None or sha1(data) in seen or not regions:
+            if data is None or not regions or not first_copy(data, seen):
                 continue
-            seen.add(sha1(data))
             (out / "images" / split / entry["filename"]).write_bytes(data)
             image_id = coco.add_image(f"images/{split}/{entry['filename']}", *image_size(data))
             for region in regions:

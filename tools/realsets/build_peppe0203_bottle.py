@@ -9,7 +9,7 @@ a LabelImg Pascal-VOC ``.xml`` beside each (category ``bottle``). They are copie
 
 from pathlib import Path
 
-from _common import parse_args, report, sha1
+from _common import first_copy, parse_args, report
 
 ROOT = "objectDetection/Tensorflow/workspace/images/"
 
@@ -22,9 +22,8 @@ def main() -> None:
     for xml in mirror.files(ROOT, (".xml",)):
         photo = xml[:-4] + ".png"
         data, text = mirror.read(photo), mirror.read(xml)
-        if data is None or text is None or sha1(data) in seen:
+        if data is None or text is None or not first_copy(data, seen):
             continue
-        seen.add(sha1(data))
         (out / "JPEGImages" / Path(photo).name).write_bytes(data)
         (out / "Annotations" / Path(xml).name).write_bytes(text)
         counts["bottle"] += text.count(b"<name>bottle</name>")
