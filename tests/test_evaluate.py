@@ -198,6 +198,8 @@ def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path
     assert (
         first["classes"] == ["bottle", "cup"] and 200_000 < first["model"]["parameters"] < 400_000
     )
+    # the report names the prediction views it used
+    assert first["protocol"].endswith("averaged over 4 views (x1, x1.14; each also mirrored)")
     summary = first["summary"]
     crops = first["crops"]
     # the same photos and boxes through three formats: the same crops and the same predictions

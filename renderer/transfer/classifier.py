@@ -138,6 +138,16 @@ TEST_VIEWS: tuple[tuple[float, bool], ...] = (
 )
 SINGLE_VIEW: tuple[tuple[float, bool], ...] = ((1.0, False),)
 
+
+def describe_views(views: tuple[tuple[float, bool], ...]) -> str:
+    """Words for a view set, e.g. "4 views (x1, x1.14; each also mirrored)"."""
+    if views == SINGLE_VIEW:
+        return "crops as cut"
+    zooms = ", ".join(f"x{1 / window:.3g}" for window in dict.fromkeys(w for w, _ in views))
+    mirrored = all((window, not flip) in views for window, flip in views)
+    return f"{len(views)} views ({zooms}{'; each also mirrored' if mirrored else ''})"
+
+
 RECOMPOSE = 0.5  # chance per crop of each recomposition (object colour, surroundings)
 
 

@@ -33,6 +33,7 @@ from renderer.errors import UserError
 from renderer.transfer.classifier import (
     SINGLE_VIEW,
     TEST_VIEWS,
+    describe_views,
     CropNet,
     classification_metrics,
     parameter_count,
@@ -185,7 +186,7 @@ def evaluate_transfer(
         + "; CNN trained from scratch on synthetic crops only (class-balanced, augmented), "
         "epoch chosen on a held-out synthetic split; tested on real crops"
         + (
-            ", class probabilities averaged over 4 views (as cut and zoomed x1.14, each mirrored)"
+            f", class probabilities averaged over {describe_views(views)}"
             if settings.test_views
             else ", crops as cut"
         ),
