@@ -89,6 +89,7 @@ BAD_ARGUMENTS = [
     ("evaluate {batch} --real {folder} --classes a=b,c=d", "no labels"),
     ("evaluate {batch} --real {folder} --classes bottle", "--classes"),
     ("evaluate {batch} --real {folder} --classes a=b,c=d --seeds 0", "--seeds"),
+    ("evaluate {batch} --real {folder} --classes a=b,c=d --lr-drop-after -1", "--lr-drop-after"),
     ("demo --samples 0 --out {new}", "--samples 0"),
     ("demo --count -1 --out {new}", "--count -1"),
     ("demo --out {file}", "--out"),

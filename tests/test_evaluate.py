@@ -476,3 +476,28 @@ def test_prediction_averages_the_views_and_cannot_tell_a_crop_from_its_mirror_im
     expected = torch.stack([model(crop_view(crops, *view)).softmax(1) for view in TEST_VIEWS])
     assert torch.allclose(averaged.exp(), expected.mean(0), atol=1e-5)
     assert torch.allclose(predict_logits(model, mirror), averaged, atol=1e-4)
+
+
+def test_learning_rate_drops_after_epochs_without_a_better_held_out_score():
+    from renderer.transfer.classifier import LR_DROP, train_classifier
+    from renderer.transfer.crops import CropSet
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (24, 64, 64, 3), dtype=np.uint8)  # noise: nothing to learn
+    labels = np.arange(24) % 2
+    boxes = np.tile(np.float32([8, 8, 56, 56]), (24, 1))
+    train = CropSet(images[:16], labels[:16], [str(i) for i in range(16)], boxes[:16])
+    held_out = CropSet(images[16:], labels[16:], [str(i) for i in range(8)], boxes[16:])
+    result = train_classifier(
+        train, held_out, 2, seed=0, max_epochs=12, patience=12, lr=1e-3, lr_drop_after=2
+    )
+    history = result.history
+    best, stale, drops = None, 0, 0
+    for before, after in zip(history, history[1:]):
+        key = (before["val_balanced_accuracy"], -before["val_loss"])
+        stale = 0 if best is None or key > best else stale + 1
+        best = key if best is None or key > best else best
+        drop = stale > 0 and stale % 2 == 0
+        assert after["lr"] == pytest.approx(before["lr"] * (LR_DROP if drop else 1.0))
+        drops += drop
+    assert history[0]["lr"] == 1e-3 and drops >= 1  # noise stalls: the rule was exercised

@@ -53,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after this many epochs without a better held-out score (default 6)",
     )
     parser.add_argument(
+        "--lr-drop-after",
+        type=int,
+        default=3,
+        metavar="N",
+        help="cut the learning rate x0.2 after every N epochs without a better held-out score "
+        "(default 3; 0 = a constant rate)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch default)"
     )
     parser.add_argument(
@@ -112,10 +120,11 @@ def run(args: argparse.Namespace) -> int:
     if (
         min(args.seeds, args.max_epochs, args.patience, args.frames or 1) < 1
         or not 0 < args.val_fraction < 1
+        or args.lr_drop_after < 0
     ):
         raise UserError(
-            "--seeds, --max-epochs, --patience and --frames must be >= 1 and --val-fraction "
-            "in (0, 1)"
+            "--seeds, --max-epochs, --patience and --frames must be >= 1, --lr-drop-after >= 0 "
+            "and --val-fraction in (0, 1)"
         )
     mapping = parse_class_mapping(args.classes)
     synthetic_dirs = checked_batches(args.synthetic)
@@ -133,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         val_fraction=args.val_fraction,
         max_epochs=args.max_epochs,
         patience=args.patience,
+        lr_drop_after=args.lr_drop_after,
         threads=args.threads,
         box_channel=not args.image_only,
         test_views=not args.single_view,

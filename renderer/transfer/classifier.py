@@ -30,8 +30,9 @@ x[0.6, 1.4], contrast x[0.6, 1.6] about the crop mean, saturation x[0, 1.8] (gre
 the crops), a 3x3 binomial blur or its opposite (unsharp) of random strength in [-1, 1], and
 Gaussian noise of sigma 0-0.04. After each epoch the model is
 scored on the held-out *synthetic* crops (balanced accuracy, then lower loss breaks ties); the best
-epoch's weights are kept, and training stops after ``patience`` epochs without improvement. Real
-crops are never seen here. Everything random draws from generators seeded by ``seed``.
+epoch's weights are kept, the learning rate is cut x0.2 (:data:`LR_DROP`) after every
+``lr_drop_after`` (3) epochs without improvement, and training stops after ``patience`` (6)
+epochs without improvement. Real crops are never seen here. Everything random draws from generators seeded by ``seed``.
 
 Prediction (:func:`predict_logits`) averages the class probabilities of four views of each
 crop: as cut and zoomed to training's mean window (0.875 of the side), each also mirrored
@@ -254,6 +255,12 @@ class TrainingResult:
         return self.history[self.best_epoch - 1]["val_balanced_accuracy"]
 
 
+# Learning-rate factor applied after every ``lr_drop_after`` epochs without a better held-out
+# score. At a constant rate the held-out score swings by up to 0.05 between epochs and which
+# epoch wins is close to chance; the drops settle each run near its best.
+LR_DROP = 0.2
+
+
 def train_classifier(
     train: CropSet,
     held_out: CropSet,
@@ -265,6 +272,7 @@ def train_classifier(
     batch_size: int = 64,
     lr: float = 2e-3,
     weight_decay: float = 5e-4,
+    lr_drop_after: int = 3,
     box_channel: bool = True,
     views: tuple[tuple[float, bool], ...] = TEST_VIEWS,
 ) -> TrainingResult:
@@ -307,6 +315,7 @@ def train_classifier(
                 "train_loss": round(float(np.mean(losses)), 5),
                 "val_loss": round(val_loss, 5),
                 "val_balanced_accuracy": scores["balanced_accuracy"],
+                "lr": optimizer.param_groups[0]["lr"],
             }
         )
         key = (scores["balanced_accuracy"], -val_loss)
@@ -316,6 +325,9 @@ def train_classifier(
             stale += 1
             if stale >= patience:
                 break
+            if lr_drop_after and stale % lr_drop_after == 0:
+                for group in optimizer.param_groups:
+                    group["lr"] *= LR_DROP
     model.load_state_dict(best_state)
     model.eval()
     return TrainingResult(model, best, history)

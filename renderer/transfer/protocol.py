@@ -5,7 +5,8 @@
 2. The synthetic crops are split by frame into train and held-out (``val_fraction``, the hash
    rule of ``labels.yolo.split_of``, so the split does not depend on the seed).
 3. For each seed: :func:`renderer.transfer.classifier.train_classifier` (epoch chosen on the
-   held-out synthetic crops), then predictions on every real crop (class probabilities
+   held-out synthetic crops, the learning rate cut after ``lr_drop_after`` epochs without a
+   better one), then predictions on every real crop (class probabilities
    averaged over the classifier's ``TEST_VIEWS``, or the crop as cut with ``test_views=False``;
    the held-out scoring uses the same views).
 4. Metrics per real folder and over all real crops pooled: accuracy, balanced accuracy,
@@ -123,6 +124,7 @@ class EvaluationSettings:
     val_fraction: float = 0.2
     max_epochs: int = 30
     patience: int = 6
+    lr_drop_after: int = 3  # learning rate x0.2 after every 3 epochs without improvement; 0: off
     threads: int = 1
     box_channel: bool = True
     test_views: bool = True  # average the classifier's TEST_VIEWS; False: the crop as cut
@@ -156,6 +158,7 @@ def evaluate_transfer(
             seed,
             max_epochs=settings.max_epochs,
             patience=settings.patience,
+            lr_drop_after=settings.lr_drop_after,
             box_channel=settings.box_channel,
             views=views,
         )
