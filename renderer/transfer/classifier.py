@@ -32,7 +32,8 @@ Gaussian noise of sigma 0-0.04. After each epoch the model is
 scored on the held-out *synthetic* crops (balanced accuracy, then lower loss breaks ties); the best
 epoch's weights are kept, the learning rate is cut x0.2 (:data:`LR_DROP`) after every
 ``lr_drop_after`` (3) epochs without improvement, and training stops after ``patience`` (6)
-epochs without improvement. Real crops are never seen here. Everything random draws from generators seeded by ``seed``.
+epochs without improvement. Real crops are never seen here. Everything random draws from
+generators seeded by ``seed``.
 
 Prediction (:func:`predict_logits`) averages the class probabilities of four views of each
 crop: as cut and zoomed to training's mean window (0.875 of the side), each also mirrored
