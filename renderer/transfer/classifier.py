@@ -142,12 +142,13 @@ SINGLE_VIEW: tuple[tuple[float, bool], ...] = ((1.0, False),)
 
 
 def describe_views(views: tuple[tuple[float, bool], ...]) -> str:
-    """Words for a view set, e.g. "4 views (x1, x1.14; each also mirrored)"."""
+    """How a prediction reads crops, in words: "crops as cut" for :data:`SINGLE_VIEW`, else
+    e.g. "class probabilities averaged over 4 views (x1, x1.14; each also mirrored)"."""
     if views == SINGLE_VIEW:
         return "crops as cut"
     zooms = ", ".join(f"x{1 / window:.3g}" for window in dict.fromkeys(w for w, _ in views))
-    mirrored = all((window, not flip) in views for window, flip in views)
-    return f"{len(views)} views ({zooms}{'; each also mirrored' if mirrored else ''})"
+    mirrored = "; each also mirrored" if all((w, not flip) in views for w, flip in views) else ""
+    return f"class probabilities averaged over {len(views)} views ({zooms}{mirrored})"
 
 
 RECOMPOSE = 0.5  # chance per crop of each recomposition (object colour, surroundings)

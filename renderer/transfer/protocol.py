@@ -187,12 +187,8 @@ def evaluate_transfer(
         "protocol": "DESIGN.md §10: square crops with 10% margin, 64x64"
         + (" plus the box channel" if settings.box_channel else ", image only")
         + "; CNN trained from scratch on synthetic crops only (class-balanced, augmented), "
-        "epoch chosen on a held-out synthetic split; tested on real crops"
-        + (
-            f", class probabilities averaged over {describe_views(views)}"
-            if settings.test_views
-            else ", crops as cut"
-        ),
+        "epoch chosen on a held-out synthetic split; tested on real crops, "
+        + describe_views(views),
         "classes": list(mapping.synthetic),
         "real_names": mapping.real_names,
         "mapping": {name: mapping.synthetic[index] for name, index in mapping.real.items()},
