@@ -78,6 +78,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
+import pyquaternion
 
 from assets.hdri import resolve_hdri
 from assets.meshes import MeshCache
@@ -330,8 +331,10 @@ def _camera_metadata(spec: SceneSpec) -> dict:
 
 
 def _kubric_camera(kb, spec: SceneSpec):
+    """The spec's camera; ``roll`` turns the look-at pose about the camera's own Z axis (it
+    looks along local -Z, +Y up), so both backends, which read the pose, see the same roll."""
     camera = spec.camera
-    return kb.PerspectiveCamera(
+    built = kb.PerspectiveCamera(
         name="camera",
         focal_length=camera.focal_length,
         sensor_width=camera.sensor_width,
@@ -339,6 +342,10 @@ def _kubric_camera(kb, spec: SceneSpec):
         look_at=camera.look_at,
         metadata=_camera_metadata(spec),
     )
+    if camera.roll:
+        turn = pyquaternion.Quaternion(axis=(0.0, 0.0, 1.0), angle=camera.roll)
+        built.quaternion = tuple(pyquaternion.Quaternion(*built.quaternion) * turn)
+    return built
 
 
 def _extras(spec: SceneSpec, scene) -> dict:

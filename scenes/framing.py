@@ -85,15 +85,16 @@ def random_framing(
     elevation: Any = Uniform(math.radians(5), math.radians(48)),
     azimuth: Any = Uniform(0.0, 2 * math.pi),
     focal_ratio: Optional[float] = None,
+    roll: float = 0.0,
 ) -> FramingSpec:
     """A framing request for object ``target``: ``size`` of its box (fraction of the frame
     side), a viewing direction, and an offset that keeps the box inside the frame or, with
     ``cut_probability``, lets the border cut it (its centre stays inside).
 
     ``focal_ratio`` (focal length / image side, both in pixels; square images), when given,
-    shrinks an offset that no camera without roll could realise from a steep ``elevation``
-    (looking down at more than :data:`MAX_PITCH`, or sideways past a target below it); without
-    it keep elevations below ~50 degrees."""
+    shrinks an offset that no camera turned by ``roll`` (the camera's, radians) could realise
+    from a steep ``elevation`` (looking down at more than :data:`MAX_PITCH`, or sideways past
+    a target below it); without it keep elevations below ~50 degrees."""
     wanted = float(sample(size, rng))
     view_elevation = float(sample(elevation, rng))
     inside = max(0.0, (1.0 - min(wanted, 1.0)) / 2)
@@ -106,7 +107,7 @@ def random_framing(
         offset.append(float(magnitude if rng.uniform() < 0.5 else -magnitude))
     if focal_ratio is not None:
         for _ in range(40):
-            if reachable(view_elevation, offset, focal_ratio):
+            if reachable(view_elevation, level_offset(offset, roll), focal_ratio):
                 break
             offset = [0.9 * value for value in offset]
     return FramingSpec(
@@ -127,6 +128,7 @@ def random_group_framing(
     elevation: Any = Uniform(math.radians(15), math.radians(50)),
     azimuth: Any = Uniform(0.0, 2 * math.pi),
     focal_ratio: Optional[float] = None,
+    roll: float = 0.0,
 ) -> FramingSpec:
     """A framing request for the union of the boxes of ``members`` (object names): ``size`` of
     the union (fraction of the frame side) and an offset that keeps the union inside the frame
@@ -142,6 +144,7 @@ def random_group_framing(
         elevation=elevation,
         azimuth=azimuth,
         focal_ratio=focal_ratio,
+        roll=roll,
     )
     return dataclasses.replace(framing, group=[str(name) for name in members])
 
@@ -155,6 +158,14 @@ def framed_members(spec: SceneSpec, framing: FramingSpec) -> list[str]:
     if not members:
         members = [obj.name for obj in spec.labelled_objects()][:1]
     return members
+
+
+def level_offset(offset: Sequence[float], roll: float) -> tuple[float, float]:
+    """An image ``offset`` (x right, y down) of a camera turned by ``roll`` (see
+    :class:`LookAtCamera`), in the axes of the same camera held level."""
+    cos, sin = math.cos(roll), math.sin(roll)
+    x, y = offset
+    return cos * x + sin * y, cos * y - sin * x
 
 
 def reachable(elevation: float, offset: Sequence[float], focal_ratio: float) -> bool:
@@ -171,22 +182,28 @@ def reachable(elevation: float, offset: Sequence[float], focal_ratio: float) -> 
 
 @dataclasses.dataclass(frozen=True)
 class LookAtCamera:
-    """A pinhole camera at ``position`` aimed at ``look_at`` with +Z up (no roll), ``fx`` in
-    pixels, centred principal point: Kubric's camera model (see module docstring)."""
+    """A pinhole camera at ``position`` aimed at ``look_at`` with +Z up, turned by ``roll``
+    about its viewing axis (radians, ``CameraSpec.roll``: positive turns the camera
+    counter-clockwise, the scene clockwise in the image), ``fx`` in pixels, centred principal
+    point: Kubric's camera model (see module docstring)."""
 
     position: np.ndarray
     look_at: np.ndarray
     fx: float
     width: int
     height: int
+    roll: float = 0.0
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 2) pixel coordinates and (N,) depths of world points."""
         forward = self.look_at - self.position
         forward /= np.linalg.norm(forward)
-        right = np.cross(forward, (0.0, 0.0, 1.0))
-        right /= np.linalg.norm(right)
-        down = np.cross(forward, right)
+        level_right = np.cross(forward, (0.0, 0.0, 1.0))
+        level_right /= np.linalg.norm(level_right)
+        level_down = np.cross(forward, level_right)
+        cos, sin = math.cos(self.roll), math.sin(self.roll)
+        right = cos * level_right - sin * level_down  # the turned camera's image axes
+        down = cos * level_down + sin * level_right
         relative = points - self.position
         depth = relative @ forward
         safe = np.maximum(depth, 1e-9)
@@ -242,9 +259,10 @@ def _solve(
     spec: SceneSpec, points: np.ndarray, framing: FramingSpec
 ) -> tuple[np.ndarray, np.ndarray]:
     """Camera position and look-at for the world ``points`` (N, 3) that stand for the framed
-    object(s): the camera sits on the viewing direction from their box's centre (so it stays above it for positive elevations) at the distance that sets the size,
-    and turns (yaw and pitch, no roll) to put the box centre at the offset. Both are iterated
-    together, since an off-centre object projects a little larger."""
+    object(s): the camera sits on the viewing direction from their box's centre (above it for
+    positive elevations) at the distance that sets the size, and turns (yaw and pitch; the
+    camera's ``roll`` stays as the recipe drew it) to put the box centre at the offset. Both
+    are iterated together, since an off-centre object projects a little larger."""
     centre = (points.min(axis=0) + points.max(axis=0)) / 2
     width, height = (int(v) for v in spec.resolution)
     fx = spec.camera.focal_length / spec.camera.sensor_width * width
@@ -266,14 +284,15 @@ def _solve(
         [width / 2 + framing.offset[0] * width, height / 2 + framing.offset[1] * height]
     )
     angles = np.array([framing.azimuth + math.pi, -framing.elevation])  # yaw, pitch: at the target
+    roll = spec.camera.roll
     camera = None
     for _ in range(ITERATIONS):
         position = centre + distance * direction
         if np.min((points - position) @ -direction) < NEAR:
             distance *= 1.5
             continue
-        angles = _aim(position, points, goal, angles, fx, width, height)
-        camera = LookAtCamera(position, position + _forward(angles), fx, width, height)
+        angles = _aim(position, points, goal, angles, fx, width, height, roll)
+        camera = LookAtCamera(position, position + _forward(angles), fx, width, height, roll)
         size, box_centre = projected_size(camera, points)
         error = np.abs(box_centre - goal) / np.array([width, height])
         if abs(size / framing.size - 1) < TOLERANCE and error.max() < TOLERANCE:
@@ -298,14 +317,15 @@ def _aim(
     fx: float,
     width: int,
     height: int,
+    roll: float = 0.0,
     steps: int = 8,
 ) -> np.ndarray:
     """Yaw and pitch that put the centre of the projected box of ``points`` at pixel ``goal``
-    (Newton's method with a finite-difference Jacobian; pitch kept within +-88 degrees)."""
+    for a camera turned by ``roll`` (Newton's method with a finite-difference Jacobian; pitch kept within +-88 degrees)."""
     limit = math.radians(88)
 
     def box_centre(trial: np.ndarray) -> np.ndarray:
-        camera = LookAtCamera(position, position + _forward(trial), fx, width, height)
+        camera = LookAtCamera(position, position + _forward(trial), fx, width, height, roll)
         return projected_size(camera, points)[1]
 
     for _ in range(steps):

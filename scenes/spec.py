@@ -225,7 +225,10 @@ class CameraSpec:
     """Kubric PerspectiveCamera at ``position`` looking at ``look_at`` (+Z up). Lengths in mm for
     the lens, metres for the pose. ``motion_blur``: shutter as a fraction of a frame, or None
     (off). ``exposure``: film exposure in EV stops (0 = unchanged). ``framing``: when set, the
-    pose is solved after physics so an object gets a chosen size in the image."""
+    pose is solved after physics so an object gets a chosen size in the image. ``roll``: turn
+    of the camera about its viewing axis, radians; positive turns the camera counter-clockwise
+    as its holder sees it, so the scene appears turned clockwise in the image (0 = level: the
+    image's vertical is the world's +Z projected)."""
 
     position: Vec3 = (2.0, -0.5, 4.0)
     look_at: Vec3 = (0.0, 0.0, 0.0)
@@ -235,6 +238,7 @@ class CameraSpec:
     motion_blur: Optional[float] = None
     exposure: float = 0.0
     framing: Optional[FramingSpec] = _optional(None)
+    roll: float = _optional(0.0)
 
 
 @dataclasses.dataclass

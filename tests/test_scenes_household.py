@@ -50,8 +50,9 @@ def _render(out: Path, engine: str = "raster", count: int = FRAMES, **overrides)
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory):
     root = tmp_path_factory.mktemp("household")
-    single = {"objects.framing": "single"}  # close-ups, cut at the border (tests below);
+    # close-ups, cut at the border, half of them with the camera turned (tests below);
     # group frames are covered in test_group_framing.py
+    single = {"objects.framing": "single", "camera.roll_share": 0.5}
     return {
         "on": _render(root / "on", **single),
         "off": _render(root / "off", **single, **{"sensor.enabled": False}),
@@ -73,8 +74,9 @@ def _names(folder: Path) -> list[str]:
 # -- framing ---------------------------------------------------------------------------------
 def test_framing_realises_the_requested_size_and_place(batches):
     """The target's projected extent in the rendered labels has the size the recipe drew
-    (within 2 %), inside the requested range, centred where the offset says."""
-    sizes, cut = [], 0
+    (within 2 %), inside the requested range, centred where the offset says: with the camera
+    level and turned (roll), so the framing's projection turns the image as the renderer does."""
+    sizes, cut, rolls = [], 0, []
     for name in _names(batches["on"]):
         labels, framing = (
             _labels(batches["on"], name),
@@ -92,8 +94,27 @@ def test_framing_realises_the_requested_size_and_place(batches):
         assert centre == pytest.approx(framing["offset"], abs=0.01)
         sizes.append(size)
         cut += bool(target[0]["truncated"])
+        rolls.append(abs(_spec(batches["on"], name)["camera"].get("roll", 0.0)))
     assert max(sizes) > 0.4 and min(sizes) < 0.3  # close-ups and smaller views, seeded
     assert cut >= 1  # some targets are cut by the border
+    assert min(rolls) == 0.0 and max(rolls) > math.radians(20)  # level and turned frames
+
+
+def test_camera_roll_changes_only_the_camera():
+    """``camera.roll_share`` draws from its own stream: turning frames on changes the camera's
+    roll (and the framing offset kept reachable with it), nothing else; rolls stay within
+    ``camera.roll_max`` and off leaves every camera level."""
+    base = {"objects.classes": "bottle,cup", "objects.framing": "single"}
+    for seed in range(6):
+        level = sample_spec("household", seed, {**base, "camera.roll_share": 0.0})
+        turned = sample_spec(
+            "household", seed, {**base, "camera.roll_share": 1.0, "camera.roll_max": 40}
+        )
+        assert level.camera.roll == 0.0
+        assert 0.0 < abs(turned.camera.roll) <= math.radians(40)
+        assert turned.objects == level.objects and turned.world == level.world
+        assert turned.lights == level.lights and turned.sensor == level.sensor
+        assert turned.camera.framing.size == level.camera.framing.size
 
 
 def test_default_framing_keeps_objects_large_at_160_px():
