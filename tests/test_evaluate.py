@@ -27,7 +27,14 @@ from labels.real_sources import RealLabelsError, read_real_dataset
 from labels.yolo import export_yolo
 from renderer.cli import main
 from renderer.transfer.classifier import classification_metrics
-from renderer.transfer.protocol import bootstrap_interval, folder_mean_metrics
+from renderer.transfer.crops import CropSet
+from renderer.transfer.protocol import (
+    accuracy_by_box_shape,
+    bootstrap_interval,
+    box_shape_bucket,
+    box_shape_shares,
+    folder_mean_metrics,
+)
 
 CLASSES = "bottle=bottle,cup=cup"
 # 16 frames hold ~24 usable crops; 40 % of the frames held out so both classes are in it
@@ -230,6 +237,19 @@ def test_evaluation_reports_sane_identical_and_repeatable_numbers(sets, tmp_path
         assert low <= entry["balanced_accuracy"]["mean"] <= high
     held_out = summary["synthetic held-out"]
     assert 1 <= held_out["chosen_epochs"][0] <= 3
+    # by box shape: the buckets partition each class's crops, and their accuracies weighted by
+    # their crops give back the class's seed-mean accuracy
+    shapes = first["by_box_shape"]
+    for name, per_class in shapes["real_accuracy"].items():
+        for label, cells in enumerate(per_class):
+            assert sum(cell["crops"] for cell in cells) == crops[name][label]
+            weighted = sum(c["accuracy"] * c["crops"] for c in cells if c["crops"])
+            assert weighted / crops[name][label] == pytest.approx(
+                summary[name]["per_class_accuracy"][label], abs=1e-3
+            )
+    assert all(
+        sum(share) == pytest.approx(1.0, abs=1e-3) for share in shapes["synthetic_train_share"]
+    )
     # same seed -> the same numbers, epoch by epoch
     again = _evaluate(sets, tmp_path / "again.json")
     assert [r["history"] for r in again["runs"]] == [r["history"] for r in first["runs"]]
@@ -501,3 +521,20 @@ def test_learning_rate_drops_after_epochs_without_a_better_held_out_score():
         assert after["lr"] == pytest.approx(before["lr"] * (LR_DROP if drop else 1.0))
         drops += drop
     assert history[0]["lr"] == 1e-3 and drops >= 1  # noise stalls: the rule was exercised
+
+
+def test_box_shape_buckets_split_at_the_documented_width_over_height():
+    """Boxes of width / height 0.3, 0.5 (an edge goes to the wider bucket), 1.0 and 2.0, and
+    predictions right for two seeds of three on the first: the buckets and seed-mean accuracy."""
+    boxes = np.array([[0, 0, 3, 10], [0, 0, 5, 10], [0, 0, 10, 10], [0, 0, 20, 10]], np.float32)
+    crops = CropSet(
+        np.zeros((4, 8, 8, 3), np.uint8), np.array([0, 0, 1, 1]), ["a", "b", "c", "d"], boxes
+    )
+    assert box_shape_bucket(crops).tolist() == [0, 1, 2, 3]
+    predictions = [np.array([0, 1, 1, 0]), np.array([0, 1, 1, 0]), np.array([1, 1, 1, 0])]
+    bottle, cup = accuracy_by_box_shape(crops, predictions, 2)
+    assert [c["crops"] for c in bottle] == [1, 1, 0, 0]
+    assert bottle[0]["accuracy"] == round(2 / 3, 4) and bottle[1]["accuracy"] == 0.0
+    assert bottle[2]["accuracy"] is None and cup[2]["accuracy"] == 1.0 and cup[3]["accuracy"] == 0
+    assert box_shape_shares(crops, 2) == [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]
+    assert accuracy_by_box_shape(crops, predictions, 3)[2] is None

@@ -320,6 +320,8 @@ def _print(report: dict) -> None:
         f"chosen epochs {held_out['chosen_epochs']}; crops {report['crops']}; "
         f"{report['model']['parameters']} parameters; {report['seconds']} s"
     )
+    if "by_box_shape" in report:
+        console.print(_box_shape_table(report["by_box_shape"], classes))
     if "detection" in report:
         summary = report["detection"]["summary"]
         console.print(
@@ -330,6 +332,38 @@ def _print(report: dict) -> None:
                 if value
             )
         )
+
+
+def _box_shape_table(shapes: dict, classes: list[str]):
+    """Real accuracy per folder, class and box shape, under the synthetic training crops'
+    share of each shape (the shape prior the classifier learns from the renders)."""
+    from rich.table import Table
+
+    edges = shapes["edges"]
+    labels = [f"< {edges[0]:g}"]
+    labels += [f"{low:g}-{high:g}" for low, high in zip(edges, edges[1:])]
+    labels += [f">= {edges[-1]:g}"]
+    table = Table(title="accuracy by labelled box shape (width / height; crops in brackets)")
+    table.add_column("real set")
+    table.add_column("class")
+    for label in labels:
+        table.add_column(label)
+    for name, share in zip(classes, shapes["synthetic_train_share"]):
+        if share is not None:
+            table.add_row("synthetic training share", name, *(f"{value:.2f}" for value in share))
+    for source, per_class in shapes["real_accuracy"].items():
+        for name, cells in zip(classes, per_class):
+            if cells is None:
+                continue
+            table.add_row(
+                source,
+                name,
+                *(
+                    "-" if cell["accuracy"] is None else f"{cell['accuracy']:.2f} ({cell['crops']})"
+                    for cell in cells
+                ),
+            )
+    return table
 
 
 def _confusion(rows) -> str:

@@ -17,6 +17,12 @@
    The spread over seeds says nothing of how few real photos there are, so each source also
    gets a 95 % bootstrap interval of the seed-mean balanced accuracy over its crops
    (:func:`bootstrap_interval`).
+5. Accuracy by box shape (:func:`accuracy_by_box_shape`): per folder and class, the seed-mean
+   accuracy of the crops whose labelled box falls in each width/height bucket of
+   :data:`BOX_SHAPE_EDGES`, beside the share of the synthetic training crops of that class in
+   the same buckets. The classifier is told the box, so this shows where its shape prior from
+   the renders disagrees with the photos (e.g. square-boxed bottles, seen end-on or lying
+   diagonally, called cups).
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from renderer.transfer.crops import (
 
 OVERALL = "all real"
 FOLDER_MEAN = "mean over folders"
+BOX_SHAPE_EDGES = (0.5, 0.8, 1.25)  # box width / height: tall | upright | squarish | wide
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,6 +222,14 @@ def evaluate_transfer(
             classes,
             _intervals(real, pooled, predictions, classes),
         ),
+        "by_box_shape": {
+            "edges": list(BOX_SHAPE_EDGES),
+            "synthetic_train_share": box_shape_shares(train, classes),
+            "real_accuracy": {
+                name: accuracy_by_box_shape(crop_set, predictions[name], classes)
+                for name, crop_set in real.items()
+            },
+        },
         "runs": runs,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -270,6 +285,52 @@ def _intervals(
             pooled.labels, predictions[OVERALL], classes, sources=folders
         )
     return intervals
+
+
+def box_shape_bucket(crops: CropSet) -> np.ndarray:
+    """(N,) bucket index of each crop's labelled box: its width / height against
+    :data:`BOX_SHAPE_EDGES` (0 = tallest bucket)."""
+    width = crops.boxes[:, 2] - crops.boxes[:, 0]
+    height = np.maximum(crops.boxes[:, 3] - crops.boxes[:, 1], 1e-6)
+    return np.searchsorted(np.asarray(BOX_SHAPE_EDGES), width / height, side="right")
+
+
+def box_shape_shares(crops: CropSet, classes: int) -> list[list[float] | None]:
+    """Per class, the share of its crops in each box-shape bucket (None for a class without
+    crops)."""
+    buckets = box_shape_bucket(crops)
+    shares = []
+    for label in range(classes):
+        mine = buckets[crops.labels == label]
+        counts = np.bincount(mine, minlength=len(BOX_SHAPE_EDGES) + 1)
+        shares.append([round(float(c / len(mine)), 4) for c in counts] if len(mine) else None)
+    return shares
+
+
+def accuracy_by_box_shape(
+    crops: CropSet, predictions: Sequence[np.ndarray], classes: int
+) -> list[list[dict] | None]:
+    """Per class, per box-shape bucket: ``{"crops": n, "accuracy": seed-mean share of the
+    bucket's crops of that class predicted as it}`` (accuracy None for an empty bucket; None
+    for a class the folder does not hold)."""
+    buckets = box_shape_bucket(crops)
+    correct = np.mean([np.asarray(p) == crops.labels for p in predictions], axis=0)
+    result = []
+    for label in range(classes):
+        if not np.any(crops.labels == label):
+            result.append(None)
+            continue
+        cells = []
+        for bucket in range(len(BOX_SHAPE_EDGES) + 1):
+            members = (crops.labels == label) & (buckets == bucket)
+            cells.append(
+                {
+                    "crops": int(members.sum()),
+                    "accuracy": round(float(correct[members].mean()), 4) if members.any() else None,
+                }
+            )
+        result.append(cells)
+    return result
 
 
 def folder_mean_metrics(per_folder: Sequence[dict]) -> dict:
