@@ -500,7 +500,6 @@ def test_prediction_averages_the_views_and_cannot_tell_a_crop_from_its_mirror_im
 
 def test_learning_rate_drops_after_epochs_without_a_better_held_out_score():
     from renderer.transfer.classifier import LR_DROP, train_classifier
-    from renderer.transfer.crops import CropSet
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (24, 64, 64, 3), dtype=np.uint8)  # noise: nothing to learn

@@ -317,12 +317,13 @@ def accuracy_by_box_shape(
     correct = np.mean([np.asarray(p) == crops.labels for p in predictions], axis=0)
     result = []
     for label in range(classes):
-        if not np.any(crops.labels == label):
+        mine = crops.labels == label
+        if not mine.any():
             result.append(None)
             continue
         cells = []
         for bucket in range(len(BOX_SHAPE_EDGES) + 1):
-            members = (crops.labels == label) & (buckets == bucket)
+            members = mine & (buckets == bucket)
             cells.append(
                 {
                     "crops": int(members.sum()),

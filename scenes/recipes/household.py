@@ -33,7 +33,7 @@ Everything issue 15 asks a render to carry, on by default:
 Each part can be switched off (``framing.enabled``, ``sensor.enabled``, ``context.enabled``)
 for ablations. The sensor is sampled last and hands and roll from their own streams, so
 switching the sensor off, or hands or roll on, changes nothing else. ``objects.upright_share``
-(0.9) of the objects stand; the rest lie on their side.
+(0.9) of the labelled objects stand, the rest lie on their side (clutter: always 0.9).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ PARAMS = {
         help="group frames: size of the union of the labelled boxes, LOW-HIGH fraction of the side",
     ),
     "objects.upright_share": Param(
-        UPRIGHT_SHARE, low=0.0, high=1.0, help="share of objects stood up (the rest lie)"
+        UPRIGHT_SHARE, low=0.0, high=1.0, help="share of labelled objects stood up (the rest lie)"
     ),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
