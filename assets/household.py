@@ -14,8 +14,10 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 ``capsule`` (wine foil), ``label``, ``print``, ``liquid``, ``contents``, ``handle``, ``rim``,
 ``lid``, ``top`` and ``fin`` (a carton's gable roof).
 
-Class names: ``bottle`` (water, soda, wine, beer, flask), ``cup`` (mug with a round, square or
-ear handle or none, teacup, paper, glass, plastic party cup, tumbler), ``can``, ``bowl``,
+Class names: ``bottle`` (water, soda, wine, beer, flask; PET water and soda bottles may carry
+``dent`` (0-1) and ``dent_seed``: squashed and dented by use, see ``_dent_factor``), ``cup``
+(mug with a round, square or ear handle or none, teacup, paper, glass, plastic party cup,
+tumbler), ``can``, ``bowl``,
 ``carton``, ``jar``. ``mug`` is the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``:
 a cup of sub-type mug labelled "mug"). ``hand`` (parts ``palm``, ``finger``, ``thumb``,
 ``forearm``) is built the same way but is an occluder, never a labelled class: a hand gripping
@@ -30,7 +32,15 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from assets.loft import Part, loft, lying, polygon_section, rectangle_section, sweep_tube
+from assets.loft import (
+    Part,
+    loft,
+    lying,
+    polygon_section,
+    rectangle_section,
+    scaled_radially,
+    sweep_tube,
+)
 
 SOURCE = "synthscene household library (assets/household.py)"
 LICENCE = "CC0-1.0"
@@ -62,6 +72,7 @@ class Subtype:
         """Parts for ``params`` (missing numbers take the middle of their range)."""
         full = {key: float(params.get(key, sum(span) / 2)) for key, span in self.ranges.items()}
         full.update({key: params.get(key, options[0]) for key, options in self.choices.items()})
+        full.update({key: value for key, value in params.items() if key not in full})
         return self.builder(full)
 
 
@@ -115,9 +126,10 @@ def _radius_at(line: list, z: float) -> float:
     return float(np.interp(z, points[:, 1], points[:, 0]))
 
 
-def _band(name: str, outer: list, z0: float, z1: float, thickness: float) -> Part:
-    """A thin band hugging the outside of ``outer`` between heights z0 and z1 (label, print)."""
-    zs = np.linspace(z0, z1, 6)
+def _band(name: str, outer: list, z0: float, z1: float, thickness: float, rings: int = 6) -> Part:
+    """A thin band hugging the outside of ``outer`` between heights z0 and z1 (label, print),
+    ``rings`` sections high."""
+    zs = np.linspace(z0, z1, rings)
     out = [(_radius_at(outer, z) + LABEL_GAP, z) for z in zs]
     inside = [(_radius_at(outer, z) - thickness, z) for z in zs[::-1]]
     return loft(name, [inside[-1]] + out + inside)
@@ -191,8 +203,52 @@ def _bottle_outer(p: Mapping) -> list:
     return outer
 
 
+DENT_STEP = 0.004  # m: a dented body's profile has a point at least this often
+
+
+def _densified(line: list, step: float) -> list:
+    """Polyline (r, z) with points inserted so that no segment is longer than ``step``."""
+    points = [line[0]]
+    for start, end in zip(line[:-1], line[1:]):
+        pieces = max(1, math.ceil(math.dist(start, end) / step))
+        points += [
+            (start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t)
+            for t in np.linspace(0.0, 1.0, pieces + 1)[1:]
+        ]
+    return points
+
+
+def _dent_factor(p: Mapping):
+    """Radial scale ``factor(theta, z)`` of a used PET bottle (:func:`assets.loft.scaled_radially`):
+    the body squashed oval and pressed in by 1-6 dents (each up to 30 % of the radius deep) with
+    fine crinkles, all scaled by ``p["dent"]`` (0-1) and laid out from ``p["dent_seed"]``. Full
+    below the shoulder, fading to nothing at the neck, so the cap still fits."""
+    rng = np.random.default_rng(int(p["dent_seed"]))
+    severity, h = float(p["dent"]), p["height"]
+    shoulder_z, neck_z = h * p["shoulder"], h - p["neck_length"]
+    squash, squash_angle = severity * rng.uniform(0.03, 0.2), rng.uniform(0, 2 * math.pi)
+    count = int(rng.integers(1, 7))
+    angles, heights = rng.uniform(0, 2 * math.pi, count), rng.uniform(0.1 * h, shoulder_z, count)
+    depths = severity * rng.uniform(0.08, 0.3, count)
+    spreads, tall = rng.uniform(0.25, 0.8, count), rng.uniform(0.008, 0.04, count)
+    crinkle, waves = severity * rng.uniform(0.0, 0.03), int(rng.integers(5, 13))
+    wave_z, phases = rng.uniform(150.0, 400.0), rng.uniform(0, 2 * math.pi, 2)
+
+    def factor(theta: np.ndarray, z: np.ndarray) -> np.ndarray:
+        change = squash * np.cos(2 * (theta - squash_angle))
+        for angle, height, depth, spread, size in zip(angles, heights, depths, spreads, tall):
+            apart = np.angle(np.exp(1j * (theta - angle)))
+            change -= depth * np.exp(-0.5 * ((apart / spread) ** 2 + ((z - height) / size) ** 2))
+        change += crinkle * np.sin(waves * theta + phases[0]) * np.sin(wave_z * z + phases[1])
+        reach = np.clip((neck_z - z) / max(neck_z - shoulder_z, 1e-6), 0.0, 1.0)
+        return 1.0 + change * reach
+
+    return factor
+
+
 def _bottle(p: Mapping) -> list[Part]:
-    outer = _bottle_outer(p)
+    dented = float(p.get("dent", 0.0)) > 0.0
+    outer = _densified(_bottle_outer(p), DENT_STEP) if dented else _bottle_outer(p)
     wall, h = p["wall"], p["height"]
     bottom = max(wall, p.get("punt", 0.0))
     parts = [loft("body", _shell(outer, wall, bottom))]
@@ -215,10 +271,17 @@ def _bottle(p: Mapping) -> list[Part]:
         )
     if p["label_height"] > 0:
         z0, z1 = _label_zone(p)
-        parts.append(_band("label", outer, z0, z1, wall * 0.5))
+        rings = max(6, math.ceil((z1 - z0) / DENT_STEP) + 1) if dented else 6
+        parts.append(_band("label", outer, z0, z1, wall * 0.5, rings))
     if p["fill"] >= MIN_FILL:
         level = bottom + (h - p["neck_length"] - bottom) * p["fill"]
         parts.append(_fill("liquid", outer, wall, bottom, level))
+    if dented:
+        factor = _dent_factor(p)
+        parts = [
+            scaled_radially(part, factor) if part.name in ("body", "label", "liquid") else part
+            for part in parts
+        ]
     return parts
 
 

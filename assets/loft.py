@@ -92,6 +92,36 @@ def lying(part: Part, z: float) -> Part:
     )
 
 
+def scaled_radially(part: Part, factor) -> Part:
+    """``part`` with every vertex's distance from the Z axis multiplied by
+    ``factor(theta, z)`` (vectorised; theta = atan2(y, x) in radians, z in m; points on the axis
+    stay), and vertex normals recomputed from the moved faces. Coincident vertices that shared a
+    normal before (the UV seam, a pole) share one after; split corners stay split. Nested parts
+    scaled by the same ``factor`` stay nested: a label outside its body, liquid inside."""
+    x, y, z = part.vertices.T
+    scale = np.asarray(factor(np.arctan2(y, x), z), float)
+    vertices = np.column_stack([x * scale, y * scale, z])
+    corners = vertices[part.faces]
+    face_normals = _unit_rows(
+        np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    )
+    summed = np.zeros_like(vertices)
+    for corner in range(3):  # each face weighted by its angle at the vertex (no strip bias)
+        along = _unit_rows(corners[:, (corner + 1) % 3] - corners[:, corner])
+        back = _unit_rows(corners[:, (corner + 2) % 3] - corners[:, corner])
+        angle = np.arccos(np.clip(np.einsum("ij,ij->i", along, back), -1.0, 1.0))
+        np.add.at(summed, part.faces[:, corner], face_normals * angle[:, None])
+    shared = np.column_stack([np.round(part.vertices, WELD_DIGITS), np.round(part.normals, 2)])
+    _, group = np.unique(shared, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    pooled = np.zeros((group.max() + 1, 3))
+    np.add.at(pooled, group, summed)
+    normals = pooled[group]
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    normals = np.where(length > 1e-12, normals / np.maximum(length, 1e-12), part.normals)
+    return dataclasses.replace(part, vertices=vertices, normals=normals)
+
+
 def loft(
     name: str,
     profile: Sequence[tuple[float, float]],
@@ -236,6 +266,10 @@ def _drop_repeats(profile: np.ndarray) -> np.ndarray:
         i for i in range(1, len(profile)) if np.linalg.norm(profile[i] - profile[i - 1]) > 1e-9
     ]
     return profile[keep]
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _unit(vector) -> np.ndarray:

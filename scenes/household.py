@@ -87,9 +87,27 @@ PRINT_PROBABILITY = {
     "jar": 0.8,
 }
 
+# Thin-walled PET bottles get squashed and dented in use (assets/household.py ``_dent_factor``).
+DENTED_SUBTYPES = ("water", "soda")
+DENT_SHARE = 0.0
 
-def household_object_asset(rng: np.random.Generator, category: str) -> AssetSpec:
-    """A household asset of ``category`` (``mug`` = cup of sub-type mug) with sampled shape."""
+
+def dents(rng: np.random.Generator, share: float) -> dict:
+    """Dent parameters of one PET bottle: with probability ``share``, ``dent`` (severity 0.2-1)
+    and ``dent_seed`` (the dents' layout), else none. Drawn from a copy of ``rng`` jumped three
+    times (the household recipe's hands and roll use one and two jumps), so ``rng`` does not
+    advance and a batch with dents differs from one without in the bottles' shapes only."""
+    own = np.random.Generator(rng.bit_generator.jumped(3))
+    if own.uniform() >= share:
+        return {}
+    return {"dent": float(own.uniform(0.2, 1.0)), "dent_seed": int(own.integers(2**31))}
+
+
+def household_object_asset(
+    rng: np.random.Generator, category: str, dent_share: float = DENT_SHARE
+) -> AssetSpec:
+    """A household asset of ``category`` (``mug`` = cup of sub-type mug) with sampled shape;
+    ``dent_share`` of the PET bottles are dented (:func:`dents`)."""
     shape = household_class(category)
     forced = ALIASES.get(category)
     subtype = forced[1] if forced else shape.sample_subtype(rng)
@@ -99,6 +117,8 @@ def household_object_asset(rng: np.random.Generator, category: str) -> AssetSpec
     for key in ("print_height", "label_height"):
         if key in params and rng.uniform() > PRINT_PROBABILITY.get(subtype, 1.0):
             params[key] = 0.0
+    if shape.name == "bottle" and subtype in DENTED_SUBTYPES:
+        params.update(dents(rng, dent_share))
     return AssetSpec(
         kind="household", name=shape.name, params=params, source=SOURCE, licence=LICENCE
     )

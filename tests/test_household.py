@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assets.household import HOUSEHOLD_CLASSES, household_class_names
-from assets.loft import welded
+from assets.loft import loft, scaled_radially, welded
 from assets.meshes import MeshCache, read_parted_ply, read_render_ply
 from assets.prints import STYLES, print_file, print_image
 from scenes.geometry import asset_key, asset_mesh, object_mesh_world
@@ -87,6 +87,71 @@ def test_sampling_is_seeded_and_the_spec_round_trips():
     assert (
         mug.category == "mug" and mug.asset.name == "cup" and mug.asset.params["subtype"] == "mug"
     )
+
+
+def _radius_and_angle(vertices):
+    return np.hypot(vertices[:, 0], vertices[:, 1]), np.arctan2(vertices[:, 1], vertices[:, 0])
+
+
+def test_scaled_radially_moves_only_the_radius_and_keeps_seams_smooth():
+    """A constant factor scales a cylinder's radius and keeps its normals; a factor varying
+    round the axis leaves z alone, gives unit normals, and coincident vertices that shared a
+    normal (the UV seam) still share one while split corners (the rim) stay split."""
+    cylinder = loft("c", [(0.0, 0.0), (0.02, 0.0), (0.02, 0.1), (0.0, 0.1)])
+    doubled = scaled_radially(cylinder, lambda theta, z: np.full_like(theta, 2.0))
+    np.testing.assert_allclose(doubled.vertices[:, :2], 2 * cylinder.vertices[:, :2])
+    np.testing.assert_allclose(doubled.normals, cylinder.normals, atol=1e-6)
+    wavy = scaled_radially(cylinder, lambda theta, z: 1.0 + 0.2 * np.cos(3 * theta) * z / 0.1)
+    np.testing.assert_allclose(wavy.vertices[:, 2], cylinder.vertices[:, 2])
+    np.testing.assert_allclose(np.linalg.norm(wavy.normals, axis=1), 1.0)
+    radius, _ = _radius_and_angle(wavy.vertices)
+    top_ring = (cylinder.vertices[:, 2] == 0.1) & (radius > 0)
+    assert np.ptp(radius[top_ring]) > 0.007  # 0.016-0.024 m round the top
+    seam = np.flatnonzero(np.isclose(cylinder.vertices[:, 1], 0.0) & (cylinder.vertices[:, 0] > 0))
+    for index in seam:
+        twins = np.flatnonzero(
+            np.all(np.isclose(cylinder.vertices, cylinder.vertices[index]), axis=1)
+            & np.all(np.isclose(cylinder.normals, cylinder.normals[index]), axis=1)
+        )
+        np.testing.assert_allclose(
+            wavy.normals[twins], wavy.normals[twins[:1]].repeat(len(twins), 0)
+        )
+    rim = np.flatnonzero(top_ring)
+    assert {round(float(n[2])) for n in wavy.normals[rim]} == {0, 1}  # side and top stay split
+
+
+def _slice_radii(part, z: float) -> list[np.ndarray]:
+    """Distance from the axis, at 360 angles, of each closed loop of ``part``'s slice at
+    height ``z``, innermost loop first (a loop crosses each ray from the axis once)."""
+    angles = np.linspace(-np.pi, np.pi, 360, endpoint=False)
+    loops = []
+    for loop in welded(part).section(plane_origin=(0, 0, z), plane_normal=(0, 0, 1)).discrete:
+        theta, radius = np.arctan2(loop[:, 1], loop[:, 0]), np.hypot(loop[:, 0], loop[:, 1])
+        loops.append(np.interp(angles, theta, radius, period=2 * np.pi))
+    return sorted(loops, key=np.mean)
+
+
+def test_dented_pet_bottles_stay_nested_and_watertight():
+    """A dented water bottle: body, label and liquid are pressed in by the same radial factor,
+    so at every angle of a slice through the label the liquid ends inside the shell and the
+    label's outer face lies outside it; the cap does not move; every part stays a watertight
+    volume, and the dents are millimetres deep."""
+    shape = HOUSEHOLD_CLASSES["bottle"].subtype("water")
+    params = {**shape.sample_params(np.random.default_rng(2)), "label_height": 0.2, "fill": 0.95}
+    plain = {p.name: p for p in shape.build(params)}
+    dented = {p.name: p for p in shape.build({**params, "dent": 1.0, "dent_seed": 11})}
+    assert set(dented) == set(plain) == {"body", "cap", "label", "liquid"}
+    np.testing.assert_array_equal(dented["cap"].vertices, plain["cap"].vertices)
+    for part in dented.values():
+        assert welded(part).is_watertight and welded(part).volume > 0, part.name
+    label = dented["label"].vertices[:, 2]
+    squeezed = 0.0
+    for z in np.linspace(label.min() + 0.002, label.max() - 0.002, 5):
+        shell_in, shell_out = _slice_radii(dented["body"], z)
+        (liquid,), (_, band) = _slice_radii(dented["liquid"], z), _slice_radii(dented["label"], z)
+        assert np.all(liquid < shell_in) and np.all(band > shell_out), z
+        squeezed = max(squeezed, np.max(_slice_radii(plain["body"], z)[1] - shell_out))
+    assert squeezed > 0.002
 
 
 def test_procedural_object_household_library_samples_subtypes_and_materials():

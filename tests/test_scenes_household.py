@@ -117,6 +117,42 @@ def test_camera_roll_changes_only_the_camera():
         assert turned.camera.framing.size == level.camera.framing.size
 
 
+def test_dents_change_only_pet_bottle_shapes():
+    """``objects.dent_share`` draws from its own stream: dents on changes the dent parameters
+    of PET (water, soda) bottles and nothing else of the scene but where objects stand (a dented
+    bottle's footprint and centre of mass move the scatter by millimetres); off, no bottle has
+    any."""
+    base = {"objects.classes": "bottle,cup", "objects.count": 6}
+    dented_bottles = 0
+    for seed in range(6):
+        plain = sample_spec("household", seed, {**base, "objects.dent_share": 0.0})
+        dented = sample_spec("household", seed, {**base, "objects.dent_share": 1.0})
+        assert dented.camera == plain.camera and dented.world == plain.world
+        assert dented.lights == plain.lights and dented.sensor == plain.sensor
+        assert len(dented.objects) == len(plain.objects)
+        for new, old in zip(dented.objects, plain.objects):
+            assert "dent" not in (old.asset.params if old.asset else {})
+            np.testing.assert_allclose(new.position, old.position, atol=0.01)
+            new = dataclasses.replace(new, position=old.position)
+            if old.asset is None or "dent" not in new.asset.params:
+                assert new == old
+                continue
+            assert old.asset.params["subtype"] in ("water", "soda")
+            assert 0.2 <= new.asset.params["dent"] <= 1.0
+            rest = {k: v for k, v in new.asset.params.items() if k not in ("dent", "dent_seed")}
+            assert rest == old.asset.params
+            for part, before in zip(new.parts, old.parts):  # a print's aspect follows the dents
+                texture = part.material.texture
+                if texture is not None and texture.kind == "print":
+                    part.material.texture.params["aspect"] = before.material.texture.params[
+                        "aspect"
+                    ]
+                assert part == before
+            assert new.quaternion == old.quaternion
+            dented_bottles += 1
+    assert dented_bottles >= 3
+
+
 def test_default_framing_keeps_objects_large_at_160_px():
     """Single close-ups (``objects.framing=single``; group frames: test_group_framing.py).
     At 160 px the default size range (0.15-0.8, log-uniform) gives no target under 24 px

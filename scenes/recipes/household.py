@@ -34,6 +34,8 @@ Each part can be switched off (``framing.enabled``, ``sensor.enabled``, ``contex
 for ablations. The sensor is sampled last and hands and roll from their own streams, so
 switching the sensor off, or hands or roll on, changes nothing else. ``objects.upright_share``
 (0.9) of the labelled objects stand, the rest lie on their side (clutter: always 0.9).
+``objects.dent_share`` (off by default) of the PET water and soda bottles are squashed and
+dented as used bottles are; dents too draw from their own stream.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from scenes.distributions import Choice, LogUniform, RandInt, Uniform
 from scenes.errors import ParameterError
 from scenes.geometry import asset_extents
 from scenes.hands import hand_holding
+from scenes.household import DENT_SHARE
 from scenes.framing import parse_group_share, parse_size_range, random_framing, random_group_framing
 from scenes.params import Param
 from scenes.randomizers import (
@@ -115,6 +118,9 @@ PARAMS = {
     "objects.upright_share": Param(
         UPRIGHT_SHARE, low=0.0, high=1.0, help="share of labelled objects stood up (the rest lie)"
     ),
+    "objects.dent_share": Param(
+        DENT_SHARE, low=0.0, high=1.0, help="share of PET bottles squashed and dented by use"
+    ),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
     "context.enabled": Param(True, help="room context (surfaces, walls, clutter, indoor maps)"),
@@ -159,6 +165,7 @@ def everyday_object(
     textures: str | None,
     role: str = "object",
     upright_share: float = UPRIGHT_SHARE,
+    dent_share: float = DENT_SHARE,
 ):
     """One object of household ``category`` (labelled, or clutter with ``role="distractor"``):
     from the household library (real sizes, a material per part), or a basic stand-in; stood
@@ -166,7 +173,13 @@ def everyday_object(
     upright = rng.uniform() < upright_share
     if library == "household":
         return household_object(
-            rng, category, name, role=role, upright=upright, image_folder=textures
+            rng,
+            category,
+            name,
+            role=role,
+            upright=upright,
+            image_folder=textures,
+            dent_share=dent_share,
         )
     material = random_material(rng, texture_probability=0.5, image_folder=textures)
     obj = procedural_object(
@@ -194,9 +207,17 @@ def household(rng, params) -> SceneSpec:
         params["objects.framing"]
     )
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
-    upright_share = params["objects.upright_share"]
+    upright_share, dent_share = params["objects.upright_share"], params["objects.dent_share"]
     objects = [
-        everyday_object(rng, c, f"{c}_{i}", library, textures, upright_share=upright_share)
+        everyday_object(
+            rng,
+            c,
+            f"{c}_{i}",
+            library,
+            textures,
+            upright_share=upright_share,
+            dent_share=dent_share,
+        )
         for i, c in enumerate(categories)
     ]
     distractors = _clutter(rng, classes, params["distractors.max"], library, textures, context)
