@@ -225,3 +225,15 @@ def kelvin_to_rgb(kelvin: float) -> tuple[float, float, float]:
     rgb = [min(max(c, 0.0), 255.0) / 255.0 for c in (red, green, blue)]
     peak = max(rgb)
     return tuple(float(c / peak) for c in rgb)
+
+
+# Streams drawn beside a recipe's generator, one per optional feature: a copy of the generator's
+# state jumped this many times. The generator itself does not advance, so switching a feature
+# on or off changes no other draw of the frame.
+SIDE_STREAM_JUMPS = {"hands": 1, "roll": 2, "dents": 3}
+
+
+def side_stream(rng: np.random.Generator, purpose: str) -> np.random.Generator:
+    """An independent generator for ``purpose`` (a key of :data:`SIDE_STREAM_JUMPS`), derived
+    from ``rng``'s current state without advancing it."""
+    return np.random.Generator(rng.bit_generator.jumped(SIDE_STREAM_JUMPS[purpose]))

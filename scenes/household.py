@@ -29,7 +29,7 @@ import numpy as np
 
 from assets.household import ALIASES, LICENCE, SOURCE, household_class
 from assets.textures import folder_images
-from scenes.distributions import ColorHSV, sample
+from scenes.distributions import ColorHSV, sample, side_stream
 from scenes.geometry import asset_mesh, asset_part_names
 from scenes.spec import AssetSpec, MaterialSpec, PartSpec, TextureSpec
 
@@ -94,10 +94,10 @@ DENT_SHARE = 0.0
 
 def dents(rng: np.random.Generator, share: float) -> dict:
     """Dent parameters of one PET bottle: with probability ``share``, ``dent`` (severity 0.2-1)
-    and ``dent_seed`` (the dents' layout), else none. Drawn from a copy of ``rng`` jumped three
-    times (the household recipe's hands and roll use one and two jumps), so ``rng`` does not
-    advance and a batch with dents differs from one without in the bottles' shapes only."""
-    own = np.random.Generator(rng.bit_generator.jumped(3))
+    and ``dent_seed`` (the dents' layout), else none. Drawn from the ``dents`` side stream of
+    ``rng`` (:func:`scenes.distributions.side_stream`), so ``rng`` does not advance and a batch
+    with dents differs from one without in the bottles' shapes only."""
+    own = side_stream(rng, "dents")
     if own.uniform() >= share:
         return {}
     return {"dent": float(own.uniform(0.2, 1.0)), "dent_seed": int(own.integers(2**31))}

@@ -42,11 +42,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from assets.household import household_class_names
 from scenes.context import back_wall, indoor_hdri_choice, table
-from scenes.distributions import Choice, LogUniform, RandInt, Uniform
+from scenes.distributions import Choice, LogUniform, RandInt, Uniform, side_stream
 from scenes.errors import ParameterError
 from scenes.geometry import asset_extents
 from scenes.hands import hand_holding
@@ -322,9 +321,9 @@ def _clutter(
 def _hands(rng, share: float, placed: list, view_azimuth: float) -> list:
     """With probability ``share``, a hand grips one labelled object of ``placed`` standing on
     the table, its forearm leaving away from the camera (which looks from ``view_azimuth``) and
-    clear of the other placed objects. Drawn from a jumped copy of the recipe's generator:
-    every other draw of the frame is the same with hands on or off (``hands.share=0``)."""
-    own = np.random.Generator(rng.bit_generator.jumped())
+    clear of the other placed objects. Drawn from the ``hands`` side stream of the recipe's
+    generator (:func:`scenes.distributions.side_stream`): every other draw of the frame is the same with hands on or off (``hands.share=0``)."""
+    own = side_stream(rng, "hands")
     standing = [obj for obj in placed if obj.labelled and _stands_on_table(obj)]
     if not standing or own.uniform() >= share:
         return []
@@ -335,10 +334,9 @@ def _hands(rng, share: float, placed: list, view_azimuth: float) -> list:
 
 def _roll(rng, share: float, most_degrees: float) -> float:
     """Camera roll (radians, ``CameraSpec.roll``): in ``share`` of the frames uniform in
-    +-``most_degrees``, else 0 (level). Drawn from its own stream (a copy of the recipe's
-    generator jumped twice; hands use one jump), so turning frames on or off changes no other
-    draw of the frame."""
-    own = np.random.Generator(rng.bit_generator.jumped(2))
+    +-``most_degrees``, else 0 (level). Drawn from the ``roll`` side stream of the recipe's
+    generator, so turning frames on or off changes no other draw of the frame."""
+    own = side_stream(rng, "roll")
     if own.uniform() >= share:
         return 0.0
     return math.radians(float(own.uniform(-most_degrees, most_degrees)))
