@@ -135,33 +135,29 @@ def loft(
     rings = _profile_rings(profile, closed)
     lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
     u = lengths / lengths[-1]
-    vertices, uvs, normals, faces = [], [], [], []
-    ring_starts = []
     count = len(points)
     z_low, z_high = profile[:, 1].min(), profile[:, 1].max()
     height = max(z_high - z_low, 1e-9)
+    pole_u = (u + u[np.minimum(np.arange(count) + 1, count - 1)]) / 2  # segment middles
+    vertices, uvs, normals = [], [], []
     for scale, z, (normal_r, normal_z) in rings:
-        ring_starts.append(len(vertices))
-        for k in range(count):
-            if scale == 0.0:  # a pole: one vertex per segment, u at the segment middle
-                x = y = 0.0
-                uu = (u[k] + u[min(k + 1, count - 1)]) / 2
-            else:
-                x, y = points[k] * scale
-                uu = u[k]
-            vertices.append((x, y, z))
-            uvs.append((uu, (z - z_low) / height))
-            nx, ny = section_normals[k]
-            normals.append(_unit((normal_r * nx, normal_r * ny, normal_z)))
+        if scale == 0.0:  # a pole: one vertex per segment, u at the segment middle
+            xy, ring_u = np.zeros((count, 2)), pole_u
+        else:
+            xy, ring_u = points * scale, u
+        vertices.append(np.column_stack([xy, np.full(count, z)]))
+        uvs.append(np.column_stack([ring_u, np.full(count, (z - z_low) / height)]))
+        normals.append(np.column_stack([normal_r * section_normals, np.full(count, normal_z)]))
+    normals = _unit_rows(np.concatenate(normals))
+    repeated_corner = np.isclose(points[:-1], points[1:]).all(axis=1)  # np.allclose per pair
+    faces = []
     for ring in range(len(rings) - 1):
-        a0, b0 = ring_starts[ring], ring_starts[ring + 1]
+        a0, b0 = ring * count, (ring + 1) * count
         if rings[ring][0] == rings[ring + 1][0] == 0.0 or (
             rings[ring][1] == rings[ring + 1][1] and rings[ring][0] == rings[ring + 1][0]
         ):
             continue  # a split corner: both rings coincide
-        for k in range(count - 1):
-            if np.allclose(points[k], points[k + 1]):
-                continue  # a duplicated section corner
+        for k in np.flatnonzero(~repeated_corner):
             a, b, c, d = a0 + k, a0 + k + 1, b0 + k, b0 + k + 1
             if rings[ring][0] == 0.0:
                 faces.append((a, d, c))
@@ -169,6 +165,7 @@ def loft(
                 faces.append((a, b, c))
             else:
                 faces += [(a, b, d), (a, d, c)]
+    vertices, uvs = np.concatenate(vertices), np.concatenate(uvs)
     return _oriented_part(name, vertices, faces, uvs, normals)
 
 
