@@ -197,7 +197,7 @@ def test_recipe_batch_labels_the_held_object_and_not_the_hand(tmp_path):
     config = BatchConfig(
         recipe="household",
         out=tmp_path,
-        count=4,
+        count=2,
         seed=1,
         engine="raster",
         samples=1,
@@ -205,9 +205,9 @@ def test_recipe_batch_labels_the_held_object_and_not_the_hand(tmp_path):
         overrides=(("hands.share", "1"), ("objects.classes", "bottle,cup"), ("resolution", "48")),
     )
     summary = run_batch(config)
-    assert summary.done == 4 and not summary.failed
+    assert summary.done == 2 and not summary.failed
     occluded = 0
-    for frame in range(4):
+    for frame in range(2):
         spec = json.loads((tmp_path / "specs" / f"{frame:06d}.json").read_text())
         labels = json.loads((tmp_path / "labels" / f"{frame:06d}.json").read_text())
         names = {o["name"] for o in spec["objects"]}
