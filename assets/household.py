@@ -17,7 +17,8 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 Class names: ``bottle`` (water, soda, wine, beer, flask; PET water and soda bottles may carry
 ``dent`` (0-1) and ``dent_seed``: squashed and dented by use, see ``_dent_factor``), ``cup``
 (mug with a round, square or ear handle or none, teacup, paper, glass, plastic party cup,
-tumbler), ``can``, ``bowl``,
+tumbler; any cup may carry ``stack`` (copies) and ``stack_pitch`` (fraction of its height): a
+stack of nested cups, one object, see ``_stacked``), ``can``, ``bowl``,
 ``carton``, ``jar``. ``mug`` is the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``:
 a cup of sub-type mug labelled "mug"). ``hand`` (parts ``palm``, ``finger``, ``thumb``,
 ``forearm``) is built the same way but is an occluder, never a labelled class: a hand gripping
@@ -439,7 +440,25 @@ def _cup(p: Mapping) -> list[Part]:
         parts.append(_band("print", outer, z0, z1, wall * 0.5))
     if p.get("fill", 0.0) >= MIN_FILL:
         parts.append(_fill("liquid", outer, wall, bottom, bottom + (h - bottom) * p["fill"]))
-    return parts
+    return _stacked(parts, int(p.get("stack", 1)), p.get("stack_pitch", 0.0) * h)
+
+
+def _stacked(parts: list[Part], count: int, pitch: float) -> list[Part]:
+    """``count`` nested copies of a cup's parts, each ``pitch`` m (+Z) above the one below; the
+    copies of a part stay one part (same name, its vertices and faces repeated)."""
+    if count <= 1:
+        return parts
+    levels = range(count)
+    return [
+        Part(
+            part.name,
+            np.concatenate([part.vertices + (0.0, 0.0, level * pitch) for level in levels]),
+            np.concatenate([part.faces + level * len(part.vertices) for level in levels]),
+            np.tile(part.uv, (count, 1)),
+            np.tile(part.normals, (count, 1)),
+        )
+        for part in parts
+    ]
 
 
 MUG = {

@@ -22,6 +22,7 @@ metal and glaze) and a roughness noise (0.03-0.15).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Optional
 
@@ -89,7 +90,21 @@ PRINT_PROBABILITY = {
 
 # Thin-walled PET bottles get squashed and dented in use (assets/household.py ``_dent_factor``).
 DENTED_SUBTYPES = ("water", "soda")
-DENT_SHARE = 0.0
+# Disposable and reusable party cups are sold, stored and thrown away nested in stacks.
+STACKED_SUBTYPES = ("plastic", "paper")
+MOST_STACKED = 7  # cups in the highest stack
+
+
+@dataclasses.dataclass(frozen=True)
+class ShapeVariants:
+    """Optional shape variants of household objects, each off by default and drawn from its
+    own side stream, so switching one on changes no other object's shape or materials (a
+    taller stack can change where objects and clutter are placed, and the framing):
+    ``dent_share`` of the PET water and soda bottles are dented (:func:`dents`),
+    ``stack_share`` of the plastic and paper cups are stacks of nested cups (:func:`stacks`)."""
+
+    dent_share: float = 0.0
+    stack_share: float = 0.0
 
 
 def dents(rng: np.random.Generator, share: float) -> dict:
@@ -103,11 +118,26 @@ def dents(rng: np.random.Generator, share: float) -> dict:
     return {"dent": float(own.uniform(0.2, 1.0)), "dent_seed": int(own.integers(2**31))}
 
 
+def stacks(rng: np.random.Generator, share: float) -> dict:
+    """Stack parameters of one plastic or paper cup: with probability ``share``, ``stack``
+    (2-7 nested cups, one labelled object), ``stack_pitch`` (each cup 8-20 % of its height
+    above the one below) and ``fill`` 0 (stacked cups are empty); else nothing. Drawn from the
+    ``stacks`` side stream of ``rng`` (like :func:`dents`)."""
+    own = side_stream(rng, "stacks")
+    if own.uniform() >= share:
+        return {}
+    return {
+        "stack": int(own.integers(2, MOST_STACKED + 1)),
+        "stack_pitch": float(own.uniform(0.08, 0.2)),
+        "fill": 0.0,
+    }
+
+
 def household_object_asset(
-    rng: np.random.Generator, category: str, dent_share: float = DENT_SHARE
+    rng: np.random.Generator, category: str, variants: ShapeVariants = ShapeVariants()
 ) -> AssetSpec:
-    """A household asset of ``category`` (``mug`` = cup of sub-type mug) with sampled shape;
-    ``dent_share`` of the PET bottles are dented (:func:`dents`)."""
+    """A household asset of ``category`` (``mug`` = cup of sub-type mug) with sampled shape and
+    the optional shape ``variants``."""
     shape = household_class(category)
     forced = ALIASES.get(category)
     subtype = forced[1] if forced else shape.sample_subtype(rng)
@@ -118,7 +148,9 @@ def household_object_asset(
         if key in params and rng.uniform() > PRINT_PROBABILITY.get(subtype, 1.0):
             params[key] = 0.0
     if shape.name == "bottle" and subtype in DENTED_SUBTYPES:
-        params.update(dents(rng, dent_share))
+        params.update(dents(rng, variants.dent_share))
+    if shape.name == "cup" and subtype in STACKED_SUBTYPES:
+        params.update(stacks(rng, variants.stack_share))
     return AssetSpec(
         kind="household", name=shape.name, params=params, source=SOURCE, licence=LICENCE
     )
@@ -415,7 +447,11 @@ def _print_material(
 
 
 def _band_aspect(asset: AssetSpec, index: int) -> float:
-    """Width over height of the part's unrolled side: circumference (or perimeter) / height."""
+    """Width over height of the part's unrolled side: circumference (or perimeter) / height;
+    for a stack of cups, of one cup's band (every copy carries the same print)."""
+    if asset.params.get("stack", 1) > 1:
+        single = {k: v for k, v in asset.params.items() if k not in ("stack", "stack_pitch")}
+        asset = dataclasses.replace(asset, params=single)
     mesh = asset_mesh(asset)
     vertices = mesh.vertices[np.unique(mesh.faces[mesh.face_attributes["part"] == index])]
     width, depth, height = np.ptp(vertices, axis=0)

@@ -36,7 +36,7 @@ from scenes.distributions import (
 )
 from scenes.errors import RecipeError
 from scenes.geometry import asset_extents, asset_volume
-from scenes.household import DENT_SHARE, household_object_asset, part_materials
+from scenes.household import ShapeVariants, household_object_asset, part_materials
 from scenes.spec import (
     AssetSpec,
     CameraSpec,
@@ -413,14 +413,14 @@ def household_object(
     upright: bool = True,
     density: float = DEFAULT_DENSITY,
     image_folder: Optional[str] = None,
-    dent_share: float = DENT_SHARE,
+    variants: ShapeVariants = ShapeVariants(),
 ) -> ObjectSpec:
     """An object of the household library made of parts: sub-type, shape and one material per
     part sampled (scenes/household.py). ``category`` is the label (``mug`` = a cup of sub-type
     mug); ``material``, when given, replaces the body's (first part's) material. ``scale``
-    defaults to 1: the library's sizes are real ones. ``dent_share`` of PET bottles are dented."""
+    defaults to 1: the library's sizes are real ones. ``variants``: dents, stacks (off by default)."""
     try:
-        asset = household_object_asset(rng, category, dent_share)
+        asset = household_object_asset(rng, category, variants)
     except KeyError as error:
         raise RecipeError(
             f"{error.args[0]}; pick household classes for library household."

@@ -154,6 +154,31 @@ def test_dented_pet_bottles_stay_nested_and_watertight():
     assert squeezed > 0.002
 
 
+def test_a_stack_is_nested_copies_of_one_cup_under_the_same_part_names():
+    """``stack`` copies of a plastic cup, each ``stack_pitch`` of its height above the one
+    below: the same parts, each the single cup's mesh repeated and shifted up (+Z), every copy
+    a closed volume; the stack stands as high as the top cup, and each cup reaches down inside
+    the one below (the pitch is less than the height)."""
+    shape = HOUSEHOLD_CLASSES["cup"].subtype("plastic")
+    params = {**shape.sample_params(np.random.default_rng(3)), "print_height": 0.5, "fill": 0.0}
+    single = {p.name: p for p in shape.build(params)}
+    count, pitch = 4, 0.15
+    stack = {p.name: p for p in shape.build({**params, "stack": count, "stack_pitch": pitch})}
+    assert set(stack) == set(single) >= {"body", "rim", "print"}
+    step = pitch * params["height"]
+    for name, part in stack.items():
+        one = single[name]
+        assert len(part.vertices) == count * len(one.vertices)
+        assert len(part.faces) == count * len(one.faces)
+        for level in range(count):
+            copy = part.vertices[level * len(one.vertices) : (level + 1) * len(one.vertices)]
+            np.testing.assert_allclose(copy, one.vertices + (0.0, 0.0, level * step))
+        assert welded(part).is_watertight and welded(part).volume > 0, name
+    top = stack["body"].vertices[:, 2].max()
+    assert top == pytest.approx(single["body"].vertices[:, 2].max() + (count - 1) * step)
+    assert step < params["height"]
+
+
 def test_procedural_object_household_library_samples_subtypes_and_materials():
     rng = np.random.default_rng(0)
     bottles = [procedural_object(rng, "bottle", f"b{i}", library="household") for i in range(40)]

@@ -117,40 +117,57 @@ def test_camera_roll_changes_only_the_camera():
         assert turned.camera.framing.size == level.camera.framing.size
 
 
-def test_dents_change_only_pet_bottle_shapes():
-    """``objects.dent_share`` draws from its own stream: dents on changes the dent parameters
-    of PET (water, soda) bottles and nothing else of the scene but where objects stand (a dented
-    bottle's footprint and centre of mass move the scatter by millimetres); off, no bottle has
-    any."""
+SHAPE_VARIANTS = {
+    # parameter: (the asset params it sets, the sub-types it applies to, keeps the layout,
+    # reshapes the print band: a dented label's aspect changes, each cup of a stack keeps its own)
+    "objects.dent_share": (("dent", "dent_seed"), ("water", "soda"), True, True),
+    "objects.stack_share": (("stack", "stack_pitch", "fill"), ("plastic", "paper"), False, False),
+}
+
+
+@pytest.mark.parametrize("parameter", sorted(SHAPE_VARIANTS))
+def test_a_shape_variant_changes_only_the_objects_it_applies_to(parameter):
+    """Dents (PET water and soda bottles) and stacks (plastic and paper cups) draw from their own
+    streams: switched on, they change those objects' shape parameters and no other labelled
+    object's; off, no object has any. Dents keep the whole scene (objects move by millimetres);
+    a stack stands taller, so the placement, the clutter placed around it and the camera framed
+    on it may change."""
+    keys, subtypes, keeps_layout, reshapes_prints = SHAPE_VARIANTS[parameter]
     base = {"objects.classes": "bottle,cup", "objects.count": 6}
-    dented_bottles = 0
+    changed = 0
     for seed in range(6):
-        plain = sample_spec("household", seed, {**base, "objects.dent_share": 0.0})
-        dented = sample_spec("household", seed, {**base, "objects.dent_share": 1.0})
-        assert dented.camera == plain.camera and dented.world == plain.world
-        assert dented.lights == plain.lights and dented.sensor == plain.sensor
-        assert len(dented.objects) == len(plain.objects)
-        for new, old in zip(dented.objects, plain.objects):
-            assert "dent" not in (old.asset.params if old.asset else {})
-            np.testing.assert_allclose(new.position, old.position, atol=0.01)
-            new = dataclasses.replace(new, position=old.position)
-            if old.asset is None or "dent" not in new.asset.params:
-                assert new == old
+        plain = sample_spec("household", seed, {**base, parameter: 0.0})
+        varied = sample_spec("household", seed, {**base, parameter: 1.0})
+        objects = [(new, old) for new, old in zip(varied.objects, plain.objects) if old.labelled]
+        if keeps_layout:
+            assert varied.camera == plain.camera and varied.world == plain.world
+            assert varied.lights == plain.lights and varied.sensor == plain.sensor
+            assert len(varied.objects) == len(plain.objects)
+            objects = list(zip(varied.objects, plain.objects))
+        assert [new.name for new, _ in objects] == [old.name for _, old in objects]
+        for new, old in objects:
+            if old.asset is None:
                 continue
-            assert old.asset.params["subtype"] in ("water", "soda")
-            assert 0.2 <= new.asset.params["dent"] <= 1.0
-            rest = {k: v for k, v in new.asset.params.items() if k not in ("dent", "dent_seed")}
-            assert rest == old.asset.params
-            for part, before in zip(new.parts, old.parts):  # a print's aspect follows the dents
+            assert keys[0] not in old.asset.params
+            if keeps_layout:
+                np.testing.assert_allclose(new.position, old.position, atol=0.01)
+            if keys[0] not in new.asset.params:
+                assert new.asset == old.asset
+                assert not keeps_layout or dataclasses.replace(new, position=old.position) == old
+                continue
+            assert old.asset.params["subtype"] in subtypes
+            rest = {k: v for k, v in new.asset.params.items() if k not in keys}
+            assert rest == {k: v for k, v in old.asset.params.items() if k not in keys}
+            for part, before in zip(new.parts, old.parts):
                 texture = part.material.texture
-                if texture is not None and texture.kind == "print":
+                if reshapes_prints and texture is not None and texture.kind == "print":
                     part.material.texture.params["aspect"] = before.material.texture.params[
                         "aspect"
                     ]
                 assert part == before
-            assert new.quaternion == old.quaternion
-            dented_bottles += 1
-    assert dented_bottles >= 3
+            assert not keeps_layout or new.quaternion == old.quaternion
+            changed += 1
+    assert changed >= 3
 
 
 def test_default_framing_keeps_objects_large_at_160_px():

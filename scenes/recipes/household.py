@@ -35,7 +35,8 @@ for ablations. The sensor is sampled last and hands and roll from their own stre
 switching the sensor off, or hands or roll on, changes nothing else. ``objects.upright_share``
 (0.9) of the labelled objects stand, the rest lie on their side (clutter: always 0.9).
 ``objects.dent_share`` (off by default) of the PET water and soda bottles are squashed and
-dented as used bottles are; dents too draw from their own stream.
+dented as used bottles are, and ``objects.stack_share`` (off by default) of the plastic and
+paper cups are stacks of 2-7 nested cups (one labelled cup); both draw from their own streams.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from scenes.distributions import Choice, LogUniform, RandInt, Uniform, side_stre
 from scenes.errors import ParameterError
 from scenes.geometry import asset_extents
 from scenes.hands import hand_holding
-from scenes.household import DENT_SHARE
+from scenes.household import ShapeVariants
 from scenes.framing import parse_group_share, parse_size_range, random_framing, random_group_framing
 from scenes.params import Param
 from scenes.randomizers import (
@@ -118,7 +119,16 @@ PARAMS = {
         UPRIGHT_SHARE, low=0.0, high=1.0, help="share of labelled objects stood up (the rest lie)"
     ),
     "objects.dent_share": Param(
-        DENT_SHARE, low=0.0, high=1.0, help="share of PET bottles squashed and dented by use"
+        ShapeVariants.dent_share,
+        low=0.0,
+        high=1.0,
+        help="share of PET bottles squashed and dented by use",
+    ),
+    "objects.stack_share": Param(
+        ShapeVariants.stack_share,
+        low=0.0,
+        high=1.0,
+        help="share of plastic and paper cups that are stacks of 2-7 nested cups",
     ),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
@@ -164,7 +174,7 @@ def everyday_object(
     textures: str | None,
     role: str = "object",
     upright_share: float = UPRIGHT_SHARE,
-    dent_share: float = DENT_SHARE,
+    variants: ShapeVariants = ShapeVariants(),
 ):
     """One object of household ``category`` (labelled, or clutter with ``role="distractor"``):
     from the household library (real sizes, a material per part), or a basic stand-in; stood
@@ -178,7 +188,7 @@ def everyday_object(
             role=role,
             upright=upright,
             image_folder=textures,
-            dent_share=dent_share,
+            variants=variants,
         )
     material = random_material(rng, texture_probability=0.5, image_folder=textures)
     obj = procedural_object(
@@ -206,7 +216,8 @@ def household(rng, params) -> SceneSpec:
         params["objects.framing"]
     )
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
-    upright_share, dent_share = params["objects.upright_share"], params["objects.dent_share"]
+    upright_share = params["objects.upright_share"]
+    variants = ShapeVariants(params["objects.dent_share"], params["objects.stack_share"])
     objects = [
         everyday_object(
             rng,
@@ -215,7 +226,7 @@ def household(rng, params) -> SceneSpec:
             library,
             textures,
             upright_share=upright_share,
-            dent_share=dent_share,
+            variants=variants,
         )
         for i, c in enumerate(categories)
     ]
