@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -117,11 +118,25 @@ def test_camera_roll_changes_only_the_camera():
         assert turned.camera.framing.size == level.camera.framing.size
 
 
+class ShapeVariant(NamedTuple):
+    keys: tuple[str, ...]  # the asset params it sets
+    ranges: dict[str, tuple[float, float]]  # what those params may hold
+    subtypes: tuple[str, ...]  # the sub-types it applies to
+    keeps_layout: bool  # the rest of the scene stays (objects move by millimetres)
+    reshapes_prints: bool  # a dented label's aspect changes; each cup of a stack keeps its own
+
+
 SHAPE_VARIANTS = {
-    # parameter: (the asset params it sets, the sub-types it applies to, keeps the layout,
-    # reshapes the print band: a dented label's aspect changes, each cup of a stack keeps its own)
-    "objects.dent_share": (("dent", "dent_seed"), ("water", "soda"), True, True),
-    "objects.stack_share": (("stack", "stack_pitch", "fill"), ("plastic", "paper"), False, False),
+    "objects.dent_share": ShapeVariant(
+        ("dent", "dent_seed"), {"dent": (0.2, 1.0)}, ("water", "soda"), True, True
+    ),
+    "objects.stack_share": ShapeVariant(
+        ("stack", "stack_pitch", "fill"),
+        {"stack": (2, 7), "stack_pitch": (0.08, 0.2), "fill": (0.0, 0.0)},
+        ("plastic", "paper"),
+        False,
+        False,
+    ),
 }
 
 
@@ -132,7 +147,7 @@ def test_a_shape_variant_changes_only_the_objects_it_applies_to(parameter):
     object's; off, no object has any. Dents keep the whole scene (objects move by millimetres);
     a stack stands taller, so the placement, the clutter placed around it and the camera framed
     on it may change."""
-    keys, subtypes, keeps_layout, reshapes_prints = SHAPE_VARIANTS[parameter]
+    keys, ranges, subtypes, keeps_layout, reshapes_prints = SHAPE_VARIANTS[parameter]
     base = {"objects.classes": "bottle,cup", "objects.count": 6}
     changed = 0
     for seed in range(6):
@@ -156,6 +171,8 @@ def test_a_shape_variant_changes_only_the_objects_it_applies_to(parameter):
                 assert not keeps_layout or dataclasses.replace(new, position=old.position) == old
                 continue
             assert old.asset.params["subtype"] in subtypes
+            for key, (low, high) in ranges.items():
+                assert low <= new.asset.params[key] <= high, key
             rest = {k: v for k, v in new.asset.params.items() if k not in keys}
             assert rest == {k: v for k, v in old.asset.params.items() if k not in keys}
             for part, before in zip(new.parts, old.parts):
