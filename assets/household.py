@@ -17,8 +17,9 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 Class names: ``bottle`` (water, soda, wine, beer, flask; PET water and soda bottles may carry
 ``dent`` (0-1) and ``dent_seed``: squashed and dented by use, see ``_dent_factor``), ``cup``
 (mug with a round, square or ear handle or none, teacup, paper, glass, plastic party cup,
-tumbler; any cup may carry ``stack`` (copies) and ``stack_pitch`` (fraction of its height): a
-stack of nested cups, one object, see ``_stacked``), ``can``, ``bowl``,
+reusable (a frosted festival cup), tumbler; any cup may carry ``stack`` (copies) and
+``stack_pitch`` (fraction of its height): a stack of nested cups, one object, see
+``_stacked``), ``can``, ``bowl``,
 ``carton``, ``jar``. ``mug`` is the ``cup`` sub-type ``mug`` (a spec may ask for class ``mug``:
 a cup of sub-type mug labelled "mug"). ``hand`` (parts ``palm``, ``finger``, ``thumb``,
 ``forearm``) is built the same way but is an occluder, never a labelled class: a hand gripping
@@ -541,6 +542,23 @@ CUP = HouseholdClass(
                 _cup,
             ),
             Subtype(
+                # reusable festival cups ("ecocups"): frosted polypropylene, nearly straight
+                # walls, tall (25 cl 110/70 mm, 30 cl 120/76 mm, 50 cl 150/86 mm); only drawn
+                # through the recipe's objects.reusable_share (weight 0 below)
+                "reusable",
+                {
+                    "radius": (0.034, 0.044),
+                    "height": (0.105, 0.16),
+                    "taper": (0.8, 0.93),
+                    "wall": (0.0008, 0.0015),
+                    "bottom": (0.003, 0.006),
+                    "rim": (0.0008, 0.0015),
+                    "print_height": (0.3, 0.85),
+                    "fill": (0.0, 0.6),
+                },
+                _cup,
+            ),
+            Subtype(
                 "tumbler",
                 {
                     "radius": (0.036, 0.045),
@@ -554,7 +572,15 @@ CUP = HouseholdClass(
             ),
         ]
     },
-    {"mug": 3.0, "teacup": 1.5, "paper": 1.0, "glass": 2.0, "plastic": 1.5, "tumbler": 1.0},
+    {
+        "mug": 3.0,
+        "teacup": 1.5,
+        "paper": 1.0,
+        "glass": 2.0,
+        "plastic": 1.5,
+        "reusable": 0.0,
+        "tumbler": 1.0,
+    },
 )
 
 

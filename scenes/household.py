@@ -68,6 +68,7 @@ LIQUID_BY_SUBTYPE = {
     "beer": ("beer",),
     "glass": COLD_DRINKS,
     "plastic": COLD_DRINKS,
+    "reusable": COLD_DRINKS,
     "mug": ("coffee", "milk_coffee", "tea"),
     "teacup": ("coffee", "milk_coffee", "tea"),
 }
@@ -75,6 +76,7 @@ EMPTY_PROBABILITY = {
     "wine": 0.3,
     "glass": 0.5,
     "plastic": 0.6,
+    "reusable": 0.7,
     "jar": 0.2,
     "mug": 0.5,
     "teacup": 0.3,
@@ -83,6 +85,7 @@ PRINT_PROBABILITY = {
     "mug": 0.6,
     "teacup": 0.4,
     "plastic": 0.5,
+    "reusable": 0.85,
     "tumbler": 0.4,
     "flask": 0.5,
     "jar": 0.8,
@@ -91,7 +94,7 @@ PRINT_PROBABILITY = {
 # Thin-walled PET bottles get squashed and dented in use (assets/household.py ``_dent_factor``).
 DENTED_SUBTYPES = ("water", "soda")
 # Disposable and reusable party cups are sold, stored and thrown away nested in stacks.
-STACKED_SUBTYPES = ("plastic", "paper")
+STACKED_SUBTYPES = ("plastic", "paper", "reusable")
 MOST_STACKED = 7  # cups in the highest stack
 
 
@@ -101,10 +104,13 @@ class ShapeVariants:
     own side stream, so switching one on changes no other object's shape or materials (a
     taller stack can change where objects and clutter are placed, and the framing):
     ``dent_share`` of the PET water and soda bottles are dented (:func:`dents`),
-    ``stack_share`` of the plastic and paper cups are stacks of nested cups (:func:`stacks`)."""
+    ``stack_share`` of the plastic, paper and reusable cups are stacks of nested cups
+    (:func:`stacks`), ``reusable_share`` of the cups are reusable festival cups
+    (:func:`reusable_cup`)."""
 
     dent_share: float = 0.0
     stack_share: float = 0.0
+    reusable_share: float = 0.0
 
 
 def dents(rng: np.random.Generator, share: float) -> dict:
@@ -133,6 +139,21 @@ def stacks(rng: np.random.Generator, share: float) -> dict:
     }
 
 
+def reusable_cup(rng: np.random.Generator, share: float) -> dict:
+    """With probability ``share``, the shape parameters of a reusable festival cup (sub-type
+    ``reusable``: tall, frosted, mostly printed) to replace a cup's own; else nothing. Drawn
+    from the ``reusable`` side stream of ``rng`` (like :func:`dents`)."""
+    own = side_stream(rng, "reusable")
+    if own.uniform() >= share:
+        return {}
+    params = household_class("cup").subtype("reusable").sample_params(own)
+    if own.uniform() < EMPTY_PROBABILITY["reusable"]:
+        params["fill"] = 0.0
+    if own.uniform() > PRINT_PROBABILITY["reusable"]:
+        params["print_height"] = 0.0
+    return params
+
+
 def household_object_asset(
     rng: np.random.Generator, category: str, variants: ShapeVariants = ShapeVariants()
 ) -> AssetSpec:
@@ -147,6 +168,9 @@ def household_object_asset(
     for key in ("print_height", "label_height"):
         if key in params and rng.uniform() > PRINT_PROBABILITY.get(subtype, 1.0):
             params[key] = 0.0
+    if shape.name == "cup" and not forced:
+        params = reusable_cup(rng, variants.reusable_share) or params
+        subtype = str(params["subtype"])
     if shape.name == "bottle" and subtype in DENTED_SUBTYPES:
         params.update(dents(rng, variants.dent_share))
     if shape.name == "cup" and subtype in STACKED_SUBTYPES:
@@ -236,6 +260,7 @@ def _body_material(rng, category: str, subtype: str) -> MaterialSpec:
             "paper": lambda: _paper(rng, white=True),
             "glass": lambda: _glass(rng, tints=("clear",)),
             "plastic": lambda: _plastic(rng, translucent=rng.uniform() < 0.6, name="cup"),
+            "reusable": lambda: _frosted(rng),
             "tumbler": lambda: (
                 _steel(rng)
                 if rng.uniform() < 0.6
@@ -384,6 +409,25 @@ def _plastic(rng, translucent: bool = False, name: str = "plastic") -> MaterialS
     return _surface(material, rng)
 
 
+def _frosted(rng) -> MaterialSpec:
+    """Frosted polypropylene of reusable cups: mostly colourless (70 %), else tinted; rough
+    and translucent."""
+    tinted = rng.uniform() < 0.3
+    colour = (
+        ColorHSV(saturation=(0.3, 0.8), value=(0.3, 0.9))
+        if tinted
+        else ColorHSV(saturation=(0.0, 0.06), value=(0.75, 0.95))
+    )
+    material = MaterialSpec(
+        color=tuple(sample(colour, rng)),
+        roughness=float(rng.uniform(0.35, 0.65)),
+        ior=1.49,
+        transmission=float(rng.uniform(0.5, 0.85)),
+        name="plastic_reusable" if tinted else "plastic_frosted",
+    )
+    return _surface(material, rng)
+
+
 def _paper(rng, white: bool) -> MaterialSpec:
     colour = (
         (0.85, 0.85, 0.83, 1.0)
@@ -416,7 +460,9 @@ def _print_material(
     if asset.name == "cup" or subtype == "tumbler":
         base = MaterialSpec(**{**body.__dict__, "texture": None, "name": f"{body.name}_print"})
         # coffee-shop paper cups are mostly printed all round; mugs carry motifs more often
-        style = "wrap" if rng.uniform() < (0.5 if subtype == "paper" else 0.25) else "mug"
+        style = (
+            "wrap" if rng.uniform() < (0.5 if subtype in ("paper", "reusable") else 0.25) else "mug"
+        )
     elif asset.name in ("can", "carton") or subtype == "flask":
         base = MaterialSpec(
             **{**body.__dict__, "texture": None, "transmission": 0.0, "name": f"{body.name}_print"}

@@ -19,6 +19,7 @@ import pytest
 from labels.report import build_report
 from renderer.batch import BatchConfig, run_batch
 from renderer.sensor import apply_sensor, camera_finish, srgb_to_linear
+from assets.household import household_class
 from scenes import sample_spec
 from scenes.errors import ParameterError
 from scenes.framing import LookAtCamera, projected_size, solve_framing
@@ -118,6 +119,24 @@ def test_camera_roll_changes_only_the_camera():
         assert turned.camera.framing.size == level.camera.framing.size
 
 
+@pytest.mark.parametrize("framing", ["single", "group"])
+def test_eye_level_share_lowers_only_the_view(framing):
+    """``camera.eye_level_share`` draws from its own stream: at 1 every framed view is 0-10
+    degrees above its target, at 0 single views reach 5-80 and group views 15-65 degrees; the
+    objects, world, lights, sensor, azimuth and requested size stay the same."""
+    base = {"objects.classes": "bottle,cup", "objects.framing": framing}
+    low = math.radians(5 if framing == "single" else 15)
+    for seed in range(6):
+        usual = sample_spec("household", seed, {**base, "camera.eye_level_share": 0.0})
+        eye = sample_spec("household", seed, {**base, "camera.eye_level_share": 1.0})
+        assert 0.0 <= eye.camera.framing.elevation <= math.radians(10)
+        assert usual.camera.framing.elevation >= low
+        assert eye.objects == usual.objects and eye.world == usual.world
+        assert eye.lights == usual.lights and eye.sensor == usual.sensor
+        assert eye.camera.framing.azimuth == usual.camera.framing.azimuth
+        assert eye.camera.framing.size == usual.camera.framing.size
+
+
 class ShapeVariant(NamedTuple):
     keys: tuple[str, ...]  # the asset params it sets
     ranges: dict[str, tuple[float, float]]  # what those params may hold
@@ -185,6 +204,37 @@ def test_a_shape_variant_changes_only_the_objects_it_applies_to(parameter):
             assert not keeps_layout or new.quaternion == old.quaternion
             changed += 1
     assert changed >= 3
+
+
+def test_reusable_share_makes_cups_tall_frosted_reusable_cups():
+    """``objects.reusable_share`` swaps a cup's shape for a reusable festival cup's (the swap
+    and the shape drawn from their own stream): at 1 every labelled cup is one (parameters
+    inside that sub-type's ranges, a frosted body, h/d above 1.1), at 0 none is, and the
+    labelled objects keep their classes. (The swapped cup's material draws differ, so later
+    objects' shapes may too.)"""
+    ranges = household_class("cup").subtype("reusable").ranges
+    base = {"objects.classes": "bottle,cup", "objects.count": 6}
+    cups = 0
+    for seed in range(4):
+        plain = sample_spec("household", seed, {**base, "objects.reusable_share": 0.0})
+        varied = sample_spec("household", seed, {**base, "objects.reusable_share": 1.0})
+        before = {obj.name: obj for obj in plain.labelled_objects()}
+        after = {obj.name: obj for obj in varied.labelled_objects()}
+        assert after.keys() == before.keys()
+        for name, new in after.items():
+            old = before[name]
+            if old.asset.name == "bottle":
+                continue
+            assert old.asset.params["subtype"] != "reusable"
+            params = new.asset.params
+            assert params["subtype"] == "reusable"
+            for key, (low, high) in ranges.items():
+                assert low <= params[key] <= high or params[key] == 0.0, key
+            assert params["height"] / (2 * params["radius"]) > 1.1
+            assert new.parts[0].material.name in ("plastic_frosted", "plastic_reusable")
+            assert 0.5 <= new.parts[0].material.transmission <= 0.85
+            cups += 1
+    assert cups >= 6
 
 
 def test_default_framing_keeps_objects_large_at_160_px():

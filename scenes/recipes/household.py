@@ -35,8 +35,11 @@ for ablations. The sensor is sampled last and hands and roll from their own stre
 switching the sensor off, or hands or roll on, changes nothing else. ``objects.upright_share``
 (0.9) of the labelled objects stand, the rest lie on their side (clutter: always 0.9).
 ``objects.dent_share`` (off by default) of the PET water and soda bottles are squashed and
-dented as used bottles are, and ``objects.stack_share`` (off by default) of the plastic and
-paper cups are stacks of 2-7 nested cups (one labelled cup); both draw from their own streams.
+dented as used bottles are, ``objects.stack_share`` (off by default) of the plastic, paper
+and reusable cups are stacks of 2-7 nested cups (one labelled cup), ``objects.reusable_share``
+(off by default) of the cups are tall frosted reusable festival cups, and
+``camera.eye_level_share`` (off by default) of the framed views are taken from 0-10 degrees
+above the target; each draws from its own stream.
 """
 
 from __future__ import annotations
@@ -128,7 +131,13 @@ PARAMS = {
         ShapeVariants.stack_share,
         low=0.0,
         high=1.0,
-        help="share of plastic and paper cups that are stacks of 2-7 nested cups",
+        help="share of plastic, paper and reusable cups that are stacks of 2-7 nested cups",
+    ),
+    "objects.reusable_share": Param(
+        ShapeVariants.reusable_share,
+        low=0.0,
+        high=1.0,
+        help="share of cups that are tall frosted reusable (festival) cups",
     ),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
@@ -142,6 +151,12 @@ PARAMS = {
     ),
     "camera.roll_share": Param(
         0.0, low=0.0, high=1.0, help="share of frames taken with the camera turned (rolled)"
+    ),
+    "camera.eye_level_share": Param(
+        0.0,
+        low=0.0,
+        high=1.0,
+        help="share of framed frames seen from 0-10 degrees above the target (eye level)",
     ),
     "camera.roll_max": Param(
         90.0, low=0.0, high=180.0, help="turned frames: roll uniform in +-this, degrees"
@@ -217,7 +232,11 @@ def household(rng, params) -> SceneSpec:
     )
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
     upright_share = params["objects.upright_share"]
-    variants = ShapeVariants(params["objects.dent_share"], params["objects.stack_share"])
+    variants = ShapeVariants(
+        params["objects.dent_share"],
+        params["objects.stack_share"],
+        params["objects.reusable_share"],
+    )
     objects = [
         everyday_object(
             rng,
@@ -271,7 +290,11 @@ def household(rng, params) -> SceneSpec:
             size=Uniform(low, high),
             requested=(low, high),
             azimuth=view_azimuth,
-            elevation=Uniform(math.radians(15), math.radians(65)),
+            elevation=_eye_level(
+                rng,
+                params["camera.eye_level_share"],
+                Uniform(math.radians(15), math.radians(65)),
+            ),
             focal_ratio=camera.focal_length / camera.sensor_width,
             roll=camera.roll,
         )
@@ -353,6 +376,16 @@ def _roll(rng, share: float, most_degrees: float) -> float:
     return math.radians(float(own.uniform(-most_degrees, most_degrees)))
 
 
+def _eye_level(rng, share: float, usual: Uniform) -> Uniform:
+    """The framing's elevation range (radians above the target): in ``share`` of the frames
+    0-10 degrees (a camera at the objects' own height, as in photos of things on a shelf or
+    a counter), else ``usual``. Drawn from the ``eye_level`` side stream; either range is one
+    uniform draw, so switching it on changes no other draw of the frame."""
+    if side_stream(rng, "eye_level").uniform() < share:
+        return Uniform(0.0, math.radians(10))
+    return usual
+
+
 def _stands_on_table(obj) -> bool:
     """True for an upright object stood on the table by ``scatter`` (not dropped above others)."""
     height = float(asset_extents(obj.asset)[2] * obj.scale[2])
@@ -392,7 +425,7 @@ def _framing(rng, params, labelled: list, camera, view_azimuth: float):
         size=LogUniform(low, high),
         requested=(low, high),
         azimuth=view_azimuth,
-        elevation=elevation,
+        elevation=_eye_level(rng, params["camera.eye_level_share"], elevation),
         focal_ratio=camera.focal_length / camera.sensor_width,
         cut_probability=params["objects.cut_probability"],
         roll=camera.roll,
