@@ -410,19 +410,19 @@ def _plastic(rng, translucent: bool = False, name: str = "plastic") -> MaterialS
 
 
 def _frosted(rng) -> MaterialSpec:
-    """Frosted polypropylene of reusable cups: mostly colourless (70 %), else tinted; rough
-    and translucent."""
-    tinted = rng.uniform() < 0.3
+    """Frosted polypropylene of reusable cups: milky (mostly diffuse, part transmissive, rough),
+    colourless 80 % of the time, else tinted."""
+    tinted = rng.uniform() < 0.2
     colour = (
-        ColorHSV(saturation=(0.3, 0.8), value=(0.3, 0.9))
+        ColorHSV(saturation=(0.3, 0.7), value=(0.5, 0.95))
         if tinted
-        else ColorHSV(saturation=(0.0, 0.06), value=(0.75, 0.95))
+        else ColorHSV(saturation=(0.0, 0.05), value=(0.85, 0.98))
     )
     material = MaterialSpec(
         color=tuple(sample(colour, rng)),
-        roughness=float(rng.uniform(0.35, 0.65)),
+        roughness=float(rng.uniform(0.45, 0.7)),
         ior=1.49,
-        transmission=float(rng.uniform(0.5, 0.85)),
+        transmission=float(rng.uniform(0.3, 0.6)),
         name="plastic_reusable" if tinted else "plastic_frosted",
     )
     return _surface(material, rng)
