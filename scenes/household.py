@@ -106,7 +106,8 @@ class ShapeVariants:
     ``dent_share`` of the PET water and soda bottles are dented (:func:`dents`),
     ``stack_share`` of the plastic, paper and reusable cups are stacks of nested cups
     (:func:`stacks`), ``reusable_share`` of the cups are reusable festival cups
-    (:func:`reusable_cup`)."""
+    (:func:`reusable_cup`; a swapped cup draws other materials from the recipe's stream, so
+    the objects sampled after it may differ too)."""
 
     dent_share: float = 0.0
     stack_share: float = 0.0
