@@ -147,11 +147,19 @@ def reusable_cup(rng: np.random.Generator, share: float) -> dict:
     own = side_stream(rng, "reusable")
     if own.uniform() >= share:
         return {}
-    params = household_class("cup").subtype("reusable").sample_params(own)
-    if own.uniform() < EMPTY_PROBABILITY["reusable"]:
+    return _sampled_in_use(own, household_class("cup"), "reusable")
+
+
+def _sampled_in_use(rng: np.random.Generator, shape, subtype: str) -> dict:
+    """Shape parameters of ``subtype`` of class ``shape``, then emptied (its
+    :data:`EMPTY_PROBABILITY`) and left without label or print (1 - its
+    :data:`PRINT_PROBABILITY`)."""
+    params = shape.subtype(subtype).sample_params(rng)
+    if rng.uniform() < EMPTY_PROBABILITY.get(subtype, 0.0) and "fill" in params:
         params["fill"] = 0.0
-    if own.uniform() > PRINT_PROBABILITY["reusable"]:
-        params["print_height"] = 0.0
+    for key in ("print_height", "label_height"):
+        if key in params and rng.uniform() > PRINT_PROBABILITY.get(subtype, 1.0):
+            params[key] = 0.0
     return params
 
 
@@ -163,12 +171,7 @@ def household_object_asset(
     shape = household_class(category)
     forced = ALIASES.get(category)
     subtype = forced[1] if forced else shape.sample_subtype(rng)
-    params = shape.subtype(subtype).sample_params(rng)
-    if rng.uniform() < EMPTY_PROBABILITY.get(subtype, 0.0) and "fill" in params:
-        params["fill"] = 0.0
-    for key in ("print_height", "label_height"):
-        if key in params and rng.uniform() > PRINT_PROBABILITY.get(subtype, 1.0):
-            params[key] = 0.0
+    params = _sampled_in_use(rng, shape, subtype)
     if shape.name == "cup" and not forced:
         params = reusable_cup(rng, variants.reusable_share) or params
         subtype = str(params["subtype"])

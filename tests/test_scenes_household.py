@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
+from assets.household import household_class
 from labels.report import build_report
 from renderer.batch import BatchConfig, run_batch
 from renderer.sensor import apply_sensor, camera_finish, srgb_to_linear
-from assets.household import household_class
 from scenes import sample_spec
 from scenes.errors import ParameterError
 from scenes.framing import LookAtCamera, projected_size, solve_framing
