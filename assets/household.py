@@ -14,8 +14,9 @@ Part names (the material sampler in :mod:`scenes.household` keys on them): ``bod
 ``capsule`` (wine foil), ``label``, ``print``, ``liquid``, ``contents``, ``handle``, ``rim``,
 ``lid``, ``top`` and ``fin`` (a carton's gable roof).
 
-Class names: ``bottle`` (water, soda, wine, beer, flask; PET water and soda bottles may carry
-``dent`` (0-1) and ``dent_seed``: squashed and dented by use, see ``_dent_factor``), ``cup``
+Class names: ``bottle`` (water, soda, wine, beer, flask, jug (2-5 l, rounded-square, most with
+a handle), squeeze (flat oval shampoo/detergent/sauce bottles); PET water and soda bottles may
+carry ``dent`` (0-1) and ``dent_seed``: squashed and dented by use, see ``_dent_factor``), ``cup``
 (mug with a round, square or ear handle or none, teacup, paper, glass, plastic party cup,
 reusable (a frosted festival cup), tumbler; any cup may carry ``stack`` (copies) and
 ``stack_pitch`` (fraction of its height): a stack of nested cups, one object, see
@@ -95,9 +96,15 @@ class HouseholdClass:
                 f"{', '.join(sorted(self.subtypes))}"
             ) from None
 
-    def sample_subtype(self, rng: np.random.Generator) -> str:
+    def sample_subtype(
+        self, rng: np.random.Generator, weights: Mapping[str, float] | None = None
+    ) -> str:
+        """A sub-type name drawn by the class's weights, with ``weights`` replacing some of them
+        (a sub-type whose weight is 0 is never drawn; zero weights leave the others' draws as
+        they were)."""
         names = sorted(self.subtypes)
-        weights = np.array([self.weights.get(n, 1.0) for n in names], float)
+        chosen = {**self.weights, **(weights or {})}
+        weights = np.array([chosen.get(n, 1.0) for n in names], float)
         return names[int(rng.choice(len(names), p=weights / weights.sum()))]
 
 
@@ -259,7 +266,7 @@ def _bottle(p: Mapping) -> list[Part]:
         parts.append(
             _cylinder(
                 "cap",
-                p["neck_radius"] * 1.12 + 0.0015,
+                p["neck_radius"] * p.get("cap_scale", 1.12) + 0.0015,
                 h - cap_h * 0.75,
                 h + cap_h * 0.25,
                 chamfer=0.001,
@@ -284,7 +291,35 @@ def _bottle(p: Mapping) -> list[Part]:
             scaled_radially(part, factor) if part.name in ("body", "label", "liquid") else part
             for part in parts
         ]
+    if p.get("squareness", 0.0) > 0 or p.get("depth_ratio", 1.0) < 1:
+        factor = _section_factor(p)
+        parts = [
+            scaled_radially(part, factor) if part.name in ("body", "label", "liquid") else part
+            for part in parts
+        ]
+    if p.get("handle", "none") != "none":
+        parts.append(_handle(p, outer))
     return parts
+
+
+def _section_factor(p: Mapping):
+    """Radial scale ``factor(theta, z)`` that turns a bottle's round body into a rounded
+    rectangle: a superellipse of exponent 2 + 8 x ``squareness`` (0 = round, 1 = nearly square
+    corners) and semi-axes 1 (along X, where a handle sits) and ``depth_ratio`` (along Y; < 1 =
+    the flat oval of shampoo and detergent bottles). Full below the shoulder, fading to round at
+    the neck, so the cap still fits."""
+    exponent = 2.0 + 8.0 * float(p.get("squareness", 0.0))
+    depth = float(p.get("depth_ratio", 1.0))
+    h = p["height"]
+    shoulder_z, neck_z = h * p["shoulder"], h - p["neck_length"]
+
+    def factor(theta: np.ndarray, z: np.ndarray) -> np.ndarray:
+        c, s = np.abs(np.cos(theta)), np.abs(np.sin(theta)) / depth
+        rounded = (c**exponent + s**exponent) ** (-1.0 / exponent)
+        reach = np.clip((neck_z - z) / max(neck_z - shoulder_z, 1e-6), 0.0, 1.0)
+        return 1.0 + (rounded - 1.0) * reach
+
+    return factor
 
 
 def _flask(p: Mapping) -> list[Part]:
@@ -389,9 +424,54 @@ BOTTLE = HouseholdClass(
                 },
                 _flask,
             ),
+            Subtype(
+                "jug",  # 2-5 l water, oil and milk jugs: wide, rounded-square, often a handle
+                {
+                    "label_low": (0.1, 0.4),
+                    "radius": (0.055, 0.09),
+                    "height": (0.22, 0.34),
+                    "shoulder": (0.6, 0.75),
+                    "neck_radius": (0.016, 0.022),
+                    "neck_length": (0.015, 0.03),
+                    "wall": (0.0006, 0.001),
+                    "cap_height": (0.015, 0.025),
+                    "label_height": (0.1, 0.3),
+                    "fill": (0.3, 0.98),
+                    "ribs": (0.0, 4.0),
+                    "squareness": (0.0, 1.0),
+                    "depth_ratio": (0.75, 1.0),
+                    "handle_span": (0.2, 0.3),
+                    "handle_centre": (0.56, 0.66),
+                    "handle_reach": (0.02, 0.035),
+                    "handle_thickness": (0.007, 0.012),
+                },
+                _bottle,
+                {"closure": ("cap",), "handle": ("round", "square", "none")},
+            ),
+            Subtype(
+                "squeeze",  # shampoo, detergent and sauce bottles: flat oval, opaque, flip cap
+                {
+                    "label_low": (0.05, 0.3),
+                    "radius": (0.028, 0.05),
+                    "height": (0.14, 0.26),
+                    "shoulder": (0.75, 0.9),
+                    "neck_radius": (0.01, 0.015),
+                    "neck_length": (0.008, 0.015),
+                    "wall": (0.0008, 0.0012),
+                    "cap_height": (0.018, 0.03),
+                    "cap_scale": (1.3, 1.8),
+                    "label_height": (0.25, 0.5),
+                    "fill": (0.0, 0.0),
+                    "squareness": (0.0, 0.6),
+                    "depth_ratio": (0.5, 0.8),
+                },
+                _bottle,
+                {"closure": ("cap",)},
+            ),
         ]
     },
-    {"water": 3.0, "soda": 2.0, "wine": 2.0, "beer": 1.0, "flask": 1.5},
+    # jugs and squeeze bottles only through ``objects.subtype_weights`` (scenes/household.py)
+    {"water": 3.0, "soda": 2.0, "wine": 2.0, "beer": 1.0, "flask": 1.5, "jug": 0.0, "squeeze": 0.0},
 )
 
 

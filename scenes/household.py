@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Optional
 
 import numpy as np
@@ -31,6 +32,7 @@ import numpy as np
 from assets.household import ALIASES, LICENCE, SOURCE, household_class
 from assets.textures import folder_images
 from scenes.distributions import ColorHSV, sample, side_stream
+from scenes.errors import ParameterError
 from scenes.geometry import asset_mesh, asset_part_names
 from scenes.spec import AssetSpec, MaterialSpec, PartSpec, TextureSpec
 
@@ -52,6 +54,7 @@ LIQUIDS = {
     "coffee": ((0.1, 0.05, 0.02), 1.34),
     "milk_coffee": ((0.55, 0.36, 0.2), 1.35),
     "tea": ((0.5, 0.22, 0.05), 1.34),
+    "oil": ((0.9, 0.7, 0.12), 1.47),
 }
 FOODS = {
     "jam": (0.45, 0.03, 0.05),
@@ -66,6 +69,7 @@ LIQUID_BY_SUBTYPE = {
     "soda": ("cola", "orange", "lemon", "water"),
     "wine": ("red_wine", "white_wine"),
     "beer": ("beer",),
+    "jug": ("water", "water", "oil", "juice"),
     "glass": COLD_DRINKS,
     "plastic": COLD_DRINKS,
     "reusable": COLD_DRINKS,
@@ -74,6 +78,7 @@ LIQUID_BY_SUBTYPE = {
 }
 EMPTY_PROBABILITY = {
     "wine": 0.3,
+    "jug": 0.3,
     "glass": 0.5,
     "plastic": 0.6,
     "reusable": 0.7,
@@ -107,11 +112,47 @@ class ShapeVariants:
     ``stack_share`` of the plastic, paper and reusable cups are stacks of nested cups
     (:func:`stacks`), ``reusable_share`` of the cups are reusable festival cups
     (:func:`reusable_cup`; a swapped cup draws other materials from the recipe's stream, so
-    the objects sampled after it may differ too)."""
+    the objects sampled after it may differ too). ``subtype_weights`` (class -> sub-type ->
+    weight, :func:`parse_subtype_weights`) replaces some of the library's sub-type weights,
+    e.g. to draw the jugs and squeeze bottles whose weight is 0 by default; it changes which
+    sub-types the recipe's stream draws, so the whole scene may differ."""
 
     dent_share: float = 0.0
     stack_share: float = 0.0
     reusable_share: float = 0.0
+    subtype_weights: Mapping[str, Mapping[str, float]] = dataclasses.field(default_factory=dict)
+
+
+def parse_subtype_weights(text: str) -> dict[str, dict[str, float]]:
+    """Parse ``class.subtype=weight,...`` (e.g. ``bottle.jug=1.5,bottle.squeeze=1``) into
+    ``{class: {subtype: weight}}``; ParameterError naming the bad entry and the known names."""
+    weights: dict[str, dict[str, float]] = {}
+    for entry in (e.strip() for e in text.split(",") if e.strip()):
+        key, _, value = entry.partition("=")
+        category, _, subtype = key.strip().partition(".")
+        try:
+            shape = household_class(category)
+            shape.subtype(subtype)
+            weight = float(value)
+        except (KeyError, ValueError) as error:
+            reason = error.args[0] if isinstance(error, KeyError) else f"{value!r} is no number"
+            raise ParameterError(
+                f"parameter 'objects.subtype_weights': {entry!r}: {reason}; write "
+                "class.subtype=weight, e.g. bottle.jug=1.5,bottle.squeeze=1."
+            ) from None
+        if not math.isfinite(weight) or weight < 0:
+            raise ParameterError(
+                f"parameter 'objects.subtype_weights': {entry!r}: a weight must be a number >= 0."
+            )
+        weights.setdefault(shape.name, {})[subtype] = weight
+    for category, changed in weights.items():
+        total = {**household_class(category).weights, **changed}
+        if not any(total.get(name, 1.0) > 0 for name in household_class(category).subtypes):
+            raise ParameterError(
+                f"parameter 'objects.subtype_weights': every {category} sub-type has weight 0; "
+                "give at least one a positive weight."
+            )
+    return weights
 
 
 def dents(rng: np.random.Generator, share: float) -> dict:
@@ -170,7 +211,9 @@ def household_object_asset(
     the optional shape ``variants``."""
     shape = household_class(category)
     forced = ALIASES.get(category)
-    subtype = forced[1] if forced else shape.sample_subtype(rng)
+    subtype = (
+        forced[1] if forced else shape.sample_subtype(rng, variants.subtype_weights.get(shape.name))
+    )
     params = _sampled_in_use(rng, shape, subtype)
     if shape.name == "cup" and not forced:
         params = reusable_cup(rng, variants.reusable_share) or params
@@ -253,6 +296,13 @@ def _body_material(rng, category: str, subtype: str) -> MaterialSpec:
             return _pet(rng)
         if subtype == "flask":
             return _steel(rng) if rng.uniform() < 0.5 else _painted_metal(rng, name="flask")
+        if subtype == "jug":  # clear PET (water, oil), milky HDPE (milk), coloured HDPE
+            pick = rng.uniform()
+            if pick < 0.8:
+                return _pet(rng) if pick < 0.5 else _frosted(rng)
+            return _plastic(rng, name="jug")
+        if subtype == "squeeze":
+            return _plastic(rng, name="squeeze")
         return _glass(
             rng,
             tints=("green", "amber") if subtype == "beer" else ("green", "amber", "clear", "blue"),

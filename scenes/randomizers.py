@@ -418,7 +418,8 @@ def household_object(
     """An object of the household library made of parts: sub-type, shape and one material per
     part sampled (scenes/household.py). ``category`` is the label (``mug`` = a cup of sub-type
     mug); ``material``, when given, replaces the body's (first part's) material. ``scale``
-    defaults to 1: the library's sizes are real ones. ``variants``: dents, stacks, reusable cups (off by default)."""
+    defaults to 1: the library's sizes are real ones. ``variants``: dents, stacks, reusable cups,
+    sub-type weights (off by default)."""
     try:
         asset = household_object_asset(rng, category, variants)
     except KeyError as error:

@@ -7,14 +7,17 @@ Geometry and sampling tests are pure Python; the render tests share one module-s
 from __future__ import annotations
 
 
+import math
+
 import numpy as np
 import pytest
 
-from assets.household import HOUSEHOLD_CLASSES, household_class_names
+from assets.household import HOUSEHOLD_CLASSES, household_class, household_class_names
 from assets.loft import loft, scaled_radially, welded
 from assets.meshes import MeshCache, read_parted_ply, read_render_ply
 from assets.prints import STYLES, print_file, print_image
 from scenes.geometry import asset_key, asset_mesh, object_mesh_world
+from scenes.household import ShapeVariants
 from scenes.randomizers import household_object, procedural_object, support_box
 from scenes.spec import CameraSpec, HdriSpec, MaterialSpec, SceneSpec, WorldSpec, AssetSpec
 
@@ -66,6 +69,39 @@ def test_shapes_follow_real_proportions():
         params = HOUSEHOLD_CLASSES[category].subtype(subtype).sample_params(rng)
         size = asset_mesh(AssetSpec(kind="household", name=category, params=params)).extents
         assert low <= size[axis] <= high, (category, size)
+
+
+def _ring_radii(part, z: float) -> tuple[float, float, float]:
+    """Radius of ``part``'s outermost vertices on its vertex ring nearest height ``z``: along
+    +X, along +Y and at 45 deg (the loft's sections include these angles)."""
+    ring_z = part.vertices[np.argmin(np.abs(part.vertices[:, 2] - z)), 2]
+    ring = part.vertices[np.isclose(part.vertices[:, 2], ring_z)]
+    angle, radius = np.arctan2(ring[:, 1], ring[:, 0]), _radius(ring)
+
+    def at(theta: float) -> float:
+        return float(radius[np.abs(np.angle(np.exp(1j * (angle - theta)))) < 1e-3].max())
+
+    return at(0.0), at(math.pi / 2), at(math.pi / 4)
+
+
+def test_jugs_are_rounded_squares_with_a_handle_and_squeeze_bottles_flat_ovals():
+    """A jug of squareness 1 has corners (radius at 45 deg > 1.25 x the side's) and its handle
+    stands out on +X; a squeeze bottle of depth ratio 0.6 is 0.6 as deep (Y) as wide (X). Both
+    are round again at the neck, where the cap sits."""
+    bottle = household_class("bottle")
+    jug = bottle.subtype("jug").build({"squareness": 1.0, "depth_ratio": 1.0, "handle": "round"})
+    body = next(p for p in jug if p.name == "body")
+    params = {**{k: sum(v) / 2 for k, v in bottle.subtype("jug").ranges.items()}}
+    side, _, corner = _ring_radii(body, params["height"] * 0.3)
+    assert corner > 1.25 * side
+    handle = next(p for p in jug if p.name == "handle")
+    assert handle.vertices[:, 0].max() > side + 0.015
+    neck = _ring_radii(body, params["height"] - params["neck_length"] / 2)
+    assert np.ptp(neck) < 1e-4
+    squeeze = bottle.subtype("squeeze").build({"depth_ratio": 0.6, "squareness": 0.0})
+    middle = sum(bottle.subtype("squeeze").ranges["height"]) / 2 * 0.3
+    wide, deep, _ = _ring_radii(squeeze[0], middle)
+    assert deep == pytest.approx(0.6 * wide, rel=0.03)
 
 
 def test_sampling_is_seeded_and_the_spec_round_trips():
@@ -253,6 +289,14 @@ def _row_spec() -> SceneSpec:
         obj.position = (x, 0.0, float(-object_mesh_world(obj).bounds[0, 2]))
         objects.append(obj)
         x += 0.11
+    for x, subtype in ((-0.2, "jug"), (0.17, "squeeze")):  # behind the row, taller than it
+        only = {name: float(name == subtype) for name in household_class("bottle").subtypes}
+        obj = household_object(
+            rng, "bottle", subtype, variants=ShapeVariants(subtype_weights={"bottle": only})
+        )
+        obj.quaternion = (1.0, 0.0, 0.0, 0.0)
+        obj.position = (x, 0.3, float(-object_mesh_world(obj).bounds[0, 2]))
+        objects.append(obj)
     table = support_box("table", (2.0, 2.0), material=MaterialSpec(color=(0.4, 0.4, 0.4, 1.0)))
     camera = CameraSpec(
         position=(0.0, -0.8, 0.3), look_at=(0.0, 0.0, 0.11), focal_length=35.0, sensor_width=36.0

@@ -237,6 +237,51 @@ def test_reusable_share_makes_cups_tall_frosted_reusable_cups():
     assert cups >= 6
 
 
+def test_subtype_weights_draw_jugs_and_squeeze_bottles_only_when_asked():
+    """``objects.subtype_weights`` replaces the library's sub-type weights: jugs and squeeze
+    bottles (weight 0 by default) never appear by default, and with every other bottle at 0
+    every labelled bottle is one of them, with the materials those sub-types are made of
+    (clear PET, milky or coloured HDPE; opaque coloured plastic); cups are untouched."""
+    base = {"objects.classes": "bottle,cup", "objects.count": 6}
+    only = ",".join(
+        f"bottle.{name}={1 if name in ('jug', 'squeeze') else 0}"
+        for name in household_class("bottle").subtypes
+    )
+    drawn = {"default": set(), "only": set()}
+    for seed in range(6):
+        for key, weights in (("default", ""), ("only", only)):
+            spec = sample_spec("household", seed, {**base, "objects.subtype_weights": weights})
+            for obj in spec.labelled_objects():
+                subtype = obj.asset.params["subtype"]
+                if obj.asset.name == "bottle":
+                    drawn[key].add(subtype)
+                if key == "only" and subtype == "squeeze":
+                    assert obj.parts[0].material.name == "plastic_squeeze"
+                    assert obj.parts[0].material.transmission == 0.0
+                if key == "only" and subtype == "jug":
+                    assert obj.parts[0].material.name.startswith(("pet", "plastic"))
+    assert drawn["default"] and not drawn["default"] & {"jug", "squeeze"}
+    assert drawn["only"] == {"jug", "squeeze"}
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ("bottle.keg=1", "no sub-type 'keg'"),
+        ("vase.tall=1", "unknown household class 'vase'"),
+        ("bottle.jug", "'' is no number"),
+        ("bottle.jug=-1", "must be a number >= 0"),
+        (
+            "bottle.water=0,bottle.soda=0,bottle.wine=0,bottle.beer=0,bottle.flask=0",
+            "every bottle sub-type has weight 0",
+        ),
+    ],
+)
+def test_subtype_weights_name_the_bad_entry(weights, message):
+    with pytest.raises(ParameterError, match=message):
+        sample_spec("household", 0, {"objects.subtype_weights": weights})
+
+
 def test_default_framing_keeps_objects_large_at_160_px():
     """Single close-ups (``objects.framing=single``; group frames: test_group_framing.py).
     At 160 px the default size range (0.15-0.8, log-uniform) gives no target under 24 px

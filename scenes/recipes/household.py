@@ -39,7 +39,9 @@ dented as used bottles are, ``objects.stack_share`` (off by default) of the plas
 and reusable cups are stacks of 2-7 nested cups (one labelled cup), ``objects.reusable_share``
 (off by default) of the cups are tall frosted reusable festival cups, and
 ``camera.eye_level_share`` (off by default) of the framed views are taken from 0-10 degrees
-above the target; each draws from its own stream.
+above the target; each draws from its own stream. ``objects.subtype_weights`` (e.g.
+``bottle.jug=1.5,bottle.squeeze=1.5``) replaces the library's sub-type weights, here to draw
+the jugs and squeeze bottles that have weight 0 by default; it changes the recipe's own draws.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from scenes.distributions import Choice, LogUniform, RandInt, Uniform, side_stre
 from scenes.errors import ParameterError
 from scenes.geometry import asset_extents
 from scenes.hands import hand_holding
-from scenes.household import ShapeVariants
+from scenes.household import ShapeVariants, parse_subtype_weights
 from scenes.framing import parse_group_share, parse_size_range, random_framing, random_group_framing
 from scenes.params import Param
 from scenes.randomizers import (
@@ -138,6 +140,11 @@ PARAMS = {
         low=0.0,
         high=1.0,
         help="share of cups that are tall frosted reusable (festival) cups",
+    ),
+    "objects.subtype_weights": Param(
+        "",
+        help="sub-type weights replacing the library's, e.g. bottle.jug=1,bottle.squeeze=1 "
+        "(jugs and squeeze bottles have weight 0 by default)",
     ),
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
@@ -236,6 +243,7 @@ def household(rng, params) -> SceneSpec:
         params["objects.dent_share"],
         params["objects.stack_share"],
         params["objects.reusable_share"],
+        parse_subtype_weights(params["objects.subtype_weights"]),
     )
     objects = [
         everyday_object(
