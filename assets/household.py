@@ -285,14 +285,9 @@ def _bottle(p: Mapping) -> list[Part]:
     if p["fill"] >= MIN_FILL:
         level = bottom + (h - p["neck_length"] - bottom) * p["fill"]
         parts.append(_fill("liquid", outer, wall, bottom, level))
-    if dented:
-        factor = _dent_factor(p)
-        parts = [
-            scaled_radially(part, factor) if part.name in ("body", "label", "liquid") else part
-            for part in parts
-        ]
-    if p.get("squareness", 0.0) > 0 or p.get("depth_ratio", 1.0) < 1:
-        factor = _section_factor(p)
+    reshaped = p.get("squareness", 0.0) > 0 or p.get("depth_ratio", 1.0) < 1
+    factors = ([_dent_factor(p)] if dented else []) + ([_section_factor(p)] if reshaped else [])
+    for factor in factors:
         parts = [
             scaled_radially(part, factor) if part.name in ("body", "label", "liquid") else part
             for part in parts
