@@ -29,7 +29,7 @@ from typing import Optional
 
 import numpy as np
 
-from assets.household import ALIASES, LICENCE, SOURCE, household_class
+from assets.household import ALIASES, LICENCE, SOURCE, household_class, household_class_names
 from assets.textures import folder_images
 from scenes.distributions import ColorHSV, sample, side_stream
 from scenes.errors import ParameterError
@@ -131,6 +131,11 @@ def parse_subtype_weights(text: str) -> dict[str, dict[str, float]]:
         key, _, value = entry.partition("=")
         category, _, subtype = key.strip().partition(".")
         try:
+            if category not in household_class_names():  # not the hand occluder either
+                raise KeyError(
+                    f"unknown household class {category!r}; known: "
+                    f"{', '.join(household_class_names())}"
+                )
             shape = household_class(category)
             shape.subtype(subtype)
             weight = float(value)

@@ -269,6 +269,7 @@ def test_subtype_weights_draw_jugs_and_squeeze_bottles_only_when_asked():
     [
         ("bottle.keg=1", "no sub-type 'keg'"),
         ("vase.tall=1", "unknown household class 'vase'"),
+        ("hand.grip=1", "unknown household class 'hand'"),
         ("bottle.jug", "'' is no number"),
         ("bottle.jug=-1", "must be a number >= 0"),
         (
