@@ -96,16 +96,21 @@ class HouseholdClass:
                 f"{', '.join(sorted(self.subtypes))}"
             ) from None
 
+    def subtype_weights(self, replaced: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Every sub-type's weight by sorted name: the class's (1 where it names none), with
+        ``replaced`` replacing some of them."""
+        chosen = {**self.weights, **(replaced or {})}
+        return {name: float(chosen.get(name, 1.0)) for name in sorted(self.subtypes)}
+
     def sample_subtype(
         self, rng: np.random.Generator, weights: Mapping[str, float] | None = None
     ) -> str:
         """A sub-type name drawn by the class's weights, with ``weights`` replacing some of them
         (a sub-type whose weight is 0 is never drawn; zero weights leave the others' draws as
         they were)."""
-        names = sorted(self.subtypes)
-        chosen = {**self.weights, **(weights or {})}
-        weights = np.array([chosen.get(n, 1.0) for n in names], float)
-        return names[int(rng.choice(len(names), p=weights / weights.sum()))]
+        chosen = self.subtype_weights(weights)
+        names, values = list(chosen), np.array(list(chosen.values()), float)
+        return names[int(rng.choice(len(names), p=values / values.sum()))]
 
 
 # -- shared shapes ------------------------------------------------------------------------------
@@ -925,12 +930,13 @@ ALIASES = {"mug": ("cup", "mug")}  # class name -> (library class, forced sub-ty
 OCCLUDERS: dict[str, HouseholdClass] = {"hand": HAND}  # built like a class, never labelled
 
 
-def household_class(name: str) -> HouseholdClass:
-    """A class by name (``mug`` resolves to ``cup``; ``hand`` is the occluder, never a label);
-    KeyError naming the known classes."""
+def household_class(name: str, labelled: bool = False) -> HouseholdClass:
+    """A class by name (``mug`` resolves to ``cup``; ``hand`` is the occluder, never a label,
+    and unknown when ``labelled``); KeyError naming the known classes."""
     name = ALIASES.get(name, (name,))[0]
+    known = HOUSEHOLD_CLASSES if labelled else {**HOUSEHOLD_CLASSES, **OCCLUDERS}
     try:
-        return HOUSEHOLD_CLASSES[name] if name in HOUSEHOLD_CLASSES else OCCLUDERS[name]
+        return known[name]
     except KeyError:
         raise KeyError(
             f"unknown household class {name!r}; known: {', '.join(household_class_names())}"

@@ -29,7 +29,7 @@ from typing import Optional
 
 import numpy as np
 
-from assets.household import ALIASES, LICENCE, SOURCE, household_class, household_class_names
+from assets.household import ALIASES, LICENCE, SOURCE, household_class
 from assets.textures import folder_images
 from scenes.distributions import ColorHSV, sample, side_stream
 from scenes.errors import ParameterError
@@ -131,12 +131,7 @@ def parse_subtype_weights(text: str) -> dict[str, dict[str, float]]:
         key, _, value = entry.partition("=")
         category, _, subtype = key.strip().partition(".")
         try:
-            if category not in household_class_names():  # not the hand occluder either
-                raise KeyError(
-                    f"unknown household class {category!r}; known: "
-                    f"{', '.join(household_class_names())}"
-                )
-            shape = household_class(category)
+            shape = household_class(category, labelled=True)
             shape.subtype(subtype)
             weight = float(value)
         except (KeyError, ValueError) as error:
@@ -151,8 +146,7 @@ def parse_subtype_weights(text: str) -> dict[str, dict[str, float]]:
             )
         weights.setdefault(shape.name, {})[subtype] = weight
     for category, changed in weights.items():
-        total = {**household_class(category).weights, **changed}
-        if not any(total.get(name, 1.0) > 0 for name in household_class(category).subtypes):
+        if not any(household_class(category).subtype_weights(changed).values()):
             raise ParameterError(
                 f"parameter 'objects.subtype_weights': every {category} sub-type has weight 0; "
                 "give at least one a positive weight."
@@ -303,9 +297,9 @@ def _body_material(rng, category: str, subtype: str) -> MaterialSpec:
             return _steel(rng) if rng.uniform() < 0.5 else _painted_metal(rng, name="flask")
         if subtype == "jug":  # clear PET (water, oil), milky HDPE (milk), coloured HDPE
             pick = rng.uniform()
-            if pick < 0.8:
-                return _pet(rng) if pick < 0.5 else _frosted(rng)
-            return _plastic(rng, name="jug")
+            if pick < 0.5:
+                return _pet(rng)
+            return _frosted(rng) if pick < 0.8 else _plastic(rng, name="jug")
         if subtype == "squeeze":
             return _plastic(rng, name="squeeze")
         return _glass(

@@ -91,7 +91,7 @@ def test_jugs_are_rounded_squares_with_a_handle_and_squeeze_bottles_flat_ovals()
     bottle = household_class("bottle")
     jug = bottle.subtype("jug").build({"squareness": 1.0, "depth_ratio": 1.0, "handle": "round"})
     body = next(p for p in jug if p.name == "body")
-    params = {**{k: sum(v) / 2 for k, v in bottle.subtype("jug").ranges.items()}}
+    params = {k: sum(v) / 2 for k, v in bottle.subtype("jug").ranges.items()}
     side, _, corner = _ring_radii(body, params["height"] * 0.3)
     assert corner > 1.25 * side
     handle = next(p for p in jug if p.name == "handle")
