@@ -21,6 +21,9 @@ from scenes.randomizers import random_material, support_box
 from scenes.spec import MaterialSpec, ObjectSpec, TextureSpec
 
 SURFACE_KINDS = ("wood", "stone", "laminate", "tiles", "cloth")
+# Floors and outdoor ground under things lying on it (``household``'s floor frames): "ground" is
+# soil, gravel or asphalt (a grey-brown noise or cell pattern); never drawn for tables.
+FLOOR_KINDS = ("ground", "stone", "tiles", "wood")
 WALL_KINDS = ("paint", "tiles", "wood", "wallpaper")
 # Blender's bundled maps, indoor-like ones first and most often (the studio is a room too).
 INDOOR_HDRIS = ("interior", "studio", "courtyard", "city", "sunrise", "sunset", "forest", "night")
@@ -34,7 +37,8 @@ def _hsv(rng, hue, saturation, value) -> tuple:
 def surface_material(
     rng: np.random.Generator, kind: Optional[str] = None, name: str = "surface"
 ) -> MaterialSpec:
-    """A table/counter/shelf material: ``kind`` one of :data:`SURFACE_KINDS` (random if None)."""
+    """A table/counter/shelf material: ``kind`` one of :data:`SURFACE_KINDS` (random if None),
+    or ``"ground"`` (soil, gravel, asphalt: :data:`FLOOR_KINDS`)."""
     kind = kind or str(Choice(SURFACE_KINDS).sample(rng))
     rotation = (0.0, 0.0, float(rng.uniform(0, 2 * math.pi)))
     if kind == "wood":
@@ -123,7 +127,25 @@ def surface_material(
             texture=texture,
             name=f"{name}:cloth",
         )
-    raise ValueError(f"surface kind {kind!r} unknown; use one of {', '.join(SURFACE_KINDS)}")
+    if kind == "ground":
+        base = _hsv(rng, (0.03, 0.3), (0.05, 0.5), (0.1, 0.6))
+        pattern = str(Choice(("noise", "voronoi")).sample(rng))
+        texture = TextureSpec(
+            kind=pattern,
+            scale=sample(LogUniform(10.0, 150.0), rng),
+            color2=_hsv(rng, (0.03, 0.3), (0.0, 0.5), (0.05, 0.7)),
+            params={"Detail": sample(Uniform(6.0, 12.0), rng)} if pattern == "noise" else {},
+            rotation=rotation,
+        )
+        return MaterialSpec(
+            color=base,
+            roughness=sample(Uniform(0.7, 1.0), rng),
+            specular=0.2,
+            texture=texture,
+            name=f"{name}:ground",
+        )
+    kinds = ", ".join(dict.fromkeys(SURFACE_KINDS + FLOOR_KINDS))
+    raise ValueError(f"surface kind {kind!r} unknown; use one of {kinds}")
 
 
 def wall_material(

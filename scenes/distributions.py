@@ -230,7 +230,15 @@ def kelvin_to_rgb(kelvin: float) -> tuple[float, float, float]:
 # Streams drawn beside a recipe's generator, one per optional feature: a copy of the generator's
 # state jumped this many times. The generator itself does not advance, so switching a feature
 # on or off changes no other draw of the frame.
-SIDE_STREAM_JUMPS = {"hands": 1, "roll": 2, "dents": 3, "stacks": 4, "reusable": 5, "eye_level": 6}
+SIDE_STREAM_JUMPS = {
+    "hands": 1,
+    "roll": 2,
+    "dents": 3,
+    "stacks": 4,
+    "reusable": 5,
+    "eye_level": 6,
+    "floor": 7,
+}
 
 
 def side_stream(rng: np.random.Generator, purpose: str) -> np.random.Generator:

@@ -23,8 +23,10 @@ from renderer.sensor import apply_sensor, camera_finish, srgb_to_linear
 from scenes import sample_spec
 from scenes.errors import ParameterError
 from scenes.framing import LookAtCamera, projected_size, solve_framing
+from scenes.context import FLOOR_KINDS, SURFACE_KINDS
 from scenes.geometry import object_mesh_world
 from scenes.photo_fit import blur_sigma, fit_photos, jpeg_quality, noise_sigma
+from scenes.randomizers import is_upright
 from scenes.spec import SensorSpec
 
 SIZE = 48
@@ -135,6 +137,30 @@ def test_eye_level_share_lowers_only_the_view(framing):
         assert eye.lights == usual.lights and eye.sensor == usual.sensor
         assert eye.camera.framing.azimuth == usual.camera.framing.azimuth
         assert eye.camera.framing.size == usual.camera.framing.size
+
+
+@pytest.mark.parametrize("framing", ["single", "group"])
+def test_floor_frames_lay_objects_on_the_ground_seen_from_above(framing):
+    """``context.floor_share`` at 1: a wide floor or ground and no wall, the view 45-80 degrees
+    above the target, most labelled objects lying (0.3 stand, against 0.9 on tables); at 0 every
+    frame keeps its table. Either way the labelled classes are those asked for."""
+    base = {"objects.classes": "bottle,cup", "objects.framing": framing}
+    standing = {0.0: [], 1.0: []}
+    for seed in range(12):
+        for share in standing:
+            spec = sample_spec("household", seed, {**base, "context.floor_share": share})
+            supports = [obj for obj in spec.objects if obj.role == "support"]
+            kinds = {obj.material.name.split(":")[1] for obj in supports if obj.name == "table"}
+            labelled = spec.labelled_objects()
+            assert {obj.category for obj in labelled} <= {"bottle", "cup"}
+            standing[share] += [is_upright(obj) for obj in labelled]
+            if share == 0.0:
+                assert kinds <= set(SURFACE_KINDS)
+                continue
+            assert [obj.name for obj in supports] == ["table"] and kinds <= set(FLOOR_KINDS)
+            assert supports[0].scale[0] * 2 >= 5.0 - 1e-9  # m; scale is the box's half size
+            assert math.radians(45) <= spec.camera.framing.elevation <= math.radians(80)
+    assert np.mean(standing[1.0]) < 0.5 < 0.8 < np.mean(standing[0.0])
 
 
 class ShapeVariant(NamedTuple):

@@ -39,7 +39,9 @@ dented as used bottles are, ``objects.stack_share`` (off by default) of the plas
 and reusable cups are stacks of 2-7 nested cups (one labelled cup), ``objects.reusable_share``
 (off by default) of the cups are tall frosted reusable festival cups, and
 ``camera.eye_level_share`` (off by default) of the framed views are taken from 0-10 degrees
-above the target; each draws from its own stream. ``objects.subtype_weights`` (e.g.
+above the target, and ``context.floor_share`` (off by default) of the frames are on a floor or
+the ground (soil, gravel, asphalt, tiles, stone, wood; no wall, any bundled map), 70 % of the
+labelled objects lying, seen from 45-80 degrees above; each draws from its own stream. ``objects.subtype_weights`` (e.g.
 ``bottle.jug=1.5,bottle.squeeze=1.5``) replaces the library's sub-type weights, here to draw
 the jugs and squeeze bottles that have weight 0 by default; it changes the recipe's own draws.
 """
@@ -50,7 +52,7 @@ import math
 
 
 from assets.household import household_class_names
-from scenes.context import back_wall, indoor_hdri_choice, table
+from scenes.context import FLOOR_KINDS, back_wall, indoor_hdri_choice, table
 from scenes.distributions import Choice, LogUniform, RandInt, Uniform, side_stream
 from scenes.errors import ParameterError
 from scenes.geometry import asset_extents
@@ -93,6 +95,10 @@ TABLE_TOP = 0.0
 # balanced accuracy on real crops by -0.05 on the development set and +0.05 on the second real
 # set (docs/transfer.md): no gain on average, so every class keeps 0.9.
 UPRIGHT_SHARE = 0.9
+# Floor frames (``context.floor_share``): things on a floor or the ground lie more often than
+# they stand (litter, a dropped bottle, the recycling), and are seen from standing height.
+FLOOR_UPRIGHT_SHARE = 0.3
+FLOOR_ELEVATION = Uniform(math.radians(45), math.radians(80))
 
 PARAMS = {
     "objects.classes": Param("", help="comma-separated household classes (default: all)"),
@@ -149,6 +155,13 @@ PARAMS = {
     "framing.enabled": Param(True, help="solve the camera for objects.pixel_size"),
     "distractors.max": Param(4, low=0, high=20, help="up to this many unlabelled clutter items"),
     "context.enabled": Param(True, help="room context (surfaces, walls, clutter, indoor maps)"),
+    "context.floor_share": Param(
+        0.0,
+        low=0.0,
+        high=1.0,
+        help="share of frames on a floor or the ground, seen from 45-80 degrees above, "
+        "objects mostly lying",
+    ),
     "background.folder": Param("", help="folder of real photos shown behind the scene"),
     "hdri.folder": Param("", help="folder of .exr/.hdr maps (default: Blender's bundled)"),
     "textures.folder": Param("", help="folder of images for prints and surfaces"),
@@ -238,7 +251,8 @@ def household(rng, params) -> SceneSpec:
         params["objects.framing"]
     )
     categories = [str(Choice(tuple(classes)).sample(rng)) for _ in range(count)]
-    upright_share = params["objects.upright_share"]
+    floor = context and side_stream(rng, "floor").uniform() < params["context.floor_share"]
+    upright_share = FLOOR_UPRIGHT_SHARE if floor else params["objects.upright_share"]
     variants = ShapeVariants(
         params["objects.dent_share"],
         params["objects.stack_share"],
@@ -273,8 +287,8 @@ def household(rng, params) -> SceneSpec:
         placed += scatter(
             rng, distractors, (-0.4, 0.4, -0.3, 0.3), support_height=TABLE_TOP, stand_upright=True
         )
-    surroundings = _surroundings(rng, context, textures, view_azimuth)
-    world = _world(rng, params, context)
+    surroundings = _surroundings(rng, context, textures, view_azimuth, floor)
+    world = _world(rng, params, context, floor)
     lights = random_lights(
         rng, int(RandInt(0, params["lights.max"]).sample(rng)), target=(0.0, 0.0, TABLE_TOP)
     )
@@ -298,7 +312,9 @@ def household(rng, params) -> SceneSpec:
             size=Uniform(low, high),
             requested=(low, high),
             azimuth=view_azimuth,
-            elevation=_eye_level(
+            elevation=FLOOR_ELEVATION
+            if floor
+            else _eye_level(
                 rng,
                 params["camera.eye_level_share"],
                 Uniform(math.radians(15), math.radians(65)),
@@ -307,7 +323,7 @@ def household(rng, params) -> SceneSpec:
             roll=camera.roll,
         )
     elif params["framing.enabled"] and labelled:
-        camera.framing = _framing(rng, params, labelled, camera, view_azimuth)
+        camera.framing = _framing(rng, params, labelled, camera, view_azimuth, floor)
     sensor = sensor_for(
         rng,
         params["sensor.enabled"],
@@ -417,11 +433,12 @@ def _across_view(rng, objects: list, region: tuple, view_azimuth: float) -> list
     return placed
 
 
-def _framing(rng, params, labelled: list, camera, view_azimuth: float):
-    """Frame one labelled object at ``objects.pixel_size``; a third of the views steep."""
+def _framing(rng, params, labelled: list, camera, view_azimuth: float, floor: bool = False):
+    """Frame one labelled object at ``objects.pixel_size``; a third of the views steep, all of
+    them on a ``floor``."""
     low, high = parse_size_range(params["objects.pixel_size"])
     target = labelled[int(rng.integers(len(labelled)))].name
-    steep = rng.uniform() < 0.35
+    steep = rng.uniform() < 0.35 or floor
     elevation = (
         Uniform(math.radians(45), math.radians(80))
         if steep
@@ -440,10 +457,16 @@ def _framing(rng, params, labelled: list, camera, view_azimuth: float):
     )
 
 
-def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float) -> list:
+def _surroundings(
+    rng, context: bool, textures: str | None, view_azimuth: float, floor: bool = False
+) -> list:
     """The support, and with context a table/counter of a real surface material and, most of
     the time, a wall behind the objects as the camera (at ``view_azimuth``) sees them: close
-    behind (a counter against the wall) or further away (a table in a room)."""
+    behind (a counter against the wall) or further away (a table in a room). A ``floor`` is a
+    wide floor or ground (:data:`scenes.context.FLOOR_KINDS`) with no wall."""
+    if floor:
+        kind = str(Choice(FLOOR_KINDS).sample(rng))
+        return [table(rng, TABLE_TOP, size=(5.0, 5.0), kind=kind)]
     if not context:
         return [
             support_box(
@@ -470,9 +493,10 @@ def _surroundings(rng, context: bool, textures: str | None, view_azimuth: float)
     return parts
 
 
-def _world(rng, params, context: bool):
+def _world(rng, params, context: bool, floor: bool = False):
     """Indoor maps (with context) light the scene; real photos sit behind it when given.
-    Without context: any bundled map, shown or replaced by a plain colour (as ``tabletop``)."""
+    Without context: any bundled map, shown or replaced by a plain colour (as ``tabletop``).
+    A ``floor`` frame may be indoors or out: any bundled map, equally likely."""
     folder = params["background.folder"] or None
     if folder:
         backgrounds = Choice(("image", "hdri"), (0.7, 0.3))
@@ -483,6 +507,8 @@ def _world(rng, params, context: bool):
         background=backgrounds,
         hdri_folder=params["hdri.folder"] or None,
         image_folder=folder,
-        hdri_names=indoor_hdri_choice() if context and not params["hdri.folder"] else None,
+        hdri_names=indoor_hdri_choice()
+        if context and not floor and not params["hdri.folder"]
+        else None,
     )
     return world
