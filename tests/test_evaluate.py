@@ -451,6 +451,30 @@ def test_box_shape_features_are_the_boxs_aspect_and_area():
     assert CropNet(2).box_shape is not None and CropNet(2, channels=3).box_shape is None
 
 
+def test_training_drops_the_box_shape_term_for_a_share_of_the_crops_and_prediction_never():
+    import numpy as np
+    import torch
+
+    from renderer.transfer.classifier import SHAPE_DROPOUT, CropNet, box_shape, to_input
+
+    rng = np.random.default_rng(0)
+    x0, y0 = rng.integers(0, 30, (2, 400))
+    boxes = np.stack([x0, y0, x0 + rng.integers(8, 34, 400), y0 + rng.integers(8, 34, 400)], 1)
+    inputs = to_input(np.zeros((400, 64, 64, 3), np.uint8), boxes.astype(np.float32))
+    torch.manual_seed(0)
+    model = CropNet(2)
+    with torch.no_grad():
+        full = model.box_shape(box_shape(inputs[:, 3]))
+        model.eval()
+        assert torch.equal(model.shape_logits(inputs), full)
+        model.train()
+        dropped = model.shape_logits(inputs)
+    kept = (dropped != 0).all(1)
+    assert (dropped[~kept] == 0).all()
+    assert torch.allclose(dropped[kept], full[kept] / (1 - SHAPE_DROPOUT))
+    assert abs((~kept).float().mean().item() - SHAPE_DROPOUT) < 0.08
+
+
 def test_label_maps_without_amodal_masks_give_the_visible_mask_as_silhouette(tmp_path):
     import numpy as np
 
