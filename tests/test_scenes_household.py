@@ -142,7 +142,7 @@ def test_eye_level_share_lowers_only_the_view(framing):
 @pytest.mark.parametrize("framing", ["single", "group"])
 def test_floor_frames_lay_objects_on_the_ground_seen_from_above(framing):
     """``context.floor_share`` at 1: a wide floor or ground and no wall, the view 45-80 degrees
-    above the target, most labelled objects lying (0.3 stand, against 0.9 on tables); at 0 every
+    above the target (eye-level views too), most labelled objects lying (0.3 stand, against 0.9 on tables); at 0 every
     frame keeps its table. Either way the labelled classes are those asked for."""
     base = {"objects.classes": "bottle,cup", "objects.framing": framing}
     standing = {0.0: [], 1.0: []}
@@ -160,6 +160,9 @@ def test_floor_frames_lay_objects_on_the_ground_seen_from_above(framing):
             assert [obj.name for obj in supports] == ["table"] and kinds <= set(FLOOR_KINDS)
             assert supports[0].scale[0] * 2 >= 5.0 - 1e-9  # m; scale is the box's half size
             assert math.radians(45) <= spec.camera.framing.elevation <= math.radians(80)
+            eye = {"context.floor_share": 1.0, "camera.eye_level_share": 1.0}
+            seen = sample_spec("household", seed, {**base, **eye}).camera.framing.elevation
+            assert seen >= math.radians(45)  # a floor is never seen at eye level
     assert np.mean(standing[1.0]) < 0.5 < 0.8 < np.mean(standing[0.0])
 
 

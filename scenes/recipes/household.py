@@ -41,9 +41,10 @@ and reusable cups are stacks of 2-7 nested cups (one labelled cup), ``objects.re
 ``camera.eye_level_share`` (off by default) of the framed views are taken from 0-10 degrees
 above the target, and ``context.floor_share`` (off by default) of the frames are on a floor or
 the ground (soil, gravel, asphalt, tiles, stone, wood; no wall, any bundled map), 70 % of the
-labelled objects lying, seen from 45-80 degrees above; each draws from its own stream. ``objects.subtype_weights`` (e.g.
-``bottle.jug=1.5,bottle.squeeze=1.5``) replaces the library's sub-type weights, here to draw
-the jugs and squeeze bottles that have weight 0 by default; it changes the recipe's own draws.
+labelled objects lying, seen from 45-80 degrees above (never at eye level); each draws from
+its own stream. ``objects.subtype_weights`` (e.g. ``bottle.jug=1.5,bottle.squeeze=1.5``)
+replaces the library's sub-type weights, here to draw the jugs and squeeze bottles that have
+weight 0 by default; it changes the recipe's own draws.
 """
 
 from __future__ import annotations
@@ -434,23 +435,27 @@ def _across_view(rng, objects: list, region: tuple, view_azimuth: float) -> list
 
 
 def _framing(rng, params, labelled: list, camera, view_azimuth: float, floor: bool = False):
-    """Frame one labelled object at ``objects.pixel_size``; a third of the views steep, all of
-    them on a ``floor``."""
+    """Frame one labelled object at ``objects.pixel_size``; a third of the views steep (eye
+    level in ``camera.eye_level_share``), on a ``floor`` all of them (45-80 degrees)."""
     low, high = parse_size_range(params["objects.pixel_size"])
     target = labelled[int(rng.integers(len(labelled)))].name
-    steep = rng.uniform() < 0.35 or floor
+    steep = rng.uniform() < 0.35
     elevation = (
         Uniform(math.radians(45), math.radians(80))
         if steep
         else Uniform(math.radians(5), math.radians(45))
     )
+    if floor:
+        elevation = FLOOR_ELEVATION
+    else:
+        elevation = _eye_level(rng, params["camera.eye_level_share"], elevation)
     return random_framing(
         rng,
         target,
         size=LogUniform(low, high),
         requested=(low, high),
         azimuth=view_azimuth,
-        elevation=_eye_level(rng, params["camera.eye_level_share"], elevation),
+        elevation=elevation,
         focal_ratio=camera.focal_length / camera.sensor_width,
         cut_probability=params["objects.cut_probability"],
         roll=camera.roll,
