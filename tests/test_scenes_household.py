@@ -21,9 +21,9 @@ from labels.report import build_report
 from renderer.batch import BatchConfig, run_batch
 from renderer.sensor import apply_sensor, camera_finish, srgb_to_linear
 from scenes import sample_spec
+from scenes.context import FLOOR_KINDS, SURFACE_KINDS
 from scenes.errors import ParameterError
 from scenes.framing import LookAtCamera, projected_size, solve_framing
-from scenes.context import FLOOR_KINDS, SURFACE_KINDS
 from scenes.geometry import object_mesh_world
 from scenes.photo_fit import blur_sigma, fit_photos, jpeg_quality, noise_sigma
 from scenes.randomizers import is_upright
@@ -142,8 +142,9 @@ def test_eye_level_share_lowers_only_the_view(framing):
 @pytest.mark.parametrize("framing", ["single", "group"])
 def test_floor_frames_lay_objects_on_the_ground_seen_from_above(framing):
     """``context.floor_share`` at 1: a wide floor or ground and no wall, the view 45-80 degrees
-    above the target (eye-level views too), most labelled objects lying (0.3 stand, against 0.9 on tables); at 0 every
-    frame keeps its table. Either way the labelled classes are those asked for."""
+    above the target (with eye-level views asked for too), most labelled objects lying (0.3
+    stand, against 0.9 on tables); at 0 every frame keeps its table. Either way the labelled
+    classes are those asked for."""
     base = {"objects.classes": "bottle,cup", "objects.framing": framing}
     standing = {0.0: [], 1.0: []}
     for seed in range(12):

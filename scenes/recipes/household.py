@@ -99,7 +99,8 @@ UPRIGHT_SHARE = 0.9
 # Floor frames (``context.floor_share``): things on a floor or the ground lie more often than
 # they stand (litter, a dropped bottle, the recycling), and are seen from standing height.
 FLOOR_UPRIGHT_SHARE = 0.3
-FLOOR_ELEVATION = Uniform(math.radians(45), math.radians(80))
+# Steep views (radians above the target): a third of the single close-ups, every floor frame.
+STEEP_ELEVATION = Uniform(math.radians(45), math.radians(80))
 
 PARAMS = {
     "objects.classes": Param("", help="comma-separated household classes (default: all)"),
@@ -313,7 +314,7 @@ def household(rng, params) -> SceneSpec:
             size=Uniform(low, high),
             requested=(low, high),
             azimuth=view_azimuth,
-            elevation=FLOOR_ELEVATION
+            elevation=STEEP_ELEVATION
             if floor
             else _eye_level(
                 rng,
@@ -439,15 +440,9 @@ def _framing(rng, params, labelled: list, camera, view_azimuth: float, floor: bo
     level in ``camera.eye_level_share``), on a ``floor`` all of them (45-80 degrees)."""
     low, high = parse_size_range(params["objects.pixel_size"])
     target = labelled[int(rng.integers(len(labelled)))].name
-    steep = rng.uniform() < 0.35
-    elevation = (
-        Uniform(math.radians(45), math.radians(80))
-        if steep
-        else Uniform(math.radians(5), math.radians(45))
-    )
-    if floor:
-        elevation = FLOOR_ELEVATION
-    else:
+    steep = rng.uniform() < 0.35 or floor  # drawn on floors too: later draws stay in step
+    elevation = STEEP_ELEVATION if steep else Uniform(math.radians(5), math.radians(45))
+    if not floor:
         elevation = _eye_level(rng, params["camera.eye_level_share"], elevation)
     return random_framing(
         rng,
