@@ -314,12 +314,8 @@ def household(rng, params) -> SceneSpec:
             size=Uniform(low, high),
             requested=(low, high),
             azimuth=view_azimuth,
-            elevation=STEEP_ELEVATION
-            if floor
-            else _eye_level(
-                rng,
-                params["camera.eye_level_share"],
-                Uniform(math.radians(15), math.radians(65)),
+            elevation=_view_elevation(
+                rng, params, Uniform(math.radians(15), math.radians(65)), floor
             ),
             focal_ratio=camera.focal_length / camera.sensor_width,
             roll=camera.roll,
@@ -402,12 +398,15 @@ def _roll(rng, share: float, most_degrees: float) -> float:
     return math.radians(float(own.uniform(-most_degrees, most_degrees)))
 
 
-def _eye_level(rng, share: float, usual: Uniform) -> Uniform:
-    """The framing's elevation range (radians above the target): in ``share`` of the frames
-    0-10 degrees (a camera at the objects' own height, as in photos of things on a shelf or
-    a counter), else ``usual``. Drawn from the ``eye_level`` side stream; either range is one
-    uniform draw, so switching it on changes no other draw of the frame."""
-    if side_stream(rng, "eye_level").uniform() < share:
+def _view_elevation(rng, params, usual: Uniform, floor: bool) -> Uniform:
+    """The framing's elevation range (radians above the target): on a ``floor``
+    :data:`STEEP_ELEVATION`, never eye level; else in ``camera.eye_level_share`` of the frames
+    0-10 degrees (a camera at the objects' own height, as in photos of things on a shelf or a
+    counter), otherwise ``usual``. Drawn from the ``eye_level`` side stream; either range is
+    one uniform draw, so switching it on changes no other draw of the frame."""
+    if floor:
+        return STEEP_ELEVATION
+    if side_stream(rng, "eye_level").uniform() < params["camera.eye_level_share"]:
         return Uniform(0.0, math.radians(10))
     return usual
 
@@ -440,17 +439,15 @@ def _framing(rng, params, labelled: list, camera, view_azimuth: float, floor: bo
     level in ``camera.eye_level_share``), on a ``floor`` all of them (45-80 degrees)."""
     low, high = parse_size_range(params["objects.pixel_size"])
     target = labelled[int(rng.integers(len(labelled)))].name
-    steep = rng.uniform() < 0.35 or floor  # drawn on floors too: later draws stay in step
-    elevation = STEEP_ELEVATION if steep else Uniform(math.radians(5), math.radians(45))
-    if not floor:
-        elevation = _eye_level(rng, params["camera.eye_level_share"], elevation)
+    steep = rng.uniform() < 0.35  # drawn on floors too: later draws stay in step
+    usual = STEEP_ELEVATION if steep else Uniform(math.radians(5), math.radians(45))
     return random_framing(
         rng,
         target,
         size=LogUniform(low, high),
         requested=(low, high),
         azimuth=view_azimuth,
-        elevation=elevation,
+        elevation=_view_elevation(rng, params, usual, floor),
         focal_ratio=camera.focal_length / camera.sensor_width,
         cut_probability=params["objects.cut_probability"],
         roll=camera.roll,
